@@ -1,0 +1,44 @@
+# Everything a newcomer needs: `make demo` then `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-unit test-integration bench airflow-up airflow-down lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev,deploy,openlineage]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m aep_onboarding.demo
+
+test: $(STAMP)
+	$(BIN)/python tests/run_suite.py
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -m "not integration" -q
+
+test-integration: $(STAMP)
+	$(BIN)/pytest -m integration -q
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python -m benchmarks.run
+
+airflow-up: $(STAMP)
+	bash scripts/airflow-up.sh
+
+airflow-down:
+	bash scripts/airflow-down.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check plugins include dags tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache .ruff_cache
