@@ -1,0 +1,189 @@
+"""Build an Airflow DAG from a validated onboarding spec.
+
+The factory only wires operators; every Platform call, body and check lives
+in the provider. Every ID travels between tasks as an XCom (XComArgs passed
+as operator arguments, which also draws the edges), never through Variables
+or files. Nothing here calls an API or reads a connection: it runs at parse
+time.
+
+Per DAG run, shared by every object:
+``select_objects`` (which objects this run onboards), ``hubspot_base_connection``,
+``dataset_base_connection`` and ``flow_spec``.
+
+Per object, in a task group named after it::
+
+    selected ─┬─ adhoc_class ── adhoc_schema ── source_connection ─────────────┐
+              └─ target_schema ─┬─ dataset ──┬─ target_connection ─────────────┤
+                                │            │  (+ dataset_base_connection)    ├─ dataflow ── wait_first_run
+                                └─ mapping_set ────────────────────────────────┤   ── ingest_window ── wait_window
+                                                           flow_spec ──────────┘
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow.sdk import DAG, Asset, Param, TaskGroup, XComArg, task
+
+from aep_onboarding.names import asset_uri, dataset_base_connection_name, object_names
+from aep_onboarding.spec import ObjectSpec, OnboardingSpec
+from aep_provider.operators.connections import (
+    AepCreateDatasetBaseConnectionOperator,
+    AepCreateHubSpotBaseConnectionOperator,
+    AepCreateSourceConnectionOperator,
+    AepCreateTargetConnectionOperator,
+)
+from aep_provider.operators.dataset import AepCreateDatasetOperator
+from aep_provider.operators.flow import AepCreateDataflowOperator, AepGetFlowSpecOperator, AepRunFlowOperator
+from aep_provider.operators.mapping import AepCreateMappingSetOperator
+from aep_provider.operators.schema import (
+    AepCreateAdhocClassOperator,
+    AepCreateAdhocSchemaOperator,
+    AepCreateTargetSchemaOperator,
+)
+from aep_provider.sensors.flow_run import AepFlowRunSensor
+
+WINDOW_START = "{{ data_interval_start.isoformat() if data_interval_start else '' }}"
+WINDOW_END = "{{ data_interval_end.isoformat() if data_interval_end else '' }}"
+
+
+@task
+def select_objects(available: list[dict[str, str]], **context: Any) -> list[str]:
+    """The slugs this run onboards: all of them, or those named in the ``objects`` param."""
+    wanted = list(context["params"].get("objects") or [])
+    if not wanted:
+        return [item["slug"] for item in available]
+    by_key = {key: item["slug"] for item in available for key in (item["slug"], item["source"])}
+    unknown = [name for name in wanted if name not in by_key]
+    if unknown:
+        known = ", ".join(item["source"] for item in available)
+        raise ValueError(f"param `objects` names {unknown}, which this DAG does not onboard; use some of: {known}")
+    return sorted({by_key[name] for name in wanted})
+
+
+@task.short_circuit(ignore_downstream_trigger_rules=True)
+def selected(slug: str, chosen: list[str]) -> bool:
+    """Skip this object's whole group when the run's ``objects`` param leaves it out."""
+    return slug in chosen
+
+
+def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]:
+    default_args = {
+        "retries": spec.retries,
+        "retry_delay": timedelta(seconds=spec.retry_delay_seconds),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(seconds=spec.max_retry_delay_seconds),
+        "pool": spec.pool,
+    }
+    doc = spec.description or f"Onboard {len(spec.objects)} HubSpot object(s) into AEP."
+    if source_file:
+        doc += f"\n\nBuilt from `{source_file}`."
+    return {
+        "dag_id": spec.dag_id,
+        "description": (spec.description or f"Onboard HubSpot objects into AEP ({spec.name})")[:200],
+        "doc_md": doc,
+        "schedule": spec.schedule,
+        "start_date": datetime.combine(spec.start_date, datetime.min.time(), tzinfo=timezone.utc),
+        "catchup": spec.catchup,
+        "default_args": default_args,
+        "tags": ["aep", "hubspot", *spec.tags],
+        "max_active_runs": 1,
+        "params": {
+            "objects": Param(
+                [],
+                type="array",
+                items={"type": "string"},
+                description="Onboard only these objects (source paths such as Hubspot.Contacts, or group names); empty: all",
+            )
+        },
+    }
+
+
+def _object_group(
+    spec: OnboardingSpec,
+    obj: ObjectSpec,
+    chosen: XComArg,
+    hubspot: AepCreateHubSpotBaseConnectionOperator,
+    dataset_base: AepCreateDatasetBaseConnectionOperator,
+    flow_spec: AepGetFlowSpecOperator,
+) -> None:
+    names = object_names(spec, obj)
+    common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
+    asset = Asset(uri=asset_uri(spec, obj), name=f"{spec.name}.{obj.slug}")
+
+    with TaskGroup(group_id=obj.slug, tooltip=f"Onboard {obj.source}"):
+        gate = selected.override(task_id="selected")(obj.slug, chosen)
+
+        if obj.fields == "discover":
+            adhoc_class = AepCreateAdhocClassOperator(
+                task_id="adhoc_class", title=names.adhoc_class, base_connection_id=hubspot.output,
+                source_path=obj.source, **common,
+            )
+        else:
+            adhoc_class = AepCreateAdhocClassOperator(
+                task_id="adhoc_class", title=names.adhoc_class, fields=dict(obj.fields), **common
+            )
+        adhoc_schema = AepCreateAdhocSchemaOperator(
+            task_id="adhoc_schema", title=names.adhoc_schema, class_id=adhoc_class.output, **common
+        )
+        source_connection = AepCreateSourceConnectionOperator(
+            task_id="source_connection", name=names.source_connection, base_connection_id=hubspot.output,
+            schema_id=adhoc_schema.output, path=obj.source, **common,
+        )
+        target_schema = AepCreateTargetSchemaOperator(
+            task_id="target_schema", title=names.target_schema, class_ref=obj.target_schema.class_ref,
+            field_groups=list(obj.target_schema.field_groups), **common,
+        )
+        dataset = AepCreateDatasetOperator(
+            task_id="dataset", name=names.dataset, schema_id=target_schema.output, **common
+        )
+        mapping_set = AepCreateMappingSetOperator(
+            task_id="mapping_set", name=names.mapping_set, schema_id=target_schema.output,
+            mappings=[rule.model_dump() for rule in obj.mapping], **common,
+        )
+        target_connection = AepCreateTargetConnectionOperator(
+            task_id="target_connection", name=names.target_connection, base_connection_id=dataset_base.output,
+            schema_id=target_schema.output, dataset_id=dataset.output, **common,
+        )
+        dataflow = AepCreateDataflowOperator(
+            task_id="dataflow", name=names.flow, flow_spec_id=flow_spec.output,
+            source_connection_id=source_connection.output, target_connection_id=target_connection.output,
+            mapping_id=mapping_set.output, mapping_version=XComArg(mapping_set, key="mapping_version"),
+            delta_column=obj.delta_column, schedule=spec.flow_schedule.as_schedule_params(), **common,
+        )
+        wait_first_run = AepFlowRunSensor(
+            task_id="wait_first_run", flow_id=dataflow.output, which="first",
+            failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds,
+            outlets=[asset], **common,
+        )
+        ingest_window = AepRunFlowOperator(
+            task_id="ingest_window", flow_id=dataflow.output, window_start=WINDOW_START, window_end=WINDOW_END,
+            delta_column=obj.delta_column, **common,
+        )
+        wait_window = AepFlowRunSensor(
+            task_id="wait_window", flow_id=dataflow.output, run_id=ingest_window.output,
+            failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds,
+            outlets=[asset], **common,
+        )
+
+        gate >> [adhoc_class, target_schema]
+        wait_first_run >> ingest_window >> wait_window
+
+
+def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -> DAG:
+    """The onboarding DAG of one spec: shared steps once, then one task group per object."""
+    common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
+    with DAG(**_dag_kwargs(spec, source_file)) as dag:
+        chosen = select_objects([{"slug": obj.slug, "source": obj.source} for obj in spec.objects])
+        hubspot = AepCreateHubSpotBaseConnectionOperator(
+            task_id="hubspot_base_connection", name=spec.hubspot.name,
+            hubspot_conn_id=spec.hubspot.conn_id, base_connection_id=spec.hubspot.base_connection_id, **common,
+        )
+        dataset_base = AepCreateDatasetBaseConnectionOperator(
+            task_id="dataset_base_connection", name=dataset_base_connection_name(spec), **common
+        )
+        flow_spec = AepGetFlowSpecOperator(task_id="flow_spec", name="CRMToAEP", **common)
+        for obj in spec.objects:
+            _object_group(spec, obj, chosen, hubspot, dataset_base, flow_spec)
+    return dag

@@ -1,0 +1,157 @@
+"""Read and validate onboarding specs, turning every failure into a message a person can act on.
+
+Nothing here touches the network, a Variable or a connection: it runs at
+DAG-parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from aep_onboarding.spec import OnboardingSpec
+
+SPECS_DIR_ENV = "AEP_SPECS_DIR"
+DEFAULT_SPECS_DIR = Path(__file__).resolve().parents[1] / "onboarding"
+
+
+class SpecError(ValueError):
+    """A spec file that cannot be used, with one line per problem: file, field path, what to do."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"onboarding spec {self.path} is invalid:\n{lines}")
+
+    @classmethod
+    def combine(cls, errors: list[SpecError]) -> SpecErrors:
+        return SpecErrors(errors)
+
+
+class SpecErrors(ValueError):
+    """Several broken spec files reported together."""
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(error) for error in errors))
+
+
+def specs_dir() -> Path:
+    """The folder of spec files: ``$AEP_SPECS_DIR`` or ``include/onboarding``."""
+    return Path(os.environ.get(SPECS_DIR_ENV) or DEFAULT_SPECS_DIR)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in {"function-after", "function-before"} or "[" in str(part):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _fix_for(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "add this key"
+    if kind == "extra_forbidden":
+        return "remove this key or correct its spelling"
+    if kind == "literal_error":
+        return f"use one of {ctx.get('expected', 'the allowed values')}"
+    if kind in {"int_parsing", "int_type", "float_parsing", "float_type", "int_from_float"}:
+        return "write a number"
+    if kind in {"bool_parsing", "bool_type"}:
+        return "write true or false"
+    if kind in {"string_type"}:
+        return "write a text value"
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return "write a mapping of keys to values here"
+    if kind in {"tuple_type", "list_type"}:
+        return "write a list here"
+    if kind in {"date_parsing", "date_from_datetime_parsing", "date_type"}:
+        return "write a date as YYYY-MM-DD"
+    if kind == "too_short":
+        return "give at least one item"
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+        return "change the value to fit the bound"
+    return "correct the value"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    path = _field_path(tuple(error["loc"]))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "value_error":
+        return f"{path}: {message}"
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown key; {_fix_for(error)}"
+    return f"{path}: {message}; {_fix_for(error)}"
+
+
+def parse_spec(text: str, path: Path | str = "<string>") -> OnboardingSpec:
+    """Validate one spec's YAML text; raise :class:`SpecError` naming the file and field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(path, [f"(YAML) {where}: {problem}; fix the YAML syntax there"]) from exc
+    if not isinstance(data, dict):
+        raise SpecError(path, ["(top level): the file must be a YAML mapping with `name`, `hubspot` and `objects`"])
+    try:
+        return OnboardingSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(dict(error)) for error in exc.errors(include_url=False)]
+        raise SpecError(path, problems) from exc
+
+
+def load_spec(path: Path | str) -> OnboardingSpec:
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(file, [f"(file): cannot be read ({exc.strerror}); check the path and permissions"]) from exc
+    return parse_spec(text, file)
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    path: Path
+    spec: OnboardingSpec | None
+    error: SpecError | None
+
+
+def iter_specs(folder: Path | None = None) -> Iterator[LoadedSpec]:
+    """Every ``*.yaml``/``*.yml`` spec of the folder, valid or not, in name order.
+
+    Two valid specs with the same ``name`` would build the same DAG id: the
+    second is reported as an error instead of silently replacing the first.
+    """
+    root = folder or specs_dir()
+    files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+    owners: dict[str, Path] = {}
+    for file in files:
+        try:
+            spec = load_spec(file)
+        except SpecError as error:
+            yield LoadedSpec(file, None, error)
+            continue
+        if spec.name in owners:
+            error = SpecError(
+                file, [f"name: `{spec.name}` is already used by {owners[spec.name].name}; give this spec another name"]
+            )
+            yield LoadedSpec(file, None, error)
+            continue
+        owners[spec.name] = file
+        yield LoadedSpec(file, spec, None)

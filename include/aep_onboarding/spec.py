@@ -1,0 +1,216 @@
+"""The onboarding spec: what a YAML file in ``include/onboarding/`` may say.
+
+A spec names the Airflow connection and sandbox, the HubSpot base connection,
+the Airflow schedule, the AEP flow schedule and the objects to onboard. Every
+model forbids unknown keys, so a misspelt key is an error, not a silent default.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PROFILE_CLASS = "https://ns.adobe.com/xdm/context/profile"
+DEFAULT_FIELD_GROUPS = (
+    "https://ns.adobe.com/xdm/context/profile-person-details",
+    "https://ns.adobe.com/xdm/context/profile-personal-details",
+)
+SOURCE_PATTERN = re.compile(r"^Hubspot\.[A-Za-z][A-Za-z0-9_]*$")
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+XDM_FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "date-time")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class HubSpotSource(_Strict):
+    """Where the HubSpot base connection comes from: an existing id, or an Airflow connection."""
+
+    base_connection_id: str | None = None
+    conn_id: str | None = None
+    name: str = "HubSpot base connection"
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> HubSpotSource:
+        if bool(self.base_connection_id) == bool(self.conn_id):
+            raise ValueError(
+                "give exactly one of `base_connection_id` (an existing AEP base connection) "
+                "or `conn_id` (an Airflow connection holding the HubSpot credentials)"
+            )
+        return self
+
+
+class FlowSchedule(_Strict):
+    """The AEP dataflow's own schedule (``scheduleParams``)."""
+
+    frequency: Literal["once", "minute", "hour", "day", "week"] = "day"
+    interval: int | None = 1
+    start: str = "now"
+    backfill: bool = True
+
+    @field_validator("start")
+    @classmethod
+    def _start_is_time(cls, value: str) -> str:
+        if value == "now":
+            return value
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"`{value}` is not an ISO-8601 date-time; write e.g. 2026-01-01T00:00:00Z or `now`") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _interval_fits_frequency(self) -> FlowSchedule:
+        if self.frequency == "once":
+            return self
+        if self.interval is None:
+            raise ValueError(f"`interval` is required for frequency `{self.frequency}`")
+        minimum = 15 if self.frequency == "minute" else 1
+        if self.interval < minimum:
+            raise ValueError(
+                f"interval {self.interval} is below the minimum {minimum} for frequency "
+                f"`{self.frequency}`; AEP rejects it (use at least {minimum})"
+            )
+        return self
+
+    def as_schedule_params(self) -> dict[str, object]:
+        """The ``schedule`` argument of the dataflow operator."""
+        params: dict[str, object] = {"frequency": self.frequency, "start_time": self.start}
+        if self.frequency != "once":
+            params["interval"] = self.interval
+            params["backfill"] = self.backfill
+        return params
+
+
+class MappingRule(_Strict):
+    source: str = Field(min_length=1)
+    destination: str = Field(min_length=1)
+    identity: bool = False
+    namespace: str | None = None
+
+    @model_validator(mode="after")
+    def _identity_has_namespace(self) -> MappingRule:
+        if self.identity and not self.namespace:
+            raise ValueError("an identity mapping needs `namespace` (for example Email or ECID)")
+        return self
+
+
+class TargetSchema(_Strict):
+    class_ref: str = Field(default=PROFILE_CLASS, alias="class")
+    field_groups: tuple[str, ...] = DEFAULT_FIELD_GROUPS
+    title: str | None = None
+
+
+class ResourceNames(_Strict):
+    """Optional overrides of the names the factory derives from the object."""
+
+    adhoc_class: str | None = None
+    adhoc_schema: str | None = None
+    source_connection: str | None = None
+    target_schema: str | None = None
+    dataset: str | None = None
+    target_connection: str | None = None
+    mapping_set: str | None = None
+    flow: str | None = None
+
+
+FieldType = Literal["string", "integer", "number", "boolean", "date", "date-time"]
+
+
+class ObjectSpec(_Strict):
+    source: str
+    name: str | None = None
+    fields: dict[str, FieldType] | Literal["discover"] = "discover"
+    target_schema: TargetSchema = TargetSchema()
+    mapping: Annotated[tuple[MappingRule, ...], Field(min_length=1)]
+    delta_column: str = "Updated_At"
+    names: ResourceNames = ResourceNames()
+
+    @field_validator("source")
+    @classmethod
+    def _source_is_hubspot_table(cls, value: str) -> str:
+        if not SOURCE_PATTERN.match(value):
+            raise ValueError(f"`{value}` is not a HubSpot table path; write it like `Hubspot.Contacts`")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_slug(cls, value: str | None) -> str | None:
+        if value is not None and not SLUG_PATTERN.match(value):
+            raise ValueError(f"`{value}` must be lower-case letters, digits and underscores, starting with a letter")
+        return value
+
+    @model_validator(mode="after")
+    def _mapped_sources_exist(self) -> ObjectSpec:
+        if isinstance(self.fields, dict):
+            unknown = sorted({rule.source for rule in self.mapping} - set(self.fields))
+            if unknown:
+                raise ValueError(
+                    f"mapping sources {unknown} are not among the listed `fields`; add them to `fields` "
+                    "or use `fields: discover`"
+                )
+        return self
+
+    @property
+    def slug(self) -> str:
+        """The task-group id and the stem of every derived resource name."""
+        if self.name:
+            return self.name
+        return re.sub(r"[^a-z0-9]+", "_", self.source.split(".", 1)[1].lower()).strip("_")
+
+    @property
+    def table(self) -> str:
+        return self.source.split(".", 1)[1]
+
+
+class OnboardingSpec(_Strict):
+    name: str
+    description: str = ""
+    aep_conn_id: str = "aep_default"
+    sandbox: str | None = None
+    hubspot: HubSpotSource
+    schedule: str | None = None
+    start_date: date = date(2025, 12, 1)
+    catchup: bool = False
+    flow_schedule: FlowSchedule = FlowSchedule()
+    pool: str = "aep_api"
+    pool_slots: int = Field(default=8, ge=1, le=256)
+    retries: int = Field(default=3, ge=0, le=20)
+    retry_delay_seconds: float = Field(default=30.0, gt=0)
+    max_retry_delay_seconds: float = Field(default=600.0, gt=0)
+    failed_record_tolerance: float = Field(default=0.0, ge=0.0, le=1.0)
+    sensor_poll_seconds: float = Field(default=5.0, gt=0)
+    tags: tuple[str, ...] = ()
+    objects: Annotated[tuple[ObjectSpec, ...], Field(min_length=1)]
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_slug(cls, value: str) -> str:
+        if not SLUG_PATTERN.match(value):
+            raise ValueError(f"`{value}` must be lower-case letters, digits and underscores, starting with a letter")
+        return value
+
+    @field_validator("objects")
+    @classmethod
+    def _objects_are_distinct(cls, objects: tuple[ObjectSpec, ...]) -> tuple[ObjectSpec, ...]:
+        sources: dict[str, int] = {}
+        slugs: dict[str, int] = {}
+        for index, obj in enumerate(objects):
+            if obj.source in sources:
+                raise ValueError(f"objects[{sources[obj.source]}] and objects[{index}] both onboard `{obj.source}`; remove one")
+            if obj.slug in slugs:
+                raise ValueError(
+                    f"objects[{slugs[obj.slug]}] and objects[{index}] have the same name `{obj.slug}`; "
+                    "give one of them a distinct `name`"
+                )
+            sources[obj.source] = index
+            slugs[obj.slug] = index
+        return objects
+
+    @property
+    def dag_id(self) -> str:
+        return f"aep_onboard_{self.name}"

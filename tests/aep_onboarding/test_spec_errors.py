@@ -1,0 +1,107 @@
+"""A broken spec is refused with a message naming the file, the field path and the fix."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from aep_onboarding.loader import SpecError, iter_specs, load_spec, parse_spec
+
+VALID = """
+name: demo
+hubspot: {conn_id: hubspot_default}
+objects:
+  - source: Hubspot.Contacts
+    mapping:
+      - {source: Vid, destination: _id}
+"""
+
+
+def _error(text: str) -> SpecError:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(textwrap.dedent(text), "specs/broken.yaml")
+    return caught.value
+
+
+def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
+    spec = parse_spec(VALID)
+    assert spec.dag_id == "aep_onboard_demo"
+    assert spec.objects[0].slug == "contacts"
+    assert spec.objects[0].fields == "discover"
+    assert spec.flow_schedule.frequency == "day"
+    assert spec.pool == "aep_api"
+    assert len(VALID.strip().splitlines()) <= 10
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "fix"),
+    [
+        ("name: demo\nhubspot: {conn_id: h}\nobjects: [{source: Hubspot.Contacts, mapping: [{source: a, destination: b}]}]\nshedule: '@daily'\n",
+         "shedule", "remove this key or correct its spelling"),
+        (VALID + "flow_schedule: {frequency: minute, interval: 10}\n", "flow_schedule", "minimum 15"),
+        (VALID + "flow_schedule: {frequency: fortnight}\n", "flow_schedule.frequency", "use one of"),
+        (VALID + "retries: many\n", "retries", "write a number"),
+        (VALID.replace("Hubspot.Contacts", "Salesforce.Contacts"), "objects[0].source", "like `Hubspot.Contacts`"),
+        (VALID.replace("hubspot: {conn_id: hubspot_default}", "hubspot: {}"), "hubspot", "give exactly one of"),
+        (VALID.replace("name: demo", "name: Demo DAG"), "name", "lower-case letters"),
+        (VALID.replace("name: demo\n", ""), "name", "add this key"),
+        ("name: demo\nhubspot: {conn_id: h}\nobjects: []\n", "objects", "give at least one item"),
+        (VALID + "  - source: Hubspot.Contacts\n    mapping: [{source: Vid, destination: _id}]\n", "objects", "both onboard `Hubspot.Contacts`"),
+        (VALID.replace("- {source: Vid, destination: _id}", "- {source: Vid}"), "objects[0].mapping[0].destination", "add this key"),
+        (VALID.replace("- {source: Vid, destination: _id}", "- {source: Vid, destination: _id, identity: true}"),
+         "objects[0].mapping[0]", "needs `namespace`"),
+        (VALID.replace("    mapping:", "    fields: {Email: string}\n    mapping:"), "objects[0]", "not among the listed `fields`"),
+        (VALID.replace("    mapping:", "    fields: {Vid: text}\n    mapping:"), "objects[0].fields", "use one of"),
+        (VALID + "flow_schedule: {start: yesterday}\n", "flow_schedule.start", "ISO-8601"),
+        (VALID + "failed_record_tolerance: 2\n", "failed_record_tolerance", "fit the bound"),
+        (VALID + "start_date: 01/12/2025\n", "start_date", "YYYY-MM-DD"),
+    ],
+    ids=[
+        "unknown-key", "minute-interval-under-15", "unknown-frequency", "wrong-type", "not-hubspot-source",
+        "no-hubspot-origin", "bad-dag-name", "missing-name", "no-objects", "same-object-twice", "mapping-without-destination",
+        "identity-without-namespace", "mapping-source-not-in-fields", "unknown-field-type", "bad-flow-start",
+        "tolerance-out-of-range", "bad-start-date",
+    ],
+)
+def test_each_spec_error_names_file_field_and_fix(text: str, field: str, fix: str) -> None:
+    error = _error(text)
+    message = str(error)
+    assert "specs/broken.yaml" in message
+    assert any(problem.startswith(field) for problem in error.problems), error.problems
+    assert fix in message
+
+
+def test_invalid_yaml_names_the_line() -> None:
+    error = _error("name: demo\nobjects: [\n  - source\n")
+    assert "(YAML) line" in str(error)
+    assert "fix the YAML syntax" in str(error)
+
+
+def test_a_spec_that_is_not_a_mapping_is_refused() -> None:
+    assert "must be a YAML mapping" in str(_error("- just\n- a list\n"))
+
+
+def test_unreadable_file_is_a_spec_error(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="cannot be read"):
+        load_spec(tmp_path / "missing.yaml")
+
+
+def test_broken_spec_never_hides_the_valid_ones(tmp_path: Path) -> None:
+    (tmp_path / "a_good.yaml").write_text(VALID)
+    (tmp_path / "b_broken.yaml").write_text(VALID.replace("name: demo", "name: other") + "retries: -1\n")
+    (tmp_path / "c_same_name.yaml").write_text(VALID)
+    loaded = {item.path.name: item for item in iter_specs(tmp_path)}
+    assert loaded["a_good.yaml"].spec is not None
+    assert loaded["b_broken.yaml"].error is not None and "retries" in str(loaded["b_broken.yaml"].error)
+    same = loaded["c_same_name.yaml"].error
+    assert same is not None and "already used by a_good.yaml" in str(same)
+
+
+def test_shipped_specs_are_valid() -> None:
+    loaded = list(iter_specs())
+    assert loaded, "include/onboarding ships at least one spec"
+    assert [item.error for item in loaded if item.error] == []
+    marketing = next(item.spec for item in loaded if item.spec and item.spec.name == "hubspot_marketing")
+    assert {obj.source for obj in marketing.objects} >= {"Hubspot.Contacts", "Hubspot.Companies", "Hubspot.All_Deals"}
