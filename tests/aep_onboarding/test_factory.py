@@ -1,0 +1,129 @@
+"""The DAG a spec builds: its shape, its shared steps, and what parsing never does."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from aep_onboarding.factory import build_onboarding_dag
+from aep_onboarding.loader import DEFAULT_SPECS_DIR, load_spec, parse_spec
+
+REPO = Path(__file__).resolve().parents[2]
+MARKETING = DEFAULT_SPECS_DIR / "hubspot_marketing.yaml"
+
+
+@pytest.fixture(scope="module")
+def marketing_dag():
+    return build_onboarding_dag(load_spec(MARKETING), source_file=MARKETING.name)
+
+
+def _upstream(dag, task_id: str) -> set[str]:
+    return set(dag.get_task(task_id).upstream_task_ids)
+
+
+def test_each_task_waits_only_for_the_ids_it_consumes(marketing_dag) -> None:
+    dag = marketing_dag
+    g = "contacts."
+    assert _upstream(dag, g + "selected") == {"select_objects"}
+    assert _upstream(dag, g + "adhoc_class") == {g + "selected", "hubspot_base_connection"}
+    assert _upstream(dag, g + "adhoc_schema") == {g + "adhoc_class"}
+    assert _upstream(dag, g + "source_connection") == {g + "adhoc_schema", "hubspot_base_connection"}
+    assert _upstream(dag, g + "target_schema") == {g + "selected"}
+    assert _upstream(dag, g + "dataset") == {g + "target_schema"}
+    assert _upstream(dag, g + "mapping_set") == {g + "target_schema"}
+    assert _upstream(dag, g + "target_connection") == {g + "dataset", g + "target_schema", "dataset_base_connection"}
+    assert _upstream(dag, g + "dataflow") == {
+        g + "source_connection", g + "target_connection", g + "mapping_set", "flow_spec",
+    }
+    assert _upstream(dag, g + "wait_first_run") == {g + "dataflow"}
+    assert _upstream(dag, g + "ingest_window") == {g + "wait_first_run", g + "dataflow"}
+    assert _upstream(dag, g + "wait_window") == {g + "ingest_window", g + "dataflow"}
+
+
+def test_source_branch_and_target_branch_are_parallel(marketing_dag) -> None:
+    dag = marketing_dag
+    source_branch = {"contacts.adhoc_class", "contacts.adhoc_schema", "contacts.source_connection"}
+    target_branch = {"contacts.target_schema", "contacts.dataset", "contacts.mapping_set"}
+    for task_id in source_branch:
+        assert not dag.get_task(task_id).get_flat_relative_ids(upstream=True) & target_branch
+    for task_id in target_branch:
+        assert not dag.get_task(task_id).get_flat_relative_ids(upstream=True) & source_branch
+
+
+def test_object_independent_steps_run_once_and_start_at_once(marketing_dag) -> None:
+    dag = marketing_dag
+    shared = {"hubspot_base_connection", "dataset_base_connection", "flow_spec", "select_objects"}
+    assert shared <= set(dag.task_ids)
+    for task_id in shared:
+        assert _upstream(dag, task_id) == set()
+    groups = {task_id.split(".")[0] for task_id in dag.task_ids if "." in task_id}
+    assert groups == {"contacts", "companies", "all_deals"}
+    assert len(dag.get_task("flow_spec").downstream_task_ids) == 3
+
+
+def test_platform_tasks_use_the_pool_retry_with_backoff_and_template_their_ids(marketing_dag) -> None:
+    task = marketing_dag.get_task("contacts.dataflow")
+    assert task.pool == "aep_api"
+    assert task.retries == 3 and task.retry_exponential_backoff
+    assert {"flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id"} <= set(task.template_fields)
+
+
+def test_window_steps_receive_the_data_interval_and_emit_the_dataset_asset(marketing_dag) -> None:
+    ingest = marketing_dag.get_task("contacts.ingest_window")
+    assert "data_interval_start" in ingest.window_start and "data_interval_end" in ingest.window_end
+    wait = marketing_dag.get_task("contacts.wait_window")
+    assert [outlet.uri for outlet in wait.outlets] == ["aep://aep_default/default-sandbox/datasets/hubspot_marketing_Contacts_dataset"]
+
+
+def test_dag_has_objects_param_for_subset_runs(marketing_dag) -> None:
+    assert marketing_dag.params["objects"] == []
+
+
+def _dagbag(folder: Path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(folder), safe_mode=True)
+
+
+def test_dagbag_loads_every_shipped_spec_without_import_error() -> None:
+    bag = _dagbag(REPO / "dags")
+    assert bag.import_errors == {}
+    assert {"aep_onboard_hubspot_marketing", "aep_onboard_hubspot_contacts_daily"} <= set(bag.dag_ids)
+
+
+def test_a_broken_spec_shows_an_import_error_and_the_others_still_load(tmp_path, monkeypatch) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    shutil.copy(MARKETING, specs / "good.yaml")
+    (specs / "broken.yaml").write_text(MARKETING.read_text().replace("hubspot_marketing", "other") + "retries: lots\n")
+    dags = tmp_path / "dags"
+    shutil.copytree(REPO / "dags", dags)
+    monkeypatch.setenv("AEP_SPECS_DIR", str(specs))
+    bag = _dagbag(dags)
+    assert "aep_onboard_hubspot_marketing" in bag.dag_ids
+    assert "aep_onboard_other" not in bag.dag_ids
+    [(file, message)] = bag.import_errors.items()
+    assert file.endswith("aep_onboarding_spec_check.py")
+    assert "broken.yaml" in message and "retries" in message and "write a number" in message
+
+
+def test_parsing_makes_no_network_call_and_reads_no_connection(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("DAG parsing opened a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.delenv("AIRFLOW_CONN_AEP_DEFAULT", raising=False)
+    bag = _dagbag(REPO / "dags")
+    assert bag.import_errors == {}
+
+
+def test_every_object_of_a_large_spec_gets_its_group() -> None:
+    objects = "\n".join(
+        f"  - {{source: Hubspot.Table{i}, mapping: [{{source: Id, destination: _id}}]}}" for i in range(25)
+    )
+    spec = parse_spec(f"name: big\nhubspot: {{conn_id: h}}\nobjects:\n{objects}\n")
+    dag = build_onboarding_dag(spec)
+    assert len([t for t in dag.task_ids if t.endswith(".dataflow")]) == 25
