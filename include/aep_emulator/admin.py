@@ -1,0 +1,103 @@
+"""The admin surface under ``/_emulator/`` (no auth, never faulted); see docs/architecture.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from .deps import store_of
+from .faults import FaultEngine, FaultSet
+
+router = APIRouter(prefix="/_emulator", tags=["Emulator admin"])
+
+NAME_KEYS = ("name", "title")
+
+
+class AdvanceBody(BaseModel):
+    seconds: float = Field(..., ge=0)
+
+
+class ConfigBody(BaseModel):
+    token_ttl_seconds: int | None = Field(None, ge=1)
+    run_duration_seconds: float | None = Field(None, ge=0)
+    latency_ms: int | None = Field(None, ge=0)
+
+
+def _engine(request: Request) -> FaultEngine:
+    engine: FaultEngine = request.app.state.faults
+    return engine
+
+
+def _tick(request: Request) -> None:
+    request.app.state.tick()
+
+
+@router.get("/state", summary="Every resource of every org+sandbox, and the counters")
+def get_state(request: Request) -> dict[str, Any]:
+    store = store_of(request)
+    resources: list[dict[str, Any]] = []
+    with store.lock:
+        for cont in store.all_containers():
+            for kind, items in cont.items.items():
+                for rid, obj in items.items():
+                    name = next((obj[k] for k in NAME_KEYS if obj.get(k) is not None), None)
+                    resources.append(
+                        {"org": cont.org_id, "sandbox": cont.sandbox, "kind": kind, "id": rid, "name": name}
+                    )
+        counters = dict(vars(store.counters))
+    return {"resources": resources, "counters": counters, "now": store.clock.now()}
+
+
+@router.get("/datasets/{dataset_id}/records", summary="The XDM records ingested into a dataset")
+def get_records(dataset_id: str, request: Request) -> dict[str, Any]:
+    store = store_of(request)
+    with store.lock:
+        for cont in store.all_containers():
+            if dataset_id in cont.items["dataset"]:
+                records = list(cont.records.get(dataset_id, []))
+                return {"datasetId": dataset_id, "count": len(records), "records": records}
+    raise HTTPException(404, f"dataset {dataset_id} not found")
+
+
+@router.post("/faults", summary="Replace the fault set ({'rules': []} lifts every fault)")
+def set_faults(body: FaultSet, request: Request) -> dict[str, Any]:
+    engine = _engine(request)
+    engine.replace(body)
+    return engine.describe()
+
+
+@router.get("/faults", summary="The fault set with per-rule hit counts")
+def get_faults(request: Request) -> dict[str, Any]:
+    return _engine(request).describe()
+
+
+@router.post("/reset", summary="Drop every resource, record, run and fault; keep clients")
+def reset(request: Request) -> dict[str, Any]:
+    store_of(request).reset()
+    _engine(request).clear()
+    return {"reset": True}
+
+
+@router.post("/clock/advance", summary="Move emulator time forward and run due scheduled runs")
+def advance(body: AdvanceBody, request: Request) -> dict[str, Any]:
+    store = store_of(request)
+    store.clock.advance(body.seconds)
+    _tick(request)
+    store.save()
+    return {"now": store.clock.now(), "offset": store.clock.offset}
+
+
+@router.get("/config", summary="The current run-time settings")
+def get_config(request: Request) -> dict[str, Any]:
+    return dict(vars(store_of(request).config))
+
+
+@router.post("/config", summary="Change token lifetime, run duration or added latency")
+def set_config(body: ConfigBody, request: Request) -> dict[str, Any]:
+    store = store_of(request)
+    with store.lock:
+        for key, value in body.model_dump(exclude_none=True).items():
+            setattr(store.config, key, value)
+    return dict(vars(store.config))

@@ -1,0 +1,194 @@
+"""In-memory state of the emulator, with optional JSON persistence.
+
+All mutation happens under ``Store.lock`` (one re-entrant lock: simple and enough for an
+emulator). Resources live in *containers*, one per ``(org, sandbox)``, so what is made in
+one org+sandbox is invisible from every other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock
+
+DEMO_ORG = "DEMO0000000000000000000@AdobeOrg"
+OTHER_ORG = "OTHER000000000000000000@AdobeOrg"
+DEFAULT_DATA_END = "2026-01-01T00:00:00Z"
+
+# Resource kinds, as reported by /_emulator/state.
+KINDS = (
+    "class",
+    "schema",
+    "dataset",
+    "connection",
+    "sourceConnection",
+    "targetConnection",
+    "mappingSet",
+    "flow",
+    "run",
+)
+
+
+@dataclass
+class Org:
+    org_id: str
+    tenant_id: str
+    sandboxes: list[str]
+
+
+@dataclass
+class Client:
+    client_id: str
+    client_secret: str
+    org_id: str
+
+
+@dataclass
+class Config:
+    """Run-time settings; the admin ``/_emulator/config`` call changes the first three."""
+
+    token_ttl_seconds: int = 86399
+    run_duration_seconds: float = 1.0
+    latency_ms: int = 0
+    seed: int = 42
+    data_end: str = DEFAULT_DATA_END
+
+
+def default_orgs() -> dict[str, Org]:
+    return {
+        DEMO_ORG: Org(DEMO_ORG, "demotenant", ["prod", "dev"]),
+        OTHER_ORG: Org(OTHER_ORG, "othertenant", ["prod"]),
+    }
+
+
+def default_clients() -> dict[str, Client]:
+    return {
+        "demo-client": Client("demo-client", "demo-secret", DEMO_ORG),
+        "other-client": Client("other-client", "other-secret", OTHER_ORG),
+    }
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    faults_injected: int = 0
+    ims_token_requests: int = 0
+    writes: int = 0
+
+
+class Container:
+    """The resources of one org+sandbox: ``items[kind][id] -> object`` plus dataset records."""
+
+    def __init__(self, org_id: str, sandbox: str, data: dict[str, Any] | None = None) -> None:
+        self.org_id = org_id
+        self.sandbox = sandbox
+        data = data or {}
+        self.items: dict[str, dict[str, dict[str, Any]]] = {k: dict(data.get("items", {}).get(k, {})) for k in KINDS}
+        self.records: dict[str, list[dict[str, Any]]] = dict(data.get("records", {}))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"org_id": self.org_id, "sandbox": self.sandbox, "items": self.items, "records": self.records}
+
+
+@dataclass
+class Token:
+    client_id: str
+    org_id: str
+    expires_at: float
+
+
+@dataclass
+class Store:
+    config: Config = field(default_factory=Config)
+    state_file: str | None = None
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self.initial_config = Config(**asdict(self.config))
+        self.orgs = default_orgs()
+        self.clients = default_clients()
+        self.tokens: dict[str, Token] = {}
+        self.containers: dict[tuple[str, str], Container] = {}
+        self.counters = Counters()
+        if self.state_file and os.path.exists(self.state_file):
+            self.load(self.state_file)
+
+    # -- containers -------------------------------------------------------------------
+    def container(self, org_id: str, sandbox: str) -> Container:
+        key = (org_id, sandbox)
+        with self.lock:
+            if key not in self.containers:
+                self.containers[key] = Container(org_id, sandbox)
+            return self.containers[key]
+
+    def all_containers(self) -> list[Container]:
+        with self.lock:
+            return list(self.containers.values())
+
+    def tenant_of(self, org_id: str) -> str:
+        return self.orgs[org_id].tenant_id
+
+    # -- tokens -----------------------------------------------------------------------
+    def issue_token(self, client: Client) -> tuple[str, int]:
+        ttl = int(self.config.token_ttl_seconds)
+        token = "eyJ" + uuid.uuid4().hex + uuid.uuid4().hex
+        with self.lock:
+            self.tokens[token] = Token(client.client_id, client.org_id, self.clock.now() + ttl)
+        return token, ttl
+
+    def token_info(self, token: str) -> Token | None:
+        info = self.tokens.get(token)
+        if info is None or info.expires_at <= self.clock.now():
+            return None
+        return info
+
+    # -- bookkeeping --------------------------------------------------------------------
+    def wrote(self) -> None:
+        """Count a committed write and persist if a state file is configured."""
+        with self.lock:
+            self.counters.writes += 1
+            self.save()
+
+    def reset(self) -> None:
+        """Drop every resource, record and run; restore startup config and the clock."""
+        with self.lock:
+            self.containers.clear()
+            self.config = Config(**asdict(self.initial_config))
+            self.clock.reset()
+            self.counters = Counters()
+            self.save()
+
+    # -- persistence ----------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "clock_offset": self.clock.offset,
+                "tokens": {k: asdict(v) for k, v in self.tokens.items()},
+                "containers": [c.to_json() for c in self.containers.values()],
+            }
+
+    def save(self) -> None:
+        if not self.state_file:
+            return
+        with self.lock:
+            data = self.to_json()
+            tmp = Path(self.state_file + ".tmp")
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, self.state_file)
+
+    def load(self, path: str) -> None:
+        data = json.loads(Path(path).read_text())
+        with self.lock:
+            self.clock = Clock(float(data.get("clock_offset", 0.0)))
+            self.tokens = {k: Token(**v) for k, v in data.get("tokens", {}).items()}
+            self.containers = {}
+            for c in data.get("containers", []):
+                cont = Container(c["org_id"], c["sandbox"], c)
+                self.containers[(cont.org_id, cont.sandbox)] = cont
