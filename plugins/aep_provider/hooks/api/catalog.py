@@ -1,0 +1,46 @@
+"""Catalog calls (``/data/foundation/catalog``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from aep_provider.hooks.errors import AepApiError, AepNotFoundError
+from aep_provider.hooks.paging import iter_catalog
+from aep_provider.hooks.transport import service_path
+
+
+def _cat(path: str) -> str:
+    return service_path("catalog", path)
+
+
+def dataset_id_from_ref(ref: str) -> str:
+    """``"@/dataSets/<id>"`` -> ``<id>``."""
+    return ref.rsplit("/", 1)[-1]
+
+
+class CatalogApi:
+    def iter_datasets(self, params: dict[str, Any] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        return iter_catalog(self.get, _cat("/dataSets"), params)  # type: ignore[attr-defined]
+
+    def find_datasets_by_name(self, name: str) -> list[tuple[str, dict[str, Any]]]:
+        params = {"property": f"name=={name}", "properties": "name,schemaRef"}
+        return [(i, d) for i, d in self.iter_datasets(params) if d.get("name") == name]
+
+    def get_dataset(self, dataset_id: str) -> dict[str, Any] | None:
+        try:
+            body = self.get(_cat(f"/dataSets/{dataset_id}"))  # type: ignore[attr-defined]
+        except AepNotFoundError:
+            return None
+        if isinstance(body, dict):
+            return body.get(dataset_id) or next(iter(body.values()), None)
+        return None
+
+    def create_dataset(self, body: dict[str, Any]) -> str:
+        refs = self.post(_cat("/dataSets"), body, params={"requestDataSource": "true"})  # type: ignore[attr-defined]
+        if not isinstance(refs, list) or not refs:
+            raise AepApiError(f"Catalog answered an unexpected body to a dataset create: {refs!r}")
+        return dataset_id_from_ref(str(refs[0]))
+
+    def delete_dataset(self, dataset_id: str) -> bool:
+        return self.delete(_cat(f"/dataSets/{dataset_id}"))  # type: ignore[attr-defined]

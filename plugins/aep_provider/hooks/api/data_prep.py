@@ -1,0 +1,28 @@
+"""Data Prep calls (``/data/foundation/conversion``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.paging import iter_data_prep
+from aep_provider.hooks.transport import service_path
+
+
+def _dp(path: str) -> str:
+    return service_path("conversion", path)
+
+
+class DataPrepApi:
+    def iter_mapping_sets(self, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        return iter_data_prep(self.get, _dp("/mappingSets"), params)  # type: ignore[attr-defined]
+
+    def get_mapping_set(self, mapping_set_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get(_dp(f"/mappingSets/{mapping_set_id}"))  # type: ignore[attr-defined]
+        except AepNotFoundError:
+            return None
+
+    def create_mapping_set(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post(_dp("/mappingSets"), body)  # type: ignore[attr-defined]

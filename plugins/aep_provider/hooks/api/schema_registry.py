@@ -1,0 +1,58 @@
+"""Schema Registry calls (``/data/foundation/schemaregistry``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+from urllib.parse import quote
+
+from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.paging import iter_schema_registry
+from aep_provider.hooks.transport import XED_FULL, XED_ID, service_path
+
+Kind = Literal["classes", "schemas", "fieldgroups"]
+
+
+def _sr(path: str) -> str:
+    return service_path("schemaregistry", path)
+
+
+def quote_id(resource_id: str) -> str:
+    return quote(resource_id, safe="")
+
+
+class SchemaRegistryApi:
+    def get_stats(self) -> dict[str, Any]:
+        return self.get(_sr("/stats")) or {}  # type: ignore[attr-defined]
+
+    def get_tenant_id(self) -> str:
+        return str(self.get_stats().get("tenantId", ""))
+
+    def iter_tenant(
+        self, kind: Kind, params: dict[str, Any] | None = None, *, accept: str = XED_ID
+    ) -> Iterator[dict[str, Any]]:
+        def get(path: str, p: dict[str, Any] | None) -> Any:
+            return self.get(path, p, accept=accept)  # type: ignore[attr-defined]
+
+        return iter_schema_registry(get, _sr(f"/tenant/{kind}"), params)
+
+    def find_by_title(self, kind: Kind, title: str) -> dict[str, Any] | None:
+        """The tenant resource whose title is exactly ``title`` (titles are unique per sandbox)."""
+        for item in self.iter_tenant(kind, {"property": f"title=={title}"}):
+            if item.get("title") == title:
+                return item
+        return None
+
+    def get_resource(self, kind: Kind, resource_id: str, *, accept: str = XED_FULL) -> dict[str, Any] | None:
+        """A tenant or global resource by ``$id`` or ``meta:altId``; ``None`` when missing."""
+        container = "global" if resource_id.startswith("https://ns.adobe.com/xdm/") else "tenant"
+        try:
+            return self.get(_sr(f"/{container}/{kind}/{quote_id(resource_id)}"), accept=accept)  # type: ignore[attr-defined]
+        except AepNotFoundError:
+            return None
+
+    def create_resource(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post(_sr(f"/tenant/{kind}"), body)  # type: ignore[attr-defined]
+
+    def delete_resource(self, kind: Kind, resource_id: str) -> bool:
+        return self.delete(_sr(f"/tenant/{kind}/{quote_id(resource_id)}"))  # type: ignore[attr-defined]

@@ -1,0 +1,71 @@
+"""Pieces of the HTTP exchange shared by the sync and the async hook (no I/O here)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SERVICE_PATHS = {
+    "schemaregistry": "/data/foundation/schemaregistry",
+    "catalog": "/data/foundation/catalog",
+    "flowservice": "/data/foundation/flowservice",
+    "conversion": "/data/foundation/conversion",
+}
+IMS_TOKEN_PATH = "/ims/token/v3"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+XED_ID = "application/vnd.adobe.xed-id+json"
+XED = "application/vnd.adobe.xed+json"
+XED_FULL = "application/vnd.adobe.xed-full+json; version=1"
+XED_SINGLE = "application/vnd.adobe.xed+json; version=1"
+
+
+def service_path(service: str, path: str) -> str:
+    """``/data/foundation/<service>`` + path (``path`` starting with ``/``)."""
+    if service not in SERVICE_PATHS:
+        raise ValueError(f"Unknown AEP service {service!r}; one of {sorted(SERVICE_PATHS)}")
+    return SERVICE_PATHS[service] + (path if path.startswith("/") else f"/{path}")
+
+
+def platform_headers(
+    *, token: str, client_id: str, org_id: str, sandbox: str, method: str, accept: str | None
+) -> dict[str, str]:
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "x-api-key": client_id,
+        "x-gw-ims-org-id": org_id,
+        "x-sandbox-name": sandbox,
+    }
+    if method.upper() in WRITE_METHODS:
+        headers["Content-Type"] = "application/json"
+    headers["Accept"] = accept or "application/json"
+    return headers
+
+
+def ims_form(*, client_id: str, client_secret: str, scopes: str) -> dict[str, str]:
+    return {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "scope": scopes,
+    }
+
+
+def parse_body(text: str) -> Any:
+    if not text or not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def is_invalid_token(status: int, body: Any) -> bool:
+    """The gateway's "token not valid" answer (401013): refresh the token once and repeat."""
+    if status != 401:
+        return False
+    if isinstance(body, dict):
+        code = str(body.get("error_code") or body.get("code") or "")
+        return code in ("401013", "") or "token" in str(body.get("message", "")).lower()
+    return True

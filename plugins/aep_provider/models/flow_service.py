@@ -1,0 +1,264 @@
+"""Flow Service bodies: base/source/target connections, dataflows, schedules, runs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from aep_provider.models.common import (
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    HUBSPOT_CONNECTION_SPEC_ID,
+    XED_FULL_NOTEXT_V1,
+    XED_FULL_V1,
+    Answer,
+    Body,
+)
+from aep_provider.models.time import to_epoch_seconds
+
+
+class SpecRef(Body):
+    id: str
+    version: str = "1.0"
+
+
+class HubSpotAuthParams(Body):
+    client_id: str = Field(alias="clientId")
+    client_secret: str = Field(alias="clientSecret", repr=False)
+    access_token: str = Field(alias="accessToken", repr=False)
+    refresh_token: str | None = Field(default=None, alias="refreshToken", repr=False)
+
+
+class HubSpotAuth(Body):
+    spec_name: str = Field(default="Basic Authentication", alias="specName")
+    params: HubSpotAuthParams
+
+
+class HubSpotBaseConnectionCreate(Body):
+    name: str
+    description: str = ""
+    auth: HubSpotAuth
+    connection_spec: SpecRef = Field(default=SpecRef(id=HUBSPOT_CONNECTION_SPEC_ID), alias="connectionSpec")
+
+
+class DatasetBaseConnectionCreate(Body):
+    name: str
+    description: str = ""
+    connection_spec: SpecRef = Field(default=SpecRef(id=DATA_LAKE_CONNECTION_SPEC_ID), alias="connectionSpec")
+
+
+class SchemaVersionRef(Body):
+    id: str
+    version: str
+
+
+class ConnectionData(Body):
+    format: str
+    schema_: SchemaVersionRef = Field(alias="schema")
+
+
+class SourceConnectionCreate(Body):
+    name: str
+    description: str = ""
+    base_connection_id: str = Field(alias="baseConnectionId")
+    data: ConnectionData
+    params: dict[str, Any]
+    connection_spec: SpecRef = Field(default=SpecRef(id=HUBSPOT_CONNECTION_SPEC_ID), alias="connectionSpec")
+
+    @classmethod
+    def build(
+        cls, name: str, base_connection_id: str, schema_id: str, path: str, data_format: str = "tabular"
+    ) -> SourceConnectionCreate:
+        return cls(
+            name=name,
+            description=name,
+            baseConnectionId=base_connection_id,
+            data=ConnectionData(format=data_format, schema=SchemaVersionRef(id=schema_id, version=XED_FULL_NOTEXT_V1)),
+            params={"path": path},
+        )
+
+
+class TargetConnectionCreate(Body):
+    name: str
+    description: str = ""
+    base_connection_id: str = Field(alias="baseConnectionId")
+    data: ConnectionData
+    params: dict[str, Any]
+    connection_spec: SpecRef = Field(default=SpecRef(id=DATA_LAKE_CONNECTION_SPEC_ID), alias="connectionSpec")
+
+    @classmethod
+    def build(cls, name: str, base_connection_id: str, schema_id: str, dataset_id: str) -> TargetConnectionCreate:
+        return cls(
+            name=name,
+            description=name,
+            baseConnectionId=base_connection_id,
+            data=ConnectionData(format="parquet_xdm", schema=SchemaVersionRef(id=schema_id, version=XED_FULL_V1)),
+            params={"dataSetId": dataset_id},
+        )
+
+
+Frequency = Literal["once", "minute", "hour", "day", "week"]
+
+
+class Schedule(Body):
+    """A dataflow schedule as people write it; ``to_body`` gives the wire ``scheduleParams``."""
+
+    frequency: Frequency
+    interval: int | None = None
+    start_time: int = Field(alias="startTime")
+    backfill: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_snake_case(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if "start_time" in data and "startTime" not in data:
+                data["startTime"] = data.pop("start_time")
+            if "startTime" not in data:
+                data["startTime"] = "now"
+        return data
+
+    @field_validator("start_time", mode="before")
+    @classmethod
+    def _parse_start(cls, value: Any) -> int:
+        return to_epoch_seconds(value, field="schedule.start_time")
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _parse_interval(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _rules(self) -> Schedule:
+        if self.frequency == "once":
+            if self.interval is not None or self.backfill is not None:
+                raise ValueError(
+                    "schedule.frequency='once' takes no interval and no backfill: remove them"
+                )
+            return self
+        if self.interval is None:
+            raise ValueError(f"schedule.interval is required for frequency '{self.frequency}'")
+        minimum = 15 if self.frequency == "minute" else 1
+        if self.interval < minimum:
+            raise ValueError(
+                f"schedule.interval={self.interval} is too small for frequency '{self.frequency}': "
+                f"use at least {minimum}"
+                + (" (or frequency 'hour')" if self.frequency == "minute" else "")
+            )
+        return self
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"startTime": self.start_time, "frequency": self.frequency}
+        if self.frequency != "once":
+            body["interval"] = self.interval
+            body["backfill"] = True if self.backfill is None else self.backfill
+        return body
+
+
+class DeltaColumn(Body):
+    name: str
+    date_format: str | None = Field(default=None, alias="dateFormat")
+    timezone: str | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
+class FlowCreate(Body):
+    name: str
+    description: str = ""
+    flow_spec: SpecRef = Field(alias="flowSpec")
+    source_connection_ids: list[str] = Field(alias="sourceConnectionIds")
+    target_connection_ids: list[str] = Field(alias="targetConnectionIds")
+    transformations: list[dict[str, Any]]
+    schedule_params: dict[str, Any] = Field(alias="scheduleParams")
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        name: str,
+        description: str,
+        flow_spec_id: str,
+        source_connection_id: str,
+        target_connection_id: str,
+        mapping_id: str,
+        mapping_version: str,
+        delta_column: DeltaColumn,
+        schedule: Schedule,
+    ) -> FlowCreate:
+        return cls(
+            name=name,
+            description=description,
+            flowSpec=SpecRef(id=flow_spec_id),
+            sourceConnectionIds=[source_connection_id],
+            targetConnectionIds=[target_connection_id],
+            transformations=[
+                {"name": "Copy", "params": {"deltaColumn": delta_column.to_body()}},
+                {"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": str(mapping_version)}},
+            ],
+            scheduleParams=schedule.to_body(),
+        )
+
+
+class RunCreate(Body):
+    flow_id: str = Field(alias="flowId")
+    params: dict[str, Any]
+
+    @classmethod
+    def build(cls, flow_id: str, window_start: int, window_end: int, delta_column: str) -> RunCreate:
+        return cls(
+            flowId=flow_id,
+            params={
+                "windowStartTime": window_start,
+                "windowEndTime": window_end,
+                "deltaColumn": {"name": delta_column},
+            },
+        )
+
+
+class Created(Answer):
+    id: str
+    etag: str | None = None
+
+
+class RunSummary(Answer):
+    """The parts of a run the sensor reports."""
+
+    id: str
+    flow_id: str | None = Field(default=None, alias="flowId")
+    status: str
+    errors: list[dict[str, Any]] = []
+    input_records: int = 0
+    output_records: int = 0
+    failed_records: int = 0
+
+    @classmethod
+    def from_run(cls, run: dict[str, Any]) -> RunSummary:
+        metrics = run.get("metrics") or {}
+        status_summary = metrics.get("statusSummary") or {}
+        records = metrics.get("recordSummary") or {}
+        errors = list(status_summary.get("errors") or [])
+        for activity in run.get("activities") or []:
+            errors.extend((activity.get("statusSummary") or {}).get("errors") or [])
+        return cls(
+            id=str(run.get("id")),
+            flowId=run.get("flowId"),
+            status=str(status_summary.get("status") or run.get("status") or "scheduled"),
+            errors=errors,
+            input_records=int(records.get("inputRecordCount") or 0),
+            output_records=int(records.get("outputRecordCount") or 0),
+            failed_records=int(records.get("failedRecordCount") or 0),
+        )
+
+    def xcom(self) -> dict[str, Any]:
+        return {
+            "run_id": self.id,
+            "status": self.status,
+            "input_records": self.input_records,
+            "output_records": self.output_records,
+            "failed_records": self.failed_records,
+        }

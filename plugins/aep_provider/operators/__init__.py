@@ -1,0 +1,1 @@
+"""One operator per Platform call of the onboarding tutorial."""

@@ -1,0 +1,44 @@
+"""Create-or-reuse for Flow Service objects, whose names are not unique."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aep_provider.hooks.aep import AepHook
+from aep_provider.hooks.errors import AepConflictError
+
+
+def create_named(
+    hook: AepHook,
+    *,
+    collection: Any,
+    what: str,
+    name: str,
+    body: dict[str, Any],
+    matches: Callable[[dict[str, Any]], bool],
+    describe: Callable[[dict[str, Any]], str],
+) -> tuple[dict[str, Any], bool]:
+    """Reuse the object named ``name`` that ``matches``; fail if the name is taken by a different one.
+
+    :return: ``({"id", "etag", ...}, created)``.
+    """
+
+    def lookup() -> dict[str, Any] | None:
+        same_name = hook.find_by_name(collection, name)
+        same_name.sort(key=lambda o: o.get("createdAt") or 0)
+        for obj in same_name:
+            if matches(obj):
+                return obj
+        if same_name:
+            other = same_name[0]
+            raise AepConflictError(
+                f"A {what} named {name!r} already exists ({other.get('id')}) with {describe(other)}, which "
+                f"differs from this task's {describe(body)}; rename the task's {what} or delete "
+                f"{other.get('id')}."
+            )
+        return None
+
+    return hook.create_idempotent(
+        what=f"{what} '{name}'", lookup=lookup, create=lambda: hook.create_object(collection, body)
+    )

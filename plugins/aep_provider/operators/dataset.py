@@ -1,0 +1,59 @@
+"""Catalog operator: the target dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aep_provider.hooks.errors import AepConfigError, AepConflictError
+from aep_provider.hooks.transport import XED_ID
+from aep_provider.links import AepDatasetLink
+from aep_provider.models.catalog import DatasetCreate
+from aep_provider.operators._validation import build_model
+from aep_provider.operators.base import AepBaseOperator
+
+
+class AepCreateDatasetOperator(AepBaseOperator):
+    """Create (or reuse by name) a dataset on the target schema.
+
+    A dataset of that name on *another* schema is an error naming both schemas, not a silent reuse.
+
+    :param name: dataset name (templated).
+    :param schema_id: the target schema ``$id`` (templated); checked to exist before the create.
+    :return: the dataset id.
+    """
+
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "name", "schema_id")
+
+    def __init__(self, *, name: str, schema_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.schema_id = schema_id
+
+    def execute(self, context: Any) -> str:
+        model = build_model("dataset", lambda: DatasetCreate.for_schema(self.name, self.schema_id))
+        hook = self.hook
+
+        def lookup() -> str | None:
+            for dataset_id, dataset in hook.find_datasets_by_name(self.name):
+                existing_schema = (dataset.get("schemaRef") or {}).get("id")
+                if existing_schema in (None, self.schema_id):
+                    return dataset_id
+                raise AepConflictError(
+                    f"Dataset {self.name!r} ({dataset_id}) already exists on schema {existing_schema}, not on "
+                    f"schema_id {self.schema_id}; use another dataset name or delete dataset {dataset_id}."
+                )
+            return None
+
+        def create() -> str:
+            return hook.create_dataset(model.to_body())
+
+        existing = lookup()
+        if existing is None and hook.get_resource("schemas", self.schema_id, accept=XED_ID) is None:
+            raise AepConfigError(
+                f"schema_id={self.schema_id!r} does not exist in sandbox {hook.sandbox}; pass the $id "
+                "returned by AepCreateTargetSchemaOperator."
+            )
+        dataset_id, _ = hook.create_idempotent(what=f"dataset '{self.name}'", lookup=lookup, create=create)
+        self.persist_link(context, AepDatasetLink, id=dataset_id)
+        return dataset_id

@@ -1,0 +1,274 @@
+"""Flow Service operators: find the flow spec, create the dataflow, start an on-demand run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jsonschema
+
+from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
+from aep_provider.lineage import FlowLineageMixin
+from aep_provider.links import AepDataflowLink, AepFlowRunLink
+from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
+from aep_provider.models.flow_service import DeltaColumn, FlowCreate, RunCreate, Schedule
+from aep_provider.models.time import to_epoch_seconds
+from aep_provider.operators._named import create_named
+from aep_provider.operators._validation import build_model
+from aep_provider.operators.base import AepBaseOperator
+
+FAILED_RUN_STATES = frozenset({"failed", "cancelled", "canceled"})
+
+
+class AepGetFlowSpecOperator(AepBaseOperator):
+    """Find a flow spec by name (``GET /flowSpecs?property=name=="CRMToAEP"``).
+
+    :return: the flow spec id; XCom key ``schedule_spec`` holds its ``scheduleSpec``.
+    """
+
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "name")
+
+    def __init__(self, *, name: str = CRM_TO_AEP_FLOW_SPEC_NAME, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+
+    def execute(self, context: Any) -> str:
+        spec = self.hook.get_flow_spec(self.name)
+        if spec is None:
+            raise AepNotFoundError(
+                f"No flow spec named {self.name!r}; for HubSpot use name='{CRM_TO_AEP_FLOW_SPEC_NAME}'."
+            )
+        self.push(context, "schedule_spec", spec.get("scheduleSpec"))
+        return str(spec["id"])
+
+
+def check_schedule(schedule: Schedule, flow_spec: dict[str, Any]) -> None:
+    """Validate the wire ``scheduleParams`` against the flow spec's own ``scheduleSpec`` JSON Schema."""
+    schedule_spec = (flow_spec.get("scheduleSpec") or {}).get("spec")
+    if not schedule_spec:
+        return
+    body = schedule.to_body()
+    errors = sorted(jsonschema.Draft7Validator(schedule_spec).iter_errors(body), key=lambda e: list(e.path))
+    if errors:
+        parts = []
+        for err in errors:
+            field = ".".join(str(p) for p in err.path) or "schedule"
+            parts.append(f"schedule.{field}: {err.message}")
+        raise AepConfigError(
+            f"schedule does not satisfy the scheduleSpec of flow spec {flow_spec.get('id')}: " + "; ".join(parts)
+        )
+
+
+class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
+    """Create (or reuse by name) the dataflow joining source and target connection with the mapping.
+
+    :param delta_column: the source column of incremental loads; a name or
+        ``{"name", "dateFormat", "timezone"}``.
+    :param schedule: ``{"frequency", "interval", "start_time", "backfill"}``; ``start_time`` is an ISO
+        string, epoch seconds, a datetime or ``"now"``. Checked against the flow spec's ``scheduleSpec``
+        before the call; ``interval`` is sent as an integer.
+    :return: the flow id; XCom key ``etag``.
+    """
+
+    template_fields: Sequence[str] = (
+        *AepBaseOperator.template_fields,
+        "name",
+        "flow_spec_id",
+        "source_connection_id",
+        "target_connection_id",
+        "mapping_id",
+        "mapping_version",
+        "delta_column",
+        "schedule",
+        "description",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        flow_spec_id: str,
+        source_connection_id: str,
+        target_connection_id: str,
+        mapping_id: str,
+        delta_column: str | dict[str, Any],
+        schedule: dict[str, Any],
+        mapping_version: str = "0",
+        description: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.flow_spec_id = flow_spec_id
+        self.source_connection_id = source_connection_id
+        self.target_connection_id = target_connection_id
+        self.mapping_id = mapping_id
+        self.delta_column = delta_column
+        self.schedule = schedule
+        self.mapping_version = mapping_version
+        self.description = description
+
+    def execute(self, context: Any) -> str:
+        schedule = build_model("schedule", lambda: Schedule.model_validate(dict(self.schedule or {})))
+        delta = build_model(
+            "delta_column",
+            lambda: DeltaColumn.model_validate(
+                {"name": self.delta_column} if isinstance(self.delta_column, str) else self.delta_column
+            ),
+        )
+        hook = self.hook
+        flow_spec = hook.get_object("flowSpecs", self.flow_spec_id)
+        if flow_spec is None:
+            raise AepConfigError(
+                f"flow_spec_id={self.flow_spec_id!r} does not exist; pass the id returned by AepGetFlowSpecOperator."
+            )
+        check_schedule(schedule, flow_spec)
+        model = FlowCreate.build(
+            name=self.name,
+            description=self.description or self.name,
+            flow_spec_id=self.flow_spec_id,
+            source_connection_id=self.source_connection_id,
+            target_connection_id=self.target_connection_id,
+            mapping_id=self.mapping_id,
+            mapping_version=str(self.mapping_version),
+            delta_column=delta,
+            schedule=schedule,
+        )
+
+        def describe(o: dict[str, Any]) -> str:
+            return f"source connections {o.get('sourceConnectionIds')}, target connections {o.get('targetConnectionIds')}"
+
+        flow, _ = create_named(
+            hook,
+            collection="flows",
+            what="dataflow",
+            name=self.name,
+            body=model.to_body(),
+            matches=lambda o: list(o.get("sourceConnectionIds") or []) == [self.source_connection_id]
+            and list(o.get("targetConnectionIds") or []) == [self.target_connection_id],
+            describe=describe,
+        )
+        flow_id = str(flow["id"])
+        etag = flow.get("etag")
+        self.push(context, "etag", etag)
+        self.record_flow_lineage(
+            hook,
+            {
+                "id": flow_id,
+                "sourceConnectionIds": [self.source_connection_id],
+                "targetConnectionIds": [self.target_connection_id],
+            },
+        )
+        self.persist_link(context, AepDataflowLink, id=flow_id)
+        return flow_id
+
+
+class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
+    """Start an on-demand run of a dataflow for one time window - once.
+
+    On a retry (or a second run of the task) it reattaches to the run already started for the same
+    window instead of starting another: first through the task state store (Airflow >= 3.3), then by
+    looking the flow's runs up by ``params.windowStartTime``/``windowEndTime``. Runs that failed are not
+    reattached to, so a retry after a failed run starts a new one.
+
+    :param window_start: ISO string, epoch seconds or datetime (templated, e.g. ``{{ data_interval_start }}``).
+    :param window_end: same; must not be before ``window_start``.
+    :param delta_column: the source column that selects the window's rows.
+    :return: the run id.
+    """
+
+    state_key = "aep_run_id"
+    template_fields: Sequence[str] = (
+        *AepBaseOperator.template_fields,
+        "flow_id",
+        "window_start",
+        "window_end",
+        "delta_column",
+    )
+
+    def __init__(self, *, flow_id: str, window_start: Any, window_end: Any, delta_column: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flow_id = flow_id
+        self.window_start = window_start
+        self.window_end = window_end
+        self.delta_column = delta_column
+
+    def _window(self) -> tuple[int, int]:
+        try:
+            start = to_epoch_seconds(self.window_start, field="window_start")
+            end = to_epoch_seconds(self.window_end, field="window_end")
+        except ValueError as exc:
+            raise AepConfigError(str(exc)) from None
+        if end < start:
+            raise AepConfigError(
+                f"window_end ({self.window_end}) is before window_start ({self.window_start}); swap them."
+            )
+        return start, end
+
+    @staticmethod
+    def _same_window(run: dict[str, Any], start: int, end: int) -> bool:
+        params = run.get("params") or {}
+        try:
+            return (
+                to_epoch_seconds(params.get("windowStartTime"), field="windowStartTime") == start
+                and to_epoch_seconds(params.get("windowEndTime"), field="windowEndTime") == end
+            )
+        except ValueError:
+            return False
+
+    @staticmethod
+    def _status(run: dict[str, Any]) -> str:
+        return str(((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or run.get("status") or "")
+
+    def _from_state_store(self, context: Any, start: int, end: int) -> str | None:
+        store = context.get("task_state_store") if hasattr(context, "get") else None
+        if store is None:
+            return None
+        try:
+            run_id = store.get(self.state_key)
+        except Exception:
+            return None
+        if not run_id:
+            return None
+        run = self.hook.get_object("runs", str(run_id))
+        if run and self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
+            self.log.info("Reattaching to run %s recorded by an earlier try", run_id)
+            return str(run_id)
+        return None
+
+    def execute(self, context: Any) -> str:
+        start, end = self._window()
+        if not self.delta_column:
+            raise AepConfigError("delta_column is empty: name the source column holding the change time.")
+        hook = self.hook
+        flow = hook.get_object("flows", self.flow_id)
+        if flow is None:
+            raise AepConfigError(
+                f"flow_id={self.flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
+                "AepCreateDataflowOperator."
+            )
+        run_id = self._from_state_store(context, start, end)
+        if run_id is None:
+            body = RunCreate.build(self.flow_id, start, end, self.delta_column).to_body()
+
+            def lookup() -> dict[str, Any] | None:
+                for run in hook.list_runs(self.flow_id):
+                    if self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
+                        return run
+                return None
+
+            run, _ = hook.create_idempotent(
+                what=f"run of flow {self.flow_id} for window {start}..{end}",
+                lookup=lookup,
+                create=lambda: hook.create_object("runs", body),
+            )
+            run_id = str(run["id"])
+            store = context.get("task_state_store") if hasattr(context, "get") else None
+            if store is not None:
+                try:
+                    store.set(self.state_key, run_id)
+                except Exception as exc:
+                    self.log.warning("Could not record run id in the task state store: %s", exc)
+        self.record_flow_lineage(hook, flow)
+        self.persist_link(context, AepFlowRunLink, flow_id=self.flow_id, id=run_id)
+        return run_id

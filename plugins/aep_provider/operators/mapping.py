@@ -1,0 +1,91 @@
+"""Data Prep operator: the mapping set from source columns to target schema paths."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+from aep_provider.hooks.errors import AepConfigError
+from aep_provider.hooks.transport import XED_FULL
+from aep_provider.models.data_prep import Mapping, MappingSetCreate, mapping_key
+from aep_provider.models.schema_registry import xdm_paths
+from aep_provider.operators._validation import build_model
+from aep_provider.operators.base import AepBaseOperator
+
+
+def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str) -> None:
+    """Every destination must be a path of the target schema; suggest the closest ones otherwise."""
+    valid = set(paths)
+    problems = []
+    for m in mappings:
+        if m.destination not in valid:
+            close = difflib.get_close_matches(m.destination, paths, n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else "no similar path exists"
+            problems.append(f"destination {m.destination!r} (source {m.source!r}) is not in the schema: {hint}")
+    if problems:
+        raise AepConfigError(
+            f"mappings do not fit target schema {schema_id}: " + "; ".join(problems)
+        )
+
+
+class AepCreateMappingSetOperator(AepBaseOperator):
+    """Create (or reuse) the mapping set, after checking each destination against the schema's full view.
+
+    :param schema_id: target schema ``$id`` (templated).
+    :param mappings: ``[{"source", "destination", "identity": False, "namespace": None}]`` (templated).
+    :param name: optional name; reuse is by name, or without a name by same schema and same mappings.
+    :return: the mapping set id; XCom key ``mapping_version``.
+    """
+
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "schema_id", "mappings", "name")
+
+    def __init__(self, *, schema_id: str, mappings: list[dict[str, Any]], name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.schema_id = schema_id
+        self.mappings = mappings
+        self.name = name
+
+    def execute(self, context: Any) -> str:
+        model = build_model(
+            "mappings",
+            lambda: MappingSetCreate(
+                xdmSchema=self.schema_id, name=self.name, mappings=[Mapping(**m) for m in self.mappings]
+            ),
+        )
+        if not model.mappings:
+            raise AepConfigError("mappings is empty: give at least one {'source': ..., 'destination': ...}.")
+        hook = self.hook
+        schema = hook.get_resource("schemas", self.schema_id, accept=XED_FULL)
+        if schema is None:
+            raise AepConfigError(
+                f"schema_id={self.schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
+                "schema $id."
+            )
+        check_destinations(model.mappings, xdm_paths(schema), self.schema_id)
+        body = model.to_body()
+        wanted = mapping_key(body["mappings"])
+
+        def lookup() -> dict[str, Any] | None:
+            params = {"name": self.name} if self.name else None
+            for mset in hook.iter_mapping_sets(params):
+                if self.name:
+                    if mset.get("name") == self.name:
+                        return mset
+                    continue
+                schema_of = mset.get("xdmSchema") or ((mset.get("outputSchema") or {}).get("schemaRef") or {}).get("id")
+                if schema_of not in (None, self.schema_id):
+                    continue
+                full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset.get("id"))) or {})
+                full_schema = full.get("xdmSchema") or schema_of
+                if full_schema == self.schema_id and mapping_key(full.get("mappings") or []) == wanted:
+                    return full
+            return None
+
+        mset, _ = hook.create_idempotent(
+            what=f"mapping set {self.name or 'for ' + self.schema_id}",
+            lookup=lookup,
+            create=lambda: hook.create_mapping_set(body),
+        )
+        self.push(context, "mapping_version", str(mset.get("version", 0)))
+        return str(mset["id"])

@@ -1,0 +1,194 @@
+"""Schema Registry operators: ad-hoc class, ad-hoc schema, target (profile) schema."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aep_provider.hooks.errors import AepConfigError, AepConflictError
+from aep_provider.hooks.transport import XED_SINGLE
+from aep_provider.links import AepClassLink, AepSchemaLink
+from aep_provider.models.common import PROFILE_CLASS_REF, PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS
+from aep_provider.models.schema_registry import AdhocClassCreate, SchemaCreate, column_field_type
+from aep_provider.operators._validation import build_model
+from aep_provider.operators.base import AepBaseOperator
+
+DEFAULT_FIELD_GROUPS = [PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS]
+
+
+class _TitledResourceOperator(AepBaseOperator):
+    """Create a tenant class/schema by title, or reuse the one that has that title."""
+
+    kind: str = "schemas"
+
+    def create_or_reuse(self, title: str, body: dict[str, Any]) -> dict[str, Any]:
+        hook = self.hook
+        kind: Any = self.kind
+
+        def lookup() -> dict[str, Any] | None:
+            found = hook.find_by_title(kind, title)
+            if found is None:
+                return None
+            return hook.get_resource(kind, found["$id"], accept=XED_SINGLE) or found
+
+        resource, _ = hook.create_idempotent(
+            what=f"{self.kind[:-1] if self.kind != 'classes' else 'class'} '{title}'",
+            lookup=lookup,
+            create=lambda: hook.create_resource(kind, body),
+        )
+        return resource
+
+    def check_class(self, resource: dict[str, Any], class_id: str) -> None:
+        """A reused schema must be on the requested class: a title clash is an error, not a reuse."""
+        actual = resource.get("meta:class")
+        if actual and actual != class_id:
+            raise AepConflictError(
+                f"A schema titled {resource.get('title')!r} already exists on class {actual}, not on "
+                f"{class_id}; choose another title or delete schema {resource['$id']}."
+            )
+
+
+class AepCreateAdhocClassOperator(_TitledResourceOperator):
+    """Create (or reuse by title) an ad-hoc XDM class describing the raw source columns.
+
+    :param title: class title, unique in the sandbox (templated).
+    :param fields: ``{column: type}`` with types string/number/integer/boolean/date/date-time; when
+        ``None`` the fields come from exploring ``source_path`` through ``base_connection_id``.
+    :param base_connection_id: HubSpot base connection to explore (templated).
+    :param source_path: table to explore, e.g. ``Hubspot.Contacts`` (templated).
+    :return: the class ``$id``; XCom keys ``meta_alt_id`` and ``dataset_namespace``.
+    """
+
+    kind = "classes"
+    template_fields: Sequence[str] = (
+        *AepBaseOperator.template_fields,
+        "title",
+        "fields",
+        "base_connection_id",
+        "source_path",
+        "description",
+    )
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        fields: dict[str, str] | None = None,
+        base_connection_id: str | None = None,
+        source_path: str | None = None,
+        description: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.title = title
+        self.fields = fields
+        self.base_connection_id = base_connection_id
+        self.source_path = source_path
+        self.description = description
+
+    def _fields(self) -> dict[str, str]:
+        if self.fields:
+            return dict(self.fields)
+        if not (self.base_connection_id and self.source_path):
+            raise AepConfigError(
+                "AepCreateAdhocClassOperator needs fields={column: type}, or base_connection_id and "
+                "source_path so the columns can be explored."
+            )
+        body = self.hook.explore(self.base_connection_id, self.source_path)
+        columns = ((body or {}).get("schema") or {}).get("columns") or []
+        if not columns:
+            raise AepConfigError(
+                f"Exploring source_path={self.source_path!r} through base connection "
+                f"{self.base_connection_id} found no columns; check the table path."
+            )
+        return {str(c["name"]): column_field_type(c) for c in columns}
+
+    def execute(self, context: Any) -> str:
+        fields = self._fields()
+        model = build_model(
+            "ad-hoc class",
+            lambda: AdhocClassCreate(title=self.title, description=self.description, fields=fields),  # type: ignore[arg-type]
+        )
+        resource = self.create_or_reuse(self.title, model.to_body())
+        self.push(context, "meta_alt_id", resource.get("meta:altId"))
+        self.push(context, "dataset_namespace", resource.get("meta:datasetNamespace"))
+        self.persist_link(context, AepClassLink, id=resource["$id"])
+        return resource["$id"]
+
+
+class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
+    """Create (or reuse by title) an ad-hoc schema on an ad-hoc class.
+
+    :param title: schema title (templated).
+    :param class_id: the ad-hoc class ``$id`` (templated).
+    :return: the schema ``$id``; XCom key ``meta_alt_id``.
+    """
+
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "title", "class_id", "description")
+
+    def __init__(self, *, title: str, class_id: str, description: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.title = title
+        self.class_id = class_id
+        self.description = description
+
+    def execute(self, context: Any) -> str:
+        model = build_model(
+            "ad-hoc schema", lambda: SchemaCreate.from_refs(self.title, [self.class_id], self.description)
+        )
+        if self.hook.get_resource("classes", self.class_id, accept=XED_SINGLE) is None:
+            raise AepConfigError(
+                f"class_id={self.class_id!r} does not exist in sandbox {self.hook.sandbox}; pass the $id "
+                "returned by AepCreateAdhocClassOperator."
+            )
+        resource = self.create_or_reuse(self.title, model.to_body())
+        self.check_class(resource, self.class_id)
+        self.push(context, "meta_alt_id", resource.get("meta:altId"))
+        self.persist_link(context, AepSchemaLink, id=resource["$id"])
+        return resource["$id"]
+
+
+class AepCreateTargetSchemaOperator(_TitledResourceOperator):
+    """Create (or reuse by title) the target XDM schema: a class plus field groups.
+
+    Duplicate references (such as the tutorial's doubled ``profile-personal-details``) are removed.
+
+    :param title: schema title (templated).
+    :param class_ref: the XDM class, default XDM Individual Profile.
+    :param field_groups: field group ``$id`` s.
+    :return: the schema ``$id``; XCom key ``meta_alt_id``.
+    """
+
+    template_fields: Sequence[str] = (
+        *AepBaseOperator.template_fields,
+        "title",
+        "class_ref",
+        "field_groups",
+        "description",
+    )
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        class_ref: str = PROFILE_CLASS_REF,
+        field_groups: list[str] | None = None,
+        description: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.title = title
+        self.class_ref = class_ref
+        self.field_groups = list(DEFAULT_FIELD_GROUPS if field_groups is None else field_groups)
+        self.description = description
+
+    def execute(self, context: Any) -> str:
+        model = build_model(
+            "target schema",
+            lambda: SchemaCreate.from_refs(self.title, [self.class_ref, *self.field_groups], self.description),
+        )
+        resource = self.create_or_reuse(self.title, model.to_body())
+        self.check_class(resource, self.class_ref)
+        self.push(context, "meta_alt_id", resource.get("meta:altId"))
+        self.persist_link(context, AepSchemaLink, id=resource["$id"])
+        return resource["$id"]
