@@ -1,0 +1,113 @@
+# shellcheck shell=bash
+# Settings of the native Airflow 3 deployment started by scripts/airflow-up.sh.
+#
+# Sourced by airflow-up.sh and airflow-down.sh; you can also source it yourself
+# to point the `airflow` CLI at the running deployment:
+#
+#     source scripts/airflow-env.sh && airflow dags list
+#
+# Knobs (environment variables, all optional):
+#   AEP_AIRFLOW_HOME        AIRFLOW_HOME of the deployment        (default: <repo>/.airflow)
+#   AEP_VENV                virtualenv holding airflow/aep-emulator (default: <repo>/.venv)
+#   AEP_PG_HOST/PORT/USER   PostgreSQL server (trust auth)        (default: 127.0.0.1 / 5432 / postgres)
+#   AEP_PG_PASSWORD         password, if the server needs one     (default: empty)
+#   AEP_AIRFLOW_DB          metadata database name                (default: airflow_aep)
+#   AEP_REDIS_URL           Celery broker                         (default: redis://127.0.0.1:6379/0)
+#   AEP_API_HOST/PORT       api-server bind address               (default: 127.0.0.1 / 8080)
+#   AEP_API_WORKERS         uvicorn workers of the api-server     (default: 1)
+#   AEP_EMULATOR_HOST/PORT  AEP emulator bind address             (default: 127.0.0.1 / 8765)
+#   AEP_DAGS_FOLDER         dags folder                           (default: <repo>/dags)
+#   AEP_WORKER_CONCURRENCY  Celery worker concurrency             (default: 16)
+#   AEP_WORKER_POOL         Celery pool: prefork | threads        (default: prefork, see README)
+#   AEP_POOL_SLOTS          slots of the Airflow pool `aep_api`   (default: 16)
+#   AEP_AIRFLOW_USER/PASSWORD  REST API user (SimpleAuthManager, role admin) (default: admin / admin)
+#   AIRFLOW_CONN_AEP_DEFAULT   the AEP connection; when unset it points at the local emulator
+#
+# Every other AIRFLOW__SECTION__KEY variable already in your environment is
+# passed through to the processes, except the ones this file sets.
+
+AEP_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export AEP_REPO_ROOT
+
+: "${AEP_AIRFLOW_HOME:=$AEP_REPO_ROOT/.airflow}"
+: "${AEP_VENV:=$AEP_REPO_ROOT/.venv}"
+: "${AEP_PG_HOST:=127.0.0.1}"
+: "${AEP_PG_PORT:=5432}"
+: "${AEP_PG_USER:=postgres}"
+: "${AEP_PG_PASSWORD:=}"
+: "${AEP_AIRFLOW_DB:=airflow_aep}"
+: "${AEP_REDIS_URL:=redis://127.0.0.1:6379/0}"
+: "${AEP_API_HOST:=127.0.0.1}"
+: "${AEP_API_PORT:=8080}"
+: "${AEP_API_WORKERS:=1}"
+: "${AEP_EMULATOR_HOST:=127.0.0.1}"
+: "${AEP_EMULATOR_PORT:=8765}"
+: "${AEP_DAGS_FOLDER:=$AEP_REPO_ROOT/dags}"
+: "${AEP_WORKER_CONCURRENCY:=16}"
+: "${AEP_WORKER_POOL:=prefork}"
+: "${AEP_POOL_SLOTS:=16}"
+: "${AEP_AIRFLOW_USER:=admin}"
+: "${AEP_AIRFLOW_PASSWORD:=admin}"
+export AEP_AIRFLOW_HOME AEP_VENV AEP_PG_HOST AEP_PG_PORT AEP_PG_USER AEP_PG_PASSWORD AEP_AIRFLOW_DB \
+    AEP_REDIS_URL AEP_API_HOST AEP_API_PORT AEP_API_WORKERS AEP_EMULATOR_HOST AEP_EMULATOR_PORT \
+    AEP_DAGS_FOLDER AEP_WORKER_CONCURRENCY AEP_WORKER_POOL AEP_POOL_SLOTS AEP_AIRFLOW_USER \
+    AEP_AIRFLOW_PASSWORD
+
+# Where the deployment keeps its own bookkeeping.
+AEP_LOG_DIR="$AEP_AIRFLOW_HOME/logs"
+AEP_RUN_DIR="$AEP_AIRFLOW_HOME/run"
+AEP_API_URL="http://$AEP_API_HOST:$AEP_API_PORT"
+AEP_EMULATOR_URL="http://$AEP_EMULATOR_HOST:$AEP_EMULATOR_PORT"
+export AEP_LOG_DIR AEP_RUN_DIR AEP_API_URL AEP_EMULATOR_URL
+
+# Put the virtualenv first so `airflow`, `celery` and `aep-emulator` are the project's.
+case ":$PATH:" in
+    *":$AEP_VENV/bin:"*) ;;
+    *) export PATH="$AEP_VENV/bin:$PATH" ;;
+esac
+
+_aep_pg_auth="$AEP_PG_USER"
+if [[ -n "$AEP_PG_PASSWORD" ]]; then _aep_pg_auth="$AEP_PG_USER:$AEP_PG_PASSWORD"; fi
+_aep_pg_dsn="$_aep_pg_auth@$AEP_PG_HOST:$AEP_PG_PORT/$AEP_AIRFLOW_DB"
+
+export AIRFLOW_HOME="$AEP_AIRFLOW_HOME"
+export AIRFLOW__CORE__DAGS_FOLDER="$AEP_DAGS_FOLDER"
+export AIRFLOW__CORE__PLUGINS_FOLDER="$AEP_REPO_ROOT/plugins"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__EXECUTOR=CeleryExecutor
+# 2 cores: the scheduler may have 32 task instances in flight, 16 of them per DAG,
+# which is what the worker (concurrency 16) and the `aep_api` pool (16 slots) take.
+export AIRFLOW__CORE__PARALLELISM=32
+export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=16
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="$AEP_API_URL/execution/"
+export AIRFLOW__CORE__AUTH_MANAGER=airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="$AEP_AIRFLOW_USER:admin"
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$AEP_AIRFLOW_HOME/simple_auth_manager_passwords.json"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://$_aep_pg_dsn"
+export AIRFLOW__CELERY__BROKER_URL="$AEP_REDIS_URL"
+export AIRFLOW__CELERY__RESULT_BACKEND="db+postgresql://$_aep_pg_dsn"
+export AIRFLOW__CELERY__WORKER_CONCURRENCY="$AEP_WORKER_CONCURRENCY"
+export AIRFLOW__CELERY__POOL="$AEP_WORKER_POOL"
+# New and changed DAG files show up within seconds.
+export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=5
+export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=10
+export AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=1
+export AIRFLOW__API__HOST="$AEP_API_HOST"
+export AIRFLOW__API__PORT="$AEP_API_PORT"
+export AIRFLOW__API__WORKERS="$AEP_API_WORKERS"
+export AIRFLOW__API__BASE_URL="$AEP_API_URL"
+export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$AEP_LOG_DIR"
+unset _aep_pg_auth _aep_pg_dsn
+
+# The AEP connection: the local emulator unless the caller points it at a real sandbox.
+if [[ -z "${AIRFLOW_CONN_AEP_DEFAULT:-}" ]]; then
+    AIRFLOW_CONN_AEP_DEFAULT="{\"conn_type\": \"adobe_experience_platform\", \"login\": \"demo-client\", \"password\": \"demo-secret\", \"host\": \"$AEP_EMULATOR_URL\", \"extra\": {\"ims_host\": \"$AEP_EMULATOR_URL\", \"org_id\": \"DEMO0000000000000000000@AdobeOrg\", \"sandbox\": \"prod\"}}"
+fi
+export AIRFLOW_CONN_AEP_DEFAULT
+
+# Secrets generated once by airflow-up.sh (JWT secret, api secret key, Fernet key):
+# every component must share them, so they live in AIRFLOW_HOME, mode 0600.
+if [[ -f "$AEP_AIRFLOW_HOME/secrets.env" ]]; then
+    # shellcheck disable=SC1091
+    source "$AEP_AIRFLOW_HOME/secrets.env"
+fi
