@@ -1,14 +1,66 @@
-"""Provider metadata read by Airflow's ProvidersManager (filled in by the provider work)."""
+"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from aep_provider.hooks.connection_form import CONN_FIELDS, CONN_TYPE, HOOK_NAME, declarative_behaviour
+
+INTEGRATION = "Adobe Experience Platform"
+DOCS = "https://experienceleague.adobe.com/en/docs/experience-platform/landing/platform-apis/api-guides"
 
 
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-aep-onboarding",
         "name": "Adobe Experience Platform",
-        "description": "Adobe Experience Platform provider: onboard marketing-automation data into AEP.",
+        "description": "Adobe Experience Platform provider: onboard marketing-automation (HubSpot) data into "
+        "AEP with schemas, datasets, connections, mapping sets, dataflows and flow runs.",
         "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": DOCS,
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["aep_provider.hooks.aep", "aep_provider.hooks.aep_async"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [
+                    "aep_provider.operators.explore",
+                    "aep_provider.operators.schema",
+                    "aep_provider.operators.connections",
+                    "aep_provider.operators.dataset",
+                    "aep_provider.operators.mapping",
+                    "aep_provider.operators.flow",
+                    "aep_provider.operators.teardown",
+                ],
+            }
+        ],
+        "sensors": [{"integration-name": INTEGRATION, "python-modules": ["aep_provider.sensors.flow_run"]}],
+        "triggers": [{"integration-name": INTEGRATION, "python-modules": ["aep_provider.triggers.flow_run"]}],
+        "connection-types": [
+            {
+                "connection-type": CONN_TYPE,
+                "hook-class-name": "aep_provider.hooks.aep.AepHook",
+                "hook-name": HOOK_NAME,
+                "ui-field-behaviour": declarative_behaviour(),
+                "conn-fields": CONN_FIELDS,
+            }
+        ],
+        "extra-links": [
+            "aep_provider.links.AepSchemaLink",
+            "aep_provider.links.AepClassLink",
+            "aep_provider.links.AepDatasetLink",
+            "aep_provider.links.AepAccountLink",
+            "aep_provider.links.AepDataflowLink",
+            "aep_provider.links.AepFlowRunLink",
+        ],
     }

@@ -16,6 +16,9 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import requests
+from airflow.providers.http.hooks.http import HttpHook
+from requests.adapters import HTTPAdapter
+
 from aep_provider.hooks.api import CatalogApi, DataPrepApi, FlowServiceApi, SchemaRegistryApi
 from aep_provider.hooks.connection_form import (
     CONN_FIELDS,
@@ -42,8 +45,6 @@ from aep_provider.hooks.transport import (
     parse_body,
     platform_headers,
 )
-from airflow.providers.http.hooks.http import HttpHook
-from requests.adapters import HTTPAdapter
 
 T = TypeVar("T")
 

@@ -50,6 +50,8 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
     :return: the base connection id.
     """
 
+    operator_extra_links = (AepAccountLink(),)
+
     template_fields: Sequence[str] = (
         *AepBaseOperator.template_fields,
         "name",

@@ -23,6 +23,8 @@ class AepCreateDatasetOperator(AepBaseOperator):
     :return: the dataset id.
     """
 
+    operator_extra_links = (AepDatasetLink(),)
+
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "name", "schema_id")
 
     def __init__(self, *, name: str, schema_id: str, **kwargs: Any) -> None:

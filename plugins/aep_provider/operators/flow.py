@@ -70,6 +70,8 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
     :return: the flow id; XCom key ``etag``.
     """
 
+    operator_extra_links = (AepDataflowLink(),)
+
     template_fields: Sequence[str] = (
         *AepBaseOperator.template_fields,
         "name",
@@ -176,6 +178,8 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     :param delta_column: the source column that selects the window's rows.
     :return: the run id.
     """
+
+    operator_extra_links = (AepFlowRunLink(),)
 
     state_key = "aep_run_id"
     template_fields: Sequence[str] = (

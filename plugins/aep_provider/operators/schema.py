@@ -59,6 +59,8 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
     :return: the class ``$id``; XCom keys ``meta_alt_id`` and ``dataset_namespace``.
     """
 
+    operator_extra_links = (AepClassLink(),)
+
     kind = "classes"
     template_fields: Sequence[str] = (
         *AepBaseOperator.template_fields,
@@ -124,6 +126,8 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
     :return: the schema ``$id``; XCom key ``meta_alt_id``.
     """
 
+    operator_extra_links = (AepSchemaLink(),)
+
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "title", "class_id", "description")
 
     def __init__(self, *, title: str, class_id: str, description: str = "", **kwargs: Any) -> None:
@@ -158,6 +162,8 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
     :param field_groups: field group ``$id`` s.
     :return: the schema ``$id``; XCom key ``meta_alt_id``.
     """
+
+    operator_extra_links = (AepSchemaLink(),)
 
     template_fields: Sequence[str] = (
         *AepBaseOperator.template_fields,

@@ -1,0 +1,142 @@
+"""``AepAsyncHook``: the async (aiohttp) twin of :class:`AepHook` for triggers.
+
+Same headers, same retry rules (:class:`RetryPolicy`), same typed errors, same shared encrypted
+token cache (the blocking IMS exchange runs in a thread so the triggerer's loop never stalls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+from airflow.sdk import BaseHook
+
+from aep_provider.hooks.aep import AepHook
+from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
+from aep_provider.hooks.errors import AepNotFoundError, AepTransientError, error_from_response
+from aep_provider.hooks.retry import RETRYABLE_STATUSES, parse_retry_after
+from aep_provider.hooks.settings import AepSettings
+from aep_provider.hooks.transport import is_invalid_token, parse_body, platform_headers, service_path
+
+
+class AepAsyncHook(BaseHook):
+    """Read-only async calls used while waiting for a flow run (GET with retries)."""
+
+    conn_name_attr = "aep_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = "adobe_experience_platform"
+    hook_name = "Adobe Experience Platform (async)"
+
+    def __init__(
+        self,
+        aep_conn_id: str = DEFAULT_CONN_ID,
+        sandbox: str | None = None,
+        *,
+        max_retries: int | None = None,
+        retry_max_seconds: float | None = None,
+        timeout: float | None = None,
+        token_cache_dir: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.aep_conn_id = aep_conn_id
+        self._sync = AepHook(
+            aep_conn_id,
+            sandbox,
+            max_retries=max_retries,
+            retry_max_seconds=retry_max_seconds,
+            timeout=timeout,
+            token_cache_dir=token_cache_dir,
+        )
+        self._settings: AepSettings | None = None
+        self._sandbox = sandbox
+        self._overrides = {"max_retries": max_retries, "retry_max_seconds": retry_max_seconds, "timeout": timeout}
+
+    async def settings(self) -> AepSettings:
+        if self._settings is None:
+            conn = await BaseHook.aget_connection(self.aep_conn_id)
+            self._settings = AepSettings.from_connection(
+                conn,
+                sandbox=self._sandbox,
+                max_retries=self._overrides["max_retries"],  # type: ignore[arg-type]
+                retry_max_seconds=self._overrides["retry_max_seconds"],
+                timeout=self._overrides["timeout"],
+            )
+            # the sync twin shares the token cache; give it the settings we just read
+            self._sync.__dict__["settings"] = self._settings
+        return self._settings
+
+    async def _token(self, reject: str | None = None) -> str:
+        await self.settings()
+        return await asyncio.to_thread(self._sync.get_token, reject=reject)
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        s = await self.settings()
+        url = f"{s.host}{path}"
+        budget = s.retry.start()
+        refreshed = False
+        token = await self._token()
+        timeout = aiohttp.ClientTimeout(total=s.timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                headers = platform_headers(
+                    token=token, client_id=s.client_id, org_id=s.org_id, sandbox=s.sandbox, method="GET", accept=None
+                )
+                try:
+                    async with session.get(url, params=params, headers=headers, ssl=True) as resp:
+                        status = resp.status
+                        text = await resp.text()
+                        resp_headers = resp.headers
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    delay = budget.next_delay()
+                    if delay is None:
+                        raise AepTransientError(
+                            f"no answer after {budget.retries + 1} attempts ({type(exc).__name__}); retry later.",
+                            method="GET",
+                            url=url,
+                        ) from None
+                    self.log.warning("GET %s failed (%s); retrying in %.1fs", path, type(exc).__name__, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                if status < 400:
+                    return parse_body(text)
+                body = parse_body(text)
+                if status == 401 and not refreshed and is_invalid_token(status, body):
+                    refreshed = True
+                    token = await self._token(reject=token)
+                    continue
+                if status in RETRYABLE_STATUSES:
+                    delay = budget.next_delay(parse_retry_after(resp_headers.get("Retry-After")))
+                    if delay is not None:
+                        self.log.warning("GET %s answered %s; retrying in %.1fs", path, status, delay)
+                        await asyncio.sleep(delay)
+                        continue
+                raise error_from_response(status, body, resp_headers, method="GET", url=url)
+
+    async def get_run(self, run_id: str) -> dict[str, Any] | None:
+        try:
+            body = await self.get(service_path("flowservice", f"/runs/{run_id}"))
+        except AepNotFoundError:
+            return None
+        items = (body or {}).get("items") or []
+        return items[0] if items else None
+
+    async def list_runs(self, flow_id: str) -> list[dict[str, Any]]:
+        from aep_provider.hooks.paging import next_href_query
+
+        path = service_path("flowservice", "/runs")
+        params: dict[str, Any] | None = {"property": f"flowId=={flow_id}"}
+        runs: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        request_path = path
+        for _ in range(1000):
+            body = await self.get(request_path, params) or {}
+            for item in body.get("items", []):
+                if str(item.get("id")) not in seen:
+                    seen.add(str(item.get("id")))
+                    runs.append(item)
+            query = next_href_query(body)
+            if not query:
+                break
+            request_path, params = f"{path}?{query}", None
+        return runs
