@@ -35,6 +35,13 @@ _HINTS: dict[str, str] = {
 }
 
 
+def hint_for(error_code: str | None) -> str | None:
+    """The advice for an Adobe error code (Schema Registry prefixes shared codes with ``XDM-``)."""
+    if not error_code:
+        return None
+    return _HINTS.get(error_code) or _HINTS.get(error_code.removeprefix("XDM-"))
+
+
 class AepError(AirflowException):
     """Base class of every error of this provider."""
 
@@ -63,7 +70,7 @@ class AepApiError(AepError):
         self.request_id = request_id
         self.method = method
         self.url = url
-        self.hint = hint or (_HINTS.get(error_code) if error_code else None)
+        self.hint = hint or hint_for(error_code)
         self.body = body
         self.detail = message
         super().__init__(self._render())

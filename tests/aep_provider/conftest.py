@@ -1,0 +1,89 @@
+"""Fixtures of the provider tests: a fresh token cache per test, fast retries, a minimal task context."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from aep_emulator.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG_ID, EmulatorServer
+
+from aep_provider.hooks import aep as aep_module
+from aep_provider.hooks.retry import RetryPolicy
+from aep_provider.hooks.token_cache import clear_memory_cache
+
+
+@pytest.fixture(autouse=True)
+def token_cache_dir(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each test gets its own token cache directory and no in-process token."""
+    path = str(tmp_path / "token-cache")
+    monkeypatch.setenv("AEP_TOKEN_CACHE_DIR", path)
+    clear_memory_cache()
+    yield path
+    clear_memory_cache()
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same retry rules, shorter waits, so fault tests stay fast."""
+    monkeypatch.setattr(
+        RetryPolicy, "default", classmethod(lambda cls: cls(max_retries=6, max_seconds=30, base_delay=0.01, max_delay=0.05))
+    )
+
+
+@pytest.fixture
+def ims_count() -> Callable[[], int]:
+    start = aep_module.IMS_REQUESTS["count"]
+    return lambda: aep_module.IMS_REQUESTS["count"] - start
+
+
+class FakeTI:
+    """Records XCom pushes like a task instance would."""
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        json.dumps(value)  # XCom values must be serialisable
+        self.xcom[key] = value
+
+
+class FakeStateStore(dict):
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+@pytest.fixture
+def make_context() -> Callable[[], dict[str, Any]]:
+    def make() -> dict[str, Any]:
+        return {"ti": FakeTI(), "task_state_store": FakeStateStore()}
+
+    return make
+
+
+@pytest.fixture
+def ctx(make_context) -> dict[str, Any]:
+    return make_context()
+
+
+def kinds(emulator: EmulatorServer, kind: str) -> list[dict[str, Any]]:
+    return [r for r in emulator.admin.state()["resources"] if r["kind"] == kind]
+
+
+@pytest.fixture
+def conn_factory(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Define another AEP connection (``AIRFLOW_CONN_<ID>``) pointing at the emulator."""
+
+    def make(conn_id: str, **extra: Any) -> str:
+        conn = {
+            "conn_type": "adobe_experience_platform",
+            "login": extra.pop("login", DEMO_CLIENT_ID),
+            "password": extra.pop("password", DEMO_CLIENT_SECRET),
+            "host": emulator.base_url,
+            "extra": {"ims_host": emulator.base_url, "org_id": DEMO_ORG_ID, "sandbox": "prod", **extra},
+        }
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+        return conn_id
+
+    return make

@@ -1,0 +1,167 @@
+"""AepHook: tokens, headers, retries, typed errors, secrets kept out of logs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+
+import pytest
+from aep_emulator.testing import DEMO_CLIENT_SECRET
+
+from aep_provider.hooks.aep import AepHook
+from aep_provider.hooks.errors import (
+    AepAmbiguousWriteError,
+    AepAuthError,
+    AepConfigError,
+    AepNotFoundError,
+    AepTransientError,
+)
+from aep_provider.hooks.token_cache import clear_memory_cache
+from aep_provider.hooks.transport import service_path
+
+STATS = service_path("schemaregistry", "/stats")
+
+
+def test_two_hooks_on_one_worker_ask_ims_once_through_the_encrypted_file_cache(
+    aep_conn_env, token_cache_dir, ims_count
+):
+    first = AepHook()
+    first.get(STATS)
+    clear_memory_cache()  # a second task process: only the file is shared
+    second = AepHook()
+    second.get(STATS)
+    assert ims_count() == 1
+    assert aep_conn_env.admin.state()["counters"]["ims_token_requests"] == 1
+    files = [f for f in os.listdir(token_cache_dir) if f.endswith(".token")]
+    assert len(files) == 1
+    path = os.path.join(token_cache_dir, files[0])
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(token_cache_dir).st_mode) == 0o700
+    token = first.get_token()
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    assert token.encode() not in blob and DEMO_CLIENT_SECRET.encode() not in blob
+
+
+def test_another_secret_cannot_read_the_cached_token(aep_conn_env, conn_factory, ims_count):
+    """A cache entry encrypted for one credential is never used for another."""
+    AepHook().get(STATS)
+    clear_memory_cache()
+    conn_factory("aep_other", login="other-client", password="other-secret", org_id="OTHER000000000000000000@AdobeOrg")
+    AepHook("aep_other").get(STATS)
+    assert ims_count() == 2
+
+
+def test_expired_token_mid_run_is_refreshed_once_and_the_call_repeated(aep_conn_env, ims_count):
+    """401013 after the token expired: one new token, the call succeeds."""
+    aep_conn_env.admin.configure(token_ttl_seconds=60)
+    hook = AepHook()
+    hook.get(STATS)
+    aep_conn_env.admin.advance(120)  # emulator time passes: the token is now invalid there
+    assert hook.get(STATS)["tenantId"] == "demotenant"
+    assert ims_count() == 2
+
+
+@pytest.mark.parametrize("kind", ["429", "500", "502", "503", "drop"])
+def test_reads_survive_transient_faults(aep_conn_env, kind):
+    aep_conn_env.admin.set_faults(
+        [{"kind": kind, "method": "GET", "path_regex": "/stats", "max_hits": 2, "retry_after": 0}]
+    )
+    assert AepHook().get(STATS)["tenantId"] == "demotenant"
+    assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 2
+
+
+def test_retry_budget_is_bounded_and_ends_in_a_transient_error(aep_conn_env, conn_factory):
+    conn_factory("aep_bounded", max_retries=2)
+    aep_conn_env.admin.set_faults([{"kind": "503", "path_regex": "/stats"}])
+    with pytest.raises(AepTransientError) as info:
+        AepHook("aep_bounded").get(STATS)
+    assert info.value.status == 503
+    assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 3
+
+
+def test_429_on_a_write_is_retried_because_nothing_was_applied(aep_conn_env):
+    aep_conn_env.admin.set_faults([{"kind": "429", "method": "POST", "path_regex": "/tenant/schemas", "max_hits": 2, "retry_after": 0}])
+    AepHook().create_resource(
+        "schemas",
+        {"title": "After 429", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]},
+    )
+    assert len([r for r in aep_conn_env.admin.state()["resources"] if r["kind"] == "schema"]) == 1
+
+
+def test_a_dropped_write_is_reported_as_ambiguous_not_blindly_repeated(aep_conn_env):
+    aep_conn_env.admin.set_faults([{"kind": "commit_then_drop", "method": "POST", "path_regex": "/tenant/schemas", "max_hits": 1}])
+    with pytest.raises(AepAmbiguousWriteError):
+        AepHook().create_resource(
+            "schemas",
+            {"title": "Dropped", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]},
+        )
+    assert len([r for r in aep_conn_env.admin.state()["resources"] if r["kind"] == "schema"]) == 1
+
+
+def test_errors_carry_status_code_request_id_and_an_actionable_sentence(aep_conn_env):
+    with pytest.raises(AepNotFoundError) as info:
+        AepHook().get(service_path("schemaregistry", "/tenant/schemas/_demotenant.schemas.nope"), accept="application/vnd.adobe.xed-full+json; version=1")
+    err = info.value
+    assert err.status == 404 and err.error_code and err.error_code.startswith("XDM-")
+    assert err.request_id
+    assert "404" in str(err)
+
+
+def test_unknown_sandbox_names_the_setting_to_fix(aep_conn_env):
+    with pytest.raises(AepNotFoundError) as info:
+        AepHook(sandbox="nosuchsandbox").iter_flow_service("flows").__next__()
+    assert "sandbox" in str(info.value)
+
+
+def test_empty_sandbox_fails_before_any_call_naming_the_field(aep_conn_env):
+    before = aep_conn_env.admin.state()["counters"]["requests"]
+    with pytest.raises(AepConfigError, match="sandbox"):
+        AepHook(sandbox="").get(STATS)
+    assert aep_conn_env.admin.state()["counters"]["requests"] == before
+
+
+def test_missing_org_id_fails_naming_extra_org_id(aep_conn_env, conn_factory):
+    conn_factory("aep_no_org", org_id="")
+    with pytest.raises(AepConfigError, match="extra.org_id"):
+        AepHook("aep_no_org").get(STATS)
+
+
+def test_wrong_client_secret_is_an_auth_error_naming_the_connection_fields(aep_conn_env, conn_factory):
+    conn_factory("aep_bad", password="wrong-secret-value")
+    with pytest.raises(AepAuthError, match="client secret"):
+        AepHook("aep_bad").get(STATS)
+
+
+def test_test_connection_reports_org_sandbox_and_tenant(aep_conn_env):
+    ok, message = AepHook().test_connection()
+    assert ok, message
+    assert "demotenant" in message and "prod" in message
+    ok, message = AepHook(sandbox="nosuchsandbox").test_connection()
+    assert isinstance(ok, bool)
+
+
+def test_logs_never_contain_the_secret_or_the_token(aep_conn_env, caplog, capsys):
+    caplog.set_level(logging.DEBUG)
+    aep_conn_env.admin.configure(token_ttl_seconds=60)
+    aep_conn_env.admin.set_faults([{"kind": "503", "method": "GET", "max_hits": 1}])
+    hook = AepHook()
+    hook.get(STATS)
+    aep_conn_env.admin.advance(120)
+    hook.get(STATS)
+    token = hook.get_token()
+    out = capsys.readouterr()
+    text = caplog.text + out.out + out.err
+    assert DEMO_CLIENT_SECRET not in text
+    assert token not in text
+    assert "IMS request" in text  # IMS requests are counted in the log
+
+
+def test_writes_send_content_type_and_schema_reads_a_versioned_accept(aep_conn_env):
+    """The gateway refuses writes without Content-Type and single SR reads without versioned Accept."""
+    hook = AepHook()
+    created = hook.create_resource(
+        "schemas", {"title": "Hdr", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]}
+    )
+    assert hook.get_resource("schemas", created["$id"])["title"] == "Hdr"
