@@ -22,7 +22,7 @@ from .state import Config, Store
 def _register_service_routers(app: FastAPI) -> None:
     from . import catalog, data_prep, flow_service, runs, schema_registry
 
-    for module in (schema_registry, catalog, flow_service, runs, data_prep):
+    for module in (schema_registry, catalog, runs, flow_service, data_prep):  # runs before the generic /{collection}
         app.include_router(module.router)
 
 

@@ -1,5 +1,151 @@
-"""(in progress)"""
+"""Data Prep (``/data/foundation/conversion``): mapping sets.
 
-from fastapi import APIRouter
+Both request forms are accepted: the old one (``xdmSchema``, ``mappings[].destinationXdmPath``
+/ ``sourceAttribute``) and the newer one (``outputSchema.schemaRef.id``, ``sourceType`` /
+``source`` / ``destination``). Every destination path must exist in the full view of the
+target schema. A mapping set may carry an optional ``name`` (stored, filterable with
+``name=``) so clients have something to look up before creating. Lists use ``limit``
+(default 10, at most 100) and ``start`` (0-based offset); ``_page.count`` is the number of
+items on the page, so a page shorter than ``limit`` is the last one.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+
+from . import xdm_standard as std
+from .common import new_hex, public, sort_value
+from .deps import container_of, ctx_of, store_of
+from .errors import ApiError
+from .schema_registry import find_tenant, schema_fields
+
+BASE = "/data/foundation/conversion"
+router = APIRouter(prefix=BASE, tags=["Data Prep"])
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+SOURCE_TYPES = {"ATTRIBUTE"}
+
+
+def _bad(detail: str, code: str = "DATAPREP-1400-400") -> ApiError:
+    return ApiError(400, code, "Bad Request", detail)
+
+
+def normalize_mapping(raw: Any, index: int) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _bad(f"mappings[{index}] must be an object")
+    destination = raw.get("destination", raw.get("destinationXdmPath"))
+    source = raw.get("source", raw.get("sourceAttribute"))
+    source_type = raw.get("sourceType", "ATTRIBUTE")
+    if not isinstance(destination, str) or not destination:
+        raise _bad(f"mappings[{index}] has no destination (destination / destinationXdmPath)")
+    if not isinstance(source, str) or not source:
+        raise _bad(f"mappings[{index}] has no source (source / sourceAttribute)")
+    if source_type not in SOURCE_TYPES:
+        raise _bad(f"mappings[{index}]: sourceType {source_type!r} is not supported (use ATTRIBUTE)")
+    return {
+        "sourceType": source_type,
+        "source": source,
+        "destination": destination,
+        "sourceAttribute": source,
+        "destinationXdmPath": destination,
+        "identity": bool(raw.get("identity", False)),
+        "identityGroup": raw.get("identityGroup"),
+        "namespaceCode": raw.get("namespaceCode"),
+        "version": raw.get("version", 0),
+    }
+
+
+def target_schema_id(body: dict[str, Any]) -> str | None:
+    out = body.get("outputSchema")
+    if isinstance(out, dict):
+        ref = out.get("schemaRef")
+        if isinstance(ref, dict) and isinstance(ref.get("id"), str):
+            return str(ref["id"])
+    xdm = body.get("xdmSchema")
+    return xdm if isinstance(xdm, str) else None
+
+
+@router.post("/mappingSets", summary="Create a mapping set (200 with id and version)")
+def create_mapping_set(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
+    schema_id = target_schema_id(body)
+    if schema_id is None:
+        raise _bad("The target schema is missing (xdmSchema or outputSchema.schemaRef.id)")
+    raw_mappings = body.get("mappings")
+    if not isinstance(raw_mappings, list) or not raw_mappings:
+        raise _bad("mappings must be a non-empty array")
+    mappings = [normalize_mapping(m, i) for i, m in enumerate(raw_mappings)]
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise _bad("name must be a string")
+    with store.lock:
+        schema = find_tenant(cont, "schema", schema_id)
+        fields = schema_fields(cont, schema_id)
+        if schema is None or fields is None:
+            raise _bad(f"The target schema {schema_id} does not exist", "DATAPREP-1404-400")
+        for m in mappings:
+            node = std.field_at(fields, m["destination"])
+            if node is None:
+                raise _bad(f"The destination path '{m['destination']}' does not exist in schema {schema_id}",
+                           "DATAPREP-1302-400")
+            if std.leaf_type(node) == "object":
+                raise _bad(f"The destination path '{m['destination']}' is an object, not a field",
+                           "DATAPREP-1302-400")
+        mapping_id = new_hex(32)
+        now_ms = store.clock.now_ms()
+        user = f"{ctx.client_id}@AdobeID"
+        obj: dict[str, Any] = {
+            "id": mapping_id,
+            "version": 0,
+            "name": name,
+            "xdmSchema": schema["$id"],
+            "xdmVersion": body.get("xdmVersion", "1.0"),
+            "outputSchema": {"schemaRef": {"id": schema["$id"],
+                                           "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+            "inputSchema": body.get("inputSchema"),
+            "mappings": mappings,
+            "createdDate": now_ms,
+            "modifiedDate": now_ms,
+            "createdBy": user,
+            "modifiedBy": user,
+        }
+        cont.items["mappingSet"][mapping_id] = obj
+        store.wrote()
+    return {k: obj[k] for k in ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy")}
+
+
+@router.get("/mappingSets", summary="List mapping sets (limit/start paging, name filter)")
+def list_mapping_sets(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    store, cont = store_of(request), container_of(request)
+    try:
+        limit = int(q.get("limit", DEFAULT_LIMIT))
+        start = int(q.get("start", 0))
+    except ValueError as exc:
+        raise _bad("limit and start must be integers") from exc
+    if limit <= 0 or start < 0:
+        raise _bad("limit must be positive and start not negative")
+    limit = min(limit, MAX_LIMIT)
+    with store.lock:
+        items = [public(o) for o in cont.items["mappingSet"].values()]
+    if "name" in q:
+        items = [o for o in items if o.get("name") == q["name"]]
+    order = q.get("orderBy") or q.get("orderby") or "createdDate"
+    desc = order.startswith("-") or order.lower().startswith("desc:")
+    key = order.lstrip("-+").split(":")[-1]
+    items.sort(key=lambda o: (sort_value(o.get(key)), o["id"]), reverse=desc)
+    page = items[start : start + limit]
+    return {"data": page, "_page": {"count": len(page), "limit": limit}, "_links": {}}
+
+
+@router.get("/mappingSets/{mapping_id}", summary="Read a mapping set")
+def get_mapping_set(mapping_id: str, request: Request) -> dict[str, Any]:
+    store, cont = store_of(request), container_of(request)
+    with store.lock:
+        obj = cont.items["mappingSet"].get(mapping_id)
+        if obj is None:
+            raise ApiError(404, "DATAPREP-1404-404", "Not Found", f"The mapping set {mapping_id} was not found")
+        return public(obj)

@@ -1,0 +1,1 @@
+"""Data files of the emulator (standard XDM field trees)."""

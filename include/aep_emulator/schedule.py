@@ -1,0 +1,106 @@
+"""Flow schedules: validation of ``scheduleParams`` and the run timetable.
+
+Timetable (emulator time, epoch seconds): the first run is due at ``max(startTime,
+created)`` and covers ``(-inf, startTime)`` when ``backfill`` is true (the default), else
+the empty window ``[startTime, startTime)``. Later runs are due at
+``startTime + k * interval`` and cover ``[previous end, due time)``. When emulator time
+jumps over several due times at once, one run covers all of them (no gap, no overlap).
+``frequency: once`` has only the first run; nothing is due after ``endTime``; disabled
+flows get no scheduled runs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jsonschema
+
+from .specs import FREQUENCY_SECONDS
+
+
+class ScheduleError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"scheduleParams.{field}: {message}" if field else f"scheduleParams: {message}")
+        self.field = field
+
+
+def _to_int(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return value
+
+
+def normalize(params: Any) -> dict[str, Any]:
+    """``interval``/``startTime``/``endTime`` may come as strings of digits."""
+    if not isinstance(params, dict):
+        raise ScheduleError("", "must be an object")
+    out = dict(params)
+    for key in ("interval", "startTime", "endTime"):
+        if key in out:
+            out[key] = _to_int(out[key])
+    return out
+
+
+def validate(params: dict[str, Any], spec: dict[str, Any]) -> None:
+    validator = jsonschema.Draft7Validator(spec)
+    errors = sorted(validator.iter_errors(params), key=lambda e: (len(e.absolute_path) == 0, str(e.absolute_path)))
+    if not errors:
+        return
+    err = errors[0]
+    field = ".".join(str(p) for p in err.absolute_path)
+    if not field and err.validator == "required":
+        field = str(err.message).split("'")[1] if "'" in err.message else ""
+    if not field and err.validator == "not":
+        field = "interval" if "interval" in params else "backfill"
+        raise ScheduleError(field, "must not be set when frequency is 'once'")
+    raise ScheduleError(field, err.message)
+
+
+def init_timetable(params: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    if not params:
+        return None
+    start = float(params["startTime"])
+    return {
+        "start": start,
+        "interval": None if params["frequency"] == "once" else int(params["interval"]) * FREQUENCY_SECONDS[params["frequency"]],
+        "end_time": float(params["endTime"]) if params.get("endTime") is not None else None,
+        "backfill": bool(params.get("backfill", True)),
+        "first_due": max(start, now),
+        "first_done": False,
+        "last_end": None,
+    }
+
+
+def due_window(tt: dict[str, Any], now: float) -> tuple[float, float | None, float] | None:
+    """If a run is due at ``now``: (due time, window start or None for -inf, window end)."""
+    if not tt["first_done"]:
+        if now < tt["first_due"]:
+            return None
+        start = tt["start"]
+        return tt["first_due"], (None if tt["backfill"] else start), start
+    interval = tt["interval"]
+    if interval is None:
+        return None
+    limit = now if tt["end_time"] is None else min(now, tt["end_time"])
+    k = math.floor((limit - tt["start"]) / interval)
+    due = tt["start"] + k * interval
+    last_end = tt["last_end"]
+    if k < 1 or last_end is None or due <= last_end:
+        return None
+    return due, last_end, due
+
+
+def mark_ran(tt: dict[str, Any], window_end: float) -> None:
+    tt["first_done"] = True
+    tt["last_end"] = window_end
+
+
+def reschedule(tt: dict[str, Any] | None, params: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    """After a schedule change: keep what already ran, continue from the last window end."""
+    fresh = init_timetable(params, now)
+    if fresh is None or tt is None or not tt["first_done"]:
+        return fresh
+    fresh["first_done"] = True
+    fresh["last_end"] = tt["last_end"]
+    return fresh
