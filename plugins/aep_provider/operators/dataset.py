@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError, AepConflictError
-from aep_provider.hooks.transport import XED_ID
+from aep_provider.hooks.transport import XED_SINGLE
 from aep_provider.links import AepDatasetLink
 from aep_provider.models.catalog import DatasetCreate
 from aep_provider.operators._validation import build_model
@@ -51,7 +51,7 @@ class AepCreateDatasetOperator(AepBaseOperator):
             return hook.create_dataset(model.to_body())
 
         existing = lookup()
-        if existing is None and hook.get_resource("schemas", self.schema_id, accept=XED_ID) is None:
+        if existing is None and hook.get_resource("schemas", self.schema_id, accept=XED_SINGLE) is None:
             raise AepConfigError(
                 f"schema_id={self.schema_id!r} does not exist in sandbox {hook.sandbox}; pass the $id "
                 "returned by AepCreateTargetSchemaOperator."

@@ -1,0 +1,133 @@
+"""The nine steps of the seed tutorial as operators, run in order against the emulator (test helper)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aep_provider.operators.connections import (
+    AepCreateDatasetBaseConnectionOperator,
+    AepCreateHubSpotBaseConnectionOperator,
+    AepCreateSourceConnectionOperator,
+    AepCreateTargetConnectionOperator,
+)
+from aep_provider.operators.dataset import AepCreateDatasetOperator
+from aep_provider.operators.flow import AepCreateDataflowOperator, AepGetFlowSpecOperator, AepRunFlowOperator
+from aep_provider.operators.mapping import AepCreateMappingSetOperator
+from aep_provider.operators.schema import (
+    AepCreateAdhocClassOperator,
+    AepCreateAdhocSchemaOperator,
+    AepCreateTargetSchemaOperator,
+)
+
+HUBSPOT_SECRETS = {"clientSecret": "hs-client-secret-123", "accessToken": "hs-access-token-456", "refreshToken": "hs-refresh-789"}
+
+MAPPINGS = [
+    {"source": "Properties_Firstname_Value", "destination": "person.name.firstName"},
+    {"source": "Properties_Lastname_Value", "destination": "person.name.lastName"},
+    {"source": "Properties_Email_Value", "destination": "personalEmail.address"},
+    {"source": "Vid", "destination": "_id"},
+]
+
+SCHEDULE = {"frequency": "hour", "interval": "1", "start_time": "2030-01-01T00:00:00Z", "backfill": True}
+
+
+def hubspot_conn_env(monkeypatch) -> str:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HUBSPOT_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "generic",
+                "login": "hs-client-id",
+                "password": HUBSPOT_SECRETS["clientSecret"],
+                "extra": {"accessToken": HUBSPOT_SECRETS["accessToken"], "refreshToken": HUBSPOT_SECRETS["refreshToken"]},
+            }
+        ),
+    )
+    return "hubspot_default"
+
+
+def onboard(make_context: Callable[[], dict[str, Any]], run: bool = True) -> dict[str, Any]:
+    """Run every step once; return the ids and the contexts (for XCom checks)."""
+    ids: dict[str, Any] = {}
+    ctxs: dict[str, dict[str, Any]] = {}
+
+    def step(key: str, op: Any) -> Any:
+        ctxs[key] = make_context()
+        ids[key] = op.execute(ctxs[key])
+        return ids[key]
+
+    base = step("base", AepCreateHubSpotBaseConnectionOperator(task_id="base", name="HubSpot account", hubspot_conn_id="hubspot_default"))
+    cls = step(
+        "class",
+        AepCreateAdhocClassOperator(task_id="class", title="HubSpot contacts class", base_connection_id=base, source_path="Hubspot.Contacts"),
+    )
+    adhoc = step("adhoc_schema", AepCreateAdhocSchemaOperator(task_id="adhoc", title="HubSpot contacts ad-hoc schema", class_id=cls))
+    src = step(
+        "source",
+        AepCreateSourceConnectionOperator(task_id="src", name="HubSpot contacts source", base_connection_id=base, schema_id=adhoc, path="Hubspot.Contacts"),
+    )
+    target_schema = step(
+        "target_schema",
+        AepCreateTargetSchemaOperator(
+            task_id="target_schema",
+            title="Target schema for marketing automation",
+            field_groups=[
+                "https://ns.adobe.com/xdm/context/profile-person-details",
+                "https://ns.adobe.com/xdm/context/profile-personal-details",
+                "https://ns.adobe.com/xdm/context/profile-personal-details",
+            ],
+        ),
+    )
+    dataset = step("dataset", AepCreateDatasetOperator(task_id="dataset", name="HubSpot contacts", schema_id=target_schema))
+    ds_base = step("dataset_base", AepCreateDatasetBaseConnectionOperator(task_id="ds_base", name="Dataset base connection"))
+    tgt = step(
+        "target",
+        AepCreateTargetConnectionOperator(task_id="tgt", name="HubSpot contacts target", base_connection_id=ds_base, schema_id=target_schema, dataset_id=dataset),
+    )
+    mapping = step("mapping", AepCreateMappingSetOperator(task_id="mapping", schema_id=target_schema, mappings=MAPPINGS))
+    spec = step("flow_spec", AepGetFlowSpecOperator(task_id="spec"))
+    flow = step(
+        "flow",
+        AepCreateDataflowOperator(
+            task_id="flow",
+            name="HubSpot contacts dataflow",
+            flow_spec_id=spec,
+            source_connection_id=src,
+            target_connection_id=tgt,
+            mapping_id=mapping,
+            mapping_version=ctxs["mapping"]["ti"].xcom["mapping_version"],
+            delta_column="Updated_At",
+            schedule=SCHEDULE,
+        ),
+    )
+    if run:
+        step(
+            "run",
+            AepRunFlowOperator(
+                task_id="run", flow_id=flow, window_start="2025-01-01T00:00:00Z", window_end="2026-01-01T00:00:00Z", delta_column="Updated_At"
+            ),
+        )
+    ids["_ctx"] = ctxs
+    return ids
+
+
+def resource_counts(emulator) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in emulator.admin.state()["resources"]:
+        counts[r["kind"]] = counts.get(r["kind"], 0) + 1
+    return counts
+
+
+EXPECTED_COUNTS = {
+    "class": 1,
+    "schema": 2,
+    "dataset": 1,
+    "connection": 2,
+    "sourceConnection": 1,
+    "targetConnection": 1,
+    "mappingSet": 1,
+    "flow": 1,
+    "run": 1,
+}
