@@ -85,6 +85,8 @@ class AepFlowRunSensor(BaseSensorOperator):
     def _current(self) -> RunSummary | None:
         if self.run_id:
             run = self.hook.get_object("runs", self.run_id)
+            if run is None:
+                raise AepConfigError(f"run_id={self.run_id!r} is not a run of flow {self.flow_id}; check run_id.")
         else:
             run = pick_run(self.hook.list_runs(self.flow_id), self.which)  # type: ignore[arg-type]
         return RunSummary.from_run(run) if run else None

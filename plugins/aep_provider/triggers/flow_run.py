@@ -68,6 +68,8 @@ class AepFlowRunTrigger(BaseTrigger):
     async def poll_once(self, hook: AepAsyncHook) -> RunSummary | None:
         if self.run_id:
             run = await hook.get_run(self.run_id)
+            if run is None:
+                raise AepError(f"Run {self.run_id} of flow {self.flow_id} does not exist; check run_id.")
         else:
             run = pick_run(await hook.list_runs(self.flow_id), self.which)  # type: ignore[arg-type]
         return RunSummary.from_run(run) if run else None
