@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from . import admin, ims
 from .deps import request_id_of
@@ -63,7 +63,7 @@ class EmulatorApp(FastAPI):
     """FastAPI app whose outermost layers (request id, faults) sit outside Starlette's own
     error middleware, so that a fault can close the connection with nothing sent."""
 
-    outer: ASGIApp | None = None
+    outer: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if self.outer is None:
@@ -97,6 +97,6 @@ def create_app(store: Store | None = None, config: Config | None = None) -> Emul
 
     # outermost first: request id -> faults -> (starlette) -> tick -> gateway -> routes
     app.add_middleware(GatewayMiddleware, store=store)
-    app.add_middleware(TickMiddleware, tick=app.state.tick)
+    app.add_middleware(TickMiddleware, tick=app.state.tick)  # type: ignore[arg-type]
     app.outer = RequestIdMiddleware(FaultMiddleware(app.inner, store=store, engine=engine))
     return app

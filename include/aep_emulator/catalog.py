@@ -6,7 +6,7 @@ Lists are maps keyed by id with offset paging (``limit`` default 20, at most 100
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
@@ -31,15 +31,14 @@ def _not_found(dataset_id: str) -> ApiError:
 
 
 @router.post("/dataSets", status_code=201, summary="Create a dataset")
-def create_dataset(request: Request, body: dict[str, Any] = Body(...)) -> list[str]:
+def create_dataset(request: Request, body: Annotated[dict[str, Any], Body()]) -> list[str]:
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise _bad("The field 'name' is required.")
     schema_ref = body.get("schemaRef")
-    if schema_ref is not None:
-        if not isinstance(schema_ref, dict) or not isinstance(schema_ref.get("id"), str):
-            raise _bad("schemaRef must be an object with an 'id'.")
+    if schema_ref is not None and (not isinstance(schema_ref, dict) or not isinstance(schema_ref.get("id"), str)):
+        raise _bad("schemaRef must be an object with an 'id'.")
     with store.lock:
         if schema_ref is not None and find_tenant(cont, "schema", schema_ref["id"]) is None:
             raise _bad(f"The schema {schema_ref['id']} referenced by schemaRef does not exist.", "CAT-1422-400")

@@ -119,16 +119,28 @@ def parse_filters(values: Iterable[str]) -> list[Callable[[dict[str, Any]], bool
         for expr in _split_and(raw):
             m = _FILTER_RE.match(expr)
             if m:
-                field, op, value = m.group(1), m.group(2), _unquote(m.group(3))
-                predicates.append(lambda o, f=field, op=op, v=value: _compare(get_path(o, f), op, v))
+                predicates.append(_comparison(m.group(1), m.group(2), _unquote(m.group(3))))
                 continue
             m2 = _EXISTS_RE.match(expr)
             if m2:
-                negate, field = m2.group(1) == "!", m2.group(2)
-                predicates.append(lambda o, f=field, n=negate: (get_path(o, f) is None) == n)
+                predicates.append(_existence(m2.group(2), m2.group(1) == "!"))
                 continue
             raise FilterError(f"invalid property filter {expr!r}")
     return predicates
+
+
+def _comparison(field: str, op: str, value: str) -> Callable[[dict[str, Any]], bool]:
+    def predicate(obj: dict[str, Any]) -> bool:
+        return _compare(get_path(obj, field), op, value)
+
+    return predicate
+
+
+def _existence(field: str, negate: bool) -> Callable[[dict[str, Any]], bool]:
+    def predicate(obj: dict[str, Any]) -> bool:
+        return (get_path(obj, field) is None) == negate
+
+    return predicate
 
 
 def _split_and(raw: str) -> list[str]:

@@ -11,7 +11,7 @@ items on the page, so a page shorter than ``limit`` is the last one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
@@ -69,7 +69,7 @@ def target_schema_id(body: dict[str, Any]) -> str | None:
 
 
 @router.post("/mappingSets", summary="Create a mapping set (200 with id and version)")
-def create_mapping_set(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def create_mapping_set(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     schema_id = target_schema_id(body)
     if schema_id is None:

@@ -24,7 +24,7 @@ import threading
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from .errors import problem_body, service_of_path
 from .gateway import send_json
@@ -116,7 +116,7 @@ async def _drop(scope: Scope) -> bool:
 
 
 class FaultMiddleware:
-    def __init__(self, app: ASGIApp, store: Store, engine: FaultEngine) -> None:
+    def __init__(self, app: Any, store: Store, engine: FaultEngine) -> None:
         self.app = app
         self.store = store
         self.engine = engine

@@ -10,7 +10,7 @@ Runs live in :mod:`aep_emulator.runs`.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Annotated, Any
 
 import jsonschema
 from fastapi import APIRouter, Body, Header, Request, Response
@@ -409,7 +409,7 @@ def _collection(name: str) -> str:
 
 
 @router.post("/{collection}", status_code=201, summary="Create a base connection, source/target connection or flow")
-def create(collection: str, request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def create(collection: str, request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     kind = _collection(collection)
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     with store.lock:
@@ -455,8 +455,8 @@ def patch(
     collection: str,
     ident: str,
     request: Request,
-    body: Any = Body(...),
-    if_match: str | None = Header(None, alias="If-Match"),
+    body: Annotated[Any, Body()],
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> dict[str, Any]:
     kind = _collection(collection)
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)

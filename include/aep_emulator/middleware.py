@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,10 +16,10 @@ class RequestIdMiddleware:
     uvicorn's own ``send`` (needed to drop connections) go in ``scope["state"]``.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> object:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         incoming = dict(scope.get("headers", [])).get(b"x-request-id")
@@ -44,7 +45,7 @@ class TickMiddleware:
         self.app = app
         self.tick = tick
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> object:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(("/data/", "/_emulator/")):
             self.tick()
-        return await self.app(scope, receive, send)
+        await self.app(scope, receive, send)

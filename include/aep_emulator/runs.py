@@ -10,7 +10,7 @@ calls :func:`tick_all`, which also starts the scheduled runs that have come due.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
@@ -163,7 +163,7 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
     size = {"inputBytes": res["in_bytes"], "outputBytes": res["out_bytes"]}
     records = {"inputRecordCount": res["input"], "outputRecordCount": res["output"],
                "failedRecordCount": res["failed"]}
-    files = {"inputFileCount": 1 if res["input"] else 0, "outputFileCount": 1 if res["output"] else 0,
+    files: dict[str, Any] = {"inputFileCount": 1 if res["input"] else 0, "outputFileCount": 1 if res["output"] else 0,
              "activityRefs": []}
     status_summary: dict[str, Any] = {"status": status, "errors": res["errors"]}
     if status in FINAL:
@@ -227,7 +227,7 @@ def _epoch(value: Any, name: str) -> float:
 
 
 @router.post("/runs", status_code=201, summary="Start an on-demand run for a window")
-def create_run(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def create_run(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     params = body.get("params") or {}
     with store.lock:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Body, Request, Response
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Request, Response
 from . import xdm_standard as std
 from .common import FilterError, PatchError, apply_patch, matches, new_hex, parse_filters, public
 from .deps import RequestContext, container_of, ctx_of, store_of
-from .errors import SCHEMA_REGISTRY, ApiError
+from .errors import ApiError
 from .state import Container, Store
 
 BASE = "/data/foundation/schemaregistry"
@@ -349,7 +349,7 @@ def list_global(resource_type: str, request: Request) -> dict[str, Any]:
 
 @router.get("/global/{resource_type}/{ident:path}", summary="Read a standard class or field group")
 def get_global(resource_type: str, ident: str, request: Request) -> dict[str, Any]:
-    variant, version = _require_versioned_accept(request)
+    variant, _version = _require_versioned_accept(request)
     ident = unquote(ident)
     found = std.standard(ident)
     if found is None:
@@ -398,7 +398,7 @@ def list_tenant(resource_type: str, request: Request) -> dict[str, Any]:
 
 
 @router.post("/tenant/{resource_type}", status_code=201, summary="Create a tenant class or schema")
-def create_tenant(resource_type: str, request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def create_tenant(resource_type: str, request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     kind = _kind(resource_type)
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     with store.lock:
@@ -422,7 +422,7 @@ def get_tenant(resource_type: str, ident: str, request: Request) -> dict[str, An
 
 
 @router.patch("/tenant/{resource_type}/{ident:path}", summary="Update a tenant class or schema (JSON Patch)")
-def patch_tenant(resource_type: str, ident: str, request: Request, body: Any = Body(...)) -> dict[str, Any]:
+def patch_tenant(resource_type: str, ident: str, request: Request, body: Annotated[Any, Body()]) -> dict[str, Any]:
     kind = _kind(resource_type)
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     with store.lock:

@@ -119,8 +119,8 @@ class EmulatorServer:
 
     # convenience for tests and provider code
     def token(self, client_id: str = DEMO_CLIENT_ID, client_secret: str = DEMO_CLIENT_SECRET) -> str:
-        resp = httpx.post(
-            f"{self.base_url}/ims/token/v3",
+        resp = self.admin._http.post(
+            "/ims/token/v3",
             data={
                 "client_id": client_id,
                 "client_secret": client_secret,
