@@ -1,0 +1,242 @@
+"""Flow Service: specs, connections, explore, validation rules, paging, PATCH/If-Match, delete."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from aep_emulator.testing import EmulatorServer
+
+from .flows import (
+    build_connections,
+    create_dataset,
+    create_dataset_base,
+    create_flow,
+    create_hubspot_base,
+    create_mapping,
+    create_profile_schema,
+    flow_body,
+)
+from .helpers import DATA_LAKE_SPEC, FLOW_SPEC_ID, FS, HUBSPOT_SPEC, Api
+
+SIX_TABLES = {"Hubspot.Contacts", "Hubspot.Companies", "Hubspot.All_Deals", "Hubspot.Tickets", "Hubspot.Owners",
+              "Hubspot.Blog_Comments"}
+
+
+def test_connection_specs_are_known(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    for spec_id, name in ((HUBSPOT_SPEC, "hubspot"), (DATA_LAKE_SPEC, "Data Lake")):
+        [item] = api.get(f"{FS}/connectionSpecs/{spec_id}").json()["items"]
+        assert item["name"] == name and item["version"] == "1.0"
+    assert api.get(f"{FS}/connectionSpecs/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+@pytest.mark.parametrize("value", ['"CRMToAEP"', "CRMToAEP", "'CRMToAEP'"])
+def test_flow_spec_lookup_accepts_quoted_or_bare_name(emulator: EmulatorServer, value: str) -> None:
+    items = Api(emulator).get(f"{FS}/flowSpecs", params={"property": f"name=={value}"}).json()["items"]
+    assert [i["id"] for i in items] == [FLOW_SPEC_ID]
+
+
+def test_base_connection_create_get_and_secret_masking(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    conn_id = create_hubspot_base(api)
+    [conn] = api.get(f"{FS}/connections/{conn_id}").json()["items"]
+    assert conn["connectionSpec"]["id"] == HUBSPOT_SPEC
+    assert conn["auth"]["params"]["clientId"] == "hs-id"
+    assert conn["auth"]["params"]["clientSecret"] != "hs-secret"
+    assert re.fullmatch(r'"[^"]+"', conn["etag"])
+
+
+def test_base_connection_validates_spec_and_auth(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    unknown = api.post(f"{FS}/connections", {"name": "x", "connectionSpec": {"id": "nope", "version": "1.0"}})
+    assert unknown.status_code == 400
+    no_token = api.post(f"{FS}/connections", {
+        "name": "x", "auth": {"specName": "Basic Authentication", "params": {"clientId": "a", "clientSecret": "b"}},
+        "connectionSpec": {"id": HUBSPOT_SPEC, "version": "1.0"}})
+    assert no_token.status_code == 400 and "accessToken" in no_token.json()["detail"]
+
+
+def test_explore_lists_tables_columns_and_preview(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    conn_id = create_hubspot_base(api)
+    root = api.get(f"{FS}/connections/{conn_id}/explore", params={"objectType": "root"}).json()
+    assert SIX_TABLES <= {t["name"] for t in root}
+    assert root[0]["type"] == "table" and root[0]["canPreview"] is True
+    table = api.get(f"{FS}/connections/{conn_id}/explore",
+                    params={"objectType": "table", "object": "Hubspot.Contacts"}).json()
+    assert table["format"] == "flat"
+    cols = {c["name"]: c for c in table["schema"]["columns"]}
+    assert {"Vid", "Properties_Firstname_Value", "Properties_Lastname_Value", "Added_At", "Portal_Id",
+            "Properties_Email_Value", "Updated_At"} <= set(cols)
+    assert cols["Added_At"]["xdm"] == {"type": "string", "format": "date-time"}
+    assert "data" not in table
+    preview = api.get(f"{FS}/connections/{conn_id}/explore",
+                      params={"objectType": "table", "object": "Hubspot.Contacts", "preview": "true"}).json()
+    assert preview["data"] and set(preview["data"][0]) == set(cols)
+    missing = api.get(f"{FS}/connections/{conn_id}/explore",
+                      params={"objectType": "table", "object": "Hubspot.Nope"})
+    assert missing.status_code == 404 and "Hubspot.Nope" in missing.json()["detail"]
+
+
+def test_source_connection_rejects_unknown_table(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    resp = api.post(f"{FS}/sourceConnections", {
+        "name": "s", "baseConnectionId": create_hubspot_base(api), "params": {"path": "Hubspot.Nope"},
+        "connectionSpec": {"id": HUBSPOT_SPEC, "version": "1.0"}})
+    assert resp.status_code == 400 and "Hubspot.Nope" in resp.json()["detail"]
+
+
+def test_target_connection_needs_data_lake_base_and_matching_schema(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    schema_id = create_profile_schema(api)
+    other_schema = create_profile_schema(api, "Other")
+    dataset_id = create_dataset(api, schema_id)
+    body = {"name": "t", "data": {"format": "parquet_xdm", "schema": {"id": schema_id, "version": "x"}},
+            "params": {"dataSetId": dataset_id}, "connectionSpec": {"id": DATA_LAKE_SPEC, "version": "1.0"}}
+    wrong_base = api.post(f"{FS}/targetConnections", {**body, "baseConnectionId": create_hubspot_base(api)})
+    assert wrong_base.status_code == 400
+    ds_base = create_dataset_base(api)
+    mismatch = api.post(f"{FS}/targetConnections", {
+        **body, "baseConnectionId": ds_base,
+        "data": {"format": "parquet_xdm", "schema": {"id": other_schema, "version": "x"}}})
+    assert mismatch.status_code == 400 and mismatch.json()["type"].endswith("1425-400")
+    missing_ds = api.post(f"{FS}/targetConnections", {**body, "baseConnectionId": ds_base,
+                                                       "params": {"dataSetId": "0" * 24}})
+    assert missing_ds.status_code == 400
+    assert api.post(f"{FS}/targetConnections", {**body, "baseConnectionId": ds_base}).status_code == 201
+
+
+def test_flow_create_get_shape(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    f = build_connections(api)
+    resp = api.post(f"{FS}/flows", flow_body(f))
+    assert resp.status_code == 201 and set(resp.json()) == {"id", "etag"}
+    [flow] = api.get(f"{FS}/flows/{resp.json()['id']}").json()["items"]
+    assert flow["state"] == "enabled"
+    assert flow["sourceConnectionIds"] == [f.source_id] and flow["targetConnectionIds"] == [f.target_id]
+    assert flow["flowSpec"]["id"] == FLOW_SPEC_ID
+    assert flow["sandboxName"] == "prod" and flow["imsOrgId"].endswith("@AdobeOrg")
+    assert flow["inheritedAttributes"]["sourceConnections"][0]["baseConnection"]["id"] == f.base_id
+    assert isinstance(flow["createdAt"], int) and flow["etag"] == resp.json()["etag"]
+    assert flow["lastRunDetails"]["state"] in ("scheduled", "inProgress", "success")
+
+
+def test_flow_create_rejects_state(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    resp = api.post(f"{FS}/flows", {**flow_body(build_connections(api)), "state": "enabled"})
+    assert resp.status_code == 400 and resp.json()["type"].endswith("1410-400")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "ok", "field"),
+    [
+        ({"startTime": 1767225600, "frequency": "minute", "interval": 10}, False, "scheduleParams.interval"),
+        ({"startTime": 1767225600, "frequency": "minute", "interval": 15}, True, None),
+        ({"startTime": 1767225600, "frequency": "minute", "interval": "30"}, True, None),
+        ({"startTime": "1767225600", "frequency": "hour", "interval": 1}, True, None),
+        ({"startTime": 1767225600, "frequency": "hour", "interval": 0}, False, "scheduleParams.interval"),
+        ({"startTime": 1767225600, "frequency": "once"}, True, None),
+        ({"startTime": 1767225600, "frequency": "once", "interval": 1}, False, "scheduleParams.interval"),
+        ({"startTime": 1767225600, "frequency": "day"}, False, "scheduleParams.interval"),
+        ({"startTime": 1767225600, "frequency": "month", "interval": 1}, False, "scheduleParams.frequency"),
+        ({"frequency": "day", "interval": 1}, False, "scheduleParams.startTime"),
+        ({"startTime": 1767225600, "frequency": "week", "interval": 2, "backfill": True}, True, None),
+    ],
+)
+def test_schedule_params_validated_against_flow_spec(emulator: EmulatorServer, schedule, ok, field) -> None:  # type: ignore[no-untyped-def]
+    api = Api(emulator)
+    resp = api.post(f"{FS}/flows", flow_body(build_connections(api), schedule))
+    if ok:
+        assert resp.status_code == 201, resp.text
+    else:
+        assert resp.status_code == 400
+        assert field in resp.json()["detail"]
+
+
+def test_flow_needs_existing_connections_and_mapping(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    f = build_connections(api)
+    body = flow_body(f)
+    assert api.post(f"{FS}/flows", {**body, "sourceConnectionIds": ["nope"]}).status_code == 400
+    assert api.post(f"{FS}/flows", {**body, "targetConnectionIds": ["nope"]}).status_code == 400
+    body["transformations"][1]["params"]["mappingId"] = "0" * 32
+    assert api.post(f"{FS}/flows", body).status_code == 400
+    assert api.post(f"{FS}/flows", {**flow_body(f), "flowSpec": {"id": "nope", "version": "1.0"}}).status_code == 400
+
+
+def test_flow_mapping_for_other_schema_is_1425(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    f = build_connections(api)
+    f.mapping_id = create_mapping(api, create_profile_schema(api, "Another schema"))
+    resp = api.post(f"{FS}/flows", flow_body(f))
+    assert resp.status_code == 400 and resp.json()["type"].endswith("1425-400")
+
+
+def test_continuation_token_paging_filters_and_count(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    for i in range(7):
+        create_hubspot_base(api, f"conn {i}")
+    create_dataset_base(api, "lake")
+    seen: list[str] = []
+    url: str | None = f"{FS}/connections?limit=3&property=connectionSpec.id=={HUBSPOT_SPEC}"
+    pages = 0
+    while url:
+        body = api.get(url).json()
+        pages += 1
+        seen += [c["name"] for c in body["items"]]
+        nxt = body["_links"].get("next")
+        url = f"{FS}{nxt['href']}" if nxt else None
+        if nxt:
+            assert nxt["href"].startswith("/connections?continuationToken=")
+    assert pages == 3 and seen == [f"conn {i}" for i in range(7)]
+    assert api.get(f"{FS}/connections", params={"count": "true"}).json() == {"count": 8}
+    both = api.get(f"{FS}/connections", params={"count": "true", "limit": 2})
+    assert both.status_code == 400 and both.json()["type"].endswith("1401-400")
+    named = api.get(f"{FS}/connections", params={"property": 'name=="conn 3"'}).json()["items"]
+    assert [c["name"] for c in named] == ["conn 3"]
+    desc = api.get(f"{FS}/connections", params={"orderby": "-createdAt", "limit": 1}).json()["items"]
+    assert desc[0]["name"] == "lake"
+    created = api.get(f"{FS}/connections", params={"property": "createdAt>=0"}).json()["items"]
+    assert len(created) == 8
+
+
+def test_flows_filter_by_state_and_runs_by_flow_id(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    flow_id = create_flow(api, build_connections(api))
+    assert [f["id"] for f in api.get(f"{FS}/flows", params={"property": "state==enabled"}).json()["items"]] == [
+        flow_id]
+    assert api.get(f"{FS}/flows", params={"property": "state==disabled"}).json()["items"] == []
+    assert api.post(f"{FS}/flows/{flow_id}/action?op=disable").status_code == 200
+    assert api.get(f"{FS}/flows", params={"property": "state==disabled"}).json()["items"][0]["id"] == flow_id
+
+
+def test_patch_needs_if_match_and_rejects_stale_etag(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    flow_id = create_flow(api, build_connections(api))
+    [flow] = api.get(f"{FS}/flows/{flow_id}").json()["items"]
+    op = [{"op": "replace", "path": "/name", "value": "renamed"}]
+    missing = api.patch(f"{FS}/flows/{flow_id}", op)
+    assert missing.status_code == 400 and missing.json()["type"].endswith("1403-400")
+    ok = api.patch(f"{FS}/flows/{flow_id}", op, headers={"If-Match": flow["etag"]})
+    assert ok.status_code == 200 and ok.json()["etag"] != flow["etag"]
+    stale = api.patch(f"{FS}/flows/{flow_id}", op, headers={"If-Match": flow["etag"]})
+    assert stale.status_code == 412 and stale.json()["type"].endswith("1404-412")
+    assert api.get(f"{FS}/flows/{flow_id}").json()["items"][0]["name"] == "renamed"
+    bad_schedule = api.patch(f"{FS}/flows/{flow_id}", [
+        {"op": "replace", "path": "/scheduleParams/frequency", "value": "minute"},
+        {"op": "replace", "path": "/scheduleParams/interval", "value": 5}], headers={"If-Match": ok.json()["etag"]})
+    assert bad_schedule.status_code == 400 and "scheduleParams.interval" in bad_schedule.json()["detail"]
+
+
+def test_delete_flow_204_and_base_connection_in_use_is_1418(emulator: EmulatorServer) -> None:
+    api = Api(emulator)
+    f = build_connections(api)
+    flow_id = create_flow(api, f)
+    used = api.delete(f"{FS}/connections/{f.base_id}")
+    assert used.status_code == 400 and used.json()["type"].endswith("1418-400")
+    assert api.delete(f"{FS}/flows/{flow_id}").status_code == 204
+    assert api.get(f"{FS}/flows/{flow_id}").status_code == 404
+    assert api.delete(f"{FS}/sourceConnections/{f.source_id}").status_code == 204
+    assert api.delete(f"{FS}/connections/{f.base_id}").status_code == 204
