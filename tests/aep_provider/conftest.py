@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from aep_emulator.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG_ID, EmulatorServer
-
 from aep_provider.hooks import aep as aep_module
 from aep_provider.hooks.retry import RetryPolicy
 from aep_provider.hooks.token_cache import clear_memory_cache

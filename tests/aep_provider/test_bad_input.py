@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from aep_provider.hooks.errors import AepConfigError, AepConflictError
 from aep_provider.operators.dataset import AepCreateDatasetOperator
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
 from aep_provider.operators.mapping import AepCreateMappingSetOperator
 from aep_provider.operators.schema import AepCreateAdhocClassOperator, AepCreateTargetSchemaOperator
+
 from tests.aep_provider.onboarding_chain import SCHEDULE, hubspot_conn_env, onboard
 
 
@@ -107,7 +107,7 @@ def test_window_end_before_start_fails_before_any_write(aep_conn_env, chain, ctx
 
 def test_unknown_field_type_for_an_adhoc_class_names_the_field(aep_conn_env, ctx):
     before = writes(aep_conn_env)
-    with pytest.raises(AepConfigError, match="fields.Vid"):
+    with pytest.raises(AepConfigError, match=r"fields\.Vid"):
         AepCreateAdhocClassOperator(task_id="c", title="t", fields={"Vid": "long"}).execute(ctx)
     assert writes(aep_conn_env) == before
 

@@ -8,7 +8,6 @@ import stat
 
 import pytest
 from aep_emulator.testing import DEMO_CLIENT_SECRET
-
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.errors import (
     AepAmbiguousWriteError,
@@ -124,7 +123,7 @@ def test_empty_sandbox_fails_before_any_call_naming_the_field(aep_conn_env):
 
 def test_missing_org_id_fails_naming_extra_org_id(aep_conn_env, conn_factory):
     conn_factory("aep_no_org", org_id="")
-    with pytest.raises(AepConfigError, match="extra.org_id"):
+    with pytest.raises(AepConfigError, match=r"extra\.org_id"):
         AepHook("aep_no_org").get(STATS)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.transport import XED_FULL
+
 from tests.aep_provider.onboarding_chain import (
     EXPECTED_COUNTS,
     HUBSPOT_SECRETS,
@@ -81,8 +81,6 @@ def test_running_every_operator_twice_leaves_exactly_one_of_each_resource(aep_co
     first = onboard(make_context)
     second = onboard(make_context)
     assert resource_counts(aep_conn_env) == EXPECTED_COUNTS
-    for key in EXPECTED_COUNTS:
-        pass
     for key, value in first.items():
         if key != "_ctx":
             assert second[key] == value, key

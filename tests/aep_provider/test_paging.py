@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from aep_provider.hooks.paging import (
     PagingError,
     iter_catalog,
@@ -80,7 +79,7 @@ def test_flow_service_continuation_tokens_are_replayed_whole(token_chars):
             key = next(k for k, v in tokens.items() if v == raw)
             assert "property=" in query  # original filter kept
         lo, hi = pages[key]
-        nxt = {"p2": None, None: "p2"}.get(key, None) if key != "p2" else "p3"
+        nxt = {"p2": None, None: "p2"}.get(key) if key != "p2" else "p3"
         if key is None:
             nxt = "p2"
         body = {"items": [{"id": t} for t in ITEMS[lo:hi]], "_links": {}}

@@ -1,0 +1,94 @@
+"""The provider is discoverable by Airflow and its operators are templated and serialisable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import threading
+
+import pytest
+from aep_provider.get_provider_info import get_provider_info
+from aep_provider.hooks.aep import AepHook
+
+
+def test_provider_info_declares_connection_type_hooks_operators_sensors_triggers_links():
+    info = get_provider_info()
+    assert info["package-name"] == "airflow-aep-onboarding"
+    (conn,) = info["connection-types"]
+    assert conn["connection-type"] == "adobe_experience_platform"
+    assert conn["hook-class-name"] == "aep_provider.hooks.aep.AepHook"
+    assert conn["ui-field-behaviour"]["relabeling"]["login"].startswith("Client ID")
+    assert {"org_id", "sandbox", "ims_host", "scopes"} <= set(conn["conn-fields"])
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info[section]:
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
+    for link in info["extra-links"]:
+        module, name = link.rsplit(".", 1)
+        assert getattr(importlib.import_module(module), name)().name
+
+
+def test_providers_manager_sees_the_connection_type():
+    from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    assert "airflow-aep-onboarding" in ProvidersManager().providers
+    hook_info = ProvidersManagerTaskRuntime().hooks["adobe_experience_platform"]
+    assert hook_info.hook_class_name == "aep_provider.hooks.aep.AepHook" and hook_info.connection_testable
+
+
+def test_hook_form_behaviour_relabels_fields():
+    behaviour = AepHook.get_ui_field_behaviour()
+    assert behaviour["relabeling"]["password"] == "Client secret"
+    assert "extra" in behaviour["placeholders"]
+
+
+def test_run_window_is_templated_from_the_data_interval(make_context):
+    from aep_provider.operators.flow import AepRunFlowOperator
+
+    op = AepRunFlowOperator(
+        task_id="run",
+        flow_id="{{ params.flow }}",
+        window_start="{{ data_interval_start }}",
+        window_end="{{ data_interval_end }}",
+        delta_column="Updated_At",
+    )
+    ctx = {
+        "data_interval_start": dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),
+        "data_interval_end": dt.datetime(2025, 1, 2, tzinfo=dt.timezone.utc),
+        "params": {"flow": "f-1"},
+    }
+    op.render_template_fields(ctx)
+    assert op.flow_id == "f-1"
+    assert op._window() == (1735689600, 1735776000)
+
+
+@pytest.mark.parametrize("module", ["explore", "schema", "connections", "dataset", "mapping", "flow", "teardown"])
+def test_every_operator_templates_its_input_ids_and_sandbox(module):
+    mod = importlib.import_module(f"aep_provider.operators.{module}")
+    ops = [v for k, v in vars(mod).items() if k.startswith("Aep") and k.endswith("Operator") and v.__module__ == mod.__name__]
+    assert ops
+    for op in ops:
+        assert "sandbox" in op.template_fields and "aep_conn_id" in op.template_fields
+
+
+def test_concurrent_tasks_on_one_worker_share_one_token(aep_conn_env, ims_count):
+    """Eight threads with cold caches: the file lock lets exactly one of them ask IMS."""
+    from aep_provider.hooks.token_cache import clear_memory_cache
+
+    clear_memory_cache()
+    tokens: list[str] = []
+    errors: list[BaseException] = []
+
+    def task() -> None:
+        try:
+            tokens.append(AepHook().get_token())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=task) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(set(tokens)) == 1 and ims_count() == 1

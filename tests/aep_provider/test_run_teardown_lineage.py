@@ -1,0 +1,127 @@
+"""On-demand runs start once per window; teardown removes everything; lineage names HubSpot and AEP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from aep_provider.hooks.aep import AepHook
+from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
+from aep_provider.operators.teardown import AepTeardownOperator
+
+from tests.aep_provider.onboarding_chain import hubspot_conn_env, onboard
+
+
+@pytest.fixture
+def chain(aep_conn_env, monkeypatch, make_context):
+    hubspot_conn_env(monkeypatch)
+    return onboard(make_context, run=False)
+
+
+def runs(emulator) -> list[dict]:
+    return [r for r in emulator.admin.state()["resources"] if r["kind"] == "run"]
+
+
+def run_op(chain, **kw):
+    args = {"window_start": "2025-01-01T00:00:00Z", "window_end": "2025-07-01T00:00:00Z", **kw}
+    return AepRunFlowOperator(task_id="run", flow_id=chain["flow"], delta_column="Updated_At", **args)
+
+
+def test_a_retry_reattaches_to_the_run_of_the_same_window(aep_conn_env, chain, make_context):
+    first = run_op(chain).execute(make_context())
+    again = run_op(chain).execute(make_context())
+    assert first == again and len(runs(aep_conn_env)) == 1
+
+
+def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain, make_context):
+    ctx = make_context()
+    run_id = run_op(chain).execute(ctx)
+    assert ctx["task_state_store"]["aep_run_id"] == run_id
+    assert run_op(chain).execute(ctx) == run_id
+    assert len(runs(aep_conn_env)) == 1
+
+
+def test_windows_accept_iso_strings_epochs_and_datetimes(aep_conn_env, chain, make_context):
+    a = run_op(chain).execute(make_context())
+    b = run_op(chain, window_start=1735689600, window_end=dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)).execute(make_context())
+    assert a == b
+    c = run_op(chain, window_start="2025-07-01T00:00:00Z", window_end="2026-01-01T00:00:00Z").execute(make_context())
+    assert c != a and len(runs(aep_conn_env)) == 2
+
+
+def test_a_failed_run_is_not_reattached_to(aep_conn_env, chain, make_context):
+    aep_conn_env.admin.configure(run_duration_seconds=600)
+    AepHook().delete_dataset(chain["dataset"])
+    first = run_op(chain).execute(make_context())
+    aep_conn_env.admin.advance(700)  # it fails: the dataset is gone
+    second = run_op(chain).execute(make_context())
+    assert second != first
+
+
+def test_run_start_survives_commit_then_drop_without_a_second_run(aep_conn_env, chain, make_context):
+    aep_conn_env.admin.set_faults([{"kind": "commit_then_drop", "method": "POST", "path_regex": "/runs$", "max_hits": 1}])
+    run_op(chain).execute(make_context())
+    assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 1
+    assert len(runs(aep_conn_env)) == 1
+
+
+def test_teardown_deletes_in_dependency_order_and_twice_is_fine(aep_conn_env, chain, make_context):
+    op = AepTeardownOperator(
+        task_id="teardown",
+        flow_ids=[chain["flow"]],
+        source_connection_ids=[chain["source"]],
+        target_connection_ids=[chain["target"]],
+        base_connection_ids=[chain["base"], chain["dataset_base"]],
+        dataset_ids=[chain["dataset"]],
+        schema_ids=[chain["adhoc_schema"], chain["target_schema"]],
+        class_ids=[chain["class"]],
+    )
+    done = op.execute(make_context())
+    assert done["flows"] == [chain["flow"]]
+    left = {r["kind"] for r in aep_conn_env.admin.state()["resources"]}
+    assert left <= {"mappingSet", "run"}  # mapping sets have no DELETE in the public API
+    op.execute(make_context())  # already gone counts as deleted
+
+
+def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(aep_conn_env, chain, make_context):
+    pytest.importorskip("airflow.providers.openlineage")
+    op = AepCreateDataflowOperator(
+        task_id="flow",
+        name="HubSpot contacts dataflow",
+        flow_spec_id=chain["flow_spec"],
+        source_connection_id=chain["source"],
+        target_connection_id=chain["target"],
+        mapping_id=chain["mapping"],
+        delta_column="Updated_At",
+        schedule={"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"},
+    )
+    op.execute(make_context())
+    for task in (op, run_op(chain)):
+        if isinstance(task, AepRunFlowOperator):
+            task.execute(make_context())
+        lineage = task.get_openlineage_facets_on_complete(None)
+        assert [(d.namespace, d.name) for d in lineage.inputs] == [(f"hubspot://{chain['base']}", "Hubspot.Contacts")]
+        assert [(d.namespace, d.name) for d in lineage.outputs] == [
+            ("aep://DEMO0000000000000000000@AdobeOrg/prod", chain["dataset"])
+        ]
+
+
+def test_a_flow_name_taken_by_another_pipeline_is_an_error_not_a_reuse(aep_conn_env, chain, make_context):
+    from aep_provider.hooks.errors import AepConflictError
+    from aep_provider.operators.connections import AepCreateSourceConnectionOperator
+
+    src2 = AepCreateSourceConnectionOperator(
+        task_id="s", name="deals source", base_connection_id=chain["base"], schema_id=chain["adhoc_schema"], path="Hubspot.All_Deals"
+    ).execute(make_context())
+    op = AepCreateDataflowOperator(
+        task_id="flow",
+        name="HubSpot contacts dataflow",
+        flow_spec_id=chain["flow_spec"],
+        source_connection_id=src2,
+        target_connection_id=chain["target"],
+        mapping_id=chain["mapping"],
+        delta_column="Updated_At",
+        schedule={"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"},
+    )
+    with pytest.raises(AepConflictError, match="HubSpot contacts dataflow"):
+        op.execute(make_context())
