@@ -22,6 +22,7 @@
 #   AEP_POOL_SLOTS          slots of the Airflow pool `aep_api`   (default: 16)
 #   AEP_AIRFLOW_USER/PASSWORD  REST API user (SimpleAuthManager, role admin) (default: admin / admin)
 #   AIRFLOW_CONN_AEP_DEFAULT   the AEP connection; when unset it points at the local emulator
+#   AIRFLOW_CONN_HUBSPOT_DEFAULT  the HubSpot credentials; when unset the emulator's demo values
 #
 # Every other AIRFLOW__SECTION__KEY variable already in your environment is
 # passed through to the processes, except the ones this file sets.
@@ -104,6 +105,12 @@ if [[ -z "${AIRFLOW_CONN_AEP_DEFAULT:-}" ]]; then
     AIRFLOW_CONN_AEP_DEFAULT="{\"conn_type\": \"adobe_experience_platform\", \"login\": \"demo-client\", \"password\": \"demo-secret\", \"host\": \"$AEP_EMULATOR_URL\", \"extra\": {\"ims_host\": \"$AEP_EMULATOR_URL\", \"org_id\": \"DEMO0000000000000000000@AdobeOrg\", \"sandbox\": \"prod\"}}"
 fi
 export AIRFLOW_CONN_AEP_DEFAULT
+# The HubSpot credentials the onboarding specs use (conn_id hubspot_default); the
+# emulator's simulated HubSpot accepts these demo values.
+if [[ -z "${AIRFLOW_CONN_HUBSPOT_DEFAULT:-}" ]]; then
+    AIRFLOW_CONN_HUBSPOT_DEFAULT='{"conn_type": "generic", "login": "hubspot-demo-client", "password": "hubspot-demo-secret", "extra": {"access_token": "hubspot-demo-access", "refresh_token": "hubspot-demo-refresh"}}'
+fi
+export AIRFLOW_CONN_HUBSPOT_DEFAULT
 
 # Secrets generated once by airflow-up.sh (JWT secret, api secret key, Fernet key):
 # every component must share them, so they live in AIRFLOW_HOME, mode 0600.

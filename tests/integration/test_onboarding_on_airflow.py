@@ -1,0 +1,268 @@
+"""The onboarding DAGs on a real Airflow 3 deployment, through the public REST API v2 only.
+
+Needs the deployment fixture (tests/integration/conftest.py): PostgreSQL and Redis on
+loopback; the fixture starts api-server, scheduler, dag-processor, triggerer, a Celery
+worker and the AEP emulator with scripts/airflow-up.sh and stops them at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from airflow_rest import wait_for
+from it_helpers import (
+    REPO,
+    actual_resources,
+    dataset_ids,
+    expected_resources,
+    make_idle,
+    retry_budget_seconds,
+    spec_of,
+    states_by_task,
+)
+
+pytestmark = pytest.mark.integration
+
+MARKETING = "hubspot_marketing"
+DAILY = "hubspot_contacts_daily"
+RUN_TIMEOUT = 300.0
+SENSOR_TASKS = ("wait_first_run", "wait_window")
+
+
+def _dag_id(spec_name: str) -> str:
+    return spec_of(spec_name).dag_id
+
+
+# ---------------------------------------------------------------------------- happy path
+@pytest.fixture(scope="module")
+def marketing_run(deployment) -> dict[str, Any]:
+    """Unpause and trigger aep_onboard_hubspot_marketing once; record what was seen while it ran."""
+    client, emulator = deployment.airflow, deployment.emulator
+    spec = spec_of(MARKETING)
+    dag_id = spec.dag_id
+    client.wait_dag(dag_id)
+    # Start from an empty emulator with the DAG idle; flow runs last a few seconds so the
+    # sensors defer instead of finding the run finished at their first look.
+    emulator.reset()
+    emulator.set_config(run_duration_seconds=6)
+    make_idle(client, dag_id)
+    # make_idle let the scheduled run the unpause created finish; empty the emulator again
+    # so what it holds at the end comes from the run under test alone.
+    emulator.reset()
+    emulator.set_config(run_duration_seconds=6)
+
+    seen: dict[str, list[dict[str, Any]]] = {}
+
+    def record(tis: list[dict[str, Any]]) -> None:
+        for ti in tis:
+            history = seen.setdefault(ti["task_id"], [])
+            if not history or history[-1]["state"] != ti["state"]:
+                history.append({"state": ti["state"], "trigger": ti.get("trigger"), "triggerer_job": ti.get("triggerer_job"),
+                                "try_number": ti["try_number"]})
+
+    started = time.monotonic()
+    run_id = client.trigger(dag_id)
+    run = client.wait_run(dag_id, run_id, timeout=RUN_TIMEOUT, on_poll=record, interval=0.5)
+    return {"spec": spec, "dag_id": dag_id, "run_id": run_id, "run": run, "seen": seen,
+            "seconds": time.monotonic() - started, "tis": client.task_instances(dag_id, run_id)}
+
+
+def test_marketing_run_succeeds(marketing_run: dict[str, Any], deployment) -> None:
+    run, tis = marketing_run["run"], marketing_run["tis"]
+    assert run["state"] == "success", (
+        f"{marketing_run['dag_id']}/{marketing_run['run_id']} ended {run['state']}: {states_by_task(tis)}; "
+        f"task logs under {deployment.log_dir}/dag_id={marketing_run['dag_id']}/"
+    )
+    spec = marketing_run["spec"]
+    assert {obj.source for obj in spec.objects} == {"Hubspot.Contacts", "Hubspot.Companies", "Hubspot.All_Deals"}
+    not_ok = {t: s for t, s in states_by_task(tis).items() if s != "success"}
+    assert not not_ok, f"task instances not successful: {not_ok}"
+    print(f"\n{marketing_run['dag_id']}: trigger to success in {marketing_run['seconds']:.0f}s ({len(tis)} tasks)")
+
+
+def test_emulator_holds_exactly_the_expected_resources(marketing_run: dict[str, Any], deployment) -> None:
+    assert marketing_run["run"]["state"] == "success"
+    expected = expected_resources(marketing_run["spec"])
+    actual = actual_resources(deployment.emulator)
+    missing = expected - actual
+    extra = actual - expected
+    assert not missing and not extra, f"missing: {dict(missing)}; unexpected or duplicated: {dict(extra)}"
+    kinds = sorted({kind for kind, _ in actual})
+    assert kinds == sorted(["class", "connection", "dataset", "flow", "mappingSet", "schema", "sourceConnection", "targetConnection"])
+
+
+def test_datasets_hold_records(marketing_run: dict[str, Any], deployment) -> None:
+    assert marketing_run["run"]["state"] == "success"
+    spec = marketing_run["spec"]
+    ids = dataset_ids(deployment.emulator, spec)
+    assert set(ids) == {obj.source for obj in spec.objects}, f"datasets found: {ids}"
+    counts = {source: deployment.emulator.records(dataset_id)["count"] for source, dataset_id in ids.items()}
+    assert all(count > 0 for count in counts.values()), f"records per dataset: {counts}"
+
+
+def test_flow_run_sensor_deferred_and_finished_by_the_triggerer(marketing_run: dict[str, Any], deployment) -> None:
+    seen = marketing_run["seen"]
+    sensors = {task_id: history for task_id, history in seen.items() if task_id.rsplit(".", 1)[-1] in SENSOR_TASKS}
+    assert sensors, f"no flow-run sensor task among {sorted(seen)}"
+    deferred = {
+        task_id: history for task_id, history in sensors.items() if any(h["state"] == "deferred" for h in history)
+    }
+    assert deferred, (
+        "no flow-run sensor task instance was seen in the deferred state (polled every 0.5 s): "
+        f"{ {t: [h['state'] for h in hist] for t, hist in sensors.items()} }; see {deployment.log('triggerer')}"
+    )
+    for task_id, history in deferred.items():
+        states = [h["state"] for h in history]
+        assert states[-1] == "success", f"{task_id} went {states}"
+        deferred_entries = [h for h in history if h["state"] == "deferred"]
+        # While deferred, the task instance points at its trigger, run by a triggerer job.
+        assert any(h["trigger"] for h in deferred_entries), f"{task_id} deferred without a trigger: {deferred_entries}"
+        after = states[states.index("deferred") + 1:]
+        assert "success" in after, f"{task_id} never resumed after deferring: {states}"
+    # The triggerer answers /monitor/health and logged the triggers it ran.
+    log = (deployment.log_dir / "triggerer.log")
+    if log.exists():
+        text = log.read_text(errors="replace")
+        assert "AepFlowRun" in text or "trigger" in text.lower(), f"the triggerer log shows no trigger: {log}"
+
+
+# ---------------------------------------------------------------------------- resume after a fault
+def test_resume_after_persistent_mapping_fault(deployment) -> None:
+    """A persistent 500 on mapping-set creation fails the mapping tasks; clearing them resumes the run."""
+    client, emulator = deployment.airflow, deployment.emulator
+    spec = spec_of(MARKETING)
+    dag_id = spec.dag_id
+    client.wait_dag(dag_id)
+    make_idle(client, dag_id)
+    emulator.reset()
+    emulator.set_config(run_duration_seconds=1)
+    emulator.set_faults([{"kind": "500", "probability": 1.0, "method": "POST", "path_regex": "/conversion/mappingSets"}])
+    try:
+        run_id = client.trigger(dag_id)
+        budget = retry_budget_seconds(spec) + 120
+        run = client.wait_run(dag_id, run_id, timeout=budget)
+        before = {ti["task_id"]: ti for ti in client.task_instances(dag_id, run_id)}
+        assert run["state"] == "failed", f"the run should fail while the fault holds: {states_by_task(list(before.values()))}"
+        mapping = sorted(t for t in before if t.endswith(".mapping_set"))
+        assert len(mapping) == len(spec.objects), f"mapping tasks: {mapping}"
+        for task_id in mapping:
+            ti = before[task_id]
+            assert ti["state"] == "failed", f"{task_id}: {ti['state']}"
+            assert ti["try_number"] == spec.retries + 1, (
+                f"{task_id} failed after {ti['try_number']} tries, expected retries+1 = {spec.retries + 1}"
+            )
+        hits = sum(rule.get("hits", 0) for rule in emulator.faults().get("rules", []))
+        assert hits >= len(mapping) * (spec.retries + 1), f"fault hits: {emulator.faults()}"
+        assert not [r for r in emulator.resources("mappingSet")], "a mapping set exists although every create failed"
+    finally:
+        emulator.lift_faults()
+
+    cleared = client.clear_task_instances(dag_id, run_id, mapping)
+    cleared_ids = {ti["task_id"] for ti in cleared}
+    assert set(mapping) <= cleared_ids, f"cleared: {sorted(cleared_ids)}"
+    upstream_ok = {t for t, ti in before.items() if ti["state"] == "success"}
+    assert not (cleared_ids & upstream_ok), f"clearing with only_failed touched successful tasks: {cleared_ids & upstream_ok}"
+
+    run = client.wait_run(dag_id, run_id, timeout=RUN_TIMEOUT)
+    after = {ti["task_id"]: ti for ti in client.task_instances(dag_id, run_id)}
+    assert run["state"] == "success", f"resumed run ended {run['state']}: {states_by_task(list(after.values()))}"
+    for task_id in upstream_ok:
+        assert after[task_id]["try_number"] == before[task_id]["try_number"], (
+            f"{task_id} ran again: try {before[task_id]['try_number']} -> {after[task_id]['try_number']}"
+        )
+        assert after[task_id]["state"] == "success"
+    for task_id in mapping:
+        assert after[task_id]["try_number"] == before[task_id]["try_number"] + 1, (
+            f"{task_id}: try {before[task_id]['try_number']} -> {after[task_id]['try_number']}"
+        )
+    expected = expected_resources(spec)
+    actual = actual_resources(emulator)
+    assert actual == expected, f"missing: {dict(expected - actual)}; duplicated or unexpected: {dict(actual - expected)}"
+
+
+# ---------------------------------------------------------------------------- backfill
+def _contacts_by_window(emulator, start: dt.datetime, end: dt.datetime) -> dict[str, set[str]]:
+    """Day (YYYY-MM-DD) -> Vids of the emulator's HubSpot contacts updated that day, for [start, end).
+
+    The emulator's data is deterministic from (seed, data end), which ``GET /_emulator/config``
+    reports; the rows are those of its installed ``aep_emulator.hubspot`` generator (run in a
+    subprocess so the test session's sys.path cannot shadow the package).
+    """
+    config = emulator.config()
+    code = (
+        "import json, sys\n"
+        "from aep_emulator.hubspot import rows\n"
+        "seed, end = json.loads(sys.argv[1]), sys.argv[2]\n"
+        "print(json.dumps([[r['Vid'], r['Updated_At']] for r in rows('Hubspot.Contacts', seed, end)]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(config["seed"]), str(config["data_end"])],
+        cwd=REPO / "scripts", capture_output=True, text=True, check=True, timeout=60,
+    )
+    windows: dict[str, set[str]] = {}
+    for vid, updated in json.loads(out.stdout):
+        when = dt.datetime.fromisoformat(updated.replace("Z", "+00:00"))
+        if start <= when < end:
+            windows.setdefault(when.date().isoformat(), set()).add(str(vid))
+    return windows
+
+
+def test_backfill_three_days_ingests_each_window_once(deployment) -> None:
+    client, emulator = deployment.airflow, deployment.emulator
+    spec = spec_of(DAILY)
+    dag_id = spec.dag_id
+    assert spec.schedule == "@daily" and spec.flow_schedule.backfill is False
+    client.wait_dag(dag_id)
+    start = dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc)
+    end = start + dt.timedelta(days=3)
+
+    emulator.reset()
+    emulator.set_config(run_duration_seconds=1)
+    # Unpausing creates the run of the latest interval (catchup is off); let it finish first.
+    make_idle(client, dag_id)
+    ids = dataset_ids(emulator, spec)
+    baseline = {source: emulator.records(i)["count"] for source, i in ids.items()}
+
+    backfill = client.create_backfill(dag_id, start.isoformat(), (end - dt.timedelta(days=1)).isoformat(), max_active_runs=1)
+    wait_for(
+        f"backfill {backfill['id']} of {dag_id} ({start:%Y-%m-%d}..{end:%Y-%m-%d}) to complete",
+        lambda: client.backfill(backfill["id"]).get("completed_at"),
+        timeout=3 * RUN_TIMEOUT, interval=2,
+        hint=f"{deployment.log('scheduler')} and task logs under {deployment.log_dir}/dag_id={dag_id}/",
+        describe=lambda: str([(r["dag_run_id"], r["state"]) for r in client.dag_runs(dag_id, run_type="backfill")]),
+    )
+    runs = sorted(client.dag_runs(dag_id, run_type="backfill"), key=lambda r: r["data_interval_start"] or "")
+    assert len(runs) == 3, f"backfill runs: {[(r['dag_run_id'], r['state']) for r in runs]}"
+    assert all(r["state"] == "success" for r in runs), f"backfill runs: {[(r['dag_run_id'], r['state']) for r in runs]}"
+    intervals = [(r["data_interval_start"], r["data_interval_end"]) for r in runs]
+    want = [((start + dt.timedelta(days=d)), (start + dt.timedelta(days=d + 1))) for d in range(3)]
+    got = [tuple(dt.datetime.fromisoformat(x.replace("Z", "+00:00")) for x in pair) for pair in intervals]
+    assert got == want, (
+        f"data intervals of the backfill runs {intervals} are not the three days; a daily DAG needs a data-interval "
+        "timetable (CronDataIntervalTimetable) for its runs to ingest one day each"
+    )
+
+    ids = dataset_ids(emulator, spec)
+    assert list(ids) == ["Hubspot.Contacts"], f"datasets: {ids}"
+    records = emulator.records(ids["Hubspot.Contacts"])
+    windows = _contacts_by_window(emulator, start, end)
+    expected_ids = set().union(*windows.values()) if windows else set()
+    assert expected_ids, "the emulator's HubSpot data has no contact in the window; the check would be vacuous"
+    got_ids = [str(r.get("_id")) for r in records["records"]]
+    per_day = {day: len(vids & set(got_ids)) for day, vids in sorted(windows.items())}
+    assert records["count"] == len(expected_ids), (
+        f"dataset holds {records['count']} records; {len(expected_ids)} contacts were updated in "
+        f"[{start:%Y-%m-%d}, {end:%Y-%m-%d}) (per day {dict((d, len(v)) for d, v in sorted(windows.items()))}, "
+        f"found per day {per_day}); records before the backfill: {baseline}"
+    )
+    assert sorted(got_ids) == sorted(expected_ids), (
+        f"records outside the windows: {sorted(set(got_ids) - expected_ids)[:10]}; "
+        f"missing: {sorted(expected_ids - set(got_ids))[:10]}; duplicated: {len(got_ids) - len(set(got_ids))}"
+    )
+    assert actual_resources(emulator) == expected_resources(spec)
