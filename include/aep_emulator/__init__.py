@@ -1,0 +1,45 @@
+"""A local Adobe Experience Platform emulator (IMS, gateway, Schema Registry, Catalog,
+Flow Service, Data Prep, simulated HubSpot source, flow runs that ingest, faults).
+
+Run it with ``aep-emulator serve --port 8765`` or, in tests, with
+:class:`aep_emulator.testing.EmulatorServer`. The API contract is Adobe's (see the
+project's API fact sheet); ``docs/architecture.md`` fixes the demo credentials, the admin
+surface ``/_emulator/*`` and the fault rules.
+
+Time and runs
+-------------
+* Emulator time = real time + an offset moved forward by ``POST /_emulator/clock/advance``.
+  Token expiry, schedules and run progress all use emulator time.
+* When a flow is created its first run is due at ``max(startTime, now)``; it covers
+  ``(-inf, startTime)`` if ``backfill`` is true (the default) else the empty window
+  ``[startTime, startTime)``. Later runs are due at ``startTime + k * interval`` and cover
+  ``[previous end, due time)``; if the clock jumps over several due times, one run covers
+  them all. ``frequency: once`` has only the first run. Disabled flows get no scheduled runs.
+* ``POST /runs`` with ``{"flowId", "params": {"windowStartTime", "windowEndTime",
+  "deltaColumn": {"name"}}}`` (epoch seconds) starts an on-demand run for ``[start, end)``;
+  the params are stored on the run.
+* A run is ``scheduled`` for the first third of the run duration (``--run-duration``,
+  default 1 s, 0 allowed), then ``inProgress``, then ends: the mapping set is applied to
+  every source row whose delta column (the flow's Copy ``deltaColumn``, else
+  ``Updated_At``) lies in the window, and the records are committed to the target dataset.
+  The result is ``success``, ``partialSuccess`` (some rows did not fit their destination
+  type) or ``failed`` (all rows failed, or the flow's resources are gone). Progress is
+  computed lazily before every Platform or admin request.
+
+Deliberate choices where Adobe's documents leave room
+------------------------------------------------------
+* Schema Registry single reads without a versioned ``Accept`` answer 400 ``XDM-1006-400``.
+* Services other than Flow Service fall back to the ``prod`` sandbox without
+  ``x-sandbox-name`` (Flow Service answers ``2105-400``).
+* A target connection must use a Data Lake base connection; the ``connectionSpec`` it names
+  only has to be a known spec (the seed tutorial names the HubSpot one) and is stored as
+  the Data Lake spec.
+* Companies map to the XDM Business Account class, deals to XDM Business Opportunity;
+  other fields go under the tenant namespace ``_<tenant>`` as inline schema properties.
+* Flow Service lists default to ``orderby=createdAt`` ascending, 100 items a page; the
+  continuation token is an opaque base64 string (it can contain ``=``).
+"""
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from aep_emulator import hubspot
@@ -40,7 +41,7 @@ def _future_flow(api: Api, **kw) -> tuple:  # type: ignore[no-untyped-def, type-
 def test_on_demand_run_moves_scheduled_in_progress_success(emulator: EmulatorServer) -> None:
     emulator.admin.configure(run_duration_seconds=0.9)
     api = Api(emulator)
-    f, flow_id = _future_flow(api)
+    _f, flow_id = _future_flow(api)
     run_id = _run(api, flow_id, END - 30 * 86400, END)
     run = _get_run(api, run_id)
     assert run["metrics"]["statusSummary"]["status"] == "scheduled"
@@ -87,7 +88,7 @@ def test_consecutive_windows_partition_the_rows(emulator: EmulatorServer) -> Non
     # boundaries placed exactly on row timestamps to exercise half-open windows
     stamps = sorted(hubspot.parse_time(r["Updated_At"]) or 0 for r in rows)
     bounds = [END - 2 * YEAR, stamps[500], stamps[1500], stamps[1501], END + 1]
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         _run(api, flow_id, a, b)
     ids = [r["_id"] for r in emulator.admin.records(f.dataset_id)]
     assert len(ids) == len(set(ids)) == 3000
