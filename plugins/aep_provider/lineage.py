@@ -29,6 +29,7 @@ def operator_lineage(inputs: list[tuple[str, str]], outputs: list[tuple[str, str
 class FlowLineageMixin:
     """Records the flow's HubSpot table and AEP dataset while ``execute`` runs, reports them after."""
 
+    log: Any
     _lineage_inputs: list[tuple[str, str]]
     _lineage_outputs: list[tuple[str, str]]
 

@@ -54,7 +54,7 @@ class AepLink(BaseOperatorLink):
         return url
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        value = BaseXCom.get_value(key=self.xcom_key, ti_key=ti_key)
+        value = BaseXCom.get_value(key=self.xcom_key, ti_key=ti_key)  # type: ignore[arg-type]
         return str(value) if value else ""
 
 

@@ -27,7 +27,9 @@ def token_cache_dir(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same retry rules, shorter waits, so fault tests stay fast."""
     monkeypatch.setattr(
-        RetryPolicy, "default", classmethod(lambda cls: cls(max_retries=6, max_seconds=30, base_delay=0.01, max_delay=0.05))
+        RetryPolicy,
+        "default",
+        classmethod(lambda cls: cls(max_retries=6, max_seconds=30, base_delay=0.01, max_delay=0.05)),
     )
 
 

@@ -21,7 +21,11 @@ from aep_provider.operators.schema import (
     AepCreateTargetSchemaOperator,
 )
 
-HUBSPOT_SECRETS = {"clientSecret": "hs-client-secret-123", "accessToken": "hs-access-token-456", "refreshToken": "hs-refresh-789"}
+HUBSPOT_SECRETS = {
+    "clientSecret": "hs-client-secret-123",
+    "accessToken": "hs-access-token-456",
+    "refreshToken": "hs-refresh-789",
+}
 
 MAPPINGS = [
     {"source": "Properties_Firstname_Value", "destination": "person.name.firstName"},
@@ -41,7 +45,10 @@ def hubspot_conn_env(monkeypatch) -> str:
                 "conn_type": "generic",
                 "login": "hs-client-id",
                 "password": HUBSPOT_SECRETS["clientSecret"],
-                "extra": {"accessToken": HUBSPOT_SECRETS["accessToken"], "refreshToken": HUBSPOT_SECRETS["refreshToken"]},
+                "extra": {
+                    "accessToken": HUBSPOT_SECRETS["accessToken"],
+                    "refreshToken": HUBSPOT_SECRETS["refreshToken"],
+                },
             }
         ),
     )
@@ -58,15 +65,34 @@ def onboard(make_context: Callable[[], dict[str, Any]], run: bool = True) -> dic
         ids[key] = op.execute(ctxs[key])
         return ids[key]
 
-    base = step("base", AepCreateHubSpotBaseConnectionOperator(task_id="base", name="HubSpot account", hubspot_conn_id="hubspot_default"))
+    base = step(
+        "base",
+        AepCreateHubSpotBaseConnectionOperator(
+            task_id="base", name="HubSpot account", hubspot_conn_id="hubspot_default"
+        ),
+    )
     cls = step(
         "class",
-        AepCreateAdhocClassOperator(task_id="class", title="HubSpot contacts class", base_connection_id=base, source_path="Hubspot.Contacts"),
+        AepCreateAdhocClassOperator(
+            task_id="class",
+            title="HubSpot contacts class",
+            base_connection_id=base,
+            source_path="Hubspot.Contacts",
+        ),
     )
-    adhoc = step("adhoc_schema", AepCreateAdhocSchemaOperator(task_id="adhoc", title="HubSpot contacts ad-hoc schema", class_id=cls))
+    adhoc = step(
+        "adhoc_schema",
+        AepCreateAdhocSchemaOperator(task_id="adhoc", title="HubSpot contacts ad-hoc schema", class_id=cls),
+    )
     src = step(
         "source",
-        AepCreateSourceConnectionOperator(task_id="src", name="HubSpot contacts source", base_connection_id=base, schema_id=adhoc, path="Hubspot.Contacts"),
+        AepCreateSourceConnectionOperator(
+            task_id="src",
+            name="HubSpot contacts source",
+            base_connection_id=base,
+            schema_id=adhoc,
+            path="Hubspot.Contacts",
+        ),
     )
     target_schema = step(
         "target_schema",
@@ -80,13 +106,27 @@ def onboard(make_context: Callable[[], dict[str, Any]], run: bool = True) -> dic
             ],
         ),
     )
-    dataset = step("dataset", AepCreateDatasetOperator(task_id="dataset", name="HubSpot contacts", schema_id=target_schema))
-    ds_base = step("dataset_base", AepCreateDatasetBaseConnectionOperator(task_id="ds_base", name="Dataset base connection"))
+    dataset = step(
+        "dataset",
+        AepCreateDatasetOperator(task_id="dataset", name="HubSpot contacts", schema_id=target_schema),
+    )
+    ds_base = step(
+        "dataset_base",
+        AepCreateDatasetBaseConnectionOperator(task_id="ds_base", name="Dataset base connection"),
+    )
     tgt = step(
         "target",
-        AepCreateTargetConnectionOperator(task_id="tgt", name="HubSpot contacts target", base_connection_id=ds_base, schema_id=target_schema, dataset_id=dataset),
+        AepCreateTargetConnectionOperator(
+            task_id="tgt",
+            name="HubSpot contacts target",
+            base_connection_id=ds_base,
+            schema_id=target_schema,
+            dataset_id=dataset,
+        ),
     )
-    mapping = step("mapping", AepCreateMappingSetOperator(task_id="mapping", schema_id=target_schema, mappings=MAPPINGS))
+    mapping = step(
+        "mapping", AepCreateMappingSetOperator(task_id="mapping", schema_id=target_schema, mappings=MAPPINGS)
+    )
     spec = step("flow_spec", AepGetFlowSpecOperator(task_id="spec"))
     flow = step(
         "flow",
@@ -106,7 +146,11 @@ def onboard(make_context: Callable[[], dict[str, Any]], run: bool = True) -> dic
         step(
             "run",
             AepRunFlowOperator(
-                task_id="run", flow_id=flow, window_start="2025-01-01T00:00:00Z", window_end="2026-01-01T00:00:00Z", delta_column="Updated_At"
+                task_id="run",
+                flow_id=flow,
+                window_start="2025-01-01T00:00:00Z",
+                window_end="2026-01-01T00:00:00Z",
+                delta_column="Updated_At",
             ),
         )
     ids["_ctx"] = ctxs

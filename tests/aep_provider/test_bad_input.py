@@ -61,7 +61,10 @@ def test_schedule_is_checked_against_the_flow_specs_schedule_spec(aep_conn_env, 
     from aep_provider.models.flow_service import Schedule
     from aep_provider.operators.flow import check_schedule
 
-    spec = {"id": "s", "scheduleSpec": {"spec": {"type": "object", "properties": {"frequency": {"enum": ["hour"]}}}}}
+    spec = {
+        "id": "s",
+        "scheduleSpec": {"spec": {"type": "object", "properties": {"frequency": {"enum": ["hour"]}}}},
+    }
     with pytest.raises(AepConfigError, match=r"schedule\.frequency"):
         check_schedule(Schedule.model_validate({"frequency": "day", "interval": 1, "start_time": 0}), spec)
 
@@ -73,7 +76,9 @@ def test_unparseable_start_time_names_the_field(aep_conn_env, chain, ctx):
 
 def test_unknown_schema_id_for_a_dataset_fails_before_writing(aep_conn_env, ctx):
     before = writes(aep_conn_env)
-    op = AepCreateDatasetOperator(task_id="d", name="orphan", schema_id="https://ns.adobe.com/demotenant/schemas/0000")
+    op = AepCreateDatasetOperator(
+        task_id="d", name="orphan", schema_id="https://ns.adobe.com/demotenant/schemas/0000"
+    )
     with pytest.raises(AepConfigError, match="schema_id"):
         op.execute(ctx)
     assert writes(aep_conn_env) == before
@@ -83,7 +88,9 @@ def test_dataset_name_taken_on_another_schema_is_an_error_naming_both(aep_conn_e
     other = AepCreateTargetSchemaOperator(task_id="s", title="Other schema").execute(make_context())
     before = writes(aep_conn_env)
     with pytest.raises(AepConflictError) as info:
-        AepCreateDatasetOperator(task_id="d", name="HubSpot contacts", schema_id=other).execute(make_context())
+        AepCreateDatasetOperator(task_id="d", name="HubSpot contacts", schema_id=other).execute(
+            make_context()
+        )
     assert chain["target_schema"] in str(info.value) and other in str(info.value)
     assert writes(aep_conn_env) == before
 
@@ -98,7 +105,11 @@ def test_missing_sandbox_fails_before_any_call(aep_conn_env, ctx):
 def test_window_end_before_start_fails_before_any_write(aep_conn_env, chain, ctx):
     before = writes(aep_conn_env)
     op = AepRunFlowOperator(
-        task_id="r", flow_id=chain["flow"], window_start="2025-02-01T00:00:00Z", window_end="2025-01-01T00:00:00Z", delta_column="Updated_At"
+        task_id="r",
+        flow_id=chain["flow"],
+        window_start="2025-02-01T00:00:00Z",
+        window_end="2025-01-01T00:00:00Z",
+        delta_column="Updated_At",
     )
     with pytest.raises(AepConfigError, match="window_end"):
         op.execute(ctx)

@@ -47,7 +47,9 @@ def test_another_secret_cannot_read_the_cached_token(aep_conn_env, conn_factory,
     """A cache entry encrypted for one credential is never used for another."""
     AepHook().get(STATS)
     clear_memory_cache()
-    conn_factory("aep_other", login="other-client", password="other-secret", org_id="OTHER000000000000000000@AdobeOrg")
+    conn_factory(
+        "aep_other", login="other-client", password="other-secret", org_id="OTHER000000000000000000@AdobeOrg"
+    )
     AepHook("aep_other").get(STATS)
     assert ims_count() == 2
 
@@ -81,27 +83,42 @@ def test_retry_budget_is_bounded_and_ends_in_a_transient_error(aep_conn_env, con
 
 
 def test_429_on_a_write_is_retried_because_nothing_was_applied(aep_conn_env):
-    aep_conn_env.admin.set_faults([{"kind": "429", "method": "POST", "path_regex": "/tenant/schemas", "max_hits": 2, "retry_after": 0}])
+    aep_conn_env.admin.set_faults(
+        [{"kind": "429", "method": "POST", "path_regex": "/tenant/schemas", "max_hits": 2, "retry_after": 0}]
+    )
     AepHook().create_resource(
         "schemas",
-        {"title": "After 429", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]},
+        {
+            "title": "After 429",
+            "type": "object",
+            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
+        },
     )
     assert len([r for r in aep_conn_env.admin.state()["resources"] if r["kind"] == "schema"]) == 1
 
 
 def test_a_dropped_write_is_reported_as_ambiguous_not_blindly_repeated(aep_conn_env):
-    aep_conn_env.admin.set_faults([{"kind": "commit_then_drop", "method": "POST", "path_regex": "/tenant/schemas", "max_hits": 1}])
+    aep_conn_env.admin.set_faults(
+        [{"kind": "commit_then_drop", "method": "POST", "path_regex": "/tenant/schemas", "max_hits": 1}]
+    )
     with pytest.raises(AepAmbiguousWriteError):
         AepHook().create_resource(
             "schemas",
-            {"title": "Dropped", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]},
+            {
+                "title": "Dropped",
+                "type": "object",
+                "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
+            },
         )
     assert len([r for r in aep_conn_env.admin.state()["resources"] if r["kind"] == "schema"]) == 1
 
 
 def test_errors_carry_status_code_request_id_and_an_actionable_sentence(aep_conn_env):
     with pytest.raises(AepNotFoundError) as info:
-        AepHook().get(service_path("schemaregistry", "/tenant/schemas/_demotenant.schemas.nope"), accept="application/vnd.adobe.xed-full+json; version=1")
+        AepHook().get(
+            service_path("schemaregistry", "/tenant/schemas/_demotenant.schemas.nope"),
+            accept="application/vnd.adobe.xed-full+json; version=1",
+        )
     err = info.value
     assert err.status == 404 and err.error_code and err.error_code.startswith("XDM-")
     assert err.request_id
@@ -161,6 +178,7 @@ def test_writes_send_content_type_and_schema_reads_a_versioned_accept(aep_conn_e
     """The gateway refuses writes without Content-Type and single SR reads without versioned Accept."""
     hook = AepHook()
     created = hook.create_resource(
-        "schemas", {"title": "Hdr", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]}
+        "schemas",
+        {"title": "Hdr", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]},
     )
     assert hook.get_resource("schemas", created["$id"])["title"] == "Hdr"

@@ -23,7 +23,9 @@ def hubspot(monkeypatch):
     return hubspot_conn_env(monkeypatch)
 
 
-def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(aep_conn_env, hubspot, make_context):
+def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(
+    aep_conn_env, hubspot, make_context
+):
     ids = onboard(make_context)
     hook = AepHook()
     assert resource_counts(aep_conn_env) == EXPECTED_COUNTS
@@ -37,7 +39,9 @@ def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(aep_co
     assert ctx["adhoc_schema"]["ti"].xcom["meta_alt_id"].startswith("_demotenant.schemas.")
 
     # target schema: duplicate field-group refs removed
-    target = hook.get_resource("schemas", ids["target_schema"], accept="application/vnd.adobe.xed+json; version=1")
+    target = hook.get_resource(
+        "schemas", ids["target_schema"], accept="application/vnd.adobe.xed+json; version=1"
+    )
     refs = [part["$ref"] for part in target["allOf"]]
     assert len(refs) == len(set(refs)) == 3
 
@@ -72,12 +76,16 @@ def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(aep_co
     assert run["params"]["windowStartTime"] == 1735689600 and run["params"]["windowEndTime"] == 1767225600
 
     # links point at the AEP UI
-    assert ctx["dataset"]["ti"].xcom["_link_AepDatasetLink"].startswith(
-        "https://experience.adobe.com/#/@demotenant/sname:prod/platform/dataset/browse/"
+    assert (
+        ctx["dataset"]["ti"]
+        .xcom["_link_AepDatasetLink"]
+        .startswith("https://experience.adobe.com/#/@demotenant/sname:prod/platform/dataset/browse/")
     )
 
 
-def test_running_every_operator_twice_leaves_exactly_one_of_each_resource(aep_conn_env, hubspot, make_context):
+def test_running_every_operator_twice_leaves_exactly_one_of_each_resource(
+    aep_conn_env, hubspot, make_context
+):
     first = onboard(make_context)
     second = onboard(make_context)
     assert resource_counts(aep_conn_env) == EXPECTED_COUNTS
@@ -116,9 +124,13 @@ def test_faults_on_every_call_end_in_success_without_duplicates(aep_conn_env, hu
     assert resource_counts(aep_conn_env) == EXPECTED_COUNTS
 
 
-def test_hubspot_secrets_and_aep_tokens_never_reach_the_logs(aep_conn_env, hubspot, make_context, caplog, capsys):
+def test_hubspot_secrets_and_aep_tokens_never_reach_the_logs(
+    aep_conn_env, hubspot, make_context, caplog, capsys
+):
     caplog.set_level(logging.DEBUG)
-    aep_conn_env.admin.set_faults([{"kind": "commit_then_drop", "method": "POST", "path_regex": "^/data/", "max_hits": 3}])
+    aep_conn_env.admin.set_faults(
+        [{"kind": "commit_then_drop", "method": "POST", "path_regex": "^/data/", "max_hits": 3}]
+    )
     onboard(make_context)
     token = AepHook().get_token()
     out = capsys.readouterr()
@@ -142,11 +154,15 @@ def test_explore_lists_tables_then_columns_with_preview(aep_conn_env, hubspot, m
     from aep_provider.operators.connections import AepCreateHubSpotBaseConnectionOperator
     from aep_provider.operators.explore import AepExploreSourceOperator
 
-    base = AepCreateHubSpotBaseConnectionOperator(task_id="b", name="hs", hubspot_conn_id="hubspot_default").execute(make_context())
+    base = AepCreateHubSpotBaseConnectionOperator(
+        task_id="b", name="hs", hubspot_conn_id="hubspot_default"
+    ).execute(make_context())
     tables = AepExploreSourceOperator(task_id="e", base_connection_id=base).execute(make_context())
     assert "Hubspot.Contacts" in [t["path"] for t in tables]
     ctx = make_context()
-    columns = AepExploreSourceOperator(task_id="e", base_connection_id=base, object_path="Hubspot.Contacts", preview=True).execute(ctx)
+    columns = AepExploreSourceOperator(
+        task_id="e", base_connection_id=base, object_path="Hubspot.Contacts", preview=True
+    ).execute(ctx)
     assert "Vid" in [c["name"] for c in columns]
     assert ctx["ti"].xcom["preview"]
 

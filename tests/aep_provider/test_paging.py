@@ -133,8 +133,15 @@ def test_catalog_paging_against_the_emulator(aep_conn_env):
     hook = AepHook()
     schema = hook.create_resource(
         "schemas",
-        {"title": "Paging schema", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]},
+        {
+            "title": "Paging schema",
+            "type": "object",
+            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
+        },
     )
-    made = {hook.create_dataset({"name": f"ds {i}", "schemaRef": {"id": schema["$id"], "contentType": "x"}}) for i in range(5)}
+    made = {
+        hook.create_dataset({"name": f"ds {i}", "schemaRef": {"id": schema["$id"], "contentType": "x"}})
+        for i in range(5)
+    }
     got = [i for i, _ in iter_catalog(hook.get, service_path("catalog", "/dataSets"), page_size=2)]
     assert sorted(got) == sorted(made)

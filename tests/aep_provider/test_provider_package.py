@@ -63,10 +63,16 @@ def test_run_window_is_templated_from_the_data_interval(make_context):
     assert op._window() == (1735689600, 1735776000)
 
 
-@pytest.mark.parametrize("module", ["explore", "schema", "connections", "dataset", "mapping", "flow", "teardown"])
+@pytest.mark.parametrize(
+    "module", ["explore", "schema", "connections", "dataset", "mapping", "flow", "teardown"]
+)
 def test_every_operator_templates_its_input_ids_and_sandbox(module):
     mod = importlib.import_module(f"aep_provider.operators.{module}")
-    ops = [v for k, v in vars(mod).items() if k.startswith("Aep") and k.endswith("Operator") and v.__module__ == mod.__name__]
+    ops = [
+        v
+        for k, v in vars(mod).items()
+        if k.startswith("Aep") and k.endswith("Operator") and v.__module__ == mod.__name__
+    ]
     assert ops
     for op in ops:
         assert "sandbox" in op.template_fields and "aep_conn_id" in op.template_fields

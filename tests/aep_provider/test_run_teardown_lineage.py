@@ -43,9 +43,13 @@ def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain
 
 def test_windows_accept_iso_strings_epochs_and_datetimes(aep_conn_env, chain, make_context):
     a = run_op(chain).execute(make_context())
-    b = run_op(chain, window_start=1735689600, window_end=dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)).execute(make_context())
+    b = run_op(
+        chain, window_start=1735689600, window_end=dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
+    ).execute(make_context())
     assert a == b
-    c = run_op(chain, window_start="2025-07-01T00:00:00Z", window_end="2026-01-01T00:00:00Z").execute(make_context())
+    c = run_op(chain, window_start="2025-07-01T00:00:00Z", window_end="2026-01-01T00:00:00Z").execute(
+        make_context()
+    )
     assert c != a and len(runs(aep_conn_env)) == 2
 
 
@@ -59,7 +63,9 @@ def test_a_failed_run_is_not_reattached_to(aep_conn_env, chain, make_context):
 
 
 def test_run_start_survives_commit_then_drop_without_a_second_run(aep_conn_env, chain, make_context):
-    aep_conn_env.admin.set_faults([{"kind": "commit_then_drop", "method": "POST", "path_regex": "/runs$", "max_hits": 1}])
+    aep_conn_env.admin.set_faults(
+        [{"kind": "commit_then_drop", "method": "POST", "path_regex": "/runs$", "max_hits": 1}]
+    )
     run_op(chain).execute(make_context())
     assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 1
     assert len(runs(aep_conn_env)) == 1
@@ -83,7 +89,9 @@ def test_teardown_deletes_in_dependency_order_and_twice_is_fine(aep_conn_env, ch
     op.execute(make_context())  # already gone counts as deleted
 
 
-def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(aep_conn_env, chain, make_context):
+def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(
+    aep_conn_env, chain, make_context
+):
     pytest.importorskip("airflow.providers.openlineage")
     op = AepCreateDataflowOperator(
         task_id="flow",
@@ -100,7 +108,9 @@ def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(aep_
         if isinstance(task, AepRunFlowOperator):
             task.execute(make_context())
         lineage = task.get_openlineage_facets_on_complete(None)
-        assert [(d.namespace, d.name) for d in lineage.inputs] == [(f"hubspot://{chain['base']}", "Hubspot.Contacts")]
+        assert [(d.namespace, d.name) for d in lineage.inputs] == [
+            (f"hubspot://{chain['base']}", "Hubspot.Contacts")
+        ]
         assert [(d.namespace, d.name) for d in lineage.outputs] == [
             ("aep://DEMO0000000000000000000@AdobeOrg/prod", chain["dataset"])
         ]
@@ -111,7 +121,11 @@ def test_a_flow_name_taken_by_another_pipeline_is_an_error_not_a_reuse(aep_conn_
     from aep_provider.operators.connections import AepCreateSourceConnectionOperator
 
     src2 = AepCreateSourceConnectionOperator(
-        task_id="s", name="deals source", base_connection_id=chain["base"], schema_id=chain["adhoc_schema"], path="Hubspot.All_Deals"
+        task_id="s",
+        name="deals source",
+        base_connection_id=chain["base"],
+        schema_id=chain["adhoc_schema"],
+        path="Hubspot.All_Deals",
     ).execute(make_context())
     op = AepCreateDataflowOperator(
         task_id="flow",

@@ -24,7 +24,9 @@ def chain(aep_conn_env, monkeypatch, make_context):
 
 
 def start_run(chain, make_context, **window):
-    op = AepRunFlowOperator(task_id="run", flow_id=chain["flow"], delta_column="Updated_At", **{**WINDOW, **window})
+    op = AepRunFlowOperator(
+        task_id="run", flow_id=chain["flow"], delta_column="Updated_At", **{**WINDOW, **window}
+    )
     return op.execute(make_context())
 
 
@@ -38,7 +40,11 @@ def test_success_passes_and_returns_the_record_counts(aep_conn_env, chain, make_
     assert result.is_done
     xcom = result.xcom_value
     assert xcom["run_id"] == run_id and xcom["status"] == "success"
-    assert xcom["input_records"] > 0 and xcom["output_records"] == xcom["input_records"] and xcom["failed_records"] == 0
+    assert (
+        xcom["input_records"] > 0
+        and xcom["output_records"] == xcom["input_records"]
+        and xcom["failed_records"] == 0
+    )
 
 
 def test_poke_mode_execute_returns_the_summary(aep_conn_env, chain, make_context):
@@ -95,7 +101,9 @@ def _partial(chain, make_context, aep_conn_env):
         delta_column="Updated_At",
         schedule=SCHEDULE,
     ).execute(make_context())
-    run_id = AepRunFlowOperator(task_id="r", flow_id=flow, delta_column="Updated_At", **WINDOW).execute(make_context())
+    run_id = AepRunFlowOperator(task_id="r", flow_id=flow, delta_column="Updated_At", **WINDOW).execute(
+        make_context()
+    )
     summary = AepHook().get_object("runs", run_id)["metrics"]["recordSummary"]
     return flow, run_id, summary
 
@@ -106,10 +114,18 @@ def test_partial_success_passes_within_tolerance_and_fails_beyond_it(aep_conn_en
     if not 0 < failed < total:
         pytest.skip(f"emulator data gave no partial success ({failed}/{total})")
     ratio = failed / total
-    strict = AepFlowRunSensor(task_id="w", flow_id=flow, run_id=run_id, deferrable=False, failed_record_tolerance=ratio / 2)
+    strict = AepFlowRunSensor(
+        task_id="w", flow_id=flow, run_id=run_id, deferrable=False, failed_record_tolerance=ratio / 2
+    )
     with pytest.raises(AepFlowRunFailed, match="failed_record_tolerance"):
         strict.poke(make_context())
-    lenient = AepFlowRunSensor(task_id="w", flow_id=flow, run_id=run_id, deferrable=False, failed_record_tolerance=min(1.0, ratio + 0.01))
+    lenient = AepFlowRunSensor(
+        task_id="w",
+        flow_id=flow,
+        run_id=run_id,
+        deferrable=False,
+        failed_record_tolerance=min(1.0, ratio + 0.01),
+    )
     assert lenient.poke(make_context()).xcom_value["status"] == "partialSuccess"
 
 
@@ -141,7 +157,9 @@ def test_deferrable_sensor_defers_to_a_trigger_that_survives_serialization(aep_c
 
 
 def test_trigger_reports_an_unknown_run_as_an_error_event(aep_conn_env, chain):
-    trigger = AepFlowRunTrigger(flow_id=chain["flow"], run_id="00000000-0000-0000-0000-000000000000", poll_interval=0.01)
+    trigger = AepFlowRunTrigger(
+        flow_id=chain["flow"], run_id="00000000-0000-0000-0000-000000000000", poll_interval=0.01
+    )
 
     async def first():
         return await trigger.run().__anext__()

@@ -113,7 +113,11 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
         super().__init__(method="GET", http_conn_id=aep_conn_id, **kwargs)
         self.aep_conn_id = aep_conn_id
         self._sandbox_override = sandbox
-        self._overrides = {"max_retries": max_retries, "retry_max_seconds": retry_max_seconds, "timeout": timeout}
+        self._overrides = {
+            "max_retries": max_retries,
+            "retry_max_seconds": retry_max_seconds,
+            "timeout": timeout,
+        }
         self._token_cache_dir = token_cache_dir
         self._session: requests.Session | None = None
         self.sleep: Callable[[float], None] = time.sleep
@@ -270,7 +274,12 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
         token = self.get_token()
         while True:
             req_headers = platform_headers(
-                token=token, client_id=s.client_id, org_id=s.org_id, sandbox=s.sandbox, method=method, accept=accept
+                token=token,
+                client_id=s.client_id,
+                org_id=s.org_id,
+                sandbox=s.sandbox,
+                method=method,
+                accept=accept,
             )
             if headers:
                 req_headers.update(headers)
@@ -303,7 +312,9 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
                 return parse_body(resp.text)
             body = parse_body(resp.text)
             if status == 401 and not refreshed and is_invalid_token(status, body):
-                self.log.info("Access token rejected (401013); fetching a new one and repeating %s %s", method, path)
+                self.log.info(
+                    "Access token rejected (401013); fetching a new one and repeating %s %s", method, path
+                )
                 refreshed = True
                 token = self.get_token(reject=token)
                 continue

@@ -50,7 +50,11 @@ class AepAsyncHook(BaseHook):
         )
         self._settings: AepSettings | None = None
         self._sandbox = sandbox
-        self._overrides = {"max_retries": max_retries, "retry_max_seconds": retry_max_seconds, "timeout": timeout}
+        self._overrides = {
+            "max_retries": max_retries,
+            "retry_max_seconds": retry_max_seconds,
+            "timeout": timeout,
+        }
 
     async def settings(self) -> AepSettings:
         if self._settings is None:
@@ -80,7 +84,12 @@ class AepAsyncHook(BaseHook):
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:
                 headers = platform_headers(
-                    token=token, client_id=s.client_id, org_id=s.org_id, sandbox=s.sandbox, method="GET", accept=None
+                    token=token,
+                    client_id=s.client_id,
+                    org_id=s.org_id,
+                    sandbox=s.sandbox,
+                    method="GET",
+                    accept=None,
                 )
                 try:
                     async with session.get(url, params=params, headers=headers, ssl=True) as resp:

@@ -124,7 +124,9 @@ def iter_data_prep(
             if key not in seen:
                 seen.add(key)
                 yield item
-        served_limit = ((body.get("_page") or {}).get("limit") if isinstance(body, dict) else None) or page_size
+        served_limit = (
+            (body.get("_page") or {}).get("limit") if isinstance(body, dict) else None
+        ) or page_size
         if not data or len(data) < min(page_size, int(served_limit)):
             return
         offset += len(data)

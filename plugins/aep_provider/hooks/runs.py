@@ -11,7 +11,11 @@ Which = Literal["latest", "first"]
 
 
 def run_created(run: dict[str, Any]) -> float:
-    value = run.get("createdAt") or ((run.get("metrics") or {}).get("durationSummary") or {}).get("startedAtUTC") or 0
+    value = (
+        run.get("createdAt")
+        or ((run.get("metrics") or {}).get("durationSummary") or {}).get("startedAtUTC")
+        or 0
+    )
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -42,7 +46,10 @@ def verdict(summary: RunSummary, failed_record_tolerance: float) -> tuple[bool, 
         )
         if ratio <= failed_record_tolerance:
             return True, text + "."
-        return False, text + f"; errors: {error_codes(summary)}. Raise failed_record_tolerance or fix the data."
+        return (
+            False,
+            text + f"; errors: {error_codes(summary)}. Raise failed_record_tolerance or fix the data.",
+        )
     return False, f"Run {summary.id} {summary.status}: {error_codes(summary)}."
 
 

@@ -85,9 +85,9 @@ class AepSettings:
             host = f"{host}:{conn.port}"
         conn_retries = extra.get("max_retries")
         retry = RetryPolicy.default().with_overrides(
-            max_retries=max_retries if max_retries is not None else (
-                int(conn_retries) if conn_retries not in (None, "") else None
-            ),
+            max_retries=max_retries
+            if max_retries is not None
+            else (int(conn_retries) if conn_retries not in (None, "") else None),
             max_seconds=retry_max_seconds
             if retry_max_seconds is not None
             else _as_float(extra.get("retry_max_seconds"), "retry_max_seconds"),

@@ -94,14 +94,20 @@ class TokenCache:
             return None
         try:
             data = json.loads(self._fernet.decrypt(blob))
-            return CachedToken(str(data["access_token"]), float(data["expires_at"]), float(data["refresh_at"]))
+            return CachedToken(
+                str(data["access_token"]), float(data["expires_at"]), float(data["refresh_at"])
+            )
         except (InvalidToken, ValueError, KeyError, TypeError):
             log.warning("AEP token cache entry could not be decrypted; asking IMS for a new token")
             return None
 
     def _write(self, token: CachedToken) -> None:
         payload = json.dumps(
-            {"access_token": token.access_token, "expires_at": token.expires_at, "refresh_at": token.refresh_at}
+            {
+                "access_token": token.access_token,
+                "expires_at": token.expires_at,
+                "refresh_at": token.refresh_at,
+            }
         ).encode()
         blob = self._fernet.encrypt(payload)
         fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-", suffix=".token")

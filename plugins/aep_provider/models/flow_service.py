@@ -73,7 +73,9 @@ class SourceConnectionCreate(Body):
             name=name,
             description=name,
             baseConnectionId=base_connection_id,
-            data=ConnectionData(format=data_format, schema=SchemaVersionRef(id=schema_id, version=XED_FULL_NOTEXT_V1)),
+            data=ConnectionData(
+                format=data_format, schema=SchemaVersionRef(id=schema_id, version=XED_FULL_NOTEXT_V1)
+            ),
             params={"path": path},
         )
 
@@ -87,12 +89,16 @@ class TargetConnectionCreate(Body):
     connection_spec: SpecRef = Field(default=SpecRef(id=DATA_LAKE_CONNECTION_SPEC_ID), alias="connectionSpec")
 
     @classmethod
-    def build(cls, name: str, base_connection_id: str, schema_id: str, dataset_id: str) -> TargetConnectionCreate:
+    def build(
+        cls, name: str, base_connection_id: str, schema_id: str, dataset_id: str
+    ) -> TargetConnectionCreate:
         return cls(
             name=name,
             description=name,
             baseConnectionId=base_connection_id,
-            data=ConnectionData(format="parquet_xdm", schema=SchemaVersionRef(id=schema_id, version=XED_FULL_V1)),
+            data=ConnectionData(
+                format="parquet_xdm", schema=SchemaVersionRef(id=schema_id, version=XED_FULL_V1)
+            ),
             params={"dataSetId": dataset_id},
         )
 
@@ -135,9 +141,7 @@ class Schedule(Body):
     def _rules(self) -> Schedule:
         if self.frequency == "once":
             if self.interval is not None or self.backfill is not None:
-                raise ValueError(
-                    "schedule.frequency='once' takes no interval and no backfill: remove them"
-                )
+                raise ValueError("schedule.frequency='once' takes no interval and no backfill: remove them")
             return self
         if self.interval is None:
             raise ValueError(f"schedule.interval is required for frequency '{self.frequency}'")
@@ -145,8 +149,7 @@ class Schedule(Body):
         if self.interval < minimum:
             raise ValueError(
                 f"schedule.interval={self.interval} is too small for frequency '{self.frequency}': "
-                f"use at least {minimum}"
-                + (" (or frequency 'hour')" if self.frequency == "minute" else "")
+                f"use at least {minimum}" + (" (or frequency 'hour')" if self.frequency == "minute" else "")
             )
         return self
 
@@ -198,7 +201,10 @@ class FlowCreate(Body):
             targetConnectionIds=[target_connection_id],
             transformations=[
                 {"name": "Copy", "params": {"deltaColumn": delta_column.to_body()}},
-                {"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": str(mapping_version)}},
+                {
+                    "name": "Mapping",
+                    "params": {"mappingId": mapping_id, "mappingVersion": str(mapping_version)},
+                },
             ],
             scheduleParams=schedule.to_body(),
         )

@@ -73,7 +73,9 @@ class SchemaCreate(Body):
 
     @classmethod
     def from_refs(cls, title: str, refs: list[str], description: str = "") -> SchemaCreate:
-        return cls(title=title, description=description, allOf=[Ref(ref=r) for r in refs])
+        return cls(
+            title=title, description=description, allOf=[Ref.model_validate({"$ref": r}) for r in refs]
+        )
 
 
 class SchemaRegistryResource(Answer):

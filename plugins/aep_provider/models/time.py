@@ -14,7 +14,9 @@ def to_epoch_seconds(value: Any, *, field: str) -> int:
     Epoch values above 10^11 are taken as milliseconds (e.g. Platform ``createdAt``).
     """
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{field} must be a time (ISO 8601 string, epoch seconds or datetime), got {value!r}")
+        raise ValueError(
+            f"{field} must be a time (ISO 8601 string, epoch seconds or datetime), got {value!r}"
+        )
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)

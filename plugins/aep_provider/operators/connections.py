@@ -60,7 +60,12 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
     )
 
     def __init__(
-        self, *, name: str, hubspot_conn_id: str | None = None, base_connection_id: str | None = None, **kwargs: Any
+        self,
+        *,
+        name: str,
+        hubspot_conn_id: str | None = None,
+        base_connection_id: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.name = name
@@ -98,7 +103,10 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
         return build_model(
             "HubSpot credentials",
             lambda: HubSpotAuthParams(
-                clientId=client_id, clientSecret=client_secret, accessToken=access_token, refreshToken=refresh_token
+                clientId=str(client_id),
+                clientSecret=str(client_secret),
+                accessToken=str(access_token),
+                refreshToken=refresh_token,
             ),
         )
 
@@ -116,7 +124,9 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
         params = self._credentials()
         model = build_model(
             "HubSpot base connection",
-            lambda: HubSpotBaseConnectionCreate(name=self.name, description=self.name, auth=HubSpotAuth(params=params)),
+            lambda: HubSpotBaseConnectionCreate(
+                name=self.name, description=self.name, auth=HubSpotAuth(params=params)
+            ),
         )
         obj, _ = create_named(
             self.hook,
@@ -144,7 +154,10 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
         self.name = name
 
     def execute(self, context: Any) -> str:
-        model = build_model("dataset base connection", lambda: DatasetBaseConnectionCreate(name=self.name, description=self.name))
+        model = build_model(
+            "dataset base connection",
+            lambda: DatasetBaseConnectionCreate(name=self.name, description=self.name),
+        )
         obj, _ = create_named(
             self.hook,
             collection="connections",
@@ -210,9 +223,11 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
             what="source connection",
             name=self.name,
             body=model.to_body(),
-            matches=lambda o: o.get("baseConnectionId") == self.base_connection_id
-            and (o.get("params") or {}).get("path") == self.path
-            and _schema_id(o) in (None, self.schema_id),
+            matches=lambda o: (
+                o.get("baseConnectionId") == self.base_connection_id
+                and (o.get("params") or {}).get("path") == self.path
+                and _schema_id(o) in (None, self.schema_id)
+            ),
             describe=describe,
         )
         return str(obj["id"])
@@ -233,7 +248,9 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
         "dataset_id",
     )
 
-    def __init__(self, *, name: str, base_connection_id: str, schema_id: str, dataset_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *, name: str, base_connection_id: str, schema_id: str, dataset_id: str, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.name = name
         self.base_connection_id = base_connection_id
@@ -243,7 +260,9 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
     def execute(self, context: Any) -> str:
         model = build_model(
             "target connection",
-            lambda: TargetConnectionCreate.build(self.name, self.base_connection_id, self.schema_id, self.dataset_id),
+            lambda: TargetConnectionCreate.build(
+                self.name, self.base_connection_id, self.schema_id, self.dataset_id
+            ),
         )
 
         def describe(o: dict[str, Any]) -> str:
@@ -255,8 +274,10 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
             what="target connection",
             name=self.name,
             body=model.to_body(),
-            matches=lambda o: o.get("baseConnectionId") == self.base_connection_id
-            and (o.get("params") or {}).get("dataSetId") == self.dataset_id,
+            matches=lambda o: (
+                o.get("baseConnectionId") == self.base_connection_id
+                and (o.get("params") or {}).get("dataSetId") == self.dataset_id
+            ),
             describe=describe,
         )
         return str(obj["id"])

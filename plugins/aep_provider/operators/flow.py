@@ -55,7 +55,8 @@ def check_schedule(schedule: Schedule, flow_spec: dict[str, Any]) -> None:
             field = ".".join(str(p) for p in err.path) or "schedule"
             parts.append(f"schedule.{field}: {err.message}")
         raise AepConfigError(
-            f"schedule does not satisfy the scheduleSpec of flow spec {flow_spec.get('id')}: " + "; ".join(parts)
+            f"schedule does not satisfy the scheduleSpec of flow spec {flow_spec.get('id')}: "
+            + "; ".join(parts)
         )
 
 
@@ -146,8 +147,10 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             what="dataflow",
             name=self.name,
             body=model.to_body(),
-            matches=lambda o: list(o.get("sourceConnectionIds") or []) == [self.source_connection_id]
-            and list(o.get("targetConnectionIds") or []) == [self.target_connection_id],
+            matches=lambda o: (
+                list(o.get("sourceConnectionIds") or []) == [self.source_connection_id]
+                and list(o.get("targetConnectionIds") or []) == [self.target_connection_id]
+            ),
             describe=describe,
         )
         flow_id = str(flow["id"])
@@ -190,7 +193,9 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
         "delta_column",
     )
 
-    def __init__(self, *, flow_id: str, window_start: Any, window_end: Any, delta_column: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *, flow_id: str, window_start: Any, window_end: Any, delta_column: str, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.flow_id = flow_id
         self.window_start = window_start
@@ -222,7 +227,9 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
 
     @staticmethod
     def _status(run: dict[str, Any]) -> str:
-        return str(((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or run.get("status") or "")
+        return str(
+            ((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or run.get("status") or ""
+        )
 
     def _from_state_store(self, context: Any, start: int, end: int) -> str | None:
         store = context.get("task_state_store") if hasattr(context, "get") else None

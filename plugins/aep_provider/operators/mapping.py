@@ -22,11 +22,11 @@ def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str
         if m.destination not in valid:
             close = difflib.get_close_matches(m.destination, paths, n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else "no similar path exists"
-            problems.append(f"destination {m.destination!r} (source {m.source!r}) is not in the schema: {hint}")
+            problems.append(
+                f"destination {m.destination!r} (source {m.source!r}) is not in the schema: {hint}"
+            )
     if problems:
-        raise AepConfigError(
-            f"mappings do not fit target schema {schema_id}: " + "; ".join(problems)
-        )
+        raise AepConfigError(f"mappings do not fit target schema {schema_id}: " + "; ".join(problems))
 
 
 class AepCreateMappingSetOperator(AepBaseOperator):
@@ -40,7 +40,9 @@ class AepCreateMappingSetOperator(AepBaseOperator):
 
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "schema_id", "mappings", "name")
 
-    def __init__(self, *, schema_id: str, mappings: list[dict[str, Any]], name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, schema_id: str, mappings: list[dict[str, Any]], name: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.schema_id = schema_id
         self.mappings = mappings
@@ -73,7 +75,9 @@ class AepCreateMappingSetOperator(AepBaseOperator):
                     if mset.get("name") == self.name:
                         return mset
                     continue
-                schema_of = mset.get("xdmSchema") or ((mset.get("outputSchema") or {}).get("schemaRef") or {}).get("id")
+                schema_of = mset.get("xdmSchema") or (
+                    (mset.get("outputSchema") or {}).get("schemaRef") or {}
+                ).get("id")
                 if schema_of not in (None, self.schema_id):
                     continue
                 full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset.get("id"))) or {})

@@ -191,7 +191,9 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
     def execute(self, context: Any) -> str:
         model = build_model(
             "target schema",
-            lambda: SchemaCreate.from_refs(self.title, [self.class_ref, *self.field_groups], self.description),
+            lambda: SchemaCreate.from_refs(
+                self.title, [self.class_ref, *self.field_groups], self.description
+            ),
         )
         resource = self.create_or_reuse(self.title, model.to_body())
         self.check_class(resource, self.class_ref)

@@ -62,8 +62,16 @@ class AepTeardownOperator(AepBaseOperator):
         hook = self.hook
         steps: list[tuple[str, Any, Callable[[str], bool]]] = [
             ("flows", self.flow_ids, lambda i: hook.delete_object("flows", i)),
-            ("sourceConnections", self.source_connection_ids, lambda i: hook.delete_object("sourceConnections", i)),
-            ("targetConnections", self.target_connection_ids, lambda i: hook.delete_object("targetConnections", i)),
+            (
+                "sourceConnections",
+                self.source_connection_ids,
+                lambda i: hook.delete_object("sourceConnections", i),
+            ),
+            (
+                "targetConnections",
+                self.target_connection_ids,
+                lambda i: hook.delete_object("targetConnections", i),
+            ),
             ("connections", self.base_connection_ids, lambda i: hook.delete_object("connections", i)),
             ("dataSets", self.dataset_ids, hook.delete_dataset),
             ("schemas", self.schema_ids, lambda i: hook.delete_resource("schemas", i)),

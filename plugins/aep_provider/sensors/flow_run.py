@@ -79,14 +79,19 @@ class AepFlowRunSensor(BaseSensorOperator):
     @cached_property
     def hook(self) -> AepHook:
         return AepHook(
-            self.aep_conn_id, self.sandbox, max_retries=self.max_retries, retry_max_seconds=self.retry_max_seconds
+            self.aep_conn_id,
+            self.sandbox,
+            max_retries=self.max_retries,
+            retry_max_seconds=self.retry_max_seconds,
         )
 
     def _current(self) -> RunSummary | None:
         if self.run_id:
             run = self.hook.get_object("runs", self.run_id)
             if run is None:
-                raise AepConfigError(f"run_id={self.run_id!r} is not a run of flow {self.flow_id}; check run_id.")
+                raise AepConfigError(
+                    f"run_id={self.run_id!r} is not a run of flow {self.flow_id}; check run_id."
+                )
         else:
             run = pick_run(self.hook.list_runs(self.flow_id), self.which)  # type: ignore[arg-type]
         return RunSummary.from_run(run) if run else None
@@ -95,7 +100,9 @@ class AepFlowRunSensor(BaseSensorOperator):
         run = RunSummary.model_validate(summary)
         ok, sentence = verdict(run, self.failed_record_tolerance)
         try:
-            AepFlowRunLink.persist(context, self.hook.get_tenant_id(), self.hook.sandbox, flow_id=self.flow_id, id=run.id)
+            AepFlowRunLink.persist(
+                context, self.hook.get_tenant_id(), self.hook.sandbox, flow_id=self.flow_id, id=run.id
+            )
         except Exception as exc:
             self.log.warning("Could not build the run link: %s", exc)
         if not ok:
@@ -118,7 +125,9 @@ class AepFlowRunSensor(BaseSensorOperator):
                 summary.failed_records,
             )
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(context, {**summary.model_dump(by_alias=True)}))
+        return PokeReturnValue(
+            is_done=True, xcom_value=self._finish(context, {**summary.model_dump(by_alias=True)})
+        )
 
     def execute(self, context: Any) -> Any:
         if not self.deferrable:

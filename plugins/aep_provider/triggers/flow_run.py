@@ -81,7 +81,9 @@ class AepFlowRunTrigger(BaseTrigger):
             while True:
                 summary = await self.poll_once(hook)
                 if summary is not None and is_terminal(summary):
-                    yield TriggerEvent({"status": "terminal", "run": {**summary.xcom(), "errors": summary.errors}})
+                    yield TriggerEvent(
+                        {"status": "terminal", "run": {**summary.xcom(), "errors": summary.errors}}
+                    )
                     return
                 state = (summary.status, summary.input_records, summary.output_records) if summary else None
                 if state != last:

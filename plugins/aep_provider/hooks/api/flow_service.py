@@ -17,7 +17,9 @@ def _fs(path: str) -> str:
 
 
 class FlowServiceApi:
-    def iter_flow_service(self, collection: Collection, params: dict[str, Any] | None = None) -> Iterator[dict]:
+    def iter_flow_service(
+        self, collection: Collection, params: dict[str, Any] | None = None
+    ) -> Iterator[dict]:
         return iter_flow_service(self.get, _fs(f"/{collection}"), params)  # type: ignore[attr-defined]
 
     def find_by_name(self, collection: Collection, name: str) -> list[dict[str, Any]]:
