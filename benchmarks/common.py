@@ -170,19 +170,22 @@ def aep_connection(base_url: str) -> dict[str, Any]:
 class Emulator:
     """``aep-emulator serve`` in its own process (so its CPU never shares a GIL with what it measures)."""
 
-    def __init__(self, workdir: Path, latency_ms: int = 0, run_duration: float = 0.0) -> None:
+    def __init__(self, workdir: Path, latency_ms: int = 0, run_duration: float = 0.0,
+                 synthetic_tables: int = 60) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.latency_ms = latency_ms
         self.log_path = workdir / f"emulator-{self.port}.log"
-        self._cmd = [venv_bin("aep-emulator"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                     "--latency-ms", str(latency_ms), "--run-duration", str(run_duration), "--log-level", "warning"]
+        # benchmarks.emulator_main = `aep-emulator serve` plus synthetic HubSpot tables (see there).
+        self._cmd = [PYTHON, "-m", "benchmarks.emulator_main", "--synthetic-tables", str(synthetic_tables),
+                     "serve", "--host", "127.0.0.1", "--port", str(self.port), "--latency-ms", str(latency_ms),
+                     "--run-duration", str(run_duration), "--log-level", "warning"]
         self._proc: subprocess.Popen[bytes] | None = None
         self._admin = httpx.Client(base_url=self.base_url, timeout=60.0)
 
     def start(self) -> Emulator:
         self._proc = subprocess.Popen(self._cmd, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+                                      start_new_session=True, cwd=str(REPO))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
