@@ -1,4 +1,4 @@
-"""One onboarding DAG per spec in include/onboarding/ (or $AEP_SPECS_DIR).
+"""Airflow DAG file: one onboarding DAG per spec in include/onboarding/ (or $AEP_SPECS_DIR).
 
 Broken specs are left out here so they never hide the valid ones; the DAG
 file aep_onboarding_spec_check.py raises their errors as an import error.
