@@ -8,8 +8,7 @@ from aep_provider.operators.dataset import AepCreateDatasetOperator
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
 from aep_provider.operators.mapping import AepCreateMappingSetOperator
 from aep_provider.operators.schema import AepCreateAdhocClassOperator, AepCreateTargetSchemaOperator
-
-from tests.aep_provider.onboarding_chain import SCHEDULE, hubspot_conn_env, onboard
+from aep_provider_chain import SCHEDULE, hubspot_conn_env, onboard
 
 
 def writes(emulator) -> int:

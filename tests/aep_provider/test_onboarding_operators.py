@@ -7,8 +7,7 @@ import logging
 import pytest
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.transport import XED_FULL
-
-from tests.aep_provider.onboarding_chain import (
+from aep_provider_chain import (
     EXPECTED_COUNTS,
     HUBSPOT_SECRETS,
     MAPPINGS,

@@ -8,8 +8,7 @@ import pytest
 from aep_provider.hooks.aep import AepHook
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
 from aep_provider.operators.teardown import AepTeardownOperator
-
-from tests.aep_provider.onboarding_chain import hubspot_conn_env, onboard
+from aep_provider_chain import hubspot_conn_env, onboard
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from aep_provider.hooks.aep import AepHook
 from aep_provider.operators.flow import AepRunFlowOperator
 from aep_provider.sensors.flow_run import AepFlowRunFailed, AepFlowRunSensor
 from aep_provider.triggers.flow_run import AepFlowRunTrigger
+from aep_provider_chain import hubspot_conn_env, onboard
 from airflow.sdk.exceptions import TaskDeferred
-
-from tests.aep_provider.onboarding_chain import hubspot_conn_env, onboard
 
 WINDOW = {"window_start": "2025-01-01T00:00:00Z", "window_end": "2026-01-01T00:00:00Z"}
 
@@ -78,8 +77,7 @@ def _partial(chain, make_context, aep_conn_env):
     """A run where some rows cannot be converted: Birthyear strings into an integer field."""
     from aep_provider.operators.flow import AepCreateDataflowOperator
     from aep_provider.operators.mapping import AepCreateMappingSetOperator
-
-    from tests.aep_provider.onboarding_chain import SCHEDULE
+    from aep_provider_chain import SCHEDULE
 
     mctx = make_context()
     mapping = AepCreateMappingSetOperator(
