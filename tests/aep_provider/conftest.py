@@ -8,14 +8,16 @@ from typing import Any
 
 import pytest
 from aep_emulator.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG_ID, EmulatorServer
-from aep_provider.hooks import aep as aep_module
-from aep_provider.hooks.retry import RetryPolicy
-from aep_provider.hooks.token_cache import clear_memory_cache
+
+# Airflow (and so aep_provider) is imported inside the fixtures only: this conftest is loaded
+# before ``airflow_test_env`` points AIRFLOW_HOME at the session's throwaway home.
 
 
 @pytest.fixture(autouse=True)
 def token_cache_dir(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Each test gets its own token cache directory and no in-process token."""
+    from aep_provider.hooks.token_cache import clear_memory_cache
+
     path = str(tmp_path / "token-cache")
     monkeypatch.setenv("AEP_TOKEN_CACHE_DIR", path)
     clear_memory_cache()
@@ -26,6 +28,8 @@ def token_cache_dir(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same retry rules, shorter waits, so fault tests stay fast."""
+    from aep_provider.hooks.retry import RetryPolicy
+
     monkeypatch.setattr(
         RetryPolicy,
         "default",
@@ -35,6 +39,8 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def ims_count() -> Callable[[], int]:
+    from aep_provider.hooks import aep as aep_module
+
     start = aep_module.IMS_REQUESTS["count"]
     return lambda: aep_module.IMS_REQUESTS["count"] - start
 

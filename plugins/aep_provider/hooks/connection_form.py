@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aep_provider.hooks.settings import DEFAULT_HOST, DEFAULT_IMS_HOST, DEFAULT_SANDBOX, DEFAULT_SCOPES
+from aep_provider.constants import DEFAULT_HOST, DEFAULT_IMS_HOST, DEFAULT_SANDBOX, DEFAULT_SCOPES
 
 CONN_TYPE = "adobe_experience_platform"
 DEFAULT_CONN_ID = "aep_default"

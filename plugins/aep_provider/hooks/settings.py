@@ -6,14 +6,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from aep_provider.constants import (
+    DEFAULT_HOST,
+    DEFAULT_IMS_HOST,
+    DEFAULT_SANDBOX,
+    DEFAULT_SCOPES,
+    DEFAULT_TIMEOUT,
+)
 from aep_provider.hooks.errors import AepConfigError
 from aep_provider.hooks.retry import RetryPolicy
-
-DEFAULT_HOST = "https://platform.adobe.io"
-DEFAULT_IMS_HOST = "https://ims-na1.adobelogin.com"
-DEFAULT_SANDBOX = "prod"
-DEFAULT_SCOPES = "openid,session,AdobeID,read_organizations,additional_info.projectedProductContext"
-DEFAULT_TIMEOUT = 60.0
 
 
 def _strip_url(value: str) -> str:
