@@ -98,3 +98,39 @@ def test_concurrent_tasks_on_one_worker_share_one_token(aep_conn_env, ims_count)
     for t in threads:
         t.join()
     assert not errors and len(set(tokens)) == 1 and ims_count() == 1
+
+
+def test_tasks_in_separate_processes_share_one_token_through_the_file_cache(aep_conn_env):
+    """Three worker processes start at once with cold caches: IMS is asked once, the file lock serialises them."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from aep_provider.hooks.aep import AepHook; "
+        "h = AepHook(); h.get('/data/foundation/schemaregistry/stats'); print('ok')"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=os.environ.copy(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert b"demo-secret" not in out + err
+    assert aep_conn_env.admin.state()["counters"]["ims_token_requests"] == 1
+
+
+def test_importing_a_hook_module_first_does_not_trip_provider_discovery():
+    """Airflow discovers providers while it initialises; that must not re-import a half-loaded hook module."""
+    import subprocess
+    import sys
+
+    code = "import aep_provider.hooks.errors, aep_provider.operators.flow; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
