@@ -118,7 +118,7 @@ def test_window_end_before_start_fails_before_any_write(aep_conn_env, chain, ctx
 def test_unknown_field_type_for_an_adhoc_class_names_the_field(aep_conn_env, ctx):
     before = writes(aep_conn_env)
     with pytest.raises(AepConfigError, match=r"fields\.Vid"):
-        AepCreateAdhocClassOperator(task_id="c", title="t", fields={"Vid": "long"}).execute(ctx)
+        AepCreateAdhocClassOperator(task_id="c", title="t", fields={"Vid": "varchar"}).execute(ctx)
     assert writes(aep_conn_env) == before
 
 

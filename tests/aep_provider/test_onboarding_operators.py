@@ -170,3 +170,18 @@ def test_target_schema_full_view_holds_the_mapped_paths(aep_conn_env, hubspot, m
     ids = onboard(make_context, run=False)
     full = AepHook().get_resource("schemas", ids["target_schema"], accept=XED_FULL)
     assert "person" in full["properties"]
+
+
+def test_short_field_group_names_and_type_synonyms_are_accepted(aep_conn_env, make_context):
+    from aep_provider.operators.schema import AepCreateAdhocClassOperator, AepCreateTargetSchemaOperator
+
+    hook = AepHook()
+    sid = AepCreateTargetSchemaOperator(
+        task_id="t", title="Short refs", field_groups=["profile-person-details"]
+    ).execute(make_context())
+    schema = hook.get_resource("schemas", sid, accept="application/vnd.adobe.xed+json; version=1")
+    assert "https://ns.adobe.com/xdm/context/profile-person-details" in [p["$ref"] for p in schema["allOf"]]
+    cid = AepCreateAdhocClassOperator(
+        task_id="c", title="Synonyms", fields={"Vid": "long", "At": "datetime"}
+    ).execute(make_context())
+    assert cid.startswith("https://ns.adobe.com/demotenant/classes/")

@@ -111,6 +111,28 @@ def xdm_paths(schema: dict[str, Any]) -> list[str]:
     return sorted(set(paths))
 
 
+_SYNONYMS = {
+    "str": "string",
+    "text": "string",
+    "int": "integer",
+    "long": "integer",
+    "short": "integer",
+    "byte": "integer",
+    "float": "number",
+    "double": "number",
+    "decimal": "number",
+    "bool": "boolean",
+    "datetime": "date-time",
+    "timestamp": "date-time",
+}
+
+
+def normalize_field_type(value: str) -> str:
+    """Accept common synonyms (``long``, ``double``, ``datetime``...) for ad-hoc field types."""
+    text = str(value).strip()
+    return _SYNONYMS.get(text.lower(), text)
+
+
 def column_field_type(column: dict[str, Any]) -> str:
     """The ad-hoc field type of an explored column (its ``xdm`` type and format)."""
     xdm = column.get("xdm") or {}

@@ -86,10 +86,20 @@ class AepCreateMappingSetOperator(AepBaseOperator):
                     return full
             return None
 
-        mset, _ = hook.create_idempotent(
+        mset, created = hook.create_idempotent(
             what=f"mapping set {self.name or 'for ' + self.schema_id}",
             lookup=lookup,
             create=lambda: hook.create_mapping_set(body),
         )
+        if not created and self.name:
+            full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset["id"])) or {})
+            same_schema = full.get("xdmSchema") in (None, self.schema_id)
+            if mapping_key(full.get("mappings") or []) != wanted or not same_schema:
+                self.log.warning(
+                    "Mapping set %r (%s) exists with other mappings or schema; reusing it as named. Give the "
+                    "task a new name to create a mapping set with the new mappings.",
+                    self.name,
+                    mset["id"],
+                )
         self.push(context, "mapping_version", str(mset.get("version", 0)))
         return str(mset["id"])

@@ -9,11 +9,23 @@ from aep_provider.hooks.errors import AepConfigError, AepConflictError
 from aep_provider.hooks.transport import XED_SINGLE
 from aep_provider.links import AepClassLink, AepSchemaLink
 from aep_provider.models.common import PROFILE_CLASS_REF, PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS
-from aep_provider.models.schema_registry import AdhocClassCreate, SchemaCreate, column_field_type
+from aep_provider.models.schema_registry import (
+    AdhocClassCreate,
+    SchemaCreate,
+    column_field_type,
+    normalize_field_type,
+)
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 
 DEFAULT_FIELD_GROUPS = [PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS]
+XDM_CONTEXT = "https://ns.adobe.com/xdm/context/"
+
+
+def expand_ref(ref: str) -> str:
+    """``profile-person-details`` -> ``https://ns.adobe.com/xdm/context/profile-person-details``."""
+    ref = str(ref).strip()
+    return ref if "://" in ref else XDM_CONTEXT + ref
 
 
 class _TitledResourceOperator(AepBaseOperator):
@@ -106,7 +118,7 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
         return {str(c["name"]): column_field_type(c) for c in columns}
 
     def execute(self, context: Any) -> str:
-        fields = self._fields()
+        fields = {name: normalize_field_type(t) for name, t in self._fields().items()}
         model = build_model(
             "ad-hoc class",
             lambda: AdhocClassCreate(title=self.title, description=self.description, fields=fields),  # type: ignore[arg-type]
@@ -185,14 +197,14 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
         super().__init__(**kwargs)
         self.title = title
         self.class_ref = class_ref
-        self.field_groups = list(DEFAULT_FIELD_GROUPS if field_groups is None else field_groups)
+        self.field_groups = list(DEFAULT_FIELD_GROUPS) if field_groups is None else field_groups
         self.description = description
 
     def execute(self, context: Any) -> str:
         model = build_model(
             "target schema",
             lambda: SchemaCreate.from_refs(
-                self.title, [self.class_ref, *self.field_groups], self.description
+                self.title, [expand_ref(r) for r in [self.class_ref, *self.field_groups]], self.description
             ),
         )
         resource = self.create_or_reuse(self.title, model.to_body())
