@@ -138,3 +138,14 @@ def test_a_flow_name_taken_by_another_pipeline_is_an_error_not_a_reuse(aep_conn_
     )
     with pytest.raises(AepConflictError, match="HubSpot contacts dataflow"):
         op.execute(make_context())
+
+
+def test_a_run_without_a_data_interval_skips_instead_of_guessing_a_window(aep_conn_env, chain, make_context):
+    from aep_provider.hooks.errors import AepConfigError
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    with pytest.raises(AirflowSkipException):
+        run_op(chain, window_start="", window_end="").execute(make_context())
+    with pytest.raises(AepConfigError, match="both or neither"):
+        run_op(chain, window_start="", window_end="2025-01-01T00:00:00Z").execute(make_context())
+    assert runs(aep_conn_env) == []

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsonschema
+from airflow.sdk.exceptions import AirflowSkipException
 
 from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
 from aep_provider.lineage import FlowLineageMixin
@@ -177,7 +178,8 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     reattached to, so a retry after a failed run starts a new one.
 
     :param window_start: ISO string, epoch seconds or datetime (templated, e.g. ``{{ data_interval_start }}``).
-    :param window_end: same; must not be before ``window_start``.
+    :param window_end: same; must not be before ``window_start``. When both are empty (a manual run
+        without a data interval) the task is skipped: there is no window to ingest.
     :param delta_column: the source column that selects the window's rows.
     :return: the run id.
     """
@@ -203,6 +205,16 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
         self.delta_column = delta_column
 
     def _window(self) -> tuple[int, int]:
+        empty = [v in (None, "") for v in (self.window_start, self.window_end)]
+        if all(empty):
+            raise AirflowSkipException(
+                "No window to ingest (window_start and window_end are empty, e.g. a manual run without a data "
+                "interval); the flow's scheduled runs ingest the data."
+            )
+        if any(empty):
+            raise AepConfigError(
+                f"window_start={self.window_start!r} and window_end={self.window_end!r}: give both or neither."
+            )
         try:
             start = to_epoch_seconds(self.window_start, field="window_start")
             end = to_epoch_seconds(self.window_end, field="window_end")
