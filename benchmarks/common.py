@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -167,11 +168,15 @@ def aep_connection(base_url: str) -> dict[str, Any]:
     }
 
 
+ACCESS_LINE = re.compile(r'"(GET|POST|PUT|PATCH|DELETE) (\S+) HTTP/[\d.]+" \d+')
+ID_PART = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27,}|[0-9a-f]{24,}|https?%3A[^/]+|_?[a-z]+\.(?:classes|schemas)\.[0-9a-f]+)")
+
+
 class Emulator:
     """``aep-emulator serve`` in its own process (so its CPU never shares a GIL with what it measures)."""
 
     def __init__(self, workdir: Path, latency_ms: int = 0, run_duration: float = 0.0,
-                 synthetic_tables: int = 60) -> None:
+                 synthetic_tables: int = 60, access_log: bool = False) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.latency_ms = latency_ms
@@ -179,13 +184,16 @@ class Emulator:
         # benchmarks.emulator_main = `aep-emulator serve` plus synthetic HubSpot tables (see there).
         self._cmd = [PYTHON, "-m", "benchmarks.emulator_main", "--synthetic-tables", str(synthetic_tables),
                      "serve", "--host", "127.0.0.1", "--port", str(self.port), "--latency-ms", str(latency_ms),
-                     "--run-duration", str(run_duration), "--log-level", "warning"]
+                     "--run-duration", str(run_duration), "--log-level", "info" if access_log else "warning"]
+        self._log_mark = 0
+        self.access_log = access_log
         self._proc: subprocess.Popen[bytes] | None = None
         self._admin = httpx.Client(base_url=self.base_url, timeout=60.0)
 
     def start(self) -> Emulator:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # the access log must be on disk when we read it
         self._proc = subprocess.Popen(self._cmd, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT,
-                                      start_new_session=True, cwd=str(REPO))
+                                      start_new_session=True, cwd=str(REPO), env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -212,6 +220,31 @@ class Emulator:
         """Drop every resource and zero the counters; reset restores the start-up config, so set latency after."""
         self._admin.post("/_emulator/reset", json={}).raise_for_status()
         self.set_latency(self.latency_ms if latency_ms is None else latency_ms)
+        self._log_mark = self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def request_breakdown(self) -> dict[str, int]:
+        """IMS/Platform requests since the last reset by method and path pattern (needs ``access_log``).
+
+        Read it (and ``counters``) before ``flow_created_times``, whose own calls would count.
+        """
+        counts: dict[str, int] = {}
+        if not self.access_log:
+            return counts
+        time.sleep(0.2)
+        with self.log_path.open("rb") as handle:
+            handle.seek(self._log_mark)
+            text = handle.read().decode("utf-8", "replace")
+        for match in ACCESS_LINE.finditer(text):
+            method, path = match.group(1), match.group(2).split("?", 1)[0]
+            if not path.startswith(("/data/", "/ims/")):
+                continue
+            path = ID_PART.sub("/{id}", path)
+            query = match.group(2).split("?", 1)[1] if "?" in match.group(2) else ""
+            if method == "GET" and "property=" in query:
+                path += "?property=..."
+            key = f"{method} {path}"
+            counts[key] = counts.get(key, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
     def set_latency(self, latency_ms: int) -> None:
         self._admin.post("/_emulator/config", json={"latency_ms": latency_ms, "run_duration_seconds": 0}

@@ -70,6 +70,8 @@ def spec_dict(name: str, n: int, sensor_poll_seconds: float = 1.0) -> dict[str, 
         "name": name,
         "description": f"benchmark spec with {n} objects",
         "hubspot": {"conn_id": "hubspot_default"},
+        # Scheduled, so every run has a data interval for `ingest_window` (a run without one fails there).
+        "schedule": "@daily",
         "sensor_poll_seconds": sensor_poll_seconds,
         "objects": bench_objects(n),
     }

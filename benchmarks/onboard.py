@@ -1,0 +1,213 @@
+"""Benchmark 2 (and the counters of benchmark 3): onboarding N objects against the emulator.
+
+For every per-request latency (100 ms, 1 s; the emulator sleeps that long
+before answering each IMS and Platform call, concurrently for concurrent
+calls), side by side in the same run and against the same emulator process,
+reset before every measurement:
+
+* ``aepp sequential``: ``benchmarks/aepp_onboarding.py`` in a child process;
+* ``ours dag.test()``: our DAG for 1 object through ``dag.test()`` (one process,
+  tasks one after another) on a throwaway SQLite Airflow home;
+* ``ours CeleryExecutor`` / ``ours LocalExecutor``: our DAG on the deployment of
+  ``scripts/airflow-up.sh`` (``benchmarks.deployment``);
+* ``physical limit``: the longest chain of dependent calls times the latency.
+
+The compared figure is *time to onboarded*: from the start of the work (the
+aepp script's first call; ``dag.test()`` being called; the DAG being unpaused)
+to the creation of the last dataflow, read from the flows' ``createdAt`` in the
+emulator, so every method is timed by the same clock and on the same work (our
+DAG also waits for the flow's first run and ingests its data interval after
+that; that full time is reported separately).
+
+The longest chain of dependent calls, with unlimited parallelism, is the same
+for 1 or 50 objects: IMS token -> target schema -> dataset -> target connection
+-> dataflow (the ad-hoc chain, class -> schema -> source connection, is no
+longer), i.e. 5 calls. Our operators look each resource up before creating
+it (what makes re-runs idempotent), which makes their chain 1 + 4 x 2 = 9
+calls; both are given.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks import deployment
+from benchmarks.common import PYTHON, AirflowHome, BenchTimeout, Emulator, log, run_child
+from benchmarks.specs import write_spec
+
+CHAIN_CREATE_ONLY = 5
+CHAIN_WITH_LOOKUPS = 9
+
+
+@dataclass
+class OnboardRow:
+    method: str
+    objects: int
+    latency_ms: int
+    onboarded_seconds: float | None
+    total_seconds: float | None = None
+    requests: int | None = None
+    ims_token_requests: int | None = None
+    flows: int | None = None
+    state: str = ""
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def spec_name(n: int, latency_ms: int) -> str:
+    return f"bench_n{n}_l{latency_ms}"
+
+
+def write_specs(folder: Path, sizes: list[int], latencies: list[int]) -> dict[tuple[int, int], Path]:
+    return {(n, lat): write_spec(folder, spec_name(n, lat), n) for n in sizes for lat in latencies}
+
+
+def _onboarded(emulator: Emulator, start: float, expected: int) -> tuple[float | None, int]:
+    created = emulator.flow_created_times()
+    if len(created) < expected or not created:
+        return None, len(created)
+    return max(created) - start, len(created)
+
+
+def physical_limit(n: int, latency_ms: int) -> OnboardRow:
+    seconds = CHAIN_CREATE_ONLY * latency_ms / 1000.0
+    return OnboardRow("physical limit", n, latency_ms, seconds,
+                      note=f"{CHAIN_CREATE_ONLY} dependent calls x latency (with look-ups before creates: "
+                           f"{CHAIN_WITH_LOOKUPS} x = {CHAIN_WITH_LOOKUPS * latency_ms / 1000.0:g} s)")
+
+
+def run_aepp(emulator: Emulator, spec: Path, n: int, latency_ms: int, timeout: float) -> OnboardRow:
+    emulator.reset(latency_ms)
+    result = run_child([PYTHON, "-m", "benchmarks.aepp_onboarding", "--base-url", emulator.base_url,
+                        "--spec", str(spec)], timeout=timeout)
+    if result.returncode != 0:
+        return OnboardRow("aepp sequential", n, latency_ms, None, state="failed", note=result.stderr[-300:])
+    data = result.last_json()
+    counters = emulator.counters()
+    breakdown = emulator.request_breakdown()
+    return OnboardRow("aepp sequential", n, latency_ms, data["total_seconds"], data["total_seconds"],
+                      counters["requests"], counters["ims_token_requests"], len(data["flows"]), "success",
+                      extra={"per_object_median": sorted(data["per_object_seconds"])[n // 2],
+                             "shared_seconds": data["shared_seconds"], "max_rss_mib": result.max_rss_mib,
+                             "breakdown": breakdown})
+
+
+def run_dag_test(home: AirflowHome, emulator: Emulator, spec: Path, n: int, latency_ms: int, timeout: float,
+                 onboarding_only: bool = False) -> OnboardRow:
+    emulator.reset(latency_ms)
+    cache = home.root / f"token-cache-{spec.stem}-{int(onboarding_only)}"
+    env = {**home.with_aep(emulator.base_url, token_cache=cache), "AEP_SPECS_DIR": str(spec.parent)}
+    cmd = [PYTHON, "-m", "benchmarks._dag_test_runner", str(spec)]
+    if onboarding_only:
+        cmd.append("--onboarding-only")
+    method = "ours dag.test()" + (" (onboarding tasks)" if onboarding_only else "")
+    try:
+        result = run_child(cmd, env=env, timeout=timeout)
+    except BenchTimeout as exc:
+        return OnboardRow(method, n, latency_ms, None, state="timeout", note=str(exc)[:300])
+    if result.returncode != 0:
+        return OnboardRow(method, n, latency_ms, None, state="failed", note=result.stderr[-500:])
+    data = result.last_json()
+    counters = emulator.counters()
+    breakdown = emulator.request_breakdown()
+    onboarded, flows = _onboarded(emulator, data["started"], n)
+    tis = [t for t in data["tis"] if t["start"] and t["end"]]
+    first = min(tis, key=lambda t: t["start"]) if tis else None
+    return OnboardRow(method, n, latency_ms, onboarded, data["seconds"], counters["requests"],
+                      counters["ims_token_requests"], flows, data["state"],
+                      extra={"max_rss_mib": result.max_rss_mib, "breakdown": breakdown,
+                             "task_seconds_sum": sum(t["end"] - t["start"] for t in tis),
+                             "first_task": first["task_id"] if first else None,
+                             "first_task_seconds": (first["end"] - first["start"]) if first else None})
+
+
+def run_deployment(dep: deployment.Deployment, emulator: Emulator, n: int, latency_ms: int,
+                   timeout: float) -> OnboardRow:
+    method = f"ours {'CeleryExecutor' if dep.executor == 'celery' else 'LocalExecutor'}"
+    dag_id = f"aep_onboard_{spec_name(n, latency_ms)}"
+    try:
+        run = dep.run_once(dag_id, latency_ms, timeout)
+    except BenchTimeout as exc:
+        return OnboardRow(method, n, latency_ms, None, state="timeout", note=str(exc)[:300])
+    counters = emulator.counters()
+    breakdown = emulator.request_breakdown()
+    onboarded, flows = _onboarded(emulator, run.unpaused_at, n)
+    over = deployment.overhead(run)
+    total = (run.end - run.unpaused_at) if run.end else None
+    return OnboardRow(method, n, latency_ms, onboarded, total, counters["requests"], counters["ims_token_requests"],
+                      flows, run.state, extra={
+                          "breakdown": breakdown,
+                          "run_created_after_unpause": (run.queued_at - run.unpaused_at) if run.queued_at else None,
+                          **over})
+
+
+@dataclass
+class OnboardPlan:
+    sizes: list[int]
+    latencies: list[int]
+    dag_test_sizes: list[int]
+    executors: list[str]
+    aepp_timeout_factor: float = 4.0
+
+
+def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardRow], list[str]]:
+    """All onboarding measurements; returns the rows and notes on what could not be measured."""
+    notes: list[str] = []
+    rows: list[OnboardRow] = []
+    specs = write_specs(work / "onboard-specs", sorted(set(plan.sizes) | set(plan.dag_test_sizes)), plan.latencies)
+    with Emulator(work, latency_ms=0, synthetic_tables=max(plan.sizes) + 10, access_log=True) as emulator:
+        for latency in plan.latencies:
+            for n in plan.sizes:
+                rows.append(physical_limit(n, latency))
+            for n in plan.dag_test_sizes:
+                log(f"onboard: dag.test() n={n} latency={latency} ms")
+                rows.append(run_dag_test(home, emulator, specs[(n, latency)], n, latency,
+                                         timeout=120 + 60 * n * latency / 1000.0 * 4))
+            for n in plan.sizes:
+                expected = (7 + 8 * n) * latency / 1000.0 + 5
+                log(f"onboard: aepp n={n} latency={latency} ms (expect ~{expected:.0f} s)")
+                rows.append(run_aepp(emulator, specs[(n, latency)], n, latency,
+                                     timeout=60 + plan.aepp_timeout_factor * expected))
+        why_not = deployment.scripts_ready()
+        for executor in plan.executors:
+            reason = why_not or deployment.executor_supported(executor)
+            label = "CeleryExecutor" if executor == "celery" else "LocalExecutor"
+            if reason:
+                notes.append(f"ours {label}: not measured: {reason}")
+                continue
+            dep = deployment.Deployment(work, emulator, work / "onboard-specs", executor)
+            try:
+                dep.up()
+                notes.append(f"ours {label}: airflow-up.sh took {dep.up_seconds:.0f} s (not counted)")
+                for latency in plan.latencies:
+                    for n in plan.sizes:
+                        log(f"onboard: {label} n={n} latency={latency} ms")
+                        rows.append(run_deployment(dep, emulator, n, latency, timeout=300 + 40 * n))
+            except Exception as exc:  # a broken deployment must not lose the other results
+                notes.append(f"ours {label}: deployment failed: {str(exc)[:500]}")
+                log(f"deployment {executor} failed: {exc}")
+            finally:
+                dep.down()
+    return rows, notes
+
+
+def requests_only(home: AirflowHome, work: Path, sizes: list[int]) -> list[OnboardRow]:
+    """Benchmark 3 on its own: counters for aepp and our onboarding tasks (and whole DAG) at 0 latency."""
+    rows: list[OnboardRow] = []
+    specs = write_specs(work / "requests-specs", sizes, [0])
+    with Emulator(work, latency_ms=0, synthetic_tables=max(sizes) + 10, access_log=True) as emulator:
+        for n in sizes:
+            rows.append(run_aepp(emulator, specs[(n, 0)], n, 0, timeout=300))
+            rows.append(run_dag_test(home, emulator, specs[(n, 0)], n, 0, timeout=600, onboarding_only=True))
+            rows.append(run_dag_test(home, emulator, specs[(n, 0)], n, 0, timeout=600))
+    return rows
+
+
+def to_json(rows: list[OnboardRow]) -> str:
+    return json.dumps([r.as_dict() for r in rows], indent=2)
