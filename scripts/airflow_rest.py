@@ -12,8 +12,10 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
 
@@ -141,12 +143,15 @@ class AirflowClient:
     def set_paused(self, dag_id: str, paused: bool) -> None:
         self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": paused})
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, logical_date: str | None = None) -> str:
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, logical_date: str | None = "now") -> str:
+        """Trigger a run; like the UI, with the current time as logical date unless told otherwise."""
+        if logical_date == "now":
+            logical_date = datetime.now(timezone.utc).isoformat()
         body = {"logical_date": logical_date, "conf": conf or {}}
         return str(self.post(f"/api/v2/dags/{dag_id}/dagRuns", body)["dag_run_id"])
 
     def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")
 
     def dag_runs(self, dag_id: str, **params: Any) -> list[dict[str, Any]]:
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns", params={"limit": 100, **params})["dag_runs"]
@@ -157,8 +162,8 @@ class AirflowClient:
         offset = 0
         while True:
             page = self.get(
-                f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
-                params={"limit": 100, "offset": offset, "order_by": "task_id"},
+                f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances",
+                params={"limit": 100, "offset": offset},
             )
             out.extend(page["task_instances"])
             offset += len(page["task_instances"])

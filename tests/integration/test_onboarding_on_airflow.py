@@ -47,13 +47,10 @@ def marketing_run(deployment) -> dict[str, Any]:
     spec = spec_of(MARKETING)
     dag_id = spec.dag_id
     client.wait_dag(dag_id)
-    # Start from an empty emulator with the DAG idle; flow runs last a few seconds so the
-    # sensors defer instead of finding the run finished at their first look.
-    emulator.reset()
-    emulator.set_config(run_duration_seconds=6)
+    # The DAG idle (make_idle lets the scheduled run that unpausing creates finish), then an
+    # empty emulator, so what it holds at the end comes from the run under test alone. Flow
+    # runs last a few seconds so the sensors defer instead of finding the run finished.
     make_idle(client, dag_id)
-    # make_idle let the scheduled run the unpause created finish; empty the emulator again
-    # so what it holds at the end comes from the run under test alone.
     emulator.reset()
     emulator.set_config(run_duration_seconds=6)
 
@@ -222,12 +219,12 @@ def test_backfill_three_days_ingests_each_window_once(deployment) -> None:
     start = dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc)
     end = start + dt.timedelta(days=3)
 
+    # Unpausing creates the run of the latest interval (catchup is off); let it finish, then
+    # start from an empty emulator: the backfill's first run creates every resource again.
+    make_idle(client, dag_id)
     emulator.reset()
     emulator.set_config(run_duration_seconds=1)
-    # Unpausing creates the run of the latest interval (catchup is off); let it finish first.
-    make_idle(client, dag_id)
-    ids = dataset_ids(emulator, spec)
-    baseline = {source: emulator.records(i)["count"] for source, i in ids.items()}
+    baseline = {source: emulator.records(i)["count"] for source, i in dataset_ids(emulator, spec).items()}
 
     backfill = client.create_backfill(dag_id, start.isoformat(), (end - dt.timedelta(days=1)).isoformat(), max_active_runs=1)
     wait_for(
