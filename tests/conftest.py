@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from aep_emulator.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG_ID, EmulatorServer
+
+
+def _import_real_aep_emulator() -> None:
+    """With ``pythonpath = ["tests"]`` the directory ``tests/aep_emulator`` would shadow the
+    installed ``aep_emulator`` package as a namespace package; import the real one first."""
+    module = sys.modules.get("aep_emulator")
+    if module is not None and getattr(module, "__file__", None):
+        return
+    tests_dir = str(Path(__file__).resolve().parent)
+    saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if p and str(Path(p).resolve()) != tests_dir]
+    try:
+        for name in [m for m in sys.modules if m == "aep_emulator" or m.startswith("aep_emulator.")]:
+            del sys.modules[name]
+        importlib.import_module("aep_emulator")
+    finally:
+        sys.path[:] = saved
+
+
+_import_real_aep_emulator()
+
+from aep_emulator.testing import (  # noqa: E402
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_ORG_ID,
+    EmulatorServer,
+)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .helpers import CAT, DATA_LAKE_SPEC, DP, FLOW_SPEC_ID, FS, HUBSPOT_SPEC, SR, Api
+from emulator_helpers import CAT, DATA_LAKE_SPEC, DP, FLOW_SPEC_ID, FS, HUBSPOT_SPEC, SR, Api
 
 PROFILE_REFS = [
     "https://ns.adobe.com/xdm/context/profile",

@@ -10,11 +10,9 @@ import time
 from pathlib import Path
 
 import httpx
-
 from aep_emulator.testing import EmulatorServer
-
-from .flows import create_dataset, create_profile_schema
-from .helpers import CAT, Api
+from emulator_flows import create_dataset, create_profile_schema
+from emulator_helpers import CAT, Api
 
 EXPECTED_ROUTES = {
     ("post", "/ims/token/v3"),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from aep_emulator.testing import EmulatorServer
-
-from .flows import create_dataset, create_profile_schema
-from .helpers import CAT, Api
+from emulator_flows import create_dataset, create_profile_schema
+from emulator_helpers import CAT, Api
 
 
 def test_create_dataset_answers_201_with_ref_list(emulator: EmulatorServer) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from aep_emulator.testing import EmulatorServer
-
-from .flows import create_mapping, create_profile_schema
-from .helpers import DP, Api
+from emulator_flows import create_mapping, create_profile_schema
+from emulator_helpers import DP, Api
 
 
 def test_old_form_answers_200_with_reference_shape(emulator: EmulatorServer) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 import requests
-
 from aep_emulator.testing import EmulatorServer
-
-from .helpers import CAT, FS, Api
+from emulator_helpers import CAT, FS, Api
 
 pytestmark = pytest.mark.chaos
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from aep_emulator.testing import EmulatorServer
-
-from .flows import (
+from emulator_flows import (
     build_connections,
     create_dataset,
     create_dataset_base,
@@ -18,7 +16,7 @@ from .flows import (
     create_profile_schema,
     flow_body,
 )
-from .helpers import DATA_LAKE_SPEC, FLOW_SPEC_ID, FS, HUBSPOT_SPEC, Api
+from emulator_helpers import DATA_LAKE_SPEC, FLOW_SPEC_ID, FS, HUBSPOT_SPEC, Api
 
 SIX_TABLES = {"Hubspot.Contacts", "Hubspot.Companies", "Hubspot.All_Deals", "Hubspot.Tickets", "Hubspot.Owners",
               "Hubspot.Blog_Comments"}

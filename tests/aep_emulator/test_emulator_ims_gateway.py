@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from aep_emulator.testing import EmulatorServer
-
-from .helpers import CAT, FS, SR
+from emulator_helpers import CAT, FS, SR
 
 TOKEN_FORM = {
     "client_id": "demo-client",

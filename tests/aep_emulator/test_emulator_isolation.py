@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from aep_emulator.testing import EmulatorServer
-
-from .flows import create_dataset, create_hubspot_base, create_profile_schema
-from .helpers import CAT, FS, SR, XED_FULL, Api
+from emulator_flows import create_dataset, create_hubspot_base, create_profile_schema
+from emulator_helpers import CAT, FS, SR, XED_FULL, Api
 
 
 def test_resources_are_invisible_from_other_sandbox_and_org(emulator: EmulatorServer) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from aep_emulator.testing import EmulatorServer
-
-from .flows import PROFILE_REFS, create_profile_schema
-from .helpers import SR, XED_FULL, Api
+from emulator_flows import PROFILE_REFS, create_profile_schema
+from emulator_helpers import SR, XED_FULL, Api
 
 
 def test_stats_gives_tenant_id_and_org(emulator: EmulatorServer) -> None:

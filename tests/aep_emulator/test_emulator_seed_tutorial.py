@@ -6,11 +6,9 @@ import re
 import time
 
 import httpx
-
 from aep_emulator.testing import EmulatorServer
-
-from .flows import create_adhoc_schema, create_dataset_base, create_hubspot_base
-from .helpers import CAT, DP, FS, HUBSPOT_SPEC, SR, Api
+from emulator_flows import create_adhoc_schema, create_dataset_base, create_hubspot_base
+from emulator_helpers import CAT, DP, FS, HUBSPOT_SPEC, SR, Api
 
 TARGET_SCHEMA_BODY = {
     "type": "object",
