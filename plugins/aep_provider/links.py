@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from airflow.sdk import BaseOperatorLink
-from airflow.sdk.bases.xcom import BaseXCom
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
@@ -48,14 +47,23 @@ class AepLink(BaseOperatorLink):
         return ui_url(tenant, sandbox, cls.page.format(**quoted))
 
     @classmethod
-    def persist(cls, context: Any, tenant: str, sandbox: str, **ids: str) -> str:
+    def persist(cls, context: Any, tenant: str, sandbox: str, operator: Any = None, **ids: str) -> str:
+        """Remember the URL on the running operator (read back by ``get_link`` when the task runner
+        finalises the task) and in XCom under ``xcom_key`` (what the web server reads)."""
         url = cls.build(tenant, sandbox, **ids)
+        if operator is not None:
+            links = operator.__dict__.setdefault("_aep_link_urls", {})
+            links[cls.__name__] = url
         context["ti"].xcom_push(key=cls().xcom_key, value=url)
         return url
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        value = BaseXCom.get_value(key=self.xcom_key, ti_key=ti_key)  # type: ignore[arg-type]
-        return str(value) if value else ""
+        """Called by the task runner when it finalises the task, in the process that ran it.
+
+        The web server does not call this: it reads the XCom ``xcom_key`` the runner pushed. A task
+        that ended before creating its resource (skipped, failed) has no link: ``""``.
+        """
+        return str(getattr(operator, "_aep_link_urls", {}).get(type(self).__name__, ""))
 
 
 class AepSchemaLink(AepLink):

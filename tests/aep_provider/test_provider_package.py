@@ -134,3 +134,17 @@ def test_importing_a_hook_module_first_does_not_trip_provider_discovery():
     code = "import aep_provider.hooks.errors, aep_provider.operators.flow; print('ok')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_extra_links_come_from_the_run_and_are_empty_for_a_task_that_made_nothing(aep_conn_env, make_context):
+    from aep_provider.links import AepSchemaLink
+    from aep_provider.operators.schema import AepCreateTargetSchemaOperator
+
+    op = AepCreateTargetSchemaOperator(task_id="t", title="Linked")
+    assert AepSchemaLink().get_link(op, ti_key=None) == ""  # e.g. skipped: no XCom look-up, no error
+    ctx = make_context()
+    sid = op.execute(ctx)
+    url = AepSchemaLink().get_link(op, ti_key=None)
+    assert url == ctx["ti"].xcom[AepSchemaLink().xcom_key]
+    assert url.startswith("https://experience.adobe.com/#/@demotenant/sname:prod/platform/schema/edit/")
+    assert sid.rsplit("/", 1)[-1] in url

@@ -62,7 +62,7 @@ class AepBaseOperator(BaseOperator):
         """Store the AEP UI link; a failure here never fails the task."""
         try:
             tenant = self._tenant()
-            url = link.persist(context, tenant, self.hook.sandbox, **ids)
+            url = link.persist(context, tenant, self.hook.sandbox, operator=self, **ids)
             self.log.info("%s: %s", link.name, url)
         except Exception as exc:
             self.log.warning("Could not build the %s link: %s", link.name, exc)

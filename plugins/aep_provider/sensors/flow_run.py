@@ -101,7 +101,12 @@ class AepFlowRunSensor(BaseSensorOperator):
         ok, sentence = verdict(run, self.failed_record_tolerance)
         try:
             AepFlowRunLink.persist(
-                context, self.hook.get_tenant_id(), self.hook.sandbox, flow_id=self.flow_id, id=run.id
+                context,
+                self.hook.get_tenant_id(),
+                self.hook.sandbox,
+                operator=self,
+                flow_id=self.flow_id,
+                id=run.id,
             )
         except Exception as exc:
             self.log.warning("Could not build the run link: %s", exc)
