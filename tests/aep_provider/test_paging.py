@@ -145,3 +145,49 @@ def test_catalog_paging_against_the_emulator(aep_conn_env):
     }
     got = [i for i, _ in iter_catalog(hook.get, service_path("catalog", "/dataSets"), page_size=2)]
     assert sorted(got) == sorted(made)
+
+
+def test_flow_service_paging_against_the_emulator(aep_conn_env):
+    """Seven base connections read three per page through continuation tokens: each comes back once."""
+    from aep_provider.hooks.aep import AepHook
+    from aep_provider.models.flow_service import DatasetBaseConnectionCreate
+
+    hook = AepHook()
+    made = {
+        hook.create_object("connections", DatasetBaseConnectionCreate(name=f"paging {i}").to_body())["id"]
+        for i in range(7)
+    }
+    got = [c["id"] for c in hook.iter_flow_service("connections", {"limit": 3})]
+    assert sorted(got) == sorted(made)
+
+
+def test_data_prep_paging_against_the_emulator(aep_conn_env):
+    """Five mapping sets read two per page: each comes back once."""
+    from aep_provider.hooks.aep import AepHook
+    from aep_provider.hooks.paging import iter_data_prep
+    from aep_provider.hooks.transport import service_path
+
+    hook = AepHook()
+    schema = hook.create_resource(
+        "schemas",
+        {
+            "title": "DP paging",
+            "type": "object",
+            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
+        },
+    )
+    made = set()
+    for i in range(5):
+        body = {
+            "version": 0,
+            "xdmSchema": schema["$id"],
+            "xdmVersion": "1.0",
+            "id": None,
+            "name": f"dp {i}",
+            "mappings": [
+                {"sourceAttribute": f"c{i}", "destinationXdmPath": "_id", "identity": False, "version": 0}
+            ],
+        }
+        made.add(hook.create_mapping_set(body)["id"])
+    got = [m["id"] for m in iter_data_prep(hook.get, service_path("conversion", "/mappingSets"), page_size=2)]
+    assert sorted(got) == sorted(made)
