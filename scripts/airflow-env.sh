@@ -17,9 +17,14 @@
 #   AEP_API_WORKERS         uvicorn workers of the api-server     (default: 1)
 #   AEP_EMULATOR_HOST/PORT  AEP emulator bind address             (default: 127.0.0.1 / 8765)
 #   AEP_DAGS_FOLDER         dags folder                           (default: <repo>/dags)
+#   AEP_EXECUTOR            celery | local                        (default: celery; local starts no worker)
 #   AEP_WORKER_CONCURRENCY  Celery worker concurrency             (default: 16)
 #   AEP_WORKER_POOL         Celery pool: prefork | threads        (default: prefork, see README)
+#   AEP_WORKER_LOG_PORT     worker log server port                (default: 8793)
+#   AEP_TRIGGERER_LOG_PORT  triggerer log server port             (default: 8794)
 #   AEP_POOL_SLOTS          slots of the Airflow pool `aep_api`   (default: 16)
+#   AEP_SPECS_DIR           onboarding specs the DAG file reads   (default: <repo>/include/onboarding)
+#   AEP_EMULATOR_COMMAND    emulator command; --host/--port are appended (default: <venv>/bin/aep-emulator serve)
 #   AEP_AIRFLOW_USER/PASSWORD  REST API user (SimpleAuthManager, role admin) (default: admin / admin)
 #   AIRFLOW_CONN_AEP_DEFAULT   the AEP connection; when unset it points at the local emulator
 #   AIRFLOW_CONN_HUBSPOT_DEFAULT  the HubSpot credentials; when unset the emulator's demo values
@@ -44,7 +49,12 @@ export AEP_REPO_ROOT
 : "${AEP_EMULATOR_HOST:=127.0.0.1}"
 : "${AEP_EMULATOR_PORT:=8765}"
 : "${AEP_DAGS_FOLDER:=$AEP_REPO_ROOT/dags}"
+: "${AEP_EXECUTOR:=celery}"
 : "${AEP_WORKER_CONCURRENCY:=16}"
+: "${AEP_WORKER_LOG_PORT:=8793}"
+: "${AEP_TRIGGERER_LOG_PORT:=8794}"
+: "${AEP_SPECS_DIR:=$AEP_REPO_ROOT/include/onboarding}"
+: "${AEP_EMULATOR_COMMAND:=$AEP_VENV/bin/aep-emulator serve}"
 : "${AEP_WORKER_POOL:=prefork}"
 : "${AEP_POOL_SLOTS:=16}"
 : "${AEP_AIRFLOW_USER:=admin}"
@@ -52,7 +62,7 @@ export AEP_REPO_ROOT
 export AEP_AIRFLOW_HOME AEP_VENV AEP_PG_HOST AEP_PG_PORT AEP_PG_USER AEP_PG_PASSWORD AEP_AIRFLOW_DB \
     AEP_REDIS_URL AEP_API_HOST AEP_API_PORT AEP_API_WORKERS AEP_EMULATOR_HOST AEP_EMULATOR_PORT \
     AEP_DAGS_FOLDER AEP_WORKER_CONCURRENCY AEP_WORKER_POOL AEP_POOL_SLOTS AEP_AIRFLOW_USER \
-    AEP_AIRFLOW_PASSWORD
+    AEP_AIRFLOW_PASSWORD AEP_EXECUTOR AEP_WORKER_LOG_PORT AEP_TRIGGERER_LOG_PORT AEP_SPECS_DIR AEP_EMULATOR_COMMAND
 
 # Where the deployment keeps its own bookkeeping.
 AEP_LOG_DIR="$AEP_AIRFLOW_HOME/logs"
@@ -75,7 +85,11 @@ export AIRFLOW_HOME="$AEP_AIRFLOW_HOME"
 export AIRFLOW__CORE__DAGS_FOLDER="$AEP_DAGS_FOLDER"
 export AIRFLOW__CORE__PLUGINS_FOLDER="$AEP_REPO_ROOT/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
-export AIRFLOW__CORE__EXECUTOR=CeleryExecutor
+case "$AEP_EXECUTOR" in
+    celery) export AIRFLOW__CORE__EXECUTOR=CeleryExecutor ;;
+    local) export AIRFLOW__CORE__EXECUTOR=LocalExecutor ;;
+    *) echo "AEP_EXECUTOR must be celery or local, not '$AEP_EXECUTOR'" >&2; return 1 2>/dev/null || exit 1 ;;
+esac
 # 2 cores: the scheduler may have 32 task instances in flight, 16 of them per DAG,
 # which is what the worker (concurrency 16) and the `aep_api` pool (16 slots) take.
 export AIRFLOW__CORE__PARALLELISM=32
@@ -98,6 +112,8 @@ export AIRFLOW__API__PORT="$AEP_API_PORT"
 export AIRFLOW__API__WORKERS="$AEP_API_WORKERS"
 export AIRFLOW__API__BASE_URL="$AEP_API_URL"
 export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$AEP_LOG_DIR"
+export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$AEP_WORKER_LOG_PORT"
+export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="$AEP_TRIGGERER_LOG_PORT"
 unset _aep_pg_auth _aep_pg_dsn
 
 # The AEP connection: the local emulator unless the caller points it at a real sandbox.

@@ -22,6 +22,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$SCRIPT_DIR/airflow-env.sh"
 # shellcheck source=scripts/_deployment-lib.sh
 source "$SCRIPT_DIR/_deployment-lib.sh"
+cd "$AEP_REPO_ROOT"
 
 FRESH_DB="${AEP_FRESH_DB:-0}"
 WITHOUT_EMULATOR="${AEP_WITHOUT_EMULATOR:-0}"
@@ -45,7 +46,8 @@ mkdir -p "$AEP_AIRFLOW_HOME" "$AEP_LOG_DIR" "$AEP_RUN_DIR"
 
 # ---------------------------------------------------------------- pre-flight
 START_EMULATOR=1
-if ! "$PY" -c 'import aep_emulator.cli' >/dev/null 2>&1 || [[ ! -x "$AEP_VENV/bin/aep-emulator" ]]; then
+read -r -a EMULATOR_CMD <<<"$AEP_EMULATOR_COMMAND"
+if ! "$PY" -c 'import aep_emulator.cli' >/dev/null 2>&1 || ! command -v "${EMULATOR_CMD[0]}" >/dev/null; then
     if [[ "$WITHOUT_EMULATOR" == 1 ]]; then
         aep_log "WARNING: the AEP emulator (aep_emulator.cli) is not installed; starting Airflow without it (--without-emulator)"
         START_EMULATOR=0
@@ -167,14 +169,17 @@ start_component() {
 }
 
 if [[ "$START_EMULATOR" == 1 ]]; then
+    # Run from the repo root so `python -m benchmarks...` style commands resolve.
     start_component aep-emulator "$AEP_EMULATOR_PORT" \
-        "$AEP_VENV/bin/aep-emulator" serve --host "$AEP_EMULATOR_HOST" --port "$AEP_EMULATOR_PORT"
+        "${EMULATOR_CMD[@]}" --host "$AEP_EMULATOR_HOST" --port "$AEP_EMULATOR_PORT"
 fi
 start_component api-server "$AEP_API_PORT" airflow api-server --host "$AEP_API_HOST" --port "$AEP_API_PORT"
 start_component scheduler - airflow scheduler
 start_component dag-processor - airflow dag-processor
-start_component triggerer 8794 airflow triggerer
-start_component celery-worker 8793 airflow celery worker --concurrency "$AEP_WORKER_CONCURRENCY"
+start_component triggerer "$AEP_TRIGGERER_LOG_PORT" airflow triggerer
+if [[ "$AEP_EXECUTOR" == celery ]]; then
+    start_component celery-worker "$AEP_WORKER_LOG_PORT" airflow celery worker --concurrency "$AEP_WORKER_CONCURRENCY"
+fi
 
 # ---------------------------------------------------------------- wait until healthy
 DEADLINE=$((SECONDS + TIMEOUT))
@@ -184,6 +189,7 @@ check_alive() {
     local c
     for c in "${AEP_COMPONENTS[@]}"; do
         [[ "$c" == aep-emulator && "$START_EMULATOR" == 0 ]] && continue
+        [[ "$c" == celery-worker && "$AEP_EXECUTOR" != celery ]] && continue
         if ! aep_component_pid "$c" >/dev/null; then
             tail -n 40 "$AEP_LOG_DIR/$c.log" >&2 || true
             aep_die "$c exited during start-up; see $AEP_LOG_DIR/$c.log"
@@ -231,12 +237,14 @@ done
 aep_log "api-server, scheduler, dag-processor and triggerer healthy ($HEALTH_URL)"
 
 # The worker has no heartbeat in /monitor/health: wait for Celery's "ready" line.
-until grep -q "ready\." "$AEP_LOG_DIR/celery-worker.log" 2>/dev/null; do
-    check_alive
-    ((SECONDS < DEADLINE)) || aep_die "timed out after ${TIMEOUT}s waiting for the Celery worker to be ready; see $AEP_LOG_DIR/celery-worker.log"
-    sleep 1
-done
-aep_log "celery worker ready (concurrency $AEP_WORKER_CONCURRENCY, pool $AEP_WORKER_POOL)"
+if [[ "$AEP_EXECUTOR" == celery ]]; then
+    until grep -q "ready\." "$AEP_LOG_DIR/celery-worker.log" 2>/dev/null; do
+        check_alive
+        ((SECONDS < DEADLINE)) || aep_die "timed out after ${TIMEOUT}s waiting for the Celery worker to be ready; see $AEP_LOG_DIR/celery-worker.log"
+        sleep 1
+    done
+    aep_log "celery worker ready (concurrency $AEP_WORKER_CONCURRENCY, pool $AEP_WORKER_POOL)"
+fi
 
 cat >&2 <<EOF
 Airflow is up ($DEPLOYMENT_ID):

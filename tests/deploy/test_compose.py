@@ -129,12 +129,22 @@ def service_subcommands(service: dict[str, Any]) -> set[str]:
 
 
 def env_script_settings() -> dict[str, str]:
-    """Literal ``export AIRFLOW__X__Y=value`` settings of scripts/airflow-env.sh."""
+    """Literal ``export AIRFLOW__X__Y=value`` settings of scripts/airflow-env.sh.
+
+    The executor is chosen in a ``case "$AEP_EXECUTOR"`` block: the branch of the default
+    value (``AEP_EXECUTOR:=...``) counts.
+    """
+    text = ENV_SCRIPT.read_text()
+    default_executor = re.search(r"AEP_EXECUTOR:=(\w+)", text)
     settings: dict[str, str] = {}
-    for line in ENV_SCRIPT.read_text().splitlines():
-        match = re.match(r"\s*export (AIRFLOW__[A-Z_]+__[A-Z_]+)=(\S+)\s*$", line)
-        if match and "$" not in match.group(2):
-            settings[match.group(1)] = match.group(2).strip("'\"")
+    for line in text.splitlines():
+        match = re.match(r"\s*(?:(\w+)\) )?export (AIRFLOW__[A-Z_]+__[A-Z_]+)=([^\s;]+)\s*(?:;;)?\s*$", line)
+        if not match or "$" in match.group(3):
+            continue
+        branch, key, value = match.groups()
+        if branch is not None and (default_executor is None or branch != default_executor.group(1)):
+            continue
+        settings[key] = value.strip("'\"")
     return settings
 
 
