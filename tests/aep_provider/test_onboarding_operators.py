@@ -185,3 +185,37 @@ def test_short_field_group_names_and_type_synonyms_are_accepted(aep_conn_env, ma
         task_id="c", title="Synonyms", fields={"Vid": "long", "At": "datetime"}
     ).execute(make_context())
     assert cid.startswith("https://ns.adobe.com/demotenant/classes/")
+
+
+def test_an_existing_dataflow_with_another_schedule_is_reused_with_a_warning(
+    aep_conn_env, hubspot, make_context, caplog, capsys
+):
+    from aep_provider.operators.flow import AepCreateDataflowOperator
+
+    ids = onboard(make_context, run=False)
+    caplog.set_level(logging.WARNING)
+    op = AepCreateDataflowOperator(
+        task_id="flow",
+        name="HubSpot contacts dataflow",
+        flow_spec_id=ids["flow_spec"],
+        source_connection_id=ids["source"],
+        target_connection_id=ids["target"],
+        mapping_id=ids["mapping"],
+        delta_column="Updated_At",
+        schedule={"frequency": "day", "interval": 2, "start_time": "2030-01-01T00:00:00Z"},
+    )
+    assert op.execute(make_context()) == ids["flow"]
+    assert resource_counts(aep_conn_env)["flow"] == 1
+    out = capsys.readouterr()
+    assert "schedule.frequency" in caplog.text + out.out + out.err
+
+
+def test_operator_retry_settings_override_the_connection(aep_conn_env, make_context):
+    from aep_provider.hooks.errors import AepTransientError
+    from aep_provider.operators.schema import AepCreateTargetSchemaOperator
+
+    aep_conn_env.admin.set_faults([{"kind": "503", "method": "GET", "path_regex": "/tenant/schemas"}])
+    op = AepCreateTargetSchemaOperator(task_id="t", title="Retry budget", max_retries=1)
+    with pytest.raises(AepTransientError):
+        op.execute(make_context())
+    assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 2

@@ -142,12 +142,13 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         def describe(o: dict[str, Any]) -> str:
             return f"source connections {o.get('sourceConnectionIds')}, target connections {o.get('targetConnectionIds')}"
 
-        flow, _ = create_named(
+        body = model.to_body()
+        flow, created = create_named(
             hook,
             collection="flows",
             what="dataflow",
             name=self.name,
-            body=model.to_body(),
+            body=body,
             matches=lambda o: (
                 list(o.get("sourceConnectionIds") or []) == [self.source_connection_id]
                 and list(o.get("targetConnectionIds") or []) == [self.target_connection_id]
@@ -155,6 +156,8 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             describe=describe,
         )
         flow_id = str(flow["id"])
+        if not created:
+            self._warn_if_changed(flow, body)
         etag = flow.get("etag")
         self.push(context, "etag", etag)
         self.record_flow_lineage(
@@ -167,6 +170,26 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         )
         self.persist_link(context, AepDataflowLink, id=flow_id)
         return flow_id
+
+    def _warn_if_changed(self, flow: dict[str, Any], body: dict[str, Any]) -> None:
+        existing = self.hook.get_object("flows", str(flow["id"])) or flow
+        wanted_mapping = body["transformations"][1]["params"]
+        have = {t.get("name"): t.get("params") for t in existing.get("transformations") or []}
+        changed = []
+        if (have.get("Mapping") or {}).get("mappingId") not in (None, wanted_mapping["mappingId"]):
+            changed.append("mapping")
+        sched = existing.get("scheduleParams") or {}
+        for key in ("frequency", "interval"):
+            if key in sched and str(sched[key]) != str(body["scheduleParams"].get(key)):
+                changed.append(f"schedule.{key}")
+        if changed:
+            self.log.warning(
+                "Dataflow %r (%s) exists with another %s; it is reused unchanged. Tear it down (or rename the "
+                "task's dataflow) to apply the new settings.",
+                self.name,
+                flow["id"],
+                ", ".join(changed),
+            )
 
 
 class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
