@@ -1,0 +1,141 @@
+"""Run the benchmarks, print the markdown table, write results/results.{md,json,png}.
+
+    python -m benchmarks.run                  # everything (about 30 minutes)
+    python -m benchmarks.run --quick          # smaller sizes (about 10 minutes)
+    python -m benchmarks.run --only parse     # parse | onboard | requests | memory (comma-separated)
+
+Results of earlier runs are kept per section in results/results.json, so
+``--only`` refreshes one section of the report and leaves the others as they
+were (each section says when and how it was measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+from benchmarks.common import RESULTS, AirflowHome, log, workdir
+from benchmarks.specs import OURS_DAG_FILE
+
+SECTIONS = ("parse", "onboard", "requests", "memory")
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for name in ("apache-airflow", "dag-factory", "aepp"):
+        try:
+            parts.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name} missing")
+    return ", ".join(parts)
+
+
+def _environment() -> str:
+    load = os.getloadavg()
+    return (f"Machine: {os.cpu_count()} CPUs, load average at start {load[0]:.1f}; Python "
+            f"{platform.python_version()}; {_versions()}.")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help="comma-separated sections to run: parse, onboard, requests, memory")
+    parser.add_argument("--executors", default="celery,local",
+                        help="deployment executors for the onboarding benchmark (celery, local)")
+    parser.add_argument("--no-deployment", action="store_true", help="skip the real-deployment onboarding runs")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, Airflow homes)")
+    args = parser.parse_args(argv)
+    args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(args.sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; use some of {', '.join(SECTIONS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    store = RESULTS / "results.json"
+    data: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
+    data.setdefault("meta", {})["environment"] = _environment()
+    status = 0
+    with workdir(keep=args.keep) as work:
+        if args.keep:
+            log(f"work folder: {work}")
+        dags = work / "dags"
+        dags.mkdir()
+        (dags / "aep_onboarding_dags.py").write_text(OURS_DAG_FILE)
+        home = AirflowHome.create(work / "home", dags)
+        if set(args.sections) & {"onboard", "requests", "memory"}:
+            log("airflow db migrate (throwaway SQLite home)")
+            home.migrate()
+        for section in SECTIONS:
+            if section not in args.sections:
+                continue
+            started = time.monotonic()
+            log(f"--- {section} ({mode})")
+            try:
+                _run_section(section, args, home, work, data)
+            except Exception as exc:  # one broken benchmark must not hide the others
+                status = 1
+                log(f"{section} failed: {exc}")
+                data.setdefault("errors", {})[section] = str(exc)[:2000]
+                continue
+            data.get("errors", {}).pop(section, None)
+            data["meta"][section] = {"when": time.strftime("%Y-%m-%d %H:%M"), "mode": mode,
+                                     "seconds": time.monotonic() - started}
+    store.write_text(json.dumps(data, indent=2))
+    text = report.markdown(data)
+    if data.get("errors"):
+        text += "\n## Errors\n\n" + "\n".join(f"- {k}: {v}" for k, v in data["errors"].items()) + "\n"
+    (RESULTS / "results.md").write_text(text)
+    report.chart(data, RESULTS / "results.png")
+    print(text)
+    log(f"wrote {RESULTS / 'results.md'} and {RESULTS / 'results.png'}")
+    return status
+
+
+def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work: Path, data: dict[str, Any]) -> None:
+    if section == "parse":
+        from benchmarks import parse
+
+        sizes = [1, 10, 100] if args.quick else [1, 10, 100, 500]
+        reps = {1: 3, 10: 3, 100: 3} if args.quick else {1: 5, 10: 5, 100: 5, 500: 3}
+        rows = parse.run(home, work, sizes, reps)
+        data["parse"] = [r.as_dict() for r in rows]
+        parse.write_profile(parse.profile(home, work, max(sizes)))
+    elif section == "onboard":
+        from benchmarks import onboard
+
+        executors = [] if args.no_deployment else [e.strip() for e in args.executors.split(",") if e.strip()]
+        plan = onboard.OnboardPlan(sizes=[1, 10] if args.quick else [1, 10, 50], latencies=[100, 1000],
+                                   dag_test_sizes=[1], executors=executors)
+        rows, notes = onboard.run(home, work, plan)
+        data["onboard"] = [r.as_dict() for r in rows]
+        data["onboard_notes"] = notes
+    elif section == "requests":
+        from benchmarks import onboard
+
+        rows = onboard.requests_only(home, work, [1, 5] if args.quick else [1, 10])
+        data["requests"] = [r.as_dict() for r in rows]
+    elif section == "memory":
+        from benchmarks import memory
+
+        rows, profile = memory.run(home, work, repetitions=1 if args.quick else 3)
+        data["memory"] = [r.as_dict() for r in rows]
+        memory.write_profile(profile)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
