@@ -1,6 +1,6 @@
 """pytest plugin: give the whole test session a throwaway Airflow home.
 
-Loaded with ``-p airflow_test_env`` before any test module imports Airflow,
+Loaded with ``-p tests.airflow_test_env`` before any test module imports Airflow,
 because Airflow reads its configuration once, at import. The metadata
 database (SQLite) is created only by the tests that need it, through the
 ``airflow_db`` fixture.

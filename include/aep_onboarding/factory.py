@@ -24,10 +24,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import DAG, Asset, Param, TaskGroup, XComArg, task
-
-from aep_onboarding.names import asset_uri, dataset_base_connection_name, object_names
-from aep_onboarding.spec import ObjectSpec, OnboardingSpec
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -43,9 +39,14 @@ from aep_provider.operators.schema import (
     AepCreateTargetSchemaOperator,
 )
 from aep_provider.sensors.flow_run import AepFlowRunSensor
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, TaskGroup, XComArg, task
 
-WINDOW_START = "{{ data_interval_start.isoformat() if data_interval_start else '' }}"
-WINDOW_END = "{{ data_interval_end.isoformat() if data_interval_end else '' }}"
+from aep_onboarding.names import asset_uri, dataset_base_connection_name, object_names
+from aep_onboarding.spec import ObjectSpec, OnboardingSpec
+
+# Runs without a logical date (manual triggers in Airflow 3) have no data interval: the window is empty.
+WINDOW_START = "{{ data_interval_start.isoformat() if data_interval_start is defined and data_interval_start else '' }}"
+WINDOW_END = "{{ data_interval_end.isoformat() if data_interval_end is defined and data_interval_end else '' }}"
 
 
 @task
@@ -68,6 +69,17 @@ def selected(slug: str, chosen: list[str]) -> bool:
     return slug in chosen
 
 
+def _timetable(schedule: str | None) -> CronDataIntervalTimetable | str | None:
+    """Cron schedules get data intervals: each run ingests [previous tick, this tick).
+
+    Airflow 3 maps a plain cron string to a trigger timetable whose runs have an
+    empty data interval; the window steps need the interval itself.
+    """
+    if schedule is None or schedule in {"@once", "@continuous"}:
+        return schedule
+    return CronDataIntervalTimetable(schedule, timezone="UTC")
+
+
 def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]:
     default_args = {
         "retries": spec.retries,
@@ -83,7 +95,7 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
         "dag_id": spec.dag_id,
         "description": (spec.description or f"Onboard HubSpot objects into AEP ({spec.name})")[:200],
         "doc_md": doc,
-        "schedule": spec.schedule,
+        "schedule": _timetable(spec.schedule),
         "start_date": datetime.combine(spec.start_date, datetime.min.time(), tzinfo=timezone.utc),
         "catchup": spec.catchup,
         "default_args": default_args,

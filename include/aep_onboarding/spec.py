@@ -20,7 +20,7 @@ DEFAULT_FIELD_GROUPS = (
 )
 SOURCE_PATTERN = re.compile(r"^Hubspot\.[A-Za-z][A-Za-z0-9_]*$")
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-XDM_FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "date-time")
+CRON_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@once", "@continuous")
 
 
 class _Strict(BaseModel):
@@ -192,6 +192,18 @@ class OnboardingSpec(_Strict):
     def _name_is_slug(cls, value: str) -> str:
         if not SLUG_PATTERN.match(value):
             raise ValueError(f"`{value}` must be lower-case letters, digits and underscores, starting with a letter")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_is_cron(cls, value: str | None) -> str | None:
+        if value is None or value in {"@once", "@continuous"}:
+            return value
+        from croniter import croniter
+
+        if value not in CRON_PRESETS and not croniter.is_valid(value):
+            presets = ", ".join(CRON_PRESETS)
+            raise ValueError(f"`{value}` is not a cron expression; write e.g. `0 3 * * *` or one of {presets}")
         return value
 
     @field_validator("objects")

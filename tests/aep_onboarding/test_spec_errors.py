@@ -6,7 +6,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from aep_onboarding.loader import SpecError, iter_specs, load_spec, parse_spec
 
 VALID = """
@@ -57,12 +56,13 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
         (VALID + "flow_schedule: {start: yesterday}\n", "flow_schedule.start", "ISO-8601"),
         (VALID + "failed_record_tolerance: 2\n", "failed_record_tolerance", "fit the bound"),
         (VALID + "start_date: 01/12/2025\n", "start_date", "YYYY-MM-DD"),
+        (VALID + "schedule: every day\n", "schedule", "not a cron expression"),
     ],
     ids=[
         "unknown-key", "minute-interval-under-15", "unknown-frequency", "wrong-type", "not-hubspot-source",
         "no-hubspot-origin", "bad-dag-name", "missing-name", "no-objects", "same-object-twice", "mapping-without-destination",
         "identity-without-namespace", "mapping-source-not-in-fields", "unknown-field-type", "bad-flow-start",
-        "tolerance-out-of-range", "bad-start-date",
+        "tolerance-out-of-range", "bad-start-date", "bad-cron",
     ],
 )
 def test_each_spec_error_names_file_field_and_fix(text: str, field: str, fix: str) -> None:

@@ -34,7 +34,7 @@ MAPPINGS = [
     {"source": "Vid", "destination": "_id"},
 ]
 
-SCHEDULE = {"frequency": "hour", "interval": "1", "start_time": "2030-01-01T00:00:00Z", "backfill": True}
+SCHEDULE = {"frequency": "hour", "interval": "1", "start_time": "2030-01-01T00:00:00Z", "backfill": False}  # on-demand windows before 2030 are the only ingestion
 
 
 def hubspot_conn_env(monkeypatch) -> str:

@@ -204,6 +204,10 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     :param window_end: same; must not be before ``window_start``. When both are empty (a manual run
         without a data interval) the task is skipped: there is no window to ingest.
     :param delta_column: the source column that selects the window's rows.
+    :param respect_flow_schedule: AEP ingests on its own too: a flow's first run takes everything before
+        its ``startTime`` when ``backfill`` is on, and its scheduled runs take everything from ``startTime``
+        on while it is enabled (unless its frequency is ``once``). By default the window is cut to the part
+        that neither covers, and the task is skipped when nothing is left, so no row is ingested twice.
     :return: the run id.
     """
 
@@ -219,13 +223,36 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     )
 
     def __init__(
-        self, *, flow_id: str, window_start: Any, window_end: Any, delta_column: str, **kwargs: Any
+        self,
+        *,
+        flow_id: str,
+        window_start: Any,
+        window_end: Any,
+        delta_column: str,
+        respect_flow_schedule: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.flow_id = flow_id
         self.window_start = window_start
         self.window_end = window_end
         self.delta_column = delta_column
+        self.respect_flow_schedule = respect_flow_schedule
+
+    @staticmethod
+    def uncovered_window(flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
+        """The part of ``[start, end)`` that the flow's own first run and schedule do not ingest."""
+        schedule = flow.get("scheduleParams") or {}
+        try:
+            flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
+        except ValueError:
+            return start, end
+        frequency = str(schedule.get("frequency") or "")
+        if schedule.get("backfill", True) in (True, "true", "True"):
+            start = max(start, flow_start)
+        if frequency != "once" and flow.get("state", "enabled") == "enabled":
+            end = min(end, flow_start)
+        return start, max(start, end)
 
     def _window(self) -> tuple[int, int]:
         empty = [v in (None, "") for v in (self.window_start, self.window_end)]
@@ -282,6 +309,18 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             return str(run_id)
         return None
 
+    def _clip(self, flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
+        clipped = self.uncovered_window(flow, start, end)
+        if clipped[0] >= clipped[1]:
+            raise AirflowSkipException(
+                f"The window {start}..{end} is ingested by the flow's own first run or schedule "
+                f"(scheduleParams {flow.get('scheduleParams')}); nothing left to ingest on demand."
+            )
+        if clipped != (start, end):
+            self.log.info("Window %s..%s cut to %s..%s, the part the flow's schedule does not ingest",
+                          start, end, *clipped)
+        return clipped
+
     def execute(self, context: Any) -> str:
         start, end = self._window()
         if not self.delta_column:
@@ -293,6 +332,8 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
                 f"flow_id={self.flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
                 "AepCreateDataflowOperator."
             )
+        if self.respect_flow_schedule:
+            start, end = self._clip(flow, start, end)
         run_id = self._from_state_store(context, start, end)
         if run_id is None:
             body = RunCreate.build(self.flow_id, start, end, self.delta_column).to_body()
