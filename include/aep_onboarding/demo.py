@@ -29,7 +29,8 @@ from aep_onboarding.spec import OnboardingSpec
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = REPO / "include" / "onboarding" / "hubspot_marketing.yaml"
 DEMO_ORG = "DEMO0000000000000000000@AdobeOrg"
-TASK_LINE = re.compile(r"(Marking task as|Task instance .* state|\[\w+\] .*(success|failed|deferred|up_for_retry))", re.I)
+TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+TASK_STATE = re.compile(r"new_state=(success|failed|skipped|deferred|up_for_retry|up_for_reschedule)")
 
 
 def _free_port() -> int:
@@ -92,10 +93,14 @@ def _run_dag(dag_id: str, env: dict[str, str], log: Path) -> int:
             text=True,
         )
         assert process.stdout is not None
+        task, done = "", 0
         for line in process.stdout:
             sink.write(line)
-            if TASK_LINE.search(line):
-                print("  " + line.strip()[:160], flush=True)
+            if started := TASK_START.search(line):
+                task = started.group(1)
+            elif (state := TASK_STATE.search(line)) and task:
+                done += state.group(1) in {"success", "skipped"}
+                print(f"  [{done:3d} done] {task:<40} {state.group(1)}", flush=True)
         return process.wait()
 
 
