@@ -24,7 +24,7 @@ class ObjectNames:
 
 
 def object_names(spec: OnboardingSpec, obj: ObjectSpec) -> ObjectNames:
-    stem = f"{spec.name} {obj.table}"
+    stem = f"{spec.name} {obj.table}" if obj.name is None else f"{spec.name} {obj.name}"
     given = obj.names
     return ObjectNames(
         adhoc_class=given.adhoc_class or f"{stem} source class",

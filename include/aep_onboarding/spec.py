@@ -209,18 +209,18 @@ class OnboardingSpec(_Strict):
     @field_validator("objects")
     @classmethod
     def _objects_are_distinct(cls, objects: tuple[ObjectSpec, ...]) -> tuple[ObjectSpec, ...]:
-        sources: dict[str, int] = {}
-        slugs: dict[str, int] = {}
+        """Group ids and resource names derive from the object's name, so names must differ.
+
+        The same table may be onboarded twice (say, into two datasets) under two names.
+        """
+        seen: dict[str, int] = {}
         for index, obj in enumerate(objects):
-            if obj.source in sources:
-                raise ValueError(f"objects[{sources[obj.source]}] and objects[{index}] both onboard `{obj.source}`; remove one")
-            if obj.slug in slugs:
+            if obj.slug in seen:
                 raise ValueError(
-                    f"objects[{slugs[obj.slug]}] and objects[{index}] have the same name `{obj.slug}`; "
+                    f"objects[{seen[obj.slug]}] and objects[{index}] have the same name `{obj.slug}`; "
                     "give one of them a distinct `name`"
                 )
-            sources[obj.source] = index
-            slugs[obj.slug] = index
+            seen[obj.slug] = index
         return objects
 
     @property

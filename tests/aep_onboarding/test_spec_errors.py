@@ -47,7 +47,7 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
         (VALID.replace("name: demo", "name: Demo DAG"), "name", "lower-case letters"),
         (VALID.replace("name: demo\n", ""), "name", "add this key"),
         ("name: demo\nhubspot: {conn_id: h}\nobjects: []\n", "objects", "give at least one item"),
-        (VALID + "  - source: Hubspot.Contacts\n    mapping: [{source: Vid, destination: _id}]\n", "objects", "both onboard `Hubspot.Contacts`"),
+        (VALID + "  - source: Hubspot.Contacts\n    mapping: [{source: Vid, destination: _id}]\n", "objects", "have the same name `contacts`"),
         (VALID.replace("- {source: Vid, destination: _id}", "- {source: Vid}"), "objects[0].mapping[0].destination", "add this key"),
         (VALID.replace("- {source: Vid, destination: _id}", "- {source: Vid, destination: _id, identity: true}"),
          "objects[0].mapping[0]", "needs `namespace`"),
@@ -105,3 +105,13 @@ def test_shipped_specs_are_valid() -> None:
     assert [item.error for item in loaded if item.error] == []
     marketing = next(item.spec for item in loaded if item.spec and item.spec.name == "hubspot_marketing")
     assert {obj.source for obj in marketing.objects} >= {"Hubspot.Contacts", "Hubspot.Companies", "Hubspot.All_Deals"}
+
+
+def test_one_table_can_be_onboarded_twice_under_two_names() -> None:
+    from aep_onboarding.names import object_names
+
+    spec = parse_spec(
+        VALID + "  - source: Hubspot.Contacts\n    name: contacts_eu\n    mapping: [{source: Vid, destination: _id}]\n"
+    )
+    first, second = (object_names(spec, obj) for obj in spec.objects)
+    assert first.dataset != second.dataset and first.flow != second.flow
