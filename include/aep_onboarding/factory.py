@@ -24,6 +24,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, TaskGroup, XComArg, task
+
+from aep_onboarding.names import asset_uri, dataset_base_connection_name, object_names
+from aep_onboarding.spec import ObjectSpec, OnboardingSpec
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -39,14 +43,15 @@ from aep_provider.operators.schema import (
     AepCreateTargetSchemaOperator,
 )
 from aep_provider.sensors.flow_run import AepFlowRunSensor
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, TaskGroup, XComArg, task
-
-from aep_onboarding.names import asset_uri, dataset_base_connection_name, object_names
-from aep_onboarding.spec import ObjectSpec, OnboardingSpec
 
 # Runs without a logical date (manual triggers in Airflow 3) have no data interval: the window is empty.
 WINDOW_START = "{{ data_interval_start.isoformat() if data_interval_start is defined and data_interval_start else '' }}"
 WINDOW_END = "{{ data_interval_end.isoformat() if data_interval_end is defined and data_interval_end else '' }}"
+
+
+def _out(task: Any, key: str = "return_value") -> Any:
+    """A task's XCom as an operator argument: a templated string at run time, an edge at parse time."""
+    return XComArg(task, key=key)
 
 
 @task
@@ -115,7 +120,7 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
 def _object_group(
     spec: OnboardingSpec,
     obj: ObjectSpec,
-    chosen: XComArg,
+    chosen: Any,
     hubspot: AepCreateHubSpotBaseConnectionOperator,
     dataset_base: AepCreateDatasetBaseConnectionOperator,
     flow_spec: AepGetFlowSpecOperator,
@@ -129,7 +134,7 @@ def _object_group(
 
         if obj.fields == "discover":
             adhoc_class = AepCreateAdhocClassOperator(
-                task_id="adhoc_class", title=names.adhoc_class, base_connection_id=hubspot.output,
+                task_id="adhoc_class", title=names.adhoc_class, base_connection_id=_out(hubspot),
                 source_path=obj.source, **common,
             )
         else:
@@ -137,44 +142,44 @@ def _object_group(
                 task_id="adhoc_class", title=names.adhoc_class, fields=dict(obj.fields), **common
             )
         adhoc_schema = AepCreateAdhocSchemaOperator(
-            task_id="adhoc_schema", title=names.adhoc_schema, class_id=adhoc_class.output, **common
+            task_id="adhoc_schema", title=names.adhoc_schema, class_id=_out(adhoc_class), **common
         )
         source_connection = AepCreateSourceConnectionOperator(
-            task_id="source_connection", name=names.source_connection, base_connection_id=hubspot.output,
-            schema_id=adhoc_schema.output, path=obj.source, **common,
+            task_id="source_connection", name=names.source_connection, base_connection_id=_out(hubspot),
+            schema_id=_out(adhoc_schema), path=obj.source, **common,
         )
         target_schema = AepCreateTargetSchemaOperator(
             task_id="target_schema", title=names.target_schema, class_ref=obj.target_schema.class_ref,
             field_groups=list(obj.target_schema.field_groups), **common,
         )
         dataset = AepCreateDatasetOperator(
-            task_id="dataset", name=names.dataset, schema_id=target_schema.output, **common
+            task_id="dataset", name=names.dataset, schema_id=_out(target_schema), **common
         )
         mapping_set = AepCreateMappingSetOperator(
-            task_id="mapping_set", name=names.mapping_set, schema_id=target_schema.output,
+            task_id="mapping_set", name=names.mapping_set, schema_id=_out(target_schema),
             mappings=[rule.model_dump() for rule in obj.mapping], **common,
         )
         target_connection = AepCreateTargetConnectionOperator(
-            task_id="target_connection", name=names.target_connection, base_connection_id=dataset_base.output,
-            schema_id=target_schema.output, dataset_id=dataset.output, **common,
+            task_id="target_connection", name=names.target_connection, base_connection_id=_out(dataset_base),
+            schema_id=_out(target_schema), dataset_id=_out(dataset), **common,
         )
         dataflow = AepCreateDataflowOperator(
-            task_id="dataflow", name=names.flow, flow_spec_id=flow_spec.output,
-            source_connection_id=source_connection.output, target_connection_id=target_connection.output,
-            mapping_id=mapping_set.output, mapping_version=XComArg(mapping_set, key="mapping_version"),
+            task_id="dataflow", name=names.flow, flow_spec_id=_out(flow_spec),
+            source_connection_id=_out(source_connection), target_connection_id=_out(target_connection),
+            mapping_id=_out(mapping_set), mapping_version=_out(mapping_set, "mapping_version"),
             delta_column=obj.delta_column, schedule=spec.flow_schedule.as_schedule_params(), **common,
         )
         wait_first_run = AepFlowRunSensor(
-            task_id="wait_first_run", flow_id=dataflow.output, which="first",
+            task_id="wait_first_run", flow_id=_out(dataflow), which="first",
             failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds,
             outlets=[asset], **common,
         )
         ingest_window = AepRunFlowOperator(
-            task_id="ingest_window", flow_id=dataflow.output, window_start=WINDOW_START, window_end=WINDOW_END,
+            task_id="ingest_window", flow_id=_out(dataflow), window_start=WINDOW_START, window_end=WINDOW_END,
             delta_column=obj.delta_column, **common,
         )
         wait_window = AepFlowRunSensor(
-            task_id="wait_window", flow_id=dataflow.output, run_id=ingest_window.output,
+            task_id="wait_window", flow_id=_out(dataflow), run_id=_out(ingest_window),
             failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds,
             outlets=[asset], **common,
         )

@@ -144,14 +144,12 @@ def iter_specs(folder: Path | None = None) -> Iterator[LoadedSpec]:
     for file in files:
         try:
             spec = load_spec(file)
-        except SpecError as error:
-            yield LoadedSpec(file, None, error)
+        except SpecError as invalid:
+            yield LoadedSpec(file, None, invalid)
             continue
         if spec.name in owners:
-            error = SpecError(
-                file, [f"name: `{spec.name}` is already used by {owners[spec.name].name}; give this spec another name"]
-            )
-            yield LoadedSpec(file, None, error)
+            taken = f"name: `{spec.name}` is already used by {owners[spec.name].name}; give this spec another name"
+            yield LoadedSpec(file, None, SpecError(file, [taken]))
             continue
         owners[spec.name] = file
         yield LoadedSpec(file, spec, None)

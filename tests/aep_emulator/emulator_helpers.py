@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
 from aep_emulator.testing import EmulatorServer
 
 SR = "/data/foundation/schemaregistry"

@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
-from aep_emulator.testing import EmulatorServer
 from emulator_flows import create_dataset, create_profile_schema
 from emulator_helpers import CAT, Api
+
+from aep_emulator.testing import EmulatorServer
 
 EXPECTED_ROUTES = {
     ("post", "/ims/token/v3"),

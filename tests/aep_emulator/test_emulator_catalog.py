@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aep_emulator.testing import EmulatorServer
 from emulator_flows import create_dataset, create_profile_schema
 from emulator_helpers import CAT, Api
+
+from aep_emulator.testing import EmulatorServer
 
 
 def test_create_dataset_answers_201_with_ref_list(emulator: EmulatorServer) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aep_emulator.testing import EmulatorServer
 from emulator_flows import create_mapping, create_profile_schema
 from emulator_helpers import DP, Api
+
+from aep_emulator.testing import EmulatorServer
 
 
 def test_old_form_answers_200_with_reference_shape(emulator: EmulatorServer) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 import requests
-from aep_emulator.testing import EmulatorServer
 from emulator_helpers import CAT, FS, Api
+
+from aep_emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.chaos
 

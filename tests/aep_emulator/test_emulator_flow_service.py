@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from aep_emulator.testing import EmulatorServer
 from emulator_flows import (
     build_connections,
     create_dataset,
@@ -17,6 +16,8 @@ from emulator_flows import (
     flow_body,
 )
 from emulator_helpers import DATA_LAKE_SPEC, FLOW_SPEC_ID, FS, HUBSPOT_SPEC, Api
+
+from aep_emulator.testing import EmulatorServer
 
 SIX_TABLES = {"Hubspot.Contacts", "Hubspot.Companies", "Hubspot.All_Deals", "Hubspot.Tickets", "Hubspot.Owners",
               "Hubspot.Blog_Comments"}

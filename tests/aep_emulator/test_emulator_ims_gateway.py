@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from aep_emulator.testing import EmulatorServer
 from emulator_helpers import CAT, FS, SR
+
+from aep_emulator.testing import EmulatorServer
 
 TOKEN_FORM = {
     "client_id": "demo-client",

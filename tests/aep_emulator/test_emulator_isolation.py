@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from aep_emulator.testing import EmulatorServer
 from emulator_flows import create_dataset, create_hubspot_base, create_profile_schema
 from emulator_helpers import CAT, FS, SR, XED_FULL, Api
+
+from aep_emulator.testing import EmulatorServer
 
 
 def test_resources_are_invisible_from_other_sandbox_and_org(emulator: EmulatorServer) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import time
 
-from aep_emulator import hubspot
-from aep_emulator.testing import EmulatorServer
 from emulator_flows import build_connections, create_flow
 from emulator_helpers import FS, Api
+
+from aep_emulator import hubspot
+from aep_emulator.testing import EmulatorServer
 
 END = hubspot.parse_time("2026-01-01T00:00:00Z") or 0.0
 YEAR = 365 * 86400

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from aep_emulator.testing import EmulatorServer
 from emulator_flows import PROFILE_REFS, create_profile_schema
 from emulator_helpers import SR, XED_FULL, Api
+
+from aep_emulator.testing import EmulatorServer
 
 
 def test_stats_gives_tenant_id_and_org(emulator: EmulatorServer) -> None:

@@ -6,9 +6,10 @@ import re
 import time
 
 import httpx
-from aep_emulator.testing import EmulatorServer
 from emulator_flows import create_adhoc_schema, create_dataset_base, create_hubspot_base
 from emulator_helpers import CAT, DP, FS, HUBSPOT_SPEC, SR, Api
+
+from aep_emulator.testing import EmulatorServer
 
 TARGET_SCHEMA_BODY = {
     "type": "object",

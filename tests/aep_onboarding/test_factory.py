@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+
 from aep_onboarding.factory import build_onboarding_dag
 from aep_onboarding.loader import DEFAULT_SPECS_DIR, load_spec, parse_spec
 

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
+
 from aep_emulator.testing import EmulatorServer
 from aep_onboarding.factory import build_onboarding_dag
 from aep_onboarding.loader import DEFAULT_SPECS_DIR, load_spec, parse_spec

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from aep_onboarding.loader import SpecError, iter_specs, load_spec, parse_spec
 
 VALID = """

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from aep_emulator.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG_ID, EmulatorServer
 
 # Airflow (and so aep_provider) is imported inside the fixtures only: this conftest is loaded

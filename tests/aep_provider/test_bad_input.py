@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from aep_provider_chain import SCHEDULE, hubspot_conn_env, onboard
+
 from aep_provider.hooks.errors import AepConfigError, AepConflictError
 from aep_provider.operators.dataset import AepCreateDatasetOperator
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
 from aep_provider.operators.mapping import AepCreateMappingSetOperator
 from aep_provider.operators.schema import AepCreateAdhocClassOperator, AepCreateTargetSchemaOperator
-from aep_provider_chain import SCHEDULE, hubspot_conn_env, onboard
 
 
 def writes(emulator) -> int:

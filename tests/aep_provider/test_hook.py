@@ -7,6 +7,7 @@ import os
 import stat
 
 import pytest
+
 from aep_emulator.testing import DEMO_CLIENT_SECRET
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.errors import (

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from aep_provider.hooks.aep import AepHook
-from aep_provider.hooks.transport import XED_FULL
 from aep_provider_chain import (
     EXPECTED_COUNTS,
     HUBSPOT_SECRETS,
@@ -15,6 +13,9 @@ from aep_provider_chain import (
     onboard,
     resource_counts,
 )
+
+from aep_provider.hooks.aep import AepHook
+from aep_provider.hooks.transport import XED_FULL
 
 
 @pytest.fixture

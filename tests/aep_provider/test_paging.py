@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
 from aep_provider.hooks.paging import (
     PagingError,
     iter_catalog,

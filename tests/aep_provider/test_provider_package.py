@@ -7,6 +7,7 @@ import importlib
 import threading
 
 import pytest
+
 from aep_provider.get_provider_info import get_provider_info
 from aep_provider.hooks.aep import AepHook
 

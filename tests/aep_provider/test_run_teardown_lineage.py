@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from aep_provider_chain import hubspot_conn_env, onboard
+
 from aep_provider.hooks.aep import AepHook
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
 from aep_provider.operators.teardown import AepTeardownOperator
-from aep_provider_chain import hubspot_conn_env, onboard
 
 
 @pytest.fixture
@@ -141,8 +142,9 @@ def test_a_flow_name_taken_by_another_pipeline_is_an_error_not_a_reuse(aep_conn_
 
 
 def test_a_run_without_a_data_interval_skips_instead_of_guessing_a_window(aep_conn_env, chain, make_context):
-    from aep_provider.hooks.errors import AepConfigError
     from airflow.sdk.exceptions import AirflowSkipException
+
+    from aep_provider.hooks.errors import AepConfigError
 
     with pytest.raises(AirflowSkipException):
         run_op(chain, window_start="", window_end="").execute(make_context())

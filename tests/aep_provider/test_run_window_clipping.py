@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aep_provider.operators.flow import AepRunFlowOperator
 
 START = 1_000_000

@@ -6,12 +6,13 @@ import asyncio
 import importlib
 
 import pytest
+from aep_provider_chain import hubspot_conn_env, onboard
+from airflow.sdk.exceptions import TaskDeferred
+
 from aep_provider.hooks.aep import AepHook
 from aep_provider.operators.flow import AepRunFlowOperator
 from aep_provider.sensors.flow_run import AepFlowRunFailed, AepFlowRunSensor
 from aep_provider.triggers.flow_run import AepFlowRunTrigger
-from aep_provider_chain import hubspot_conn_env, onboard
-from airflow.sdk.exceptions import TaskDeferred
 
 WINDOW = {"window_start": "2025-01-01T00:00:00Z", "window_end": "2026-01-01T00:00:00Z"}
 
@@ -75,9 +76,10 @@ def test_failed_run_fails_the_task_with_the_runs_error_codes(aep_conn_env, chain
 
 def _partial(chain, make_context, aep_conn_env):
     """A run where some rows cannot be converted: Birthyear strings into an integer field."""
+    from aep_provider_chain import SCHEDULE
+
     from aep_provider.operators.flow import AepCreateDataflowOperator
     from aep_provider.operators.mapping import AepCreateMappingSetOperator
-    from aep_provider_chain import SCHEDULE
 
     mctx = make_context()
     mapping = AepCreateMappingSetOperator(
