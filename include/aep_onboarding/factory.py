@@ -21,13 +21,14 @@ Per object, in a task group named after it::
 
 from __future__ import annotations
 
+import fnmatch
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, TaskGroup, XComArg, task
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, TaskGroup, XComArg, task, task_group
 
-from aep_onboarding.names import asset_uri, dataset_base_connection_name, object_names
-from aep_onboarding.spec import ObjectSpec, OnboardingSpec
+from aep_onboarding.names import asset_uri, dataset_base_connection_name, discovered_names, object_names
+from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -35,6 +36,7 @@ from aep_provider.operators.connections import (
     AepCreateTargetConnectionOperator,
 )
 from aep_provider.operators.dataset import AepCreateDatasetOperator
+from aep_provider.operators.explore import AepExploreSourceOperator
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepGetFlowSpecOperator, AepRunFlowOperator
 from aep_provider.operators.mapping import AepCreateMappingSetOperator
 from aep_provider.operators.schema import (
@@ -83,6 +85,33 @@ def _timetable(schedule: str | None) -> CronDataIntervalTimetable | str | None:
     if schedule is None or schedule in {"@once", "@continuous"}:
         return schedule
     return CronDataIntervalTimetable(schedule, timezone="UTC")
+
+
+@task
+def pick_tables(tables: list[dict[str, Any]], include: list[str], exclude: list[str], listed: list[str]) -> list[str]:
+    """The discovered tables to onboard: matching ``include``, not ``exclude``, not already listed."""
+    paths = sorted(str(table.get("path") or table["name"]) for table in tables if table.get("type", "table") == "table")
+    chosen = [
+        path for path in paths
+        if any(fnmatch.fnmatch(path, pattern) for pattern in include)
+        and not any(fnmatch.fnmatch(path, pattern) for pattern in exclude)
+        and path not in listed
+    ]
+    if not chosen:
+        raise ValueError(f"discover: no table of {paths} matches include={include} minus exclude={exclude}")
+    return chosen
+
+
+@task(multiple_outputs=True)
+def names_for(spec_name: str, source: str) -> dict[str, str]:
+    """Resource names of a discovered table (the same derivation as listed objects)."""
+    return discovered_names(spec_name, source)
+
+
+@task
+def adhoc_mappings(fields: dict[str, str], namespace: str) -> list[dict[str, Any]]:
+    """Map every source column onto its own field of the ad-hoc schema: the data lands as-is."""
+    return [{"source": column, "destination": f"{namespace}.{column}"} for column in sorted(fields)]
 
 
 def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]:
@@ -188,6 +217,60 @@ def _object_group(
         wait_first_run >> ingest_window >> wait_window
 
 
+def _discovery_group(
+    spec: OnboardingSpec,
+    discovery: Discovery,
+    hubspot: AepCreateHubSpotBaseConnectionOperator,
+    dataset_base: AepCreateDatasetBaseConnectionOperator,
+    flow_spec: AepGetFlowSpecOperator,
+) -> None:
+    """One mapped task group per table the HubSpot connection exposes, landing each in an ad-hoc dataset."""
+    common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
+    tables = AepExploreSourceOperator(task_id="discover_tables", base_connection_id=_out(hubspot), **common)
+    chosen = pick_tables(
+        _out(tables), list(discovery.include), list(discovery.exclude), [obj.source for obj in spec.objects]
+    )
+
+    @task_group(group_id="discovered")
+    def onboard_table(source: str) -> None:
+        names: Any = names_for(spec.name, source)
+        adhoc_class = AepCreateAdhocClassOperator(
+            task_id="adhoc_class", title=names["adhoc_class"], base_connection_id=_out(hubspot),
+            source_path=source, **common,
+        )
+        adhoc_schema = AepCreateAdhocSchemaOperator(
+            task_id="adhoc_schema", title=names["adhoc_schema"], class_id=_out(adhoc_class), **common
+        )
+        source_connection = AepCreateSourceConnectionOperator(
+            task_id="source_connection", name=names["source_connection"], base_connection_id=_out(hubspot),
+            schema_id=_out(adhoc_schema), path=source, **common,
+        )
+        dataset = AepCreateDatasetOperator(
+            task_id="dataset", name=names["dataset"], schema_id=_out(adhoc_schema), **common
+        )
+        mappings: Any = adhoc_mappings(_out(adhoc_class, "fields"), _out(adhoc_class, "dataset_namespace"))
+        mapping_set = AepCreateMappingSetOperator(
+            task_id="mapping_set", name=names["mapping_set"], schema_id=_out(adhoc_schema), mappings=mappings,
+            **common,
+        )
+        target_connection = AepCreateTargetConnectionOperator(
+            task_id="target_connection", name=names["target_connection"], base_connection_id=_out(dataset_base),
+            schema_id=_out(adhoc_schema), dataset_id=_out(dataset), **common,
+        )
+        dataflow = AepCreateDataflowOperator(
+            task_id="dataflow", name=names["flow"], flow_spec_id=_out(flow_spec),
+            source_connection_id=_out(source_connection), target_connection_id=_out(target_connection),
+            mapping_id=_out(mapping_set), mapping_version=_out(mapping_set, "mapping_version"),
+            delta_column=discovery.delta_column, schedule=spec.flow_schedule.as_schedule_params(), **common,
+        )
+        AepFlowRunSensor(
+            task_id="wait_first_run", flow_id=_out(dataflow), which="first",
+            failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds, **common,
+        )
+
+    onboard_table.expand(source=chosen)
+
+
 def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -> DAG:
     """The onboarding DAG of one spec: shared steps once, then one task group per object."""
     common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
@@ -203,4 +286,6 @@ def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -
         flow_spec = AepGetFlowSpecOperator(task_id="flow_spec", name="CRMToAEP", **common)
         for obj in spec.objects:
             _object_group(spec, obj, chosen, hubspot, dataset_base, flow_spec)
+        if spec.discover is not None:
+            _discovery_group(spec, spec.discover, hubspot, dataset_base, flow_spec)
     return dag

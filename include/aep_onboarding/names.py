@@ -23,19 +23,30 @@ class ObjectNames:
     flow: str
 
 
+def _derived(stem: str) -> dict[str, str]:
+    return {
+        "adhoc_class": f"{stem} source class",
+        "adhoc_schema": f"{stem} source schema",
+        "source_connection": f"{stem} source connection",
+        "target_schema": f"{stem} target schema",
+        "dataset": f"{stem} dataset",
+        "target_connection": f"{stem} target connection",
+        "mapping_set": f"{stem} mapping",
+        "flow": f"{stem} dataflow",
+    }
+
+
 def object_names(spec: OnboardingSpec, obj: ObjectSpec) -> ObjectNames:
-    stem = f"{spec.name} {obj.table}" if obj.name is None else f"{spec.name} {obj.name}"
-    given = obj.names
-    return ObjectNames(
-        adhoc_class=given.adhoc_class or f"{stem} source class",
-        adhoc_schema=given.adhoc_schema or f"{stem} source schema",
-        source_connection=given.source_connection or f"{stem} source connection",
-        target_schema=given.target_schema or obj.target_schema.title or f"{stem} target schema",
-        dataset=given.dataset or f"{stem} dataset",
-        target_connection=given.target_connection or f"{stem} target connection",
-        mapping_set=given.mapping_set or f"{stem} mapping",
-        flow=given.flow or f"{stem} dataflow",
-    )
+    derived = _derived(f"{spec.name} {obj.table}" if obj.name is None else f"{spec.name} {obj.name}")
+    if obj.target_schema.title:
+        derived["target_schema"] = obj.target_schema.title
+    given = {key: value for key, value in obj.names.model_dump().items() if value}
+    return ObjectNames(**{**derived, **given})
+
+
+def discovered_names(spec_name: str, source: str) -> dict[str, str]:
+    """Names of a table found by ``discover``: the same derivation as a listed object without overrides."""
+    return _derived(f"{spec_name} {source.split('.', 1)[-1]}")
 
 
 def dataset_base_connection_name(spec: OnboardingSpec) -> str:

@@ -167,6 +167,14 @@ class ObjectSpec(_Strict):
         return self.source.split(".", 1)[1]
 
 
+class Discovery(_Strict):
+    """Onboard every table the HubSpot connection exposes, as-is, into ad-hoc datasets."""
+
+    include: tuple[str, ...] = ("Hubspot.*",)
+    exclude: tuple[str, ...] = ()
+    delta_column: str = "Updated_At"
+
+
 class OnboardingSpec(_Strict):
     name: str
     description: str = ""
@@ -185,7 +193,8 @@ class OnboardingSpec(_Strict):
     failed_record_tolerance: float = Field(default=0.0, ge=0.0, le=1.0)
     sensor_poll_seconds: float = Field(default=5.0, gt=0)
     tags: tuple[str, ...] = ()
-    objects: Annotated[tuple[ObjectSpec, ...], Field(min_length=1)]
+    objects: tuple[ObjectSpec, ...] = ()
+    discover: Discovery | None = None
 
     @field_validator("name")
     @classmethod
@@ -222,6 +231,12 @@ class OnboardingSpec(_Strict):
                 )
             seen[obj.slug] = index
         return objects
+
+    @model_validator(mode="after")
+    def _has_something_to_onboard(self) -> OnboardingSpec:
+        if not self.objects and self.discover is None:
+            raise ValueError("list at least one entry under `objects`, or add `discover: {}` to onboard every table")
+        return self
 
     @property
     def dag_id(self) -> str:

@@ -128,3 +128,34 @@ def test_backfill_three_windows_ingests_exactly_the_rows_of_the_range(
     # Running a window again reattaches to its run instead of ingesting twice.
     assert dag.test(logical_date=days[2]).state == "success"
     assert len(platform.admin.records(dataset_id)) == len(expected)
+
+
+DISCOVER_SPEC = """
+name: everything
+hubspot: {conn_id: hubspot_default}
+retries: 0
+sensor_poll_seconds: 0.2
+discover: {include: [Hubspot.Owners, Hubspot.Blog_*], exclude: [Hubspot.Blog_Authors]}
+"""
+
+
+def test_discover_mode_onboards_every_table_the_connection_exposes(
+    platform: EmulatorServer, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aep_emulator import hubspot
+
+    (tmp_path / "everything.yaml").write_text(DISCOVER_SPEC)
+    monkeypatch.setenv("AEP_SPECS_DIR", str(tmp_path))
+    dag = build_onboarding_dag(parse_spec(DISCOVER_SPEC))
+    assert dag.test(logical_date=None).state == "success"
+
+    tables = sorted(
+        t["path"] for t in hubspot.root_listing() if t["path"] in {"Hubspot.Owners", "Hubspot.Blog_Comments"}
+    )
+    flows = sorted(r["name"] for r in _resources(platform) if r["kind"] == "flow")
+    assert flows == sorted(f"everything {path.split('.', 1)[1]} dataflow" for path in tables)
+    by_name = _ids_by_name(platform)
+    for path in tables:
+        table = path.split(".", 1)[1]
+        records = platform.admin.records(by_name[("dataset", f"everything {table} dataset")])
+        assert len(records) == len(_source_rows(path)), path

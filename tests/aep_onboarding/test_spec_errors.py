@@ -47,7 +47,7 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
         (VALID.replace("hubspot: {conn_id: hubspot_default}", "hubspot: {}"), "hubspot", "give exactly one of"),
         (VALID.replace("name: demo", "name: Demo DAG"), "name", "lower-case letters"),
         (VALID.replace("name: demo\n", ""), "name", "add this key"),
-        ("name: demo\nhubspot: {conn_id: h}\nobjects: []\n", "objects", "give at least one item"),
+        ("name: demo\nhubspot: {conn_id: h}\nobjects: []\n", "(top level)", "list at least one entry under `objects`"),
         (VALID + "  - source: Hubspot.Contacts\n    mapping: [{source: Vid, destination: _id}]\n", "objects", "have the same name `contacts`"),
         (VALID.replace("- {source: Vid, destination: _id}", "- {source: Vid}"), "objects[0].mapping[0].destination", "add this key"),
         (VALID.replace("- {source: Vid, destination: _id}", "- {source: Vid, destination: _id, identity: true}"),

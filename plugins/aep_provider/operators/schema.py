@@ -68,7 +68,8 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
         ``None`` the fields come from exploring ``source_path`` through ``base_connection_id``.
     :param base_connection_id: HubSpot base connection to explore (templated).
     :param source_path: table to explore, e.g. ``Hubspot.Contacts`` (templated).
-    :return: the class ``$id``; XCom keys ``meta_alt_id`` and ``dataset_namespace``.
+    :return: the class ``$id``; XCom keys ``meta_alt_id``, ``dataset_namespace`` (the ``_<hex>`` object
+        that holds the fields) and ``fields`` (``{column: type}`` as created).
     """
 
     operator_extra_links = (AepClassLink(),)
@@ -126,6 +127,7 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
         resource = self.create_or_reuse(self.title, model.to_body())
         self.push(context, "meta_alt_id", resource.get("meta:altId"))
         self.push(context, "dataset_namespace", resource.get("meta:datasetNamespace"))
+        self.push(context, "fields", fields)
         self.persist_link(context, AepClassLink, id=resource["$id"])
         return resource["$id"]
 
