@@ -65,6 +65,7 @@ class ChildResult:
     max_rss_mib: float
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
 
     def last_json(self) -> dict[str, Any]:
         """The last stdout line that is a JSON object (children report that way)."""
@@ -105,7 +106,8 @@ def run_child(cmd: Sequence[str], env: dict[str, str] | None = None, timeout: fl
         out.seek(0)
         err.seek(0)
         # ru_maxrss is in KiB on Linux.
-        return ChildResult(proc.returncode, wall, usage.ru_maxrss / 1024.0, out.read(), err.read())
+        return ChildResult(proc.returncode, wall, usage.ru_maxrss / 1024.0, out.read(), err.read(),
+                           usage.ru_utime + usage.ru_stime)
 
 
 @dataclass
@@ -127,6 +129,7 @@ class AirflowHome:
         # both sides get a bytecode cache of their own instead, outside the repository.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update({
+            "DO_NOT_TRACK": "1",  # dag-factory's telemetry (its Airflow plugin) must not try the network
             "PYTHONPYCACHEPREFIX": str(root / "pycache"),
             "AIRFLOW_HOME": str(root),
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),

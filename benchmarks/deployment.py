@@ -3,7 +3,7 @@
 The benchmark gives the deployment its own everything so it never touches a
 developer's deployment: ``AEP_AIRFLOW_HOME`` in the work folder, metadata
 database ``airflow_aep_bench``, Redis database 9, free ports for the API
-server and for the emulator the script starts (unused: ``AIRFLOW_CONN_AEP_DEFAULT``
+server, the log servers and the emulator the script starts (unused: ``AIRFLOW_CONN_AEP_DEFAULT``
 points at the benchmark's own emulator, which has the synthetic tables), a dags
 folder holding only our DAG file and ``AEP_SPECS_DIR`` holding the benchmark
 specs. ``--fresh-db`` at start, ``airflow-down.sh`` at the end.
@@ -13,10 +13,10 @@ unpause the spec's DAG (``@daily``, no catch-up: the scheduler creates exactly
 one run, for the latest interval), wait for it to finish, then read its task
 instances and the DAG's tasks over REST for the overhead analysis.
 
-Executors: ``scripts/airflow-env.sh`` sets ``AIRFLOW__CORE__EXECUTOR=CeleryExecutor``
-unconditionally, so ``local`` runs only once the scripts accept an executor
-setting (looked for as ``AEP_EXECUTOR`` in ``scripts/airflow-env.sh``);
-until then it is reported as not measured.
+Executors: ``AEP_EXECUTOR=celery|local`` (scripts/airflow-env.sh); an older
+copy of the scripts without that knob gets ``local`` reported as not measured.
+The log-server ports are free ports too (``AEP_WORKER_LOG_PORT``,
+``AEP_TRIGGERER_LOG_PORT``), so a developer's deployment can keep running.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class DeploymentRun:
     end: float | None
     task_instances: list[dict[str, Any]] = field(default_factory=list)
     upstream: dict[str, list[str]] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 class Deployment:
@@ -104,7 +105,10 @@ class Deployment:
             "AEP_DAGS_FOLDER": str(self.dags),
             "AEP_SPECS_DIR": str(specs_dir),
             "AEP_EXECUTOR": executor,
+            "AEP_WORKER_LOG_PORT": str(free_port()),
+            "AEP_TRIGGERER_LOG_PORT": str(free_port()),
             "PYTHONPYCACHEPREFIX": str(self.home / "pycache"),
+            "DO_NOT_TRACK": "1",
             "AIRFLOW_CONN_AEP_DEFAULT": json.dumps(aep_connection(emulator.base_url)),
             "AIRFLOW_CONN_HUBSPOT_DEFAULT": json.dumps(HUBSPOT_CONN),
         })
@@ -160,11 +164,47 @@ class Deployment:
         errors = self._call("GET", "/api/v2/importErrors")
         raise BenchTimeout(f"{dag_id} not parsed within {timeout:.0f}s; import errors: {json.dumps(errors)[:2000]}")
 
+    def cpu_by_component(self) -> dict[str, float]:
+        """CPU seconds used so far by the deployment's processes, by component (process group).
+
+        Every process the scripts start carries ``AEP_AIRFLOW_DEPLOYMENT=<id>``; for each live one,
+        user + system time of itself and of its reaped children (task processes end up in their
+        worker's, or with LocalExecutor the scheduler's, children time).
+        """
+        try:
+            dep_id = (self.home / "run" / "deployment_id").read_text().strip()
+        except OSError:
+            return {}
+        marker = f"AEP_AIRFLOW_DEPLOYMENT={dep_id}".encode()
+        groups: dict[int, str] = {}
+        for pid_file in (self.home / "run").glob("*.pid"):
+            try:
+                groups[int(pid_file.read_text().split()[0])] = pid_file.stem
+            except (OSError, ValueError, IndexError):
+                continue
+        ticks = float(os.sysconf("SC_CLK_TCK"))
+        totals: dict[str, float] = {}
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if marker not in (proc / "environ").read_bytes().split(b"\0"):
+                    continue
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # after the command: state, ppid, pgrp, ... utime (14), stime, cutime, cstime (17)
+            component = groups.get(int(fields[2]), "other (own process groups)")
+            totals[component] = totals.get(component, 0.0) + sum(int(x) for x in fields[11:15]) / ticks
+        return totals
+
     def run_once(self, dag_id: str, latency_ms: int, timeout: float) -> DeploymentRun:
-        """Reset the emulator, unpause the DAG, wait for its one scheduled run."""
+        """Reset the emulator, unpause the DAG, wait for its one scheduled run (or the time limit)."""
         self.wait_dag(dag_id)
         self.emulator.reset(latency_ms)
         shutil.rmtree(self.home / ".aep_token_cache", ignore_errors=True)  # cold token cache per run
+        time.sleep(3)  # let the deployment settle after parsing, so the CPU count is this run's
+        cpu_before = self.cpu_by_component()
         unpaused = time.time()
         self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
         deadline = time.monotonic() + timeout
@@ -177,9 +217,11 @@ class Deployment:
                     break
             time.sleep(1)
         else:
-            self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": True})
-            raise BenchTimeout(f"{dag_id} at {latency_ms} ms did not finish within {timeout:.0f}s (last: {run})")
+            run = {**run, "state": f"unfinished after {timeout:.0f} s (time limit)"}
+        cpu_after = self.cpu_by_component()
         self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": True})
+        if not run:
+            raise BenchTimeout(f"{dag_id}: no run was created within {timeout:.0f}s")
         run_id = run["dag_run_id"]
         tis = self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
                          params={"limit": 1000}).get("task_instances", [])
@@ -192,8 +234,9 @@ class Deployment:
             "task_id": ti["task_id"], "state": ti.get("state"), "start": _ts(ti.get("start_date")),
             "end": _ts(ti.get("end_date")), "queued": _ts(ti.get("queued_when")), "try_number": ti.get("try_number"),
         } for ti in tis]
+        cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items()}
         return DeploymentRun(dag_id, str(run.get("state")), unpaused, _ts(run.get("queued_at")),
-                             _ts(run.get("start_date")), _ts(run.get("end_date")), rows, upstream)
+                             _ts(run.get("start_date")), _ts(run.get("end_date")), rows, upstream, cpu)
 
 
 def overhead(run: DeploymentRun) -> dict[str, float]:

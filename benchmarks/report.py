@@ -81,10 +81,16 @@ def onboard_section(rows: list[dict[str, Any]], notes: list[str]) -> list[str]:
             r, aepp = _by(rows, method, 50, lat), _by(rows, "aepp sequential", 50, lat)
             if r is None or aepp is None:
                 continue
-            ok = None
+            ok, how = None, ""
             if r["onboarded_seconds"] and aepp["onboarded_seconds"]:
                 ok = aepp["onboarded_seconds"] / r["onboarded_seconds"] >= need
-            out.append(f"- {method}, {label}: {_verdict(ok)}")
+                how = f" ({aepp['onboarded_seconds'] / r['onboarded_seconds']:.2f}x)"
+            elif str(r.get("state", "")).startswith("unfinished") and aepp["onboarded_seconds"]:
+                cap = float(str(r["state"]).split("after ")[1].split(" ")[0])
+                if aepp["onboarded_seconds"] / cap < need:
+                    ok = False
+                    how = f" (not done after {cap:.0f} s: at most {aepp['onboarded_seconds'] / cap:.2f}x)"
+            out.append(f"- {method}, {label}: {_verdict(ok)}{how}")
     over = [r for r in rows if r["method"] in OURS_DEPLOYED and r.get("extra", {}).get("tasks")]
     if over:
         out += ["", "Where the deployed DAG's time goes (per task instance, from the REST API): *ready to start* = "
@@ -92,17 +98,28 @@ def onboard_section(rows: list[dict[str, Any]], notes: list[str]) -> list[str]:
                 "task process start-up with its DAG-file parse); *duration* = start to end (the operator's calls "
                 "and the rest of the process's work). *API share* = requests x latency / sum of durations.", "",
                 "| latency | objects | method | tasks | ready-to-start median (s) | ready-to-start sum (s) | "
-                "duration median (s) | duration sum (s) | API share of durations | run created after unpause (s) |",
-                "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+                "duration median (s) | duration sum (s) | API share of durations | deployment CPU (s) | "
+                "CPU per task (s) | aepp script CPU (s) |",
+                "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in over:
             e = r["extra"]
             api = (r["requests"] or 0) * r["latency_ms"] / 1000.0
             share = api / e["duration_sum"] if e.get("duration_sum") else None
+            aepp = _by(rows, "aepp sequential", r["objects"], r["latency_ms"])
+            aepp_cpu = (aepp or {}).get("extra", {}).get("cpu_seconds")
             out.append(f"| {r['latency_ms']} ms | {r['objects']} | {r['method']} | {int(e['tasks'])} | "
                        f"{_f(e['ready_to_start_median'])} | {_f(e['ready_to_start_sum'], 0)} | "
                        f"{_f(e['duration_median'])} | {_f(e['duration_sum'], 0)} | "
                        f"{_f(share * 100 if share is not None else None, 0)}% | "
-                       f"{_f(e.get('run_created_after_unpause'))} |")
+                       f"{_f(e.get('cpu_seconds'), 0)} | {_f(e.get('cpu_per_task'))} | {_f(aepp_cpu, 1)} |")
+        comps = [r for r in over if r["extra"].get("cpu_by_component")]
+        if comps:
+            out += ["", "Deployment CPU seconds by component (task processes count with the process that reaped "
+                    "them: the Celery worker, or the scheduler with LocalExecutor):", ""]
+            for r in comps:
+                parts = ", ".join(f"{k} {v:.0f}" for k, v in sorted(r["extra"]["cpu_by_component"].items(),
+                                                                     key=lambda kv: -kv[1]))
+                out.append(f"- {r['method']}, {r['objects']} objects, {r['latency_ms']} ms: {parts}")
     if notes:
         out += ["", "Notes:", *[f"- {n}" for n in notes]]
     return [*out, ""]
@@ -152,7 +169,10 @@ def markdown(data: dict[str, Any]) -> str:
     for key, title in (("parse", "parse"), ("onboard", "onboard"), ("requests", "requests"), ("memory", "memory")):
         info = meta.get(key)
         if info:
-            out.append(f"- {title}: measured {info['when']} ({info['mode']}, {info['seconds']:.0f} s)")
+            load = ""
+            if "load_before" in info:
+                load = f", load average {info['load_before']:.1f} before / {info['load_after']:.1f} after"
+            out.append(f"- {title}: measured {info['when']} ({info['mode']}, {info['seconds']:.0f} s{load})")
     out.append("")
     if data.get("parse"):
         out += parse_section(data["parse"])

@@ -1,7 +1,8 @@
 """Run the benchmarks, print the markdown table, write results/results.{md,json,png}.
 
-    python -m benchmarks.run                  # everything (about 30 minutes)
-    python -m benchmarks.run --quick          # smaller sizes (about 10 minutes)
+    python -m benchmarks.run                  # everything (30-45 minutes on 2 CPUs, mostly the deployment)
+    python -m benchmarks.run --quick          # smaller sizes, CeleryExecutor at 1 s only (about 12 minutes)
+    python -m benchmarks.run --no-deployment  # everything but the real-deployment runs
     python -m benchmarks.run --only parse     # parse | onboard | requests | memory (comma-separated)
 
 Results of earlier runs are kept per section in results/results.json, so
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             if section not in args.sections:
                 continue
             started = time.monotonic()
+            load_before = os.getloadavg()[0]
             log(f"--- {section} ({mode})")
             try:
                 _run_section(section, args, home, work, data)
@@ -94,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             data.get("errors", {}).pop(section, None)
             data["meta"][section] = {"when": time.strftime("%Y-%m-%d %H:%M"), "mode": mode,
-                                     "seconds": time.monotonic() - started}
+                                     "seconds": time.monotonic() - started, "load_after": os.getloadavg()[0],
+                                     "load_before": load_before}
     store.write_text(json.dumps(data, indent=2))
     text = report.markdown(data)
     if data.get("errors"):
@@ -119,8 +122,13 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
         from benchmarks import onboard
 
         executors = [] if args.no_deployment else [e.strip() for e in args.executors.split(",") if e.strip()]
-        plan = onboard.OnboardPlan(sizes=[1, 10] if args.quick else [1, 10, 50], latencies=[100, 1000],
-                                   dag_test_sizes=[1], executors=executors)
+        if args.quick:
+            plan = onboard.OnboardPlan(sizes=[1, 10], latencies=[100, 1000], dag_test_sizes=[1],
+                                       executors=[e for e in executors if e == "celery"],
+                                       deploy_latencies={"celery": [1000]})
+        else:
+            plan = onboard.OnboardPlan(sizes=[1, 10, 50], latencies=[100, 1000], dag_test_sizes=[1],
+                                       executors=executors, deploy_latencies={"celery": [100, 1000], "local": [1000]})
         rows, notes = onboard.run(home, work, plan)
         data["onboard"] = [r.as_dict() for r in rows]
         data["onboard_notes"] = notes
