@@ -127,3 +127,14 @@ def test_every_object_of_a_large_spec_gets_its_group() -> None:
     spec = parse_spec(f"name: big\nhubspot: {{conn_id: h}}\nobjects:\n{objects}\n")
     dag = build_onboarding_dag(spec)
     assert len([t for t in dag.task_ids if t.endswith(".dataflow")]) == 25
+
+
+def test_discover_mode_adds_a_mapped_group_fed_by_the_explored_tables() -> None:
+    spec = parse_spec("name: all\nhubspot: {conn_id: h}\ndiscover: {exclude: ['Hubspot.Blog_*']}\n")
+    dag = build_onboarding_dag(spec)
+    assert _upstream(dag, "discover_tables") == {"hubspot_base_connection"}
+    assert _upstream(dag, "pick_tables") == {"discover_tables"}
+    assert _upstream(dag, "discovered.dataflow") >= {"discovered.source_connection", "flow_spec"}
+    from airflow.sdk.definitions.taskgroup import MappedTaskGroup
+
+    assert isinstance(dag.get_task("discovered.adhoc_class").task_group, MappedTaskGroup)
