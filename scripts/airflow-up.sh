@@ -56,6 +56,10 @@ if ! "$PY" -c 'import aep_emulator.cli' >/dev/null 2>&1 || ! command -v "${EMULA
     fi
 fi
 
+if [[ "$AEP_EXECUTOR" == celery ]] && ! "$PY" -c 'import airflow.providers.celery.executors.celery_executor_utils' >/dev/null 2>&1; then
+    aep_die "the Celery executor does not import in $AEP_VENV (python -c 'import airflow.providers.celery.executors.celery_executor_utils'). With apache-airflow-providers-celery 3.26 this is Celery 5.7, which removed celery.backends.database.retry: pip install 'celery[redis]>=5.5,<5.7'"
+fi
+
 "$PY" - <<'EOF' || aep_die "cannot reach PostgreSQL at $AEP_PG_HOST:$AEP_PG_PORT as $AEP_PG_USER (is it running?)"
 import os, psycopg2
 psycopg2.connect(host=os.environ["AEP_PG_HOST"], port=os.environ["AEP_PG_PORT"], user=os.environ["AEP_PG_USER"],
