@@ -162,7 +162,7 @@ class OnboardPlan:
     # (executor, latency) pairs to run on the deployment; None: every executor at every latency
     deploy_latencies: dict[str, list[int]] | None = None
     # time limit per deployment run by object count; a run past it is reported with what it had done
-    deploy_caps: dict[int, float] = field(default_factory=lambda: {1: 150.0, 10: 300.0, 50: 300.0})
+    deploy_caps: dict[int, float] = field(default_factory=lambda: {1: 120.0, 10: 240.0, 50: 300.0})
     aepp_timeout_factor: float = 4.0
 
 

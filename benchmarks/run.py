@@ -98,6 +98,20 @@ def main(argv: list[str] | None = None) -> int:
             data["meta"][section] = {"when": time.strftime("%Y-%m-%d %H:%M"), "mode": mode,
                                      "seconds": time.monotonic() - started, "load_after": os.getloadavg()[0],
                                      "load_before": load_before}
+    # Merge into what is on disk now (another run may have written other sections meanwhile).
+    latest: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
+    for section in args.sections:
+        for key in (section, f"{section}_notes"):
+            if key in data:
+                latest[key] = data[key]
+        if section in data["meta"]:
+            latest.setdefault("meta", {})[section] = data["meta"][section]
+        if section in data.get("errors", {}):
+            latest.setdefault("errors", {})[section] = data["errors"][section]
+        else:
+            latest.get("errors", {}).pop(section, None)
+    latest.setdefault("meta", {})["environment"] = data["meta"]["environment"]
+    data = latest
     store.write_text(json.dumps(data, indent=2))
     text = report.markdown(data)
     if data.get("errors"):
@@ -114,7 +128,7 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
         from benchmarks import parse
 
         sizes = [1, 10, 100] if args.quick else [1, 10, 100, 500]
-        reps = {1: 3, 10: 3, 100: 3} if args.quick else {1: 5, 10: 5, 100: 5, 500: 3}
+        reps = {1: 3, 10: 3, 100: 3} if args.quick else {1: 5, 10: 5, 100: 3, 500: 3}
         rows = parse.run(home, work, sizes, reps)
         data["parse"] = [r.as_dict() for r in rows]
         parse.write_profile(parse.profile(home, work, max(sizes)))
