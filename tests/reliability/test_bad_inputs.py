@@ -1,0 +1,456 @@
+"""Bad-input catalogue: every bad spec, connection or parameter fails before any write.
+
+Each case fails with a message naming the file (specs) or the parameter/connection (runtime), the
+field, and the fix; the emulator's resources and write counter are the same afterwards.
+
+* Spec cases go through ``aep_onboarding.loader.load_spec`` on a file written to ``tmp_path``
+  (the file name must appear in the message).
+* Connection and parameter cases run an operator's ``execute`` against the emulator. Resources a
+  case needs (a HubSpot base connection, a schema, a dataset) are created *before* the snapshot.
+* An unknown HubSpot table passes spec validation (the spec only checks the ``Hubspot.<Table>``
+  form): it is found at run time. With ``fields: discover`` the ad-hoc class task explores the table
+  first and fails on a 404 before it writes; the source connection task is refused by the Platform
+  (400, nothing written). The DAG-level test at the end shows what the *other* tasks of that object
+  do meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aep_emulator.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG_ID, EmulatorServer
+
+# --------------------------------------------------------------------------------------------------
+# spec cases
+# --------------------------------------------------------------------------------------------------
+
+VALID = """\
+name: demo
+hubspot: {conn_id: hubspot_default}
+objects:
+  - source: Hubspot.Contacts
+    mapping:
+      - {source: Vid, destination: _id}
+"""
+
+
+@dataclass(frozen=True)
+class SpecCase:
+    id: str
+    text: str
+    field: str  # a problem line starts with this field path
+    expect: tuple[str, ...]  # further text of the message: what is wrong and the fix
+
+
+def _with(old: str, new: str) -> str:
+    assert old in VALID
+    return VALID.replace(old, new)
+
+
+SPEC_CASES = [
+    SpecCase("invalid-yaml", "name: demo\nobjects: [\n  - source\n", "(YAML)", ("line", "fix the YAML syntax")),
+    SpecCase("not-a-mapping", "- a\n- list\n", "(top level)", ("must be a YAML mapping", "`objects`")),
+    SpecCase("empty-file", "", "(top level)", ("must be a YAML mapping",)),
+    SpecCase("unknown-key", VALID + "schedul: '@daily'\n", "schedul", ("unknown key", "correct its spelling")),
+    SpecCase("unknown-key-in-object", _with("    mapping:", "    mappings: []\n    mapping:"),
+             "objects[0].mappings", ("unknown key", "remove this key")),
+    SpecCase("wrong-type", VALID + "retries: three\n", "retries", ("write a number",)),
+    SpecCase("wrong-type-bool", VALID + "catchup: maybe\n", "catchup", ("write true or false",)),
+    SpecCase("minute-interval-under-15", VALID + "flow_schedule: {frequency: minute, interval: 5}\n",
+             "flow_schedule", ("interval 5", "minimum 15", "use at least 15")),
+    SpecCase("unknown-frequency", VALID + "flow_schedule: {frequency: fortnightly}\n", "flow_schedule.frequency",
+             ("use one of", "'minute'", "'day'")),
+    SpecCase("interval-missing", VALID + "flow_schedule: {frequency: hour, interval: null}\n", "flow_schedule",
+             ("`interval` is required",)),
+    SpecCase("same-object-name-twice",
+             VALID + "  - source: Hubspot.Companies\n    name: contacts\n    mapping: [{source: Company_Id, destination: _id}]\n",
+             "objects", ("same name `contacts`", "distinct `name`")),
+    SpecCase("flow-start-not-a-date", VALID + "flow_schedule: {start: next monday}\n", "flow_schedule.start",
+             ("not an ISO-8601 date-time", "2026-01-01T00:00:00Z")),
+    SpecCase("identity-without-namespace",
+             _with("{source: Vid, destination: _id}", "{source: Vid, destination: _id, identity: true}"),
+             "objects[0].mapping[0]", ("needs `namespace`", "Email or ECID")),
+    SpecCase("negative-retries", VALID + "retries: -1\n", "retries", ("greater than or equal to 0", "fit the bound")),
+    SpecCase("too-many-retries", VALID + "retries: 99\n", "retries", ("less than or equal to 20", "fit the bound")),
+    SpecCase("cron-not-cron", VALID + "schedule: every day at 3\n", "schedule",
+             ("not a cron expression", "`0 3 * * *`")),
+    SpecCase("source-not-a-hubspot-path", _with("Hubspot.Contacts", "Contacts"), "objects[0].source",
+             ("not a HubSpot table path", "`Hubspot.Contacts`")),
+    SpecCase("hubspot-two-origins", _with("{conn_id: hubspot_default}", "{conn_id: h, base_connection_id: b}"),
+             "hubspot", ("exactly one of", "`base_connection_id`", "`conn_id`")),
+    SpecCase("no-objects", "name: demo\nhubspot: {conn_id: h}\nobjects: []\n", "(top level)",
+             ("list at least one entry under `objects`", "`discover: {}`")),
+    SpecCase("empty-mapping", _with("    mapping:\n      - {source: Vid, destination: _id}\n", "    mapping: []\n"),
+             "objects[0].mapping", ("give at least one item",)),
+    SpecCase("mapping-without-destination", _with("{source: Vid, destination: _id}", "{source: Vid}"),
+             "objects[0].mapping[0].destination", ("add this key",)),
+    SpecCase("name-not-a-slug", _with("name: demo", "name: My Demo"), "name", ("lower-case letters",)),
+    SpecCase("object-name-not-a-slug", _with("    mapping:", "    name: Contacts-EU\n    mapping:"), "objects[0].name",
+             ("lower-case letters",)),
+    SpecCase("start-date-not-a-date", VALID + "start_date: 12/01/2025\n", "start_date", ("YYYY-MM-DD",)),
+    SpecCase("mapping-source-not-in-fields", _with("    mapping:", "    fields: {Email: string}\n    mapping:"),
+             "objects[0]", ("['Vid']", "add them to `fields`")),
+    SpecCase("unknown-field-type", _with("    mapping:", "    fields: {Vid: varchar}\n    mapping:"),
+             "objects[0].fields.Vid", ("use one of", "'string'")),
+    SpecCase("tolerance-above-one", VALID + "failed_record_tolerance: 1.5\n", "failed_record_tolerance",
+             ("less than or equal to 1", "fit the bound")),
+    SpecCase("pool-slots-zero", VALID + "pool_slots: 0\n", "pool_slots", ("greater than or equal to 1",)),
+    SpecCase("retry-delay-zero", VALID + "retry_delay_seconds: 0\n", "retry_delay_seconds", ("greater than 0",)),
+]
+
+
+def _state(emulator: EmulatorServer) -> tuple[list[tuple[str, ...]], int]:
+    state = emulator.admin.state()
+    resources = sorted(tuple(str(r[k]) for k in ("org", "sandbox", "kind", "id", "name")) for r in state["resources"])
+    return resources, state["counters"]["writes"]
+
+
+@pytest.mark.parametrize("case", SPEC_CASES, ids=lambda c: c.id)
+def test_bad_spec_file_names_file_field_and_fix(case: SpecCase, tmp_path: Path, emulator: EmulatorServer) -> None:
+    from aep_onboarding.loader import SpecError, load_spec
+
+    before = _state(emulator)
+    path = tmp_path / f"{case.id}.yaml"
+    path.write_text(case.text)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value)
+    assert str(path) in message, message
+    assert any(problem.startswith(case.field) for problem in caught.value.problems), caught.value.problems
+    for text in case.expect:
+        assert text in message, (text, message)
+    assert _state(emulator) == before
+
+
+def test_unreadable_spec_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    from aep_onboarding.loader import SpecError, load_spec
+
+    with pytest.raises(SpecError) as caught:
+        load_spec(tmp_path / "missing.yaml")
+    assert "missing.yaml" in str(caught.value) and "check the path" in str(caught.value)
+
+
+def test_two_spec_files_with_one_name_are_refused_naming_both(tmp_path: Path) -> None:
+    from aep_onboarding.loader import iter_specs
+
+    (tmp_path / "a.yaml").write_text(VALID)
+    (tmp_path / "b.yaml").write_text(VALID)
+    loaded = {item.path.name: item for item in iter_specs(tmp_path)}
+    assert loaded["a.yaml"].spec is not None
+    error = str(loaded["b.yaml"].error)
+    assert "b.yaml" in error and "already used by a.yaml" in error and "give this spec another name" in error
+
+
+# --------------------------------------------------------------------------------------------------
+# connection and parameter cases (operators against the emulator)
+# --------------------------------------------------------------------------------------------------
+
+HUBSPOT = {"conn_type": "generic", "login": "hs-client", "password": "hs-secret",
+           "extra": {"access_token": "hs-access", "refresh_token": "hs-refresh"}}
+
+
+class FakeTI:
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+
+class World:
+    """The emulator, connection helpers and the resources a case needs (made before the snapshot)."""
+
+    def __init__(self, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.emulator = emulator
+        self.monkeypatch = monkeypatch
+        self.ids: dict[str, str] = {}
+        self.conn("hubspot_default", HUBSPOT)
+
+    def conn(self, conn_id: str, body: dict[str, Any]) -> str:
+        self.monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(body))
+        return conn_id
+
+    def aep(self, conn_id: str, extra: dict[str, Any] | None = None, **fields: Any) -> str:
+        """An AEP connection to the emulator with some fields or extras replaced (None drops one)."""
+        body: dict[str, Any] = {
+            "conn_type": "adobe_experience_platform", "login": DEMO_CLIENT_ID, "password": DEMO_CLIENT_SECRET,
+            "host": self.emulator.base_url,
+        }
+        body.update(fields)
+        merged = {"ims_host": self.emulator.base_url, "org_id": DEMO_ORG_ID, "sandbox": "prod", "max_retries": 1}
+        merged.update(extra or {})
+        body["extra"] = {k: v for k, v in merged.items() if v is not None}
+        return self.conn(conn_id, {k: v for k, v in body.items() if v is not None})
+
+    @staticmethod
+    def ctx() -> dict[str, Any]:
+        return {"ti": FakeTI()}
+
+    def need(self, what: str) -> str:
+        from aep_provider.operators.connections import AepCreateHubSpotBaseConnectionOperator
+        from aep_provider.operators.dataset import AepCreateDatasetOperator
+        from aep_provider.operators.flow import AepGetFlowSpecOperator
+        from aep_provider.operators.schema import AepCreateTargetSchemaOperator
+
+        if what not in self.ids:
+            makers: dict[str, Callable[[], str]] = {
+                "base": lambda: AepCreateHubSpotBaseConnectionOperator(
+                    task_id="b", name="HubSpot base connection", hubspot_conn_id="hubspot_default"
+                ).execute(self.ctx()),
+                "schema": lambda: AepCreateTargetSchemaOperator(task_id="s", title="Profiles").execute(self.ctx()),
+                "other_schema": lambda: AepCreateTargetSchemaOperator(
+                    task_id="s", title="Accounts", class_ref="https://ns.adobe.com/xdm/context/account", field_groups=[]
+                ).execute(self.ctx()),
+                "dataset": lambda: AepCreateDatasetOperator(
+                    task_id="d", name="Profiles dataset", schema_id=self.need("schema")
+                ).execute(self.ctx()),
+                "flow_spec": lambda: AepGetFlowSpecOperator(task_id="f").execute(self.ctx()),
+            }
+            self.ids[what] = makers[what]()
+        return self.ids[what]
+
+
+def _target_schema(**kw: Any) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.schema import AepCreateTargetSchemaOperator
+
+        conn_kw = kw.pop("conn", None)
+        if conn_kw is not None:
+            kw["aep_conn_id"] = world.aep("bad_aep", **conn_kw)
+        return AepCreateTargetSchemaOperator(task_id="t", title="Never created", **kw).execute(world.ctx())
+
+    return run
+
+
+def _hubspot(conn: dict[str, Any] | None, conn_id: str = "bad_hubspot", **kw: Any) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.connections import AepCreateHubSpotBaseConnectionOperator
+
+        if conn is not None:
+            world.conn(conn_id, conn)
+        return AepCreateHubSpotBaseConnectionOperator(
+            task_id="h", name="Never created", hubspot_conn_id=None if "base_connection_id" in kw else conn_id, **kw
+        ).execute(world.ctx())
+
+    return run
+
+
+def _adhoc_class_of(path: str) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.schema import AepCreateAdhocClassOperator
+
+        return AepCreateAdhocClassOperator(
+            task_id="c", title="Never created", base_connection_id=world.need("base"), source_path=path
+        ).execute(world.ctx())
+
+    return run
+
+
+def _source_connection_of(path: str) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.connections import AepCreateSourceConnectionOperator
+
+        return AepCreateSourceConnectionOperator(
+            task_id="s", name="Never created", base_connection_id=world.need("base"),
+            schema_id="https://ns.adobe.com/demotenant/schemas/0000", path=path,
+        ).execute(world.ctx())
+
+    return run
+
+
+def _mapping(destination: str) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.mapping import AepCreateMappingSetOperator
+
+        return AepCreateMappingSetOperator(
+            task_id="m", name="Never created", schema_id=world.need("schema"),
+            mappings=[{"source": "Vid", "destination": "_id"}, {"source": "Properties_Firstname_Value",
+                                                                 "destination": destination}],
+        ).execute(world.ctx())
+
+    return run
+
+
+def _dataset_on_other_schema(world: World) -> Any:
+    from aep_provider.operators.dataset import AepCreateDatasetOperator
+
+    world.need("dataset")
+    return AepCreateDatasetOperator(
+        task_id="d", name="Profiles dataset", schema_id=world.need("other_schema")
+    ).execute(world.ctx())
+
+
+def _run_window(start: Any, end: Any, flow_id: str = "0000-no-such-flow") -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.flow import AepRunFlowOperator
+
+        return AepRunFlowOperator(
+            task_id="r", flow_id=flow_id, window_start=start, window_end=end, delta_column="Updated_At"
+        ).execute(world.ctx())
+
+    return run
+
+
+def _dataflow(schedule: dict[str, Any]) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.flow import AepCreateDataflowOperator
+
+        return AepCreateDataflowOperator(
+            task_id="f", name="Never created", flow_spec_id=world.need("flow_spec"),
+            source_connection_id="no-source", target_connection_id="no-target", mapping_id="no-mapping",
+            delta_column="Updated_At", schedule=schedule,
+        ).execute(world.ctx())
+
+    return run
+
+
+def _adhoc_fields(fields: dict[str, str]) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.schema import AepCreateAdhocClassOperator
+
+        return AepCreateAdhocClassOperator(task_id="c", title="Never created", fields=fields).execute(world.ctx())
+
+    return run
+
+
+def _sensor(**kw: Any) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.sensors.flow_run import AepFlowRunSensor
+
+        return AepFlowRunSensor(task_id="w", flow_id="f", **kw)
+
+    return run
+
+
+def _flow_spec_named(name: str) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.flow import AepGetFlowSpecOperator
+
+        return AepGetFlowSpecOperator(task_id="f", name=name).execute(world.ctx())
+
+    return run
+
+
+@dataclass(frozen=True)
+class RunCase:
+    id: str
+    run: Callable[[World], Any]
+    expect: tuple[str, ...]  # the parameter or connection field, what is wrong, the fix
+    needs: tuple[str, ...] = ()
+    bug: str | None = None  # a product bug this case shows (strict xfail until fixed)
+    marks: tuple[Any, ...] = field(default=())
+
+
+RUN_CASES = [
+    RunCase("missing-airflow-connection", _target_schema(aep_conn_id="no_such_conn"),
+            ("no_such_conn", "aep_conn_id", "create"),
+            bug="AirflowNotFoundException 'The conn_id `no_such_conn` isn't defined' names neither the "
+                "parameter (aep_conn_id) nor the fix"),
+    RunCase("missing-hubspot-connection", _hubspot(None, conn_id="no_such_hubspot"),
+            ("no_such_hubspot", "hubspot_conn_id", "create"),
+            bug="AirflowNotFoundException names neither the parameter (hubspot_conn_id) nor the fix"),
+    RunCase("wrong-client-secret", _target_schema(conn={"password": "not-the-secret"}),
+            ("IMS refused the client credentials", "password (client secret)")),
+    RunCase("unknown-client-id", _target_schema(conn={"login": "no-such-client"}),
+            ("IMS refused the client credentials", "login (client id)")),
+    RunCase("no-login", _target_schema(conn={"login": None}), ("'bad_aep' has no login", "client id")),
+    RunCase("no-password", _target_schema(conn={"password": None}), ("'bad_aep' has no password", "client secret")),
+    RunCase("no-org-id", _target_schema(conn={"extra": {"org_id": None}}),
+            ("'bad_aep' has no extra.org_id", "@AdobeOrg")),
+    RunCase("org-id-without-adobeorg", _target_schema(conn={"extra": {"org_id": "DEMO0000000000000000000"}}),
+            ("403025", "check extra.org_id")),
+    RunCase("empty-sandbox-parameter", _target_schema(sandbox=""), ("sandbox is empty", "sandbox='prod'")),
+    RunCase("unknown-sandbox", _target_schema(conn={"extra": {"sandbox": "staging"}}),
+            ("'staging' does not exist", "set extra.sandbox", "sandbox= on the task")),
+    RunCase("ims-host-refuses-connection", _target_schema(conn={"extra": {"ims_host": "http://127.0.0.1:9"}}),
+            ("IMS did not answer", "check extra.ims_host")),
+    RunCase("timeout-not-a-number", _target_schema(conn={"extra": {"timeout": "soon"}}),
+            ("extra 'timeout'", "must be a number")),
+    RunCase("max-retries-not-a-number", _target_schema(conn={"extra": {"max_retries": "many"}}),
+            ("extra 'max_retries'", "must be"),
+            bug="settings.py int(conn_retries) raises a bare ValueError: invalid literal for int() with base 10"),
+    RunCase("hubspot-connection-without-password",
+            _hubspot({"conn_type": "generic", "login": "hs", "extra": {"access_token": "t"}}),
+            ("'bad_hubspot' lacks password (clientSecret)", "set them to the HubSpot app's credentials")),
+    RunCase("hubspot-connection-without-access-token",
+            _hubspot({"conn_type": "generic", "login": "hs", "password": "p"}),
+            ("'bad_hubspot' lacks extra.accessToken", "set them")),
+    RunCase("unknown-hubspot-base-connection-id", _hubspot(None, base_connection_id="no-such-base"),
+            ("base_connection_id='no-such-base' does not exist", "pass an existing HubSpot base connection id")),
+    RunCase("unknown-hubspot-table-explored", _adhoc_class_of("Hubspot.Leads"),
+            ("'Hubspot.Leads' does not exist", "source_path", "Hubspot.Contacts"), needs=("base",),
+            bug="the 404 (code 1209-404) names the table but neither the parameter (source_path / the spec's "
+                "objects[].source) nor the fix; errors._HINTS has no entry for 1209-404"),
+    RunCase("unknown-hubspot-table-source-connection", _source_connection_of("Hubspot.Leads"),
+            ("params.path", "'Hubspot.Leads' does not exist", "Hubspot.Contacts"), needs=("base",),
+            bug="the 400 (code 1205-400) names the field but not the fix; errors._HINTS has no entry for 1205-400"),
+    RunCase("mapping-to-a-path-the-schema-lacks", _mapping("person.name.firstname"),
+            ("destination 'person.name.firstname'", "did you mean", "'person.name.firstName'"), needs=("schema",)),
+    RunCase("dataset-name-taken-on-another-schema", _dataset_on_other_schema,
+            ("'Profiles dataset'", "already exists on schema", "use another dataset name"),
+            needs=("dataset", "other_schema")),
+    RunCase("window-end-before-start", _run_window("2025-12-02T00:00:00Z", "2025-12-01T00:00:00Z"),
+            ("window_end", "before window_start", "swap them")),
+    RunCase("one-window-bound-empty", _run_window("2025-12-01T00:00:00Z", ""), ("window_start", "give both or neither")),
+    RunCase("window-start-not-a-time", _run_window("yesterday-ish", "2025-12-01T00:00:00Z"), ("window_start",)),
+    RunCase("unknown-flow-id", _run_window("2025-12-01T00:00:00Z", "2025-12-02T00:00:00Z"),
+            ("flow_id='0000-no-such-flow' does not exist", "pass the id returned by AepCreateDataflowOperator")),
+    RunCase("dataflow-minute-interval-under-15", _dataflow({"frequency": "minute", "interval": 5, "start_time": "now"}),
+            ("schedule.interval", "15"), needs=("flow_spec",)),
+    RunCase("dataflow-unknown-frequency", _dataflow({"frequency": "fortnight", "interval": 1, "start_time": "now"}),
+            ("schedule", "frequency"), needs=("flow_spec",)),
+    RunCase("dataflow-start-not-a-time", _dataflow({"frequency": "day", "interval": 1, "start_time": "soonish"}),
+            ("start_time",), needs=("flow_spec",)),
+    RunCase("adhoc-field-type-unknown", _adhoc_fields({"Vid": "varchar"}), ("fields.Vid",)),
+    RunCase("sensor-tolerance-above-one", _sensor(failed_record_tolerance=2), ("failed_record_tolerance", "between 0 and 1")),
+    RunCase("sensor-which-unknown", _sensor(which="second"), ("which='second'", "'latest' or 'first'")),
+    RunCase("unknown-flow-spec-name", _flow_spec_named("CRMtoAEP"), ("No flow spec named 'CRMtoAEP'", "name='CRMToAEP'")),
+]
+
+
+@pytest.fixture
+def world(airflow_db, emulator: EmulatorServer, aep_conn_env, monkeypatch: pytest.MonkeyPatch, tmp_path) -> World:
+    from aep_provider.hooks.retry import RetryPolicy
+    from aep_provider.hooks.token_cache import clear_memory_cache
+
+    monkeypatch.setenv("AEP_TOKEN_CACHE_DIR", str(tmp_path / "token-cache"))
+    clear_memory_cache()
+    monkeypatch.setattr(
+        RetryPolicy, "default", classmethod(lambda cls: cls(max_retries=2, max_seconds=10, base_delay=0.01, max_delay=0.05))
+    )
+    return World(emulator, monkeypatch)
+
+
+def _params() -> list[Any]:
+    out = []
+    for case in RUN_CASES:
+        marks = list(case.marks)
+        if case.bug:
+            marks.append(pytest.mark.xfail(reason=f"product bug: {case.bug}", strict=True))
+        out.append(pytest.param(case, id=case.id, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("case", _params())
+def test_bad_connection_or_parameter_fails_before_any_write(case: RunCase, world: World) -> None:
+    for need in case.needs:
+        world.need(need)
+    before = _state(world.emulator)
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - the message is what is checked
+        case.run(world)
+    message = str(caught.value)
+    print(f"\n[bad-input] {case.id}: {type(caught.value).__name__}: {message}")
+    for text in case.expect:
+        assert text in message, f"{text!r} not in {type(caught.value).__name__}: {message}"
+    assert _state(world.emulator) == before, "the failing case changed the emulator's resources"
+
+
+def test_catalogue_has_at_least_25_cases() -> None:
+    assert len(SPEC_CASES) + len(RUN_CASES) >= 25
+    assert len({c.id for c in SPEC_CASES} | {c.id for c in RUN_CASES}) == len(SPEC_CASES) + len(RUN_CASES)

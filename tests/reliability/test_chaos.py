@@ -1,0 +1,335 @@
+"""Chaos suite: onboarding and a window backfill finish through retries alone under seeded faults.
+
+The emulator injects transient faults on about 15 % of the Platform and IMS requests (500, 502,
+503, 429 with ``Retry-After: 1`` and dropped connections, about 3 % each), applies-then-drops 5 %
+of the POSTs (the write is committed, the answer is lost), and issues tokens that live 3 s. Every
+DAG run must still end in ``success``; afterwards the emulator holds exactly one of each resource
+per object and the datasets hold exactly the source rows (the mappings cannot fail a type
+conversion: ids and string columns only).
+
+The hook's retry rules are the real ones (6 retries, exponential backoff with jitter, Retry-After
+honoured) with shorter backoff steps (50 ms doubling, capped at 1 s) so the suite stays fast on a
+shared machine; a 429's ``Retry-After: 1`` is still waited out in full. Airflow task retries are
+short too (``retry_delay_seconds: 0.5``), so a task retry, if one is needed, costs about a second.
+Every wait the hook makes is recorded: none may exceed 1 s.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from aep_emulator.testing import EmulatorServer
+
+pytestmark = pytest.mark.chaos
+
+SEED = 20260101
+TOKEN_TTL_SECONDS = 3
+PER_OBJECT_KINDS = ("class", "sourceConnection", "targetConnection", "dataset", "mappingSet", "flow")
+
+HUBSPOT_CONN = {
+    "conn_type": "generic", "login": "chaos-hubspot-client", "password": "chaos-hubspot-secret",
+    "extra": {"access_token": "chaos-hubspot-access", "refresh_token": "chaos-hubspot-refresh"},
+}
+
+# Per table: its id column, then string columns mapped to string paths of the default target
+# schema (XDM Individual Profile + person details + personal details). None of them can fail.
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "Contacts": [("Vid", "_id"), ("Properties_Firstname_Value", "person.name.firstName"),
+                 ("Properties_Lastname_Value", "person.name.lastName"),
+                 ("Properties_Email_Value", "personalEmail.address")],
+    "Companies": [("Company_Id", "_id"), ("Properties_Name_Value", "person.name.lastName"),
+                  ("Properties_City_Value", "homeAddress.city")],
+    "All_Deals": [("Deal_Id", "_id"), ("Properties_Dealname_Value", "person.name.firstName")],
+    "Tickets": [("Ticket_Id", "_id"), ("Properties_Subject_Value", "person.name.firstName")],
+    "Owners": [("Owner_Id", "_id"), ("First_Name", "person.name.firstName"), ("Last_Name", "person.name.lastName"),
+               ("Email", "personalEmail.address")],
+    "Blog_Comments": [("Id", "_id"), ("User_Name", "person.name.firstName"), ("User_Email", "personalEmail.address")],
+    "Blog_Authors": [("Id", "_id"), ("Full_Name", "person.name.firstName"), ("Email", "personalEmail.address")],
+}
+
+
+def _fault_rules() -> list[dict[str, Any]]:
+    """5 % commit-then-drop on POSTs, then 3 % each of five transient faults on every request.
+
+    Rules are evaluated in order and the first that fires decides, so each transient rule's
+    probability is conditional on the earlier ones not firing: 0.03 / (1 - 0.03 * k).
+    """
+    rules: list[dict[str, Any]] = [{"kind": "commit_then_drop", "probability": 0.05, "method": "POST"}]
+    share = 0.03
+    for k, kind in enumerate(("500", "502", "503", "429", "drop")):
+        rule: dict[str, Any] = {"kind": kind, "probability": round(share / (1 - share * k), 5)}
+        if kind == "429":
+            rule["retry_after"] = 1
+        rules.append(rule)
+    return rules
+
+
+def _object_yaml(name: str, table: str) -> str:
+    rules = ", ".join(f"{{source: {s}, destination: {d}}}" for s, d in TABLES[table])
+    return f"  - source: Hubspot.{table}\n    name: {name}\n    mapping: [{rules}]\n"
+
+
+def _spec_yaml(name: str, objects: list[tuple[str, str]], extra: str) -> str:
+    body = "".join(_object_yaml(obj, table) for obj, table in objects)
+    return (
+        f"name: {name}\nhubspot: {{conn_id: hubspot_default}}\nretries: 4\nretry_delay_seconds: 0.5\n"
+        f"max_retry_delay_seconds: 2\nsensor_poll_seconds: 0.2\n{extra}objects:\n{body}"
+    )
+
+
+def _twenty_objects() -> list[tuple[str, str]]:
+    """20 objects over the 7 tables: every table at least twice, under distinct names."""
+    tables = list(TABLES)
+    return [(f"{tables[i % len(tables)].lower()}_{i // len(tables) + 1}", tables[i % len(tables)]) for i in range(20)]
+
+
+MAX_WAIT_SECONDS = 1.0
+
+
+class RetryCounter:
+    """Counts the hook's retries: every delay its retry budget grants is one retry.
+
+    The hook exposes no retry counter (it logs a warning per retry and counts only IMS requests),
+    so the budget that every retry of the sync hook, the async hook and ``create_idempotent``
+    goes through is wrapped here.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from aep_provider.hooks import retry
+
+        self.count = 0
+        self.slept = 0.0
+        self.longest = 0.0
+        self.given_up = 0
+        original = retry.RetryBudget.next_delay
+
+        def counting(budget: Any, retry_after: float | None = None) -> float | None:
+            delay = original(budget, retry_after)
+            if delay is None:
+                self.given_up += 1
+            else:
+                self.count += 1
+                self.slept += delay
+                self.longest = max(self.longest, delay)
+            return delay
+
+        monkeypatch.setattr(retry.RetryBudget, "next_delay", counting)
+        monkeypatch.setattr(
+            retry.RetryPolicy,
+            "default",
+            classmethod(lambda cls: cls(max_retries=6, max_seconds=60, base_delay=0.05, max_delay=MAX_WAIT_SECONDS)),
+        )
+
+
+@pytest.fixture
+def chaos(airflow_db, aep_conn_env: EmulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path):
+    from aep_provider.hooks.token_cache import clear_memory_cache
+
+    monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_DEFAULT", json.dumps(HUBSPOT_CONN))
+    monkeypatch.setenv("AEP_TOKEN_CACHE_DIR", str(tmp_path / "token-cache"))
+    monkeypatch.setenv("AEP_SPECS_DIR", str(tmp_path / "specs"))
+    (tmp_path / "specs").mkdir()
+    clear_memory_cache()
+    counter = RetryCounter(monkeypatch)
+    aep_conn_env.admin.configure(token_ttl_seconds=TOKEN_TTL_SECONDS)
+    yield aep_conn_env, counter, tmp_path / "specs"
+    aep_conn_env.admin.clear_faults()
+    clear_memory_cache()
+
+
+def _write_spec(folder, name: str, text: str):
+    from aep_onboarding.loader import load_spec
+
+    path = folder / f"{name}.yaml"
+    path.write_text(text)
+    return load_spec(path)
+
+
+def _task_tries(dag_id: str) -> dict[str, int]:
+    """try_number of every task instance of the DAG's runs that needed more than one try."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(TaskInstance.run_id, TaskInstance.task_id, TaskInstance.try_number).filter(
+            TaskInstance.dag_id == dag_id
+        )
+        return {f"{run_id}:{task_id}": tries for run_id, task_id, tries in rows if tries > 1}
+
+
+def _resources(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    return [r for r in emulator.admin.state()["resources"] if r["kind"] != "run"]
+
+
+def _source_rows(table: str) -> list[dict[str, Any]]:
+    from aep_emulator import hubspot
+    from aep_emulator.state import Config
+
+    config = Config()
+    return hubspot.rows(f"Hubspot.{table}", config.seed, config.data_end)
+
+
+def _assert_one_of_each(emulator: EmulatorServer, spec) -> dict[tuple[str, str], str]:
+    from aep_onboarding.names import dataset_base_connection_name, object_names
+
+    resources = _resources(emulator)
+    per_name = Counter((r["kind"], r["name"]) for r in resources)
+    duplicates = {key: n for key, n in per_name.items() if n != 1}
+    assert not duplicates, f"resources created more than once: {duplicates}"
+    expected: set[tuple[str, str]] = {
+        ("connection", spec.hubspot.name), ("connection", dataset_base_connection_name(spec)),
+    }
+    for obj in spec.objects:
+        names = object_names(spec, obj)
+        expected |= {
+            ("class", names.adhoc_class), ("schema", names.adhoc_schema), ("schema", names.target_schema),
+            ("sourceConnection", names.source_connection), ("targetConnection", names.target_connection),
+            ("dataset", names.dataset), ("mappingSet", names.mapping_set), ("flow", names.flow),
+        }
+    assert set(per_name) == expected, {
+        "missing": sorted(expected - set(per_name)), "unexpected": sorted(set(per_name) - expected)
+    }
+    kinds = Counter(r["kind"] for r in resources)
+    for kind in PER_OBJECT_KINDS:
+        assert kinds[kind] == len(spec.objects), kind
+    assert kinds["schema"] == 2 * len(spec.objects)
+    return {(r["kind"], r["name"]): r["id"] for r in resources}
+
+
+def _fault_hits(emulator: EmulatorServer) -> dict[str, int]:
+    """Faults injected per kind (read before the fault set is cleared, which resets the hits)."""
+    by_kind: Counter[str] = Counter()
+    for rule in emulator.admin.faults()["rules"]:
+        by_kind[rule["kind"]] += rule["hits"]
+    return dict(by_kind)
+
+
+def _report(title: str, emulator: EmulatorServer, counter: RetryCounter, tries: dict[str, int],
+            records: int, seconds: float, by_kind: dict[str, int]) -> dict[str, Any]:
+    state = emulator.admin.state()
+    report = {
+        "requests": state["counters"]["requests"],
+        "faults_injected": state["counters"]["faults_injected"],
+        "faults_by_kind": by_kind,
+        "ims_token_requests": state["counters"]["ims_token_requests"],
+        "committed_writes": state["counters"]["writes"],
+        "hook_retries": counter.count,
+        "hook_retry_sleep_s": round(counter.slept, 1),
+        "hook_longest_wait_s": round(counter.longest, 2),
+        "hook_gave_up": counter.given_up,
+        "task_retries": sum(n - 1 for n in tries.values()),
+        "resources": dict(Counter(r["kind"] for r in state["resources"])),
+        "records": records,
+        "seconds": round(seconds, 1),
+    }
+    print(f"\n[chaos] {title}: {json.dumps(report, sort_keys=True)}")
+    if tries:
+        print(f"[chaos] {title}: task retries: {tries}")
+    return report
+
+
+def _assert_faults_were_survived(report: dict[str, Any]) -> None:
+    kinds = report["faults_by_kind"]
+    assert all(kinds.get(k, 0) > 0 for k in ("commit_then_drop", "500", "502", "503", "429", "drop")), kinds
+    share = report["faults_injected"] / report["requests"]
+    assert 0.12 <= share <= 0.25, f"fault share {share:.2f}"
+    assert report["hook_retries"] > 0
+    assert report["hook_longest_wait_s"] <= MAX_WAIT_SECONDS + 1e-9, "a wait beyond Retry-After / the backoff cap"
+
+
+def test_onboarding_twenty_objects_survives_faults_and_token_expiry(chaos) -> None:
+    from aep_onboarding.factory import build_onboarding_dag
+    from aep_onboarding.names import object_names
+
+    emulator, counter, specs = chaos
+    objects = _twenty_objects()
+    spec = _write_spec(specs, "chaos_onboarding", _spec_yaml("chaos_onboarding", objects, ""))
+    assert len(spec.objects) == 20 and len({o.table for o in spec.objects}) == 7
+    dag = build_onboarding_dag(spec)
+
+    emulator.admin.set_faults(_fault_rules(), seed=SEED)
+    started = time.monotonic()
+    run = dag.test(logical_date=None)
+    elapsed = time.monotonic() - started
+    by_kind = _fault_hits(emulator)
+    emulator.admin.clear_faults()
+    tries = _task_tries(spec.dag_id)
+    assert run.state == "success", f"DAG run ended {run.state}; task tries {tries}"
+
+    ids = _assert_one_of_each(emulator, spec)
+    total = 0
+    for obj in spec.objects:
+        dataset_id = ids[("dataset", object_names(spec, obj).dataset)]
+        records = emulator.admin.records(dataset_id)
+        ids_in = [str(r["_id"]) for r in records]
+        id_column = obj.mapping[0].source
+        assert len(ids_in) == len(set(ids_in)), f"{obj.slug}: a record was ingested twice"
+        assert sorted(ids_in) == sorted(str(row[id_column]) for row in _source_rows(obj.table)), obj.slug
+        total += len(records)
+    runs = Counter(r["kind"] for r in emulator.admin.state()["resources"])["run"]
+    assert runs == len(spec.objects), "one first run per flow, no extra run"
+    report = _report("onboarding 20 objects", emulator, counter, tries, total, elapsed, by_kind)
+    _assert_faults_were_survived(report)
+    assert report["ims_token_requests"] > 1, "tokens expired and were fetched again"
+
+
+def test_three_window_backfill_survives_faults_and_token_expiry(chaos) -> None:
+    from aep_onboarding.factory import build_onboarding_dag
+    from aep_onboarding.names import object_names
+
+    emulator, counter, specs = chaos
+    objects = [("contacts", "Contacts"), ("companies", "Companies"), ("deals", "All_Deals")]
+    extra = (
+        'schedule: "@daily"\nstart_date: 2025-12-01\n'
+        'flow_schedule: {frequency: day, interval: 1, start: "2026-01-01T00:00:00Z", backfill: false}\n'
+    )
+    spec = _write_spec(specs, "chaos_windows", _spec_yaml("chaos_windows", objects, extra))
+    dag = build_onboarding_dag(spec)
+
+    emulator.admin.set_faults(_fault_rules(), seed=SEED + 1)
+    first = datetime(2025, 12, 1, tzinfo=timezone.utc)
+    started = time.monotonic()
+    for day in range(3):
+        # A daily run with logical date D ingests [D - 1 day, D).
+        run = dag.test(logical_date=first + timedelta(days=day + 1))
+        assert run.state == "success", f"window {day + 1}: DAG run ended {run.state}; {_task_tries(spec.dag_id)}"
+    elapsed = time.monotonic() - started
+    by_kind = _fault_hits(emulator)
+    emulator.admin.clear_faults()
+    tries = _task_tries(spec.dag_id)
+
+    ids = _assert_one_of_each(emulator, spec)
+    end = first + timedelta(days=3)
+    total = 0
+    for obj in spec.objects:
+        dataset_id = ids[("dataset", object_names(spec, obj).dataset)]
+        ingested = sorted(str(r["_id"]) for r in emulator.admin.records(dataset_id))
+        expected = sorted(
+            str(row[obj.mapping[0].source]) for row in _source_rows(obj.table)
+            if first <= datetime.fromisoformat(row[obj.delta_column].replace("Z", "+00:00")) < end
+        )
+        assert expected, f"{obj.table} has rows updated in the first days of December 2025"
+        assert ingested == expected, f"{obj.slug}: no duplicate, no gap"
+        total += len(ingested)
+    # The flows' own schedule (start 2026-01-01, no backfill) adds scheduled runs that find no rows;
+    # the on-demand runs are the windows: exactly one per window and object, no duplicate.
+    windows = Counter(
+        (run["flowId"], run["params"]["windowStartTime"], run["params"]["windowEndTime"])
+        for container in emulator.store.all_containers()
+        for run in container.items["run"].values()
+        if run.get("__trigger") == "onDemand"
+    )
+    flow_ids = {ids[("flow", object_names(spec, obj).flow)] for obj in spec.objects}
+    day = 86400
+    expected_windows = {
+        (flow_id, int(first.timestamp()) + k * day, int(first.timestamp()) + (k + 1) * day)
+        for flow_id in flow_ids for k in range(3)
+    }
+    assert set(windows) == expected_windows and set(windows.values()) == {1}, windows
+    report = _report("backfill 3 windows x 3 objects", emulator, counter, tries, total, elapsed, by_kind)
+    _assert_faults_were_survived(report)
