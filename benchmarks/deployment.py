@@ -17,6 +17,11 @@ Executors: ``AEP_EXECUTOR=celery|local`` (scripts/airflow-env.sh); an older
 copy of the scripts without that knob gets ``local`` reported as not measured.
 The log-server ports are free ports too (``AEP_WORKER_LOG_PORT``,
 ``AEP_TRIGGERER_LOG_PORT``), so a developer's deployment can keep running.
+
+dag-factory's Airflow plugin, which the ``bench`` extra installs into the same
+venv, is replaced by an empty stand-in on the deployment's PYTHONPATH
+(``benchmarks/_no_dagfactory_plugin``): otherwise every task process would
+pay for importing dag-factory.
 """
 
 from __future__ import annotations
@@ -109,6 +114,9 @@ class Deployment:
             "AEP_TRIGGERER_LOG_PORT": str(free_port()),
             "PYTHONPYCACHEPREFIX": str(self.home / "pycache"),
             "DO_NOT_TRACK": "1",
+            # dag-factory's Airflow plugin (bench extra) would load in every process: see the stand-in's docstring
+            "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).parent / "_no_dagfactory_plugin"),
+                                                      os.environ.get("PYTHONPATH", "")) if p),
             "AIRFLOW_CONN_AEP_DEFAULT": json.dumps(aep_connection(emulator.base_url)),
             "AIRFLOW_CONN_HUBSPOT_DEFAULT": json.dumps(HUBSPOT_CONN),
         })
