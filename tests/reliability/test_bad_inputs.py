@@ -17,13 +17,13 @@ field, and the fix; the emulator's resources and write counter are the same afte
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
 from aep_emulator.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG_ID, EmulatorServer
 
 # --------------------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def test_bad_connection_or_parameter_fails_before_any_write(case: RunCase, world
     for need in case.needs:
         world.need(need)
     before = _state(world.emulator)
-    with pytest.raises(Exception) as caught:  # noqa: PT011 - the message is what is checked
+    with pytest.raises(Exception) as caught:
         case.run(world)
     message = str(caught.value)
     print(f"\n[bad-input] {case.id}: {type(caught.value).__name__}: {message}")

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+
 from aep_emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.chaos
