@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 from requests.adapters import HTTPAdapter
 
 from aep_provider.hooks.api import CatalogApi, DataPrepApi, FlowServiceApi, SchemaRegistryApi
@@ -33,6 +34,7 @@ from aep_provider.hooks.errors import (
     AepAuthError,
     AepTransientError,
     error_from_response,
+    missing_connection,
 )
 from aep_provider.hooks.retry import RETRYABLE_STATUSES, parse_retry_after
 from aep_provider.hooks.settings import AepSettings, default_token_cache_dir
@@ -144,7 +146,10 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
     # -- settings, session, token ---------------------------------------------------------------
     @cached_property
     def settings(self) -> AepSettings:
-        conn = self.get_connection(self.aep_conn_id)
+        try:
+            conn = self.get_connection(self.aep_conn_id)
+        except AirflowNotFoundException:
+            raise missing_connection(self.aep_conn_id, "aep_conn_id", CONN_TYPE) from None
         settings = AepSettings.from_connection(
             conn,
             sandbox=self._sandbox_override,

@@ -11,10 +11,16 @@ from typing import Any
 
 import aiohttp
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
-from aep_provider.hooks.errors import AepNotFoundError, AepTransientError, error_from_response
+from aep_provider.hooks.errors import (
+    AepNotFoundError,
+    AepTransientError,
+    error_from_response,
+    missing_connection,
+)
 from aep_provider.hooks.retry import RETRYABLE_STATUSES, parse_retry_after
 from aep_provider.hooks.settings import AepSettings
 from aep_provider.hooks.transport import is_invalid_token, parse_body, platform_headers, service_path
@@ -58,7 +64,10 @@ class AepAsyncHook(BaseHook):
 
     async def settings(self) -> AepSettings:
         if self._settings is None:
-            conn = await BaseHook.aget_connection(self.aep_conn_id)
+            try:
+                conn = await BaseHook.aget_connection(self.aep_conn_id)
+            except AirflowNotFoundException:
+                raise missing_connection(self.aep_conn_id, "aep_conn_id", self.conn_type) from None
             self._settings = AepSettings.from_connection(
                 conn,
                 sandbox=self._sandbox,

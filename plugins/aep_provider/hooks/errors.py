@@ -50,6 +50,14 @@ class AepConfigError(AepError, ValueError):
     """Bad input or connection settings, found before any call to the Platform."""
 
 
+def missing_connection(conn_id: str, parameter: str, conn_type: str) -> AepConfigError:
+    """The error for an Airflow connection id that is not defined, naming the parameter and the fix."""
+    return AepConfigError(
+        f"Airflow connection {conn_id!r} ({parameter}) is not defined: create it (type {conn_type}, e.g. "
+        f"as AIRFLOW_CONN_{conn_id.upper()} or in the UI) or set {parameter} to an existing connection."
+    )
+
+
 class AepApiError(AepError):
     """An error answer from Adobe Experience Platform (or IMS)."""
 

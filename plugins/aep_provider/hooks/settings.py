@@ -30,6 +30,15 @@ def _as_float(value: Any, name: str) -> float | None:
         raise AepConfigError(f"Connection extra '{name}' must be a number, got {value!r}.") from None
 
 
+def _as_int(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AepConfigError(f"Connection extra '{name}' must be a whole number, got {value!r}.") from None
+
+
 @dataclass(frozen=True)
 class AepSettings:
     """Everything the hooks need from the Airflow connection (plus per-task overrides)."""
@@ -86,9 +95,7 @@ class AepSettings:
             host = f"{host}:{conn.port}"
         conn_retries = extra.get("max_retries")
         retry = RetryPolicy.default().with_overrides(
-            max_retries=max_retries
-            if max_retries is not None
-            else (int(conn_retries) if conn_retries not in (None, "") else None),
+            max_retries=max_retries if max_retries is not None else _as_int(conn_retries, "max_retries"),
             max_seconds=retry_max_seconds
             if retry_max_seconds is not None
             else _as_float(extra.get("retry_max_seconds"), "retry_max_seconds"),

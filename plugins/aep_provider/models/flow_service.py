@@ -40,6 +40,10 @@ class HubSpotBaseConnectionCreate(Body):
     auth: HubSpotAuth
     connection_spec: SpecRef = Field(default=SpecRef(id=HUBSPOT_CONNECTION_SPEC_ID), alias="connectionSpec")
 
+    def to_body(self) -> dict[str, Any]:
+        # refreshToken is optional: leave it out rather than send null, which the connection spec refuses.
+        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
+
 
 class DatasetBaseConnectionCreate(Body):
     name: str

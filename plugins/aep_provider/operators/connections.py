@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from aep_provider.hooks.aep import _mask
-from aep_provider.hooks.errors import AepConfigError
+from aep_provider.hooks.errors import AepConfigError, missing_connection
 from aep_provider.links import AepAccountLink
 from aep_provider.models.common import DATA_LAKE_CONNECTION_SPEC_ID, HUBSPOT_CONNECTION_SPEC_ID
 from aep_provider.models.flow_service import (
@@ -78,7 +79,10 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
                 "AepCreateHubSpotBaseConnectionOperator needs base_connection_id (an existing base "
                 "connection) or hubspot_conn_id (an Airflow connection holding the HubSpot credentials)."
             )
-        conn = BaseHook.get_connection(self.hubspot_conn_id)
+        try:
+            conn = BaseHook.get_connection(self.hubspot_conn_id)
+        except AirflowNotFoundException:
+            raise missing_connection(self.hubspot_conn_id, "hubspot_conn_id", "generic") from None
         extra = conn.extra_dejson or {}
         client_id = conn.login or _first(extra, "clientId", "client_id")
         client_secret = conn.password or _first(extra, "clientSecret", "client_secret")
