@@ -8,10 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from airflow_rest import AirflowClient, EmulatorAdmin, wait_for
+
 from aep_onboarding.loader import load_spec
 from aep_onboarding.names import dataset_base_connection_name, object_names
 from aep_onboarding.spec import OnboardingSpec
-from airflow_rest import AirflowClient, EmulatorAdmin, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "include" / "onboarding"
