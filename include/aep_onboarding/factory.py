@@ -146,6 +146,11 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
     }
 
 
+def _used_columns(obj: ObjectSpec) -> list[str]:
+    listed = list(obj.fields) if isinstance(obj.fields, dict) else []
+    return sorted({*listed, *(rule.source for rule in obj.mapping), obj.delta_column})
+
+
 def _object_group(
     spec: OnboardingSpec,
     obj: ObjectSpec,
@@ -160,6 +165,11 @@ def _object_group(
 
     with TaskGroup(group_id=obj.slug, tooltip=f"Onboard {obj.source}"):
         gate = selected.override(task_id="selected")(obj.slug, chosen)
+        # Read-only: the table and every column the object uses exist, before anything is written for it.
+        check_source = AepExploreSourceOperator(
+            task_id="check_source", base_connection_id=_out(hubspot), object_path=obj.source,
+            required_columns=_used_columns(obj), **common,
+        )
 
         if obj.fields == "discover":
             adhoc_class = AepCreateAdhocClassOperator(
@@ -213,7 +223,7 @@ def _object_group(
             outlets=[asset], **common,
         )
 
-        gate >> [adhoc_class, target_schema]
+        gate >> check_source >> [adhoc_class, target_schema]
         wait_first_run >> ingest_window >> wait_window
 
 

@@ -28,10 +28,11 @@ def test_each_task_waits_only_for_the_ids_it_consumes(marketing_dag) -> None:
     dag = marketing_dag
     g = "contacts."
     assert _upstream(dag, g + "selected") == {"select_objects"}
-    assert _upstream(dag, g + "adhoc_class") == {g + "selected", "hubspot_base_connection"}
+    assert _upstream(dag, g + "check_source") == {g + "selected", "hubspot_base_connection"}
+    assert _upstream(dag, g + "adhoc_class") == {g + "check_source", "hubspot_base_connection"}
     assert _upstream(dag, g + "adhoc_schema") == {g + "adhoc_class"}
     assert _upstream(dag, g + "source_connection") == {g + "adhoc_schema", "hubspot_base_connection"}
-    assert _upstream(dag, g + "target_schema") == {g + "selected"}
+    assert _upstream(dag, g + "target_schema") == {g + "check_source"}
     assert _upstream(dag, g + "dataset") == {g + "target_schema"}
     assert _upstream(dag, g + "mapping_set") == {g + "target_schema"}
     assert _upstream(dag, g + "target_connection") == {g + "dataset", g + "target_schema", "dataset_base_connection"}
@@ -62,6 +63,12 @@ def test_object_independent_steps_run_once_and_start_at_once(marketing_dag) -> N
     groups = {task_id.split(".")[0] for task_id in dag.task_ids if "." in task_id}
     assert groups == {"contacts", "companies", "all_deals"}
     assert len(dag.get_task("flow_spec").downstream_task_ids) == 3
+
+
+def test_the_source_check_reads_every_column_the_object_uses(marketing_dag) -> None:
+    check = marketing_dag.get_task("contacts.check_source")
+    assert check.object_path == "Hubspot.Contacts"
+    assert {"Vid", "Properties_Email_Value", "Updated_At"} <= set(check.required_columns)
 
 
 def test_platform_tasks_use_the_pool_retry_with_backoff_and_template_their_ids(marketing_dag) -> None:

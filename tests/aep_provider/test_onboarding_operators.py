@@ -167,6 +167,29 @@ def test_explore_lists_tables_then_columns_with_preview(aep_conn_env, hubspot, m
     assert ctx["ti"].xcom["preview"]
 
 
+def test_explore_check_fails_on_a_missing_table_or_column_naming_the_closest(
+    aep_conn_env, hubspot, make_context, emulator
+):
+    from aep_provider.hooks.errors import AepConfigError
+    from aep_provider.operators.connections import AepCreateHubSpotBaseConnectionOperator
+    from aep_provider.operators.explore import AepExploreSourceOperator
+
+    base = AepCreateHubSpotBaseConnectionOperator(
+        task_id="b", name="hs", hubspot_conn_id="hubspot_default"
+    ).execute(make_context())
+    before = emulator.admin.state()["resources"]
+    with pytest.raises(AepConfigError, match=r"'Hubspot.Contact' is not a table.*Hubspot.Contacts"):
+        AepExploreSourceOperator(task_id="e", base_connection_id=base, object_path="Hubspot.Contact").execute(
+            make_context()
+        )
+    with pytest.raises(AepConfigError, match=r"no column 'Properties_Firstname'.*closest \['Properties_Firstname_Value'"):
+        AepExploreSourceOperator(
+            task_id="e", base_connection_id=base, object_path="Hubspot.Contacts",
+            required_columns=["Vid", "Properties_Firstname"],
+        ).execute(make_context())
+    assert emulator.admin.state()["resources"] == before
+
+
 def test_target_schema_full_view_holds_the_mapped_paths(aep_conn_env, hubspot, make_context):
     ids = onboard(make_context, run=False)
     full = AepHook().get_resource("schemas", ids["target_schema"], accept=XED_FULL)

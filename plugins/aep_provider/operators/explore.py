@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aep_provider.hooks.errors import AepApiError, AepConfigError, AepNotFoundError
 from aep_provider.operators.base import AepBaseOperator
+
+if TYPE_CHECKING:
+    from aep_provider.hooks.aep import AepHook
+
+
+def unknown_table_error(
+    hook: AepHook, base_connection_id: str, path: str, field: str, cause: AepNotFoundError
+) -> AepConfigError:
+    """The error for a table path the base connection does not have, listing the ones it has."""
+    try:
+        listing = hook.explore(base_connection_id) or []
+        tables = ", ".join(str(t.get("path") or t.get("name")) for t in listing if isinstance(t, dict))
+    except AepApiError:
+        tables = "the tables the base connection lists (e.g. Hubspot.Contacts)"
+    return AepConfigError(
+        f"{field}={path!r} is not a table of base connection {base_connection_id} ({cause.detail}); "
+        f"set {field} (objects[].source of an onboarding spec) to one of: {tables}."
+    )
 
 
 class AepExploreSourceOperator(AepBaseOperator):
@@ -16,27 +36,60 @@ class AepExploreSourceOperator(AepBaseOperator):
     :param base_connection_id: the HubSpot base connection (templated).
     :param object_path: a table path such as ``Hubspot.Contacts`` (templated); ``None`` lists tables.
     :param preview: with a table, also fetch sample rows (pushed under XCom key ``preview``).
+    :param required_columns: with a table, columns that must exist (for example a mapping's sources and
+        the delta column); a missing one fails the task, naming the closest columns. Being read-only, this
+        makes a cheap check before anything is written for the table.
     :return: the list of tables (root) or the table's columns.
     """
 
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "base_connection_id", "object_path")
+    template_fields: Sequence[str] = (
+        *AepBaseOperator.template_fields, "base_connection_id", "object_path", "required_columns"
+    )
 
     def __init__(
-        self, *, base_connection_id: str, object_path: str | None = None, preview: bool = False, **kwargs: Any
+        self,
+        *,
+        base_connection_id: str,
+        object_path: str | None = None,
+        preview: bool = False,
+        required_columns: Sequence[str] = (),
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.base_connection_id = base_connection_id
         self.object_path = object_path
         self.preview = preview
+        self.required_columns = list(required_columns)
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        body = self.hook.explore(self.base_connection_id, self.object_path, self.preview)
         if not self.object_path:
-            tables = list(body or [])
+            tables = list(self.hook.explore(self.base_connection_id) or [])
             self.log.info("Base connection %s has %d tables", self.base_connection_id, len(tables))
             return tables
+        try:
+            body = self.hook.explore(self.base_connection_id, self.object_path, self.preview)
+        except AepNotFoundError as missing:
+            raise unknown_table_error(
+                self.hook, self.base_connection_id, self.object_path, "object_path", missing
+            ) from None
         columns = list(((body or {}).get("schema") or {}).get("columns") or [])
         self.log.info("%s has %d columns", self.object_path, len(columns))
+        self._check_required(columns)
         if self.preview:
             self.push(context, "preview", (body or {}).get("data") or [])
         return columns
+
+    def _check_required(self, columns: list[dict[str, Any]]) -> None:
+        names = [str(column.get("name")) for column in columns]
+        missing = [column for column in self.required_columns if column not in names]
+        if not missing:
+            return
+        hints = "; ".join(
+            f"{column!r}: closest {difflib.get_close_matches(column, names, n=3, cutoff=0.5) or 'none'}"
+            for column in missing
+        )
+        raise AepConfigError(
+            f"{self.object_path} has no column {', '.join(map(repr, missing))} (required_columns: the "
+            f"mapping sources and delta column of objects[].mapping / delta_column); {hints}. "
+            f"Its columns: {', '.join(names)}."
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aep_provider.hooks.errors import AepApiError, AepConfigError, AepConflictError, AepNotFoundError
+from aep_provider.hooks.errors import AepConfigError, AepConflictError, AepNotFoundError
 from aep_provider.hooks.transport import XED_SINGLE
 from aep_provider.links import AepClassLink, AepSchemaLink
 from aep_provider.models.common import PROFILE_CLASS_REF, PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS
@@ -17,6 +17,7 @@ from aep_provider.models.schema_registry import (
 )
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.explore import unknown_table_error
 
 DEFAULT_FIELD_GROUPS = [PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS]
 XDM_CONTEXT = "https://ns.adobe.com/xdm/context/"
@@ -112,10 +113,8 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
         try:
             body = self.hook.explore(self.base_connection_id, self.source_path)
         except AepNotFoundError as missing:
-            raise AepConfigError(
-                f"source_path={self.source_path!r} is not a table of base connection {self.base_connection_id} "
-                f"({missing.detail}); set source_path (objects[].source of an onboarding spec) to one of: "
-                f"{self._tables()}."
+            raise unknown_table_error(
+                self.hook, self.base_connection_id, self.source_path, "source_path", missing
             ) from None
         columns = ((body or {}).get("schema") or {}).get("columns") or []
         if not columns:
@@ -124,14 +123,6 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
                 f"{self.base_connection_id} found no columns; check the table path."
             )
         return {str(c["name"]): column_field_type(c) for c in columns}
-
-    def _tables(self) -> str:
-        """The table paths the base connection lists, for an error message."""
-        try:
-            listing = self.hook.explore(str(self.base_connection_id)) or []
-        except AepApiError:
-            return "the tables the base connection lists (e.g. Hubspot.Contacts)"
-        return ", ".join(str(t.get("path") or t.get("name")) for t in listing if isinstance(t, dict))
 
     def execute(self, context: Any) -> str:
         fields = {name: normalize_field_type(t) for name, t in self._fields().items()}
