@@ -15,7 +15,8 @@ Columns: trigger -> success is wall time from the POST to the run observed succe
 (polled every 0.5 s); run time is the run's own start_date -> end_date; tasks/min is the
 run's task instances divided by its run time; peak running is the most task instances
 seen running at once; worker PSS is the Celery worker session's proportional memory,
-peak over the run.
+peak over the run; load avg is the machine's 1-minute load before -> after the run (anything
+else running on the machine slows the run down: read the figures with it).
 """
 
 from __future__ import annotations
@@ -182,10 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         idle_pss = session_pss_mb(worker_pid) if worker_pid else 0.0
         for n in args.objects:
             print(f"measuring {n} object(s)...", file=sys.stderr, flush=True)
+            load_before = os.getloadavg()[0]
             result = measure(client, emulator, f"aep_onboard_measure_{n}_objects", worker_pid, args.timeout)
+            load = f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"
             rows.append(
                 f"| {n} | {result['tasks']} | {result['wall']:.0f} | {result['run']:.0f} | {result['per_minute']:.0f} "
-                f"| {result['peak_running']} | {result['pss']:.0f} |"
+                f"| {result['peak_running']} | {result['pss']:.0f} | {load} |"
             )
             print(json.dumps({"objects": n, **result}), file=sys.stderr, flush=True)
     finally:
@@ -196,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nNative deployment, CeleryExecutor, worker pool {args.pool} x {args.concurrency}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}; deployment up in {up_seconds:.0f} s; "
           f"idle worker PSS {idle_pss:.0f} MB; emulator flow runs take 1 s.\n")
-    print("| objects | tasks | trigger → success (s) | run start → end (s) | tasks/min | peak running | worker PSS peak (MB) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| objects | tasks | trigger → success (s) | run start → end (s) | tasks/min | peak running | worker PSS peak (MB) | load avg (1 min) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
     return 0
 
