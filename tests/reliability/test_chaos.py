@@ -120,6 +120,19 @@ class RetryCounter:
             return delay
 
         monkeypatch.setattr(retry.RetryBudget, "next_delay", counting)
+
+        # A token the gateway rejected (401013: it expired in flight) is replaced once per call.
+        from aep_provider.hooks import token_cache
+
+        self.token_rejections = 0
+        original_get = token_cache.TokenCache.get
+
+        def counting_get(cache: Any, fetch: Any, *, reject: str | None = None) -> str:
+            if reject is not None:
+                self.token_rejections += 1
+            return original_get(cache, fetch, reject=reject)
+
+        monkeypatch.setattr(token_cache.TokenCache, "get", counting_get)
         monkeypatch.setattr(
             retry.RetryPolicy,
             "default",
@@ -223,6 +236,7 @@ def _report(title: str, emulator: EmulatorServer, counter: RetryCounter, tries: 
         "hook_retry_sleep_s": round(counter.slept, 1),
         "hook_longest_wait_s": round(counter.longest, 2),
         "hook_gave_up": counter.given_up,
+        "expired_token_refreshes": counter.token_rejections,
         "task_retries": sum(n - 1 for n in tries.values()),
         "resources": dict(Counter(r["kind"] for r in state["resources"])),
         "records": records,
@@ -234,11 +248,13 @@ def _report(title: str, emulator: EmulatorServer, counter: RetryCounter, tries: 
     return report
 
 
-def _assert_faults_were_survived(report: dict[str, Any]) -> None:
+def _assert_faults_were_survived(report: dict[str, Any], *, every_kind: bool) -> None:
+    """The faults really happened (each kind, on the large run) at about the configured rate."""
     kinds = report["faults_by_kind"]
-    assert all(kinds.get(k, 0) > 0 for k in ("commit_then_drop", "500", "502", "503", "429", "drop")), kinds
+    if every_kind:  # ~800 requests: each transient kind expects ~25 hits, commit-then-drop ~8
+        assert all(kinds.get(k, 0) > 0 for k in ("commit_then_drop", "500", "502", "503", "429", "drop")), kinds
     share = report["faults_injected"] / report["requests"]
-    assert 0.12 <= share <= 0.25, f"fault share {share:.2f}"
+    assert 0.10 <= share <= 0.24, f"fault share {share:.2f} (expected about 0.16)"
     assert report["hook_retries"] > 0
     assert report["hook_longest_wait_s"] <= MAX_WAIT_SECONDS + 1e-9, "a wait beyond Retry-After / the backoff cap"
 
@@ -275,7 +291,7 @@ def test_onboarding_twenty_objects_survives_faults_and_token_expiry(chaos) -> No
     runs = Counter(r["kind"] for r in emulator.admin.state()["resources"])["run"]
     assert runs == len(spec.objects), "one first run per flow, no extra run"
     report = _report("onboarding 20 objects", emulator, counter, tries, total, elapsed, by_kind)
-    _assert_faults_were_survived(report)
+    _assert_faults_were_survived(report, every_kind=True)
     assert report["ims_token_requests"] > 1, "tokens expired and were fetched again"
 
 
@@ -333,4 +349,4 @@ def test_three_window_backfill_survives_faults_and_token_expiry(chaos) -> None:
     }
     assert set(windows) == expected_windows and set(windows.values()) == {1}, windows
     report = _report("backfill 3 windows x 3 objects", emulator, counter, tries, total, elapsed, by_kind)
-    _assert_faults_were_survived(report)
+    _assert_faults_were_survived(report, every_kind=False)
