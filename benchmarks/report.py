@@ -74,7 +74,10 @@ def onboard_section(rows: list[dict[str, Any]], notes: list[str]) -> list[str]:
                 ratio = None
                 if aepp and aepp["onboarded_seconds"] and r["onboarded_seconds"] and method != "aepp sequential":
                     ratio = aepp["onboarded_seconds"] / r["onboarded_seconds"]
-                out.append(f"| {lat} ms | {n} | {method} | {_f(r['onboarded_seconds'])} | {_f(r['total_seconds'])} | "
+                onboarded = _f(r["onboarded_seconds"])
+                if r["onboarded_seconds"] is None and str(r.get("state", "")).startswith("unfinished"):
+                    onboarded = f"> {str(r['state']).split('after ')[1].split(' ')[0]}"
+                out.append(f"| {lat} ms | {n} | {method} | {onboarded} | {_f(r['total_seconds'])} | "
                            f"{_f(ratio)}{'x' if ratio else ''} | {_f(r['requests'])} | {_f(r['ims_token_requests'])} | "
                            f"{_f(r['flows'])} | {r['state'] or '-'} |")
     out.append("")

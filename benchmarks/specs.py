@@ -135,13 +135,22 @@ def dagfactory_config(spec_path: Path) -> dict[str, Any]:
             "op_kwargs": {"slug": g, "chosen": _xcom("select_objects")}, **grouped,
             "dependencies": ["select_objects"],
         }
+        # Read-only check of the table and the columns the object uses, before any write for it.
+        used = sorted({*(obj.fields if isinstance(obj.fields, dict) else []), *(r.source for r in obj.mapping),
+                       obj.delta_column})
+        tasks[key("check_source")] = {
+            "operator": ops + "explore.AepExploreSourceOperator",
+            "base_connection_id": _xcom("hubspot_base_connection"), "object_path": obj.source,
+            "required_columns": used, **common, **grouped,
+            "dependencies": [key("selected"), "hubspot_base_connection"],
+        }
         adhoc_class: dict[str, Any] = {
             "operator": ops + "schema.AepCreateAdhocClassOperator", "title": names.adhoc_class, **common, **grouped,
-            "dependencies": [key("selected")],
+            "dependencies": [key("check_source")],
         }
         if obj.fields == "discover":
             adhoc_class.update(base_connection_id=_xcom("hubspot_base_connection"), source_path=obj.source)
-            adhoc_class["dependencies"] = [key("selected"), "hubspot_base_connection"]
+            adhoc_class["dependencies"] = [key("check_source"), "hubspot_base_connection"]
         else:
             adhoc_class["fields"] = dict(obj.fields)
         tasks[key("adhoc_class")] = adhoc_class
@@ -158,7 +167,7 @@ def dagfactory_config(spec_path: Path) -> dict[str, Any]:
         tasks[key("target_schema")] = {
             "operator": ops + "schema.AepCreateTargetSchemaOperator", "title": names.target_schema,
             "class_ref": obj.target_schema.class_ref, "field_groups": list(obj.target_schema.field_groups),
-            **common, **grouped, "dependencies": [key("selected")],
+            **common, **grouped, "dependencies": [key("check_source")],
         }
         tasks[key("dataset")] = {
             "operator": ops + "dataset.AepCreateDatasetOperator", "name": names.dataset,
