@@ -10,8 +10,8 @@ field, and the fix; the emulator's resources and write counter are the same afte
 * An unknown HubSpot table passes spec validation (the spec only checks the ``Hubspot.<Table>``
   form): it is found at run time. With ``fields: discover`` the ad-hoc class task explores the table
   first and fails on a 404 before it writes; the source connection task is refused by the Platform
-  (400, nothing written). The DAG-level test at the end shows what the *other* tasks of that object
-  do meanwhile.
+  (400, nothing written). In a DAG the object's read-only ``check_source`` task fails first; the
+  DAG-level test at the end checks that nothing at all is written for that object.
 """
 
 from __future__ import annotations
@@ -264,6 +264,18 @@ def _source_connection_of(path: str) -> Callable[[World], Any]:
     return run
 
 
+def _check_source(path: str, columns: list[str]) -> Callable[[World], Any]:
+    def run(world: World) -> Any:
+        from aep_provider.operators.explore import AepExploreSourceOperator
+
+        return AepExploreSourceOperator(
+            task_id="check_source", base_connection_id=world.need("base"), object_path=path,
+            required_columns=columns,
+        ).execute(world.ctx())
+
+    return run
+
+
 def _mapping(destination: str) -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.mapping import AepCreateMappingSetOperator
@@ -385,6 +397,11 @@ RUN_CASES = [
     RunCase("unknown-hubspot-table-source-connection", _source_connection_of("Hubspot.Leads"),
             ("params.path", "'Hubspot.Leads' does not exist", "Hubspot.Contacts"), needs=("base",),
             bug="the 400 (code 1205-400) names the field but not the fix; errors._HINTS has no entry for 1205-400"),
+    RunCase("unknown-hubspot-table-check-source", _check_source("Hubspot.Leads", ["Id"]),
+            ("object_path='Hubspot.Leads' is not a table", "objects[].source", "Hubspot.Contacts"), needs=("base",)),
+    RunCase("mapping-source-column-the-table-lacks",
+            _check_source("Hubspot.Contacts", ["Vid", "Properties_Firstname", "Updated_At"]),
+            ("no column 'Properties_Firstname'", "objects[].mapping", "Properties_Firstname_Value"), needs=("base",)),
     RunCase("mapping-to-a-path-the-schema-lacks", _mapping("person.name.firstname"),
             ("destination 'person.name.firstname'", "did you mean", "'person.name.firstName'"), needs=("schema",)),
     RunCase("dataset-name-taken-on-another-schema", _dataset_on_other_schema,
@@ -480,15 +497,12 @@ objects:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: factory.py wires `gate >> [adhoc_class, target_schema]`, so the target schema, "
-    "dataset, mapping set and target connection of an object whose table does not exist are created "
-    "while (or before) adhoc_class fails on the explore 404",
-)
 def test_unknown_hubspot_table_in_a_dag_fails_before_any_write_of_that_object(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Until 82eee90 the factory wired ``gate >> [adhoc_class, target_schema]``, so the target schema,
+    dataset, mapping set and target connection of an object whose table does not exist were created while
+    adhoc_class failed on the explore 404. Now the read-only ``check_source`` task runs first."""
     from aep_onboarding.factory import build_onboarding_dag
     from aep_onboarding.loader import load_spec
     from aep_onboarding.names import object_names
