@@ -4,8 +4,9 @@ URL shape (Experience Cloud unified shell)::
 
     https://experience.adobe.com/#/@<tenant>/sname:<sandbox>/platform/<page>
 
-``<tenant>`` is the org's Experience Cloud tenant; this provider uses the Schema Registry
-``tenantId`` (``GET /stats``), which matches it for most orgs. Pages used:
+``<tenant>`` is the org's Experience Cloud tenant, taken from the connection's optional
+``extra.ui_tenant``. Without it the ``@<tenant>/`` part is left out and Experience Cloud opens
+the page in the user's current org; building a link never costs an API call. Pages used:
 
 * schema / class: ``schema/edit/<url-encoded $id>``
 * dataset: ``dataset/browse/<dataset id>``
@@ -28,11 +29,12 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
     from airflow.sdk.types import TaskInstanceKey
 
-UI_BASE = "https://experience.adobe.com/#/@{tenant}/sname:{sandbox}/platform/"
+UI_ROOT = "https://experience.adobe.com/#/"
 
 
 def ui_url(tenant: str, sandbox: str, page: str) -> str:
-    return UI_BASE.format(tenant=quote(tenant, safe=""), sandbox=quote(sandbox, safe="")) + page
+    org = f"@{quote(tenant, safe='')}/" if tenant else ""
+    return f"{UI_ROOT}{org}sname:{quote(sandbox, safe='')}/platform/{page}"
 
 
 class AepLink(BaseOperatorLink):

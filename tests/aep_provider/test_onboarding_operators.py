@@ -75,11 +75,11 @@ def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(
     assert run["flowId"] == ids["flow"]
     assert run["params"]["windowStartTime"] == 1735689600 and run["params"]["windowEndTime"] == 1767225600
 
-    # links point at the AEP UI
+    # links point at the AEP UI (no ui_tenant in the connection: the user's current org)
     assert (
         ctx["dataset"]["ti"]
         .xcom["_link_AepDatasetLink"]
-        .startswith("https://experience.adobe.com/#/@demotenant/sname:prod/platform/dataset/browse/")
+        .startswith("https://experience.adobe.com/#/sname:prod/platform/dataset/browse/")
     )
 
 

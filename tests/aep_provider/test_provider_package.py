@@ -137,9 +137,18 @@ def test_importing_a_hook_module_first_does_not_trip_provider_discovery():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_extra_links_come_from_the_run_and_are_empty_for_a_task_that_made_nothing(aep_conn_env, make_context):
+def test_extra_links_come_from_the_run_and_are_empty_for_a_task_that_made_nothing(
+    aep_conn_env, make_context, monkeypatch
+):
+    import json
+    import os
+
     from aep_provider.links import AepSchemaLink
     from aep_provider.operators.schema import AepCreateTargetSchemaOperator
+
+    conn = json.loads(os.environ["AIRFLOW_CONN_AEP_DEFAULT"])
+    conn["extra"]["ui_tenant"] = "acme"  # the @tenant of the org's experience.adobe.com URLs
+    monkeypatch.setenv("AIRFLOW_CONN_AEP_DEFAULT", json.dumps(conn))
 
     op = AepCreateTargetSchemaOperator(task_id="t", title="Linked")
     assert AepSchemaLink().get_link(op, ti_key=None) == ""  # e.g. skipped: no XCom look-up, no error
@@ -147,5 +156,5 @@ def test_extra_links_come_from_the_run_and_are_empty_for_a_task_that_made_nothin
     sid = op.execute(ctx)
     url = AepSchemaLink().get_link(op, ti_key=None)
     assert url == ctx["ti"].xcom[AepSchemaLink().xcom_key]
-    assert url.startswith("https://experience.adobe.com/#/@demotenant/sname:prod/platform/schema/edit/")
+    assert url.startswith("https://experience.adobe.com/#/@acme/sname:prod/platform/schema/edit/")
     assert sid.rsplit("/", 1)[-1] in url

@@ -60,6 +60,11 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Total time one call may spend retrying.",
         "schema": {"type": ["number", "null"], "minimum": 0},
     },
+    "ui_tenant": {
+        "label": "Experience Cloud tenant (links)",
+        "description": "Optional: the @tenant of your experience.adobe.com URLs, for the tasks' links to the AEP UI.",
+        "schema": {"type": ["string", "null"]},
+    },
     "timeout": {
         "label": "Request timeout (s)",
         "description": "Timeout of one HTTP request.",

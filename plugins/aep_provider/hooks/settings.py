@@ -53,6 +53,7 @@ class AepSettings:
     scopes: str
     timeout: float
     retry: RetryPolicy
+    ui_tenant: str = ""
 
     @classmethod
     def from_connection(
@@ -113,6 +114,7 @@ class AepSettings:
             if timeout is not None
             else (_as_float(extra.get("timeout"), "timeout") or DEFAULT_TIMEOUT),
             retry=retry,
+            ui_tenant=str(extra.get("ui_tenant") or "").strip(),
         )
 
 

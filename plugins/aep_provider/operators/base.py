@@ -61,13 +61,8 @@ class AepBaseOperator(BaseOperator):
     def persist_link(self, context: Any, link: type[AepLink], **ids: str) -> None:
         """Store the AEP UI link; a failure here never fails the task."""
         try:
-            tenant = self._tenant()
-            url = link.persist(context, tenant, self.hook.sandbox, operator=self, **ids)
+            url = link.persist(context, self.hook.settings.ui_tenant, self.hook.sandbox, operator=self, **ids)
             self.log.info("%s: %s", link.name, url)
         except Exception as exc:
             self.log.warning("Could not build the %s link: %s", link.name, exc)
 
-    def _tenant(self) -> str:
-        if not hasattr(self, "_tenant_id"):
-            self._tenant_id = self.hook.get_tenant_id()
-        return self._tenant_id

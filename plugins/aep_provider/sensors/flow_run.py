@@ -102,7 +102,7 @@ class AepFlowRunSensor(BaseSensorOperator):
         try:
             AepFlowRunLink.persist(
                 context,
-                self.hook.get_tenant_id(),
+                self.hook.settings.ui_tenant,
                 self.hook.sandbox,
                 operator=self,
                 flow_id=self.flow_id,
