@@ -396,7 +396,7 @@ RUN_CASES = [
              "objects[].source", "Hubspot.Contacts, Hubspot.Companies"), needs=("base",)),
     RunCase("unknown-hubspot-table-source-connection", _source_connection_of("Hubspot.Leads"),
             ("params.path", "'Hubspot.Leads' does not exist", "Hubspot.Contacts"), needs=("base",),
-            bug="the 400 (code 1205-400) names the field but not the fix; errors._HINTS has no entry for 1205-400"),
+            ),
     RunCase("unknown-hubspot-table-check-source", _check_source("Hubspot.Leads", ["Id"]),
             ("object_path='Hubspot.Leads' is not a table", "objects[].source", "Hubspot.Contacts"), needs=("base",)),
     RunCase("mapping-source-column-the-table-lacks",

@@ -9,7 +9,7 @@ from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from aep_provider.hooks.aep import _mask
-from aep_provider.hooks.errors import AepConfigError, missing_connection
+from aep_provider.hooks.errors import AepConfigError, AepValidationError, missing_connection
 from aep_provider.links import AepAccountLink
 from aep_provider.models.common import DATA_LAKE_CONNECTION_SPEC_ID, HUBSPOT_CONNECTION_SPEC_ID
 from aep_provider.models.flow_service import (
@@ -23,6 +23,7 @@ from aep_provider.models.flow_service import (
 from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.explore import unknown_table_error
 
 
 def _spec_id(obj: dict[str, Any]) -> str | None:
@@ -221,19 +222,24 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
                 f"schema {_schema_id(o)}"
             )
 
-        obj, _ = create_named(
-            self.hook,
-            collection="sourceConnections",
-            what="source connection",
-            name=self.name,
-            body=model.to_body(),
-            matches=lambda o: (
-                o.get("baseConnectionId") == self.base_connection_id
-                and (o.get("params") or {}).get("path") == self.path
-                and _schema_id(o) in (None, self.schema_id)
-            ),
-            describe=describe,
-        )
+        try:
+            obj, _ = create_named(
+                self.hook,
+                collection="sourceConnections",
+                what="source connection",
+                name=self.name,
+                body=model.to_body(),
+                matches=lambda o: (
+                    o.get("baseConnectionId") == self.base_connection_id
+                    and (o.get("params") or {}).get("path") == self.path
+                    and _schema_id(o) in (None, self.schema_id)
+                ),
+                describe=describe,
+            )
+        except AepValidationError as refused:
+            if "params.path" not in refused.detail:
+                raise
+            raise unknown_table_error(self.hook, self.base_connection_id, self.path, "path", refused) from None
         return str(obj["id"])
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def unknown_table_error(
-    hook: AepHook, base_connection_id: str, path: str, field: str, cause: AepNotFoundError
+    hook: AepHook, base_connection_id: str, path: str, field: str, cause: AepApiError
 ) -> AepConfigError:
     """The error for a table path the base connection does not have, listing the ones it has."""
     try:
