@@ -187,7 +187,8 @@ class Deployment:
     def cpu_by_component(self) -> dict[str, float]:
         """CPU seconds used so far by the deployment's processes, by component (process group).
 
-        Every process the scripts start carries ``AEP_AIRFLOW_DEPLOYMENT=<id>``; for each live one,
+        Every process the scripts start is in its component's process group or carries
+        ``AEP_AIRFLOW_DEPLOYMENT=<id>``; for each live one,
         user + system time of itself and of its reaped children (task processes end up in their
         worker's, or with LocalExecutor the scheduler's, children time).
         """
@@ -208,10 +209,12 @@ class Deployment:
             if not proc.name.isdigit():
                 continue
             try:
-                if marker not in (proc / "environ").read_bytes().split(b"\0"):
-                    continue
                 fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
+                # Processes that set their title (Celery pool workers, the api-server) overwrite the
+                # environment block /proc shows, so the marker is missing there: their process group says.
+                if int(fields[2]) not in groups and marker not in (proc / "environ").read_bytes().split(b"\0"):
+                    continue
+            except (OSError, ValueError, IndexError):
                 continue
             # after the command: state, ppid, pgrp, ... utime (14), stime, cutime, cstime (17)
             component = groups.get(int(fields[2]), "other (own process groups)")
