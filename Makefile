@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-unit test-integration bench airflow-up airflow-down lint clean
+.PHONY: setup demo test test-unit test-integration test-deploy bench measure airflow-up airflow-down lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ test-unit: $(STAMP)
 
 test-integration: $(STAMP)
 	$(BIN)/pytest -m integration -q
+
+test-deploy: $(STAMP)
+	$(BIN)/pytest tests/deploy -q
+
+measure: $(STAMP)
+	$(BIN)/python scripts/measure_deployment.py
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[bench]"

@@ -7,9 +7,14 @@ Parsing reads only the YAML files: no API call, Variable or connection.
 
 from __future__ import annotations
 
+from airflow.sdk import get_parsing_context
+
 from aep_onboarding.factory import build_onboarding_dag
 from aep_onboarding.loader import iter_specs
 
+# A task process needs only its own DAG: skip building the others when Airflow says which one.
+_wanted = get_parsing_context().dag_id
+
 for loaded in iter_specs():
-    if loaded.spec is not None:
+    if loaded.spec is not None and _wanted in (None, loaded.spec.dag_id):
         globals()[loaded.spec.dag_id] = build_onboarding_dag(loaded.spec, source_file=loaded.path.name)

@@ -74,7 +74,7 @@ def test_the_source_check_reads_every_column_the_object_uses(marketing_dag) -> N
 def test_platform_tasks_use_the_pool_retry_with_backoff_and_template_their_ids(marketing_dag) -> None:
     task = marketing_dag.get_task("contacts.dataflow")
     assert task.pool == "aep_api"
-    assert task.retries == 3 and task.retry_exponential_backoff
+    assert task.retries == 2 and task.retry_exponential_backoff  # as the spec says
     assert {"flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id"} <= set(task.template_fields)
 
 
@@ -145,3 +145,14 @@ def test_discover_mode_adds_a_mapped_group_fed_by_the_explored_tables() -> None:
     from airflow.sdk.definitions.taskgroup import MappedTaskGroup
 
     assert isinstance(dag.get_task("discovered.adhoc_class").task_group, MappedTaskGroup)
+
+
+def test_a_task_process_builds_only_its_own_dag(monkeypatch) -> None:
+    import importlib.util
+
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "aep_onboard_hubspot_contacts_daily")
+    module_spec = importlib.util.spec_from_file_location("dagfile_under_test", REPO / "dags" / "aep_onboarding_dags.py")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    built = {name for name in vars(module) if name.startswith("aep_onboard_")}
+    assert built == {"aep_onboard_hubspot_contacts_daily"}
