@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROFILE_CLASS = "https://ns.adobe.com/xdm/context/profile"
 DEFAULT_FIELD_GROUPS = (
@@ -64,17 +64,15 @@ class FlowSchedule(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _interval_fits_frequency(self) -> FlowSchedule:
-        if self.frequency == "once":
-            return self
-        if self.interval is None:
-            raise ValueError(f"`interval` is required for frequency `{self.frequency}`")
-        minimum = 15 if self.frequency == "minute" else 1
-        if self.interval < minimum:
-            raise ValueError(
-                f"interval {self.interval} is below the minimum {minimum} for frequency "
-                f"`{self.frequency}`; AEP rejects it (use at least {minimum})"
-            )
+    def _fits_aep_schedule_rules(self) -> FlowSchedule:
+        """AEP's schedule rules (minute >= 15, interval required, ...) live in the provider's model."""
+        from aep_provider.models.flow_service import Schedule
+
+        try:
+            Schedule.model_validate(self.as_schedule_params())
+        except ValidationError as exc:
+            messages = (str(e["msg"]).removeprefix("Value error, ").replace("schedule.", "") for e in exc.errors())
+            raise ValueError("; ".join(messages)) from None
         return self
 
     def as_schedule_params(self) -> dict[str, object]:

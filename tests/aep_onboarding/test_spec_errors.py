@@ -40,7 +40,7 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
     [
         ("name: demo\nhubspot: {conn_id: h}\nobjects: [{source: Hubspot.Contacts, mapping: [{source: a, destination: b}]}]\nshedule: '@daily'\n",
          "shedule", "remove this key or correct its spelling"),
-        (VALID + "flow_schedule: {frequency: minute, interval: 10}\n", "flow_schedule", "minimum 15"),
+        (VALID + "flow_schedule: {frequency: minute, interval: 10}\n", "flow_schedule", "use at least 15"),
         (VALID + "flow_schedule: {frequency: fortnight}\n", "flow_schedule.frequency", "use one of"),
         (VALID + "retries: many\n", "retries", "write a number"),
         (VALID.replace("Hubspot.Contacts", "Salesforce.Contacts"), "objects[0].source", "like `Hubspot.Contacts`"),
