@@ -25,7 +25,7 @@ import fnmatch
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, TaskGroup, XComArg, task, task_group
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, TaskGroup, XComArg, task, task_group
 
 from aep_onboarding.names import asset_uri, dataset_base_connection_name, discovered_names, object_names
 from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec
@@ -59,7 +59,11 @@ def _out(task: Any, key: str = "return_value") -> Any:
 @task
 def select_objects(available: list[dict[str, str]], **context: Any) -> list[str]:
     """The slugs this run onboards: all of them, or those named in the ``objects`` param."""
-    wanted = list(context["params"].get("objects") or [])
+    wanted = context["params"].get("objects") or []
+    if not isinstance(wanted, list) or not all(isinstance(name, str) for name in wanted):
+        raise ValueError(
+            f'param `objects` must be a list of object names such as ["Hubspot.All_Deals"], got {wanted!r}'
+        )
     if not wanted:
         return [item["slug"] for item in available]
     by_key = {key: item["slug"] for item in available for key in (item["slug"], item["source"])}
@@ -135,14 +139,9 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
         "default_args": default_args,
         "tags": ["aep", "hubspot", *spec.tags],
         "max_active_runs": 1,
-        "params": {
-            "objects": Param(
-                [],
-                type="array",
-                items={"type": "string"},
-                description="Onboard only these objects (source paths such as Hubspot.Contacts, or group names); empty: all",
-            )
-        },
+        # A plain default, validated by select_objects: a typed Param would have its JSON schema
+        # checked again for every task when the DAG is serialized.
+        "params": {"objects": []},
     }
 
 
