@@ -388,6 +388,8 @@ def _kind(resource_type: str) -> str:
     return kind
 
 
+# Clients such as aepp send a trailing slash on the collection paths; the real service accepts it.
+@router.get("/tenant/{resource_type}/", summary="List tenant classes or schemas (trailing slash)")
 @router.get("/tenant/{resource_type}", summary="List tenant classes or schemas")
 def list_tenant(resource_type: str, request: Request) -> dict[str, Any]:
     kind = _kind(resource_type)
@@ -397,6 +399,7 @@ def list_tenant(resource_type: str, request: Request) -> dict[str, Any]:
     return _page(request, objects, f"/tenant/{resource_type}", cont)
 
 
+@router.post("/tenant/{resource_type}/", status_code=201, summary="Create a tenant class or schema (trailing slash)")
 @router.post("/tenant/{resource_type}", status_code=201, summary="Create a tenant class or schema")
 def create_tenant(resource_type: str, request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     kind = _kind(resource_type)

@@ -200,3 +200,21 @@ def test_global_field_group_readable(emulator: EmulatorServer) -> None:
     assert "personalEmail" in resp.json()["properties"]
     listing = api.get(f"{SR}/global/classes").json()["results"]
     assert "https://ns.adobe.com/xdm/context/profile" in [r["$id"] for r in listing]
+
+
+def test_collection_paths_accept_a_trailing_slash_like_the_real_service(emulator):
+    """Clients written for AEP (aepp among them) POST and list on `/tenant/classes/`."""
+    import httpx
+
+    headers = {**emulator.headers(), "Content-Type": "application/json"}
+    base = f"{emulator.base_url}/data/foundation/schemaregistry/tenant"
+    body = {
+        "title": "Slash class", "type": "object",
+        "allOf": [{"$ref": "https://ns.adobe.com/xdm/data/adhoc"},
+                  {"properties": {"_adhoc": {"type": "object", "properties": {"a": {"type": "string"}}}}}],
+    }
+    created = httpx.post(f"{base}/classes/", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    listed = httpx.get(f"{base}/classes/", headers={**headers, "Accept": "application/vnd.adobe.xed-id+json"})
+    assert listed.status_code == 200
+    assert "Slash class" in [item["title"] for item in listed.json()["results"]]
