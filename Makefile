@@ -34,7 +34,7 @@ measure: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[bench]"
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 airflow-up: $(STAMP)
 	bash scripts/airflow-up.sh
