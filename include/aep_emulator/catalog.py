@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
-from .common import FilterError, matches, new_hex, parse_filters, public
+from .common import FilterError, matches, new_hex, offset_page, parse_filters, public
 from .deps import container_of, ctx_of, store_of
 from .errors import ApiError
 from .schema_registry import find_tenant
@@ -84,16 +84,7 @@ def _order_key(order_by: str) -> tuple[str, bool]:
 def list_datasets(request: Request) -> dict[str, Any]:
     q = request.query_params
     store, cont = store_of(request), container_of(request)
-    try:
-        limit = int(q.get("limit", DEFAULT_LIMIT))
-        start = int(q.get("start", 0))
-    except ValueError as exc:
-        raise _bad("limit and start must be integers") from exc
-    if limit <= 0:
-        raise _bad("limit must be a positive number (at most 100)")
-    if start < 0:
-        raise _bad("start must not be negative")
-    limit = min(limit, MAX_LIMIT)
+    limit, start = offset_page(q, DEFAULT_LIMIT, MAX_LIMIT, _bad)
     filters = list(q.getlist("property"))
     try:
         predicates = parse_filters(filters)

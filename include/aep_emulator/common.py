@@ -25,6 +25,22 @@ def new_etag() -> str:
     return f'"{uuid.uuid4()}"'
 
 
+def offset_page(
+    query: Any, default: int, maximum: int, bad: Callable[[str], Exception]
+) -> tuple[int, int]:
+    """``(limit, start)`` of an offset-paged list (Catalog, Data Prep): checked, limit capped at ``maximum``."""
+    try:
+        limit = int(query.get("limit", default))
+        start = int(query.get("start", 0))
+    except ValueError as exc:
+        raise bad("limit and start must be integers") from exc
+    if limit <= 0:
+        raise bad(f"limit must be a positive number (at most {maximum})")
+    if start < 0:
+        raise bad("start must not be negative")
+    return min(limit, maximum), start
+
+
 def public(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy of a stored object without its internal (``__``-prefixed) keys."""
     return {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith(INTERNAL_PREFIX)}

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 
 from . import xdm_standard as std
-from .common import new_hex, public, sort_value
+from .common import new_hex, offset_page, public, sort_value
 from .deps import container_of, ctx_of, store_of
 from .errors import ApiError
 from .schema_registry import find_tenant, schema_fields
@@ -121,14 +121,7 @@ def create_mapping_set(request: Request, body: Annotated[dict[str, Any], Body()]
 def list_mapping_sets(request: Request) -> dict[str, Any]:
     q = request.query_params
     store, cont = store_of(request), container_of(request)
-    try:
-        limit = int(q.get("limit", DEFAULT_LIMIT))
-        start = int(q.get("start", 0))
-    except ValueError as exc:
-        raise _bad("limit and start must be integers") from exc
-    if limit <= 0 or start < 0:
-        raise _bad("limit must be positive and start not negative")
-    limit = min(limit, MAX_LIMIT)
+    limit, start = offset_page(q, DEFAULT_LIMIT, MAX_LIMIT, _bad)
     with store.lock:
         items = [public(o) for o in cont.items["mappingSet"].values()]
     if "name" in q:
