@@ -191,6 +191,8 @@ class OnboardingSpec(_Strict):
     failed_record_tolerance: float = Field(default=0.0, ge=0.0, le=1.0)
     sensor_poll_seconds: float = Field(default=5.0, gt=0)
     tags: tuple[str, ...] = ()
+    layout: Literal["per_object", "batched"] = "per_object"
+    max_concurrency: int = Field(default=8, ge=1, le=64)
     objects: tuple[ObjectSpec, ...] = ()
     discover: Discovery | None = None
 
@@ -234,6 +236,11 @@ class OnboardingSpec(_Strict):
     def _has_something_to_onboard(self) -> OnboardingSpec:
         if not self.objects and self.discover is None:
             raise ValueError("list at least one entry under `objects`, or add `discover: {}` to onboard every table")
+        if self.layout == "batched" and self.discover is not None:
+            raise ValueError(
+                "`discover` onboards tables found at run time, one task group each: it needs `layout: per_object`; "
+                "list the tables under `objects` to use `layout: batched`"
+            )
         return self
 
     @property

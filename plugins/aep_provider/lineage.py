@@ -48,7 +48,9 @@ class FlowLineageMixin:
                     outputs.append((aep_namespace(hook.org_id, hook.sandbox), str(dataset_id)))
         except Exception as exc:  # lineage never fails a task
             self.log.warning("Could not read lineage of flow %s: %s", flow.get("id"), exc)
-        self._lineage_inputs, self._lineage_outputs = inputs, outputs
+        # Appended, not replaced: a for_each task records the lineage of every flow it handles.
+        self.__dict__.setdefault("_lineage_inputs", []).extend(inputs)
+        self.__dict__.setdefault("_lineage_outputs", []).extend(outputs)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         return operator_lineage(getattr(self, "_lineage_inputs", []), getattr(self, "_lineage_outputs", []))

@@ -156,3 +156,43 @@ def test_a_task_process_builds_only_its_own_dag(monkeypatch) -> None:
     module_spec.loader.exec_module(module)
     built = {name for name in vars(module) if name.startswith("aep_onboard_")}
     assert built == {"aep_onboard_hubspot_contacts_daily"}
+
+
+def _big_spec(objects: int, layout: str):
+    rows = "\n".join(
+        f"  - {{source: Hubspot.Table{i}, mapping: [{{source: Id, destination: _id}}]}}" for i in range(objects)
+    )
+    return parse_spec(f"name: big\nhubspot: {{conn_id: h}}\nlayout: {layout}\nmax_concurrency: 12\nobjects:\n{rows}\n")
+
+
+def test_batched_layout_has_the_same_steps_whatever_the_number_of_objects() -> None:
+    """`layout: batched` keeps the DAG at one task per step, so 50 objects cost Airflow 16 tasks, not 700."""
+    small, large = build_onboarding_dag(_big_spec(2, "batched")), build_onboarding_dag(_big_spec(50, "batched"))
+    assert sorted(small.task_ids) == sorted(large.task_ids)
+    assert len(large.task_ids) == 16
+    dataflow = large.get_task("dataflow")
+    assert [row["key"] for row in dataflow.for_each] == [f"table{i}" for i in range(50)]
+    assert dataflow.max_concurrency == 12
+
+
+def test_batched_layout_wires_the_same_dependencies_through_dict_xcoms() -> None:
+    dag = build_onboarding_dag(_big_spec(3, "batched"))
+    assert _upstream(dag, "check_source") == {"select_objects", "hubspot_base_connection"}
+    assert _upstream(dag, "adhoc_schema") == {"adhoc_class", "select_objects"}
+    assert _upstream(dag, "target_connection") == {
+        "dataset", "target_schema", "dataset_base_connection", "select_objects",
+    }
+    assert _upstream(dag, "dataflow") == {
+        "source_connection", "target_connection", "mapping_set", "flow_spec", "select_objects",
+    }
+    assert _upstream(dag, "wait_window") == {"ingest_window", "dataflow"}
+    # Source and target branches stay parallel.
+    assert not dag.get_task("dataset").get_flat_relative_ids(upstream=True) & {"adhoc_class", "source_connection"}
+    assert len(dag.get_task("wait_window").outlets) == 3
+
+
+def test_discover_needs_the_per_object_layout() -> None:
+    from aep_onboarding.loader import SpecError
+
+    with pytest.raises(SpecError, match="layout: per_object"):
+        parse_spec("name: all\nhubspot: {conn_id: h}\nlayout: batched\ndiscover: {}\n")

@@ -27,9 +27,12 @@ def platform(airflow_db, aep_conn_env: EmulatorServer, monkeypatch: pytest.Monke
     return aep_conn_env
 
 
-def _fast(spec: OnboardingSpec) -> OnboardingSpec:
+LAYOUTS = pytest.mark.parametrize("layout", ["per_object", "batched"])
+
+
+def _fast(spec: OnboardingSpec, layout: str = "per_object") -> OnboardingSpec:
     """The same spec with no task retry and quick polling, so a failure shows at once."""
-    return spec.model_copy(update={"retries": 0, "sensor_poll_seconds": 0.2})
+    return spec.model_copy(update={"retries": 0, "sensor_poll_seconds": 0.2, "layout": layout})
 
 
 def _resources(emulator: EmulatorServer) -> list[dict]:
@@ -48,8 +51,10 @@ def _source_rows(table: str) -> list[dict]:
     return hubspot.rows(table, config.seed, config.data_end)
 
 
-def test_example_dag_onboards_three_objects_and_ingests_their_rows(platform: EmulatorServer) -> None:
-    spec = _fast(load_spec(DEFAULT_SPECS_DIR / "hubspot_marketing.yaml"))
+@LAYOUTS
+def test_example_dag_onboards_three_objects_and_ingests_their_rows(platform: EmulatorServer, layout: str) -> None:
+    """Both layouts create the same resources, ingest the same rows and reuse every ID on a re-run."""
+    spec = _fast(load_spec(DEFAULT_SPECS_DIR / "hubspot_marketing.yaml"), layout)
     run = build_onboarding_dag(spec).test(logical_date=None)
     assert run.state == "success"
 
@@ -78,8 +83,9 @@ def test_example_dag_onboards_three_objects_and_ingests_their_rows(platform: Emu
     assert sorted((r["kind"], r["id"]) for r in _resources(platform)) == before
 
 
-def test_objects_param_onboards_only_the_named_subset(platform: EmulatorServer) -> None:
-    spec = _fast(load_spec(DEFAULT_SPECS_DIR / "hubspot_marketing.yaml"))
+@LAYOUTS
+def test_objects_param_onboards_only_the_named_subset(platform: EmulatorServer, layout: str) -> None:
+    spec = _fast(load_spec(DEFAULT_SPECS_DIR / "hubspot_marketing.yaml"), layout)
     run = build_onboarding_dag(spec).test(logical_date=None, run_conf={"objects": ["Hubspot.All_Deals"]})
     assert run.state == "success"
     flows = [r["name"] for r in _resources(platform) if r["kind"] == "flow"]
@@ -102,13 +108,15 @@ objects:
 """
 
 
+@LAYOUTS
 def test_backfill_three_windows_ingests_exactly_the_rows_of_the_range(
-    platform: EmulatorServer, tmp_path, monkeypatch: pytest.MonkeyPatch
+    platform: EmulatorServer, tmp_path, monkeypatch: pytest.MonkeyPatch, layout: str
 ) -> None:
     # dag.test() records the DAG from the DAG folder, so the spec goes where the DAG file reads specs.
-    (tmp_path / "contacts_windows.yaml").write_text(BACKFILL_SPEC)
+    text = BACKFILL_SPEC + f"layout: {layout}\n"
+    (tmp_path / "contacts_windows.yaml").write_text(text)
     monkeypatch.setenv("AEP_SPECS_DIR", str(tmp_path))
-    spec = parse_spec(BACKFILL_SPEC)
+    spec = parse_spec(text)
     dag = build_onboarding_dag(spec)
     # A daily run's data interval is the day before its logical date: these three runs cover Dec 1-3.
     days = [datetime(2025, 12, day, tzinfo=timezone.utc) for day in (1, 2, 3)]

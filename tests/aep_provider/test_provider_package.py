@@ -61,7 +61,7 @@ def test_run_window_is_templated_from_the_data_interval(make_context):
     }
     op.render_template_fields(ctx)
     assert op.flow_id == "f-1"
-    assert op._window() == (1735689600, 1735776000)
+    assert op._window(op.own_item()) == (1735689600, 1735776000)
 
 
 @pytest.mark.parametrize(

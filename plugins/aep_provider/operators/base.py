@@ -1,16 +1,22 @@
-"""What every AEP operator shares: the connection, the sandbox override, the hook, XCom helpers."""
+"""What every AEP operator shares: the connection, the sandbox override, the hook, XCom helpers,
+and the ``for_each`` mode that runs one operator for many objects in one task."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowSkipException
 
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
+from aep_provider.hooks.errors import AepConfigError
 from aep_provider.links import AepLink
+from aep_provider.operators.batch import AepItem, batch_error, plan_items, run_items
+
+MAX_CONCURRENCY = 64
 
 
 class AepBaseOperator(BaseOperator):
@@ -21,9 +27,20 @@ class AepBaseOperator(BaseOperator):
     :param max_retries: overrides the connection's ``extra.max_retries`` for every call.
     :param retry_max_seconds: overrides ``extra.retry_max_seconds``.
     :param request_timeout: overrides ``extra.timeout`` (seconds per HTTP request).
+    :param for_each: make the call for many objects in this one task (templated): rows
+        ``{"key": <object>, <field>: <value>}``; a field a row leaves out takes the operator's argument.
+        The task then returns ``{key: result}`` and each extra XCom as ``{key: value}``.
+    :param inputs: ``{field: {key: value}}`` joined into the rows by key (templated), typically the
+        XCom of an upstream ``for_each`` task.
+    :param keys: only the rows with these keys run (templated); ``None`` runs them all.
+    :param max_concurrency: calls in flight at once in ``for_each`` mode (1..64).
     """
 
-    template_fields: Sequence[str] = ("aep_conn_id", "sandbox")
+    template_fields: Sequence[str] = ("aep_conn_id", "sandbox", "for_each", "inputs", "keys")
+    #: The arguments that describe one object; ``for_each`` rows may set them.
+    item_fields: Sequence[str] = ()
+    #: The item fields without which the call cannot be made.
+    required_fields: Sequence[str] = ()
     ui_color = "#fa0f00"
     ui_fgcolor = "#ffffff"
 
@@ -35,6 +52,10 @@ class AepBaseOperator(BaseOperator):
         max_retries: int | None = None,
         retry_max_seconds: float | None = None,
         request_timeout: float | None = None,
+        for_each: Sequence[Mapping[str, Any]] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        keys: Sequence[str] | None = None,
+        max_concurrency: int = 8,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -43,6 +64,31 @@ class AepBaseOperator(BaseOperator):
         self.max_retries = max_retries
         self.retry_max_seconds = retry_max_seconds
         self.request_timeout = request_timeout
+        if not 1 <= int(max_concurrency) <= MAX_CONCURRENCY:
+            raise AepConfigError(
+                f"{type(self).__name__}: max_concurrency={max_concurrency} must be between 1 and {MAX_CONCURRENCY}."
+            )
+        if for_each is not None and not self.item_fields:
+            raise AepConfigError(
+                f"{type(self).__name__} makes one call per DAG run, shared by every object: it takes no for_each."
+            )
+        if for_each is None and (inputs is not None or keys is not None):
+            raise AepConfigError(f"{type(self).__name__}: inputs and keys go with for_each; pass for_each rows too.")
+        self.for_each = for_each
+        self.inputs = inputs
+        self.keys = keys
+        self.max_concurrency = int(max_concurrency)
+
+    def check_required(self) -> None:
+        """Called at the end of a subclass ``__init__``: one object needs its required arguments now."""
+        if self.for_each is not None:
+            return
+        missing = [name for name in self.required_fields if getattr(self, name, None) in (None, "")]
+        if missing:
+            raise AepConfigError(
+                f"{type(self).__name__} (task {self.task_id}) needs {', '.join(missing)}; pass "
+                f"{' and '.join(missing)}, or for_each rows that set {'them' if len(missing) > 1 else 'it'}."
+            )
 
     @cached_property
     def hook(self) -> AepHook:
@@ -54,15 +100,71 @@ class AepBaseOperator(BaseOperator):
             timeout=self.request_timeout,
         )
 
+    # -- execution --------------------------------------------------------------------------------
+    def execute_item(self, context: Any, item: AepItem) -> Any:
+        """Make this operator's call for one object; subclasses implement it."""
+        raise NotImplementedError
+
+    def own_item(self) -> AepItem:
+        """The object this operator's own (rendered) arguments describe."""
+        return AepItem(key=None, fields={name: getattr(self, name) for name in self.item_fields})
+
+    def execute(self, context: Any) -> Any:
+        if self.for_each is None:
+            item = self.own_item()
+            result = self.execute_item(context, item)
+            for key, value in item.outputs.items():
+                self.push(context, key, value)
+            return result
+        return self._execute_for_each(context)
+
+    def _execute_for_each(self, context: Any) -> dict[str, Any]:
+        name = f"{type(self).__name__} ({self.task_id})"
+        items = plan_items(
+            operator=name,
+            item_fields=self.item_fields,
+            defaults={field: getattr(self, field, None) for field in self.item_fields},
+            for_each=self.for_each,  # type: ignore[arg-type]
+            inputs=self.inputs,
+            keys=self.keys,
+        )
+        if not items:
+            raise AirflowSkipException(f"{name}: no object to work on (keys={self.keys}).")
+        for item in items:
+            missing = [field for field in self.required_fields if item.fields.get(field) in (None, "")]
+            if missing:
+                raise AepConfigError(f"{name}: the row of {item.key!r} has no {', '.join(missing)}; set it in for_each.")
+        # Connection, secrets masking and the token in this thread: the workers only make HTTP calls.
+        self.hook.get_token()
+        self.log.info("%d objects, up to %d calls at once: %s", len(items), self.max_concurrency,
+                      ", ".join(str(item.key) for item in items))
+        outcome = run_items(items, lambda item: self.execute_item(context, item), max_concurrency=self.max_concurrency)
+        for key, values in outcome.outputs.items():
+            self.push(context, key, values)
+        for key, reason in sorted(outcome.skipped.items()):
+            self.log.info("[%s] skipped: %s", key, reason)
+        if outcome.failed:
+            raise batch_error(name, outcome.failed, len(outcome.results))
+        if not outcome.results:
+            raise AirflowSkipException(f"{name}: every object was skipped.")
+        self.log.info("%d objects done", len(outcome.results))
+        return outcome.results
+
     @staticmethod
     def push(context: Any, key: str, value: Any) -> None:
         context["ti"].xcom_push(key=key, value=value)
 
-    def persist_link(self, context: Any, link: type[AepLink], **ids: str) -> None:
-        """Store the AEP UI link; a failure here never fails the task."""
+    def persist_link(self, context: Any, link: type[AepLink], item: AepItem | None = None, **ids: str) -> None:
+        """Store the AEP UI link of one object's task; log it for each object of a ``for_each`` task.
+
+        A failure here never fails the task.
+        """
         try:
-            url = link.persist(context, self.hook.settings.ui_tenant, self.hook.sandbox, operator=self, **ids)
-            self.log.info("%s: %s", link.name, url)
+            settings = self.hook.settings
+            if item is not None and item.key is not None:
+                url = link.build(settings.ui_tenant, settings.sandbox, **ids)
+            else:
+                url = link.persist(context, settings.ui_tenant, self.hook.sandbox, operator=self, **ids)
+            self.log.info("%s%s: %s", item.label if item else "", link.name, url)
         except Exception as exc:
             self.log.warning("Could not build the %s link: %s", link.name, exc)
-

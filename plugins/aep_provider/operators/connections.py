@@ -23,6 +23,7 @@ from aep_provider.models.flow_service import (
 from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.batch import AepItem
 from aep_provider.operators.explore import unknown_table_error
 
 
@@ -191,13 +192,16 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
         "data_format",
     )
 
+    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path", "data_format")
+    required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
+
     def __init__(
         self,
         *,
-        name: str,
-        base_connection_id: str,
-        schema_id: str,
-        path: str,
+        name: str | None = None,
+        base_connection_id: str | None = None,
+        schema_id: str | None = None,
+        path: str | None = None,
         data_format: str = "tabular",
         **kwargs: Any,
     ) -> None:
@@ -207,12 +211,13 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
         self.schema_id = schema_id
         self.path = path
         self.data_format = data_format
+        self.check_required()
 
-    def execute(self, context: Any) -> str:
+    def execute_item(self, context: Any, item: AepItem) -> str:
         model = build_model(
-            "source connection",
+            f"{item.label}source connection",
             lambda: SourceConnectionCreate.build(
-                self.name, self.base_connection_id, self.schema_id, self.path, self.data_format
+                item.name, item.base_connection_id, item.schema_id, item.path, item.data_format
             ),
         )
 
@@ -227,19 +232,19 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
                 self.hook,
                 collection="sourceConnections",
                 what="source connection",
-                name=self.name,
+                name=item.name,
                 body=model.to_body(),
                 matches=lambda o: (
-                    o.get("baseConnectionId") == self.base_connection_id
-                    and (o.get("params") or {}).get("path") == self.path
-                    and _schema_id(o) in (None, self.schema_id)
+                    o.get("baseConnectionId") == item.base_connection_id
+                    and (o.get("params") or {}).get("path") == item.path
+                    and _schema_id(o) in (None, item.schema_id)
                 ),
                 describe=describe,
             )
         except AepValidationError as refused:
             if "params.path" not in refused.detail:
                 raise
-            raise unknown_table_error(self.hook, self.base_connection_id, self.path, "path", refused) from None
+            raise unknown_table_error(self.hook, item.base_connection_id, item.path, "path", refused) from None
         return str(obj["id"])
 
 
@@ -258,20 +263,30 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
         "dataset_id",
     )
 
+    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
+    required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
+
     def __init__(
-        self, *, name: str, base_connection_id: str, schema_id: str, dataset_id: str, **kwargs: Any
+        self,
+        *,
+        name: str | None = None,
+        base_connection_id: str | None = None,
+        schema_id: str | None = None,
+        dataset_id: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.name = name
         self.base_connection_id = base_connection_id
         self.schema_id = schema_id
         self.dataset_id = dataset_id
+        self.check_required()
 
-    def execute(self, context: Any) -> str:
+    def execute_item(self, context: Any, item: AepItem) -> str:
         model = build_model(
-            "target connection",
+            f"{item.label}target connection",
             lambda: TargetConnectionCreate.build(
-                self.name, self.base_connection_id, self.schema_id, self.dataset_id
+                item.name, item.base_connection_id, item.schema_id, item.dataset_id
             ),
         )
 
@@ -282,11 +297,11 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
             self.hook,
             collection="targetConnections",
             what="target connection",
-            name=self.name,
+            name=item.name,
             body=model.to_body(),
             matches=lambda o: (
-                o.get("baseConnectionId") == self.base_connection_id
-                and (o.get("params") or {}).get("dataSetId") == self.dataset_id
+                o.get("baseConnectionId") == item.base_connection_id
+                and (o.get("params") or {}).get("dataSetId") == item.dataset_id
             ),
             describe=describe,
         )

@@ -11,6 +11,7 @@ from aep_provider.links import AepDatasetLink
 from aep_provider.models.catalog import DatasetCreate
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.batch import AepItem
 
 
 class AepCreateDatasetOperator(AepBaseOperator):
@@ -27,23 +28,28 @@ class AepCreateDatasetOperator(AepBaseOperator):
 
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "name", "schema_id")
 
-    def __init__(self, *, name: str, schema_id: str, **kwargs: Any) -> None:
+    item_fields: Sequence[str] = ("name", "schema_id")
+    required_fields: Sequence[str] = ("name", "schema_id")
+
+    def __init__(self, *, name: str | None = None, schema_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.name = name
         self.schema_id = schema_id
+        self.check_required()
 
-    def execute(self, context: Any) -> str:
-        model = build_model("dataset", lambda: DatasetCreate.for_schema(self.name, self.schema_id))
+    def execute_item(self, context: Any, item: AepItem) -> str:
+        name, schema_id = str(item.name), str(item.schema_id)
+        model = build_model(f"{item.label}dataset", lambda: DatasetCreate.for_schema(name, schema_id))
         hook = self.hook
 
         def lookup() -> str | None:
-            for dataset_id, dataset in hook.find_datasets_by_name(self.name):
+            for dataset_id, dataset in hook.find_datasets_by_name(name):
                 existing_schema = (dataset.get("schemaRef") or {}).get("id")
-                if existing_schema in (None, self.schema_id):
+                if existing_schema in (None, schema_id):
                     return dataset_id
                 raise AepConflictError(
-                    f"Dataset {self.name!r} ({dataset_id}) already exists on schema {existing_schema}, not on "
-                    f"schema_id {self.schema_id}; use another dataset name or delete dataset {dataset_id}."
+                    f"Dataset {name!r} ({dataset_id}) already exists on schema {existing_schema}, not on "
+                    f"schema_id {schema_id}; use another dataset name or delete dataset {dataset_id}."
                 )
             return None
 
@@ -51,11 +57,11 @@ class AepCreateDatasetOperator(AepBaseOperator):
             return hook.create_dataset(model.to_body())
 
         existing = lookup()
-        if existing is None and hook.get_resource("schemas", self.schema_id, accept=XED_SINGLE) is None:
+        if existing is None and hook.get_resource("schemas", schema_id, accept=XED_SINGLE) is None:
             raise AepConfigError(
-                f"schema_id={self.schema_id!r} does not exist in sandbox {hook.sandbox}; pass the $id "
+                f"{item.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the $id "
                 "returned by AepCreateTargetSchemaOperator."
             )
-        dataset_id, _ = hook.create_idempotent(what=f"dataset '{self.name}'", lookup=lookup, create=create)
-        self.persist_link(context, AepDatasetLink, id=dataset_id)
+        dataset_id, _ = hook.create_idempotent(what=f"dataset '{name}'", lookup=lookup, create=create)
+        self.persist_link(context, AepDatasetLink, item, id=dataset_id)
         return dataset_id

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aep_provider.hooks.errors import AepApiError, AepConfigError, AepNotFoundError
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.batch import AepItem
 
 if TYPE_CHECKING:
     from aep_provider.hooks.aep import AepHook
@@ -46,10 +47,13 @@ class AepExploreSourceOperator(AepBaseOperator):
         *AepBaseOperator.template_fields, "base_connection_id", "object_path", "required_columns"
     )
 
+    item_fields: Sequence[str] = ("base_connection_id", "object_path", "required_columns")
+    required_fields: Sequence[str] = ("base_connection_id",)
+
     def __init__(
         self,
         *,
-        base_connection_id: str,
+        base_connection_id: str | None = None,
         object_path: str | None = None,
         preview: bool = False,
         required_columns: Sequence[str] = (),
@@ -60,28 +64,30 @@ class AepExploreSourceOperator(AepBaseOperator):
         self.object_path = object_path
         self.preview = preview
         self.required_columns = list(required_columns)
+        self.check_required()
 
-    def execute(self, context: Any) -> list[dict[str, Any]]:
-        if not self.object_path:
-            tables = list(self.hook.explore(self.base_connection_id) or [])
-            self.log.info("Base connection %s has %d tables", self.base_connection_id, len(tables))
+    def execute_item(self, context: Any, item: AepItem) -> list[dict[str, Any]]:
+        base_connection_id = str(item.base_connection_id)
+        if not item.object_path:
+            tables = list(self.hook.explore(base_connection_id) or [])
+            self.log.info("%sBase connection %s has %d tables", item.label, base_connection_id, len(tables))
             return tables
+        path = str(item.object_path)
         try:
-            body = self.hook.explore(self.base_connection_id, self.object_path, self.preview)
+            body = self.hook.explore(base_connection_id, path, self.preview)
         except AepNotFoundError as missing:
-            raise unknown_table_error(
-                self.hook, self.base_connection_id, self.object_path, "object_path", missing
-            ) from None
+            raise unknown_table_error(self.hook, base_connection_id, path, "object_path", missing) from None
         columns = list(((body or {}).get("schema") or {}).get("columns") or [])
-        self.log.info("%s has %d columns", self.object_path, len(columns))
-        self._check_required(columns)
+        self.log.info("%s%s has %d columns", item.label, path, len(columns))
+        self._check_required(path, columns, list(item.required_columns or []))
         if self.preview:
-            self.push(context, "preview", (body or {}).get("data") or [])
+            item.output("preview", (body or {}).get("data") or [])
         return columns
 
-    def _check_required(self, columns: list[dict[str, Any]]) -> None:
+    @staticmethod
+    def _check_required(path: str, columns: list[dict[str, Any]], required: list[str]) -> None:
         names = [str(column.get("name")) for column in columns]
-        missing = [column for column in self.required_columns if column not in names]
+        missing = [column for column in required if column not in names]
         if not missing:
             return
         hints = "; ".join(
@@ -89,7 +95,7 @@ class AepExploreSourceOperator(AepBaseOperator):
             for column in missing
         )
         raise AepConfigError(
-            f"{self.object_path} has no column {', '.join(map(repr, missing))} (required_columns: the "
+            f"{path} has no column {', '.join(map(repr, missing))} (required_columns: the "
             f"mapping sources and delta column of objects[].mapping / delta_column); {hints}. "
             f"Its columns: {', '.join(names)}."
         )

@@ -17,6 +17,7 @@ from aep_provider.models.time import to_epoch_seconds
 from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.batch import AepItem
 
 FAILED_RUN_STATES = frozenset({"failed", "cancelled", "canceled"})
 
@@ -87,16 +88,32 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         "description",
     )
 
+    item_fields: Sequence[str] = (
+        "name",
+        "flow_spec_id",
+        "source_connection_id",
+        "target_connection_id",
+        "mapping_id",
+        "mapping_version",
+        "delta_column",
+        "schedule",
+        "description",
+    )
+    required_fields: Sequence[str] = (
+        "name", "flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id", "delta_column",
+        "schedule",
+    )
+
     def __init__(
         self,
         *,
-        name: str,
-        flow_spec_id: str,
-        source_connection_id: str,
-        target_connection_id: str,
-        mapping_id: str,
-        delta_column: str | dict[str, Any],
-        schedule: dict[str, Any],
+        name: str | None = None,
+        flow_spec_id: str | None = None,
+        source_connection_id: str | None = None,
+        target_connection_id: str | None = None,
+        mapping_id: str | None = None,
+        delta_column: str | dict[str, Any] | None = None,
+        schedule: dict[str, Any] | None = None,
         mapping_version: str = "0",
         description: str = "",
         **kwargs: Any,
@@ -111,30 +128,31 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         self.schedule = schedule
         self.mapping_version = mapping_version
         self.description = description
+        self.check_required()
 
-    def execute(self, context: Any) -> str:
-        schedule = build_model("schedule", lambda: Schedule.model_validate(dict(self.schedule or {})))
+    def execute_item(self, context: Any, item: AepItem) -> str:
+        schedule = build_model(f"{item.label}schedule", lambda: Schedule.model_validate(dict(item.schedule or {})))
         delta = build_model(
-            "delta_column",
+            f"{item.label}delta_column",
             lambda: DeltaColumn.model_validate(
-                {"name": self.delta_column} if isinstance(self.delta_column, str) else self.delta_column
+                {"name": item.delta_column} if isinstance(item.delta_column, str) else item.delta_column
             ),
         )
         hook = self.hook
-        flow_spec = hook.get_object("flowSpecs", self.flow_spec_id)
+        flow_spec = self._flow_spec(str(item.flow_spec_id))
         if flow_spec is None:
             raise AepConfigError(
-                f"flow_spec_id={self.flow_spec_id!r} does not exist; pass the id returned by AepGetFlowSpecOperator."
+                f"{item.label}flow_spec_id={item.flow_spec_id!r} does not exist; pass the id returned by AepGetFlowSpecOperator."
             )
         check_schedule(schedule, flow_spec)
         model = FlowCreate.build(
-            name=self.name,
-            description=self.description or self.name,
-            flow_spec_id=self.flow_spec_id,
-            source_connection_id=self.source_connection_id,
-            target_connection_id=self.target_connection_id,
-            mapping_id=self.mapping_id,
-            mapping_version=str(self.mapping_version),
+            name=item.name,
+            description=item.description or item.name,
+            flow_spec_id=item.flow_spec_id,
+            source_connection_id=item.source_connection_id,
+            target_connection_id=item.target_connection_id,
+            mapping_id=item.mapping_id,
+            mapping_version=str(item.mapping_version),
             delta_column=delta,
             schedule=schedule,
         )
@@ -147,31 +165,37 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             hook,
             collection="flows",
             what="dataflow",
-            name=self.name,
+            name=item.name,
             body=body,
             matches=lambda o: (
-                list(o.get("sourceConnectionIds") or []) == [self.source_connection_id]
-                and list(o.get("targetConnectionIds") or []) == [self.target_connection_id]
+                list(o.get("sourceConnectionIds") or []) == [item.source_connection_id]
+                and list(o.get("targetConnectionIds") or []) == [item.target_connection_id]
             ),
             describe=describe,
         )
         flow_id = str(flow["id"])
         if not created:
-            self._warn_if_changed(flow, body)
-        etag = flow.get("etag")
-        self.push(context, "etag", etag)
+            self._warn_if_changed(flow, body, str(item.name))
+        item.output("etag", flow.get("etag"))
         self.record_flow_lineage(
             hook,
             {
                 "id": flow_id,
-                "sourceConnectionIds": [self.source_connection_id],
-                "targetConnectionIds": [self.target_connection_id],
+                "sourceConnectionIds": [item.source_connection_id],
+                "targetConnectionIds": [item.target_connection_id],
             },
         )
-        self.persist_link(context, AepDataflowLink, id=flow_id)
+        self.persist_link(context, AepDataflowLink, item, id=flow_id)
         return flow_id
 
-    def _warn_if_changed(self, flow: dict[str, Any], body: dict[str, Any]) -> None:
+    def _flow_spec(self, flow_spec_id: str) -> dict[str, Any] | None:
+        """The flow spec, read once per task however many dataflows it creates."""
+        cache = self.__dict__.setdefault("_flow_specs", {})
+        if flow_spec_id not in cache:
+            cache[flow_spec_id] = self.hook.get_object("flowSpecs", flow_spec_id)
+        return cache[flow_spec_id]
+
+    def _warn_if_changed(self, flow: dict[str, Any], body: dict[str, Any], name: str) -> None:
         existing = self.hook.get_object("flows", str(flow["id"])) or flow
         wanted_mapping = body["transformations"][1]["params"]
         have = {t.get("name"): t.get("params") for t in existing.get("transformations") or []}
@@ -186,7 +210,7 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             self.log.warning(
                 "Dataflow %r (%s) exists with another %s; it is reused unchanged. Tear it down (or rename the "
                 "task's dataflow) to apply the new settings.",
-                self.name,
+                name,
                 flow["id"],
                 ", ".join(changed),
             )
@@ -222,13 +246,16 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
         "delta_column",
     )
 
+    item_fields: Sequence[str] = ("flow_id", "window_start", "window_end", "delta_column")
+    required_fields: Sequence[str] = ("flow_id",)
+
     def __init__(
         self,
         *,
-        flow_id: str,
-        window_start: Any,
-        window_end: Any,
-        delta_column: str,
+        flow_id: str | None = None,
+        window_start: Any = None,
+        window_end: Any = None,
+        delta_column: str | None = None,
         respect_flow_schedule: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -238,6 +265,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
         self.window_end = window_end
         self.delta_column = delta_column
         self.respect_flow_schedule = respect_flow_schedule
+        self.check_required()
 
     @staticmethod
     def uncovered_window(flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
@@ -254,8 +282,9 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             end = min(end, flow_start)
         return start, max(start, end)
 
-    def _window(self) -> tuple[int, int]:
-        empty = [v in (None, "") for v in (self.window_start, self.window_end)]
+    @staticmethod
+    def _window(item: AepItem) -> tuple[int, int]:
+        empty = [v in (None, "") for v in (item.window_start, item.window_end)]
         if all(empty):
             raise AirflowSkipException(
                 "No window to ingest (window_start and window_end are empty, e.g. a manual run without a data "
@@ -263,16 +292,16 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             )
         if any(empty):
             raise AepConfigError(
-                f"window_start={self.window_start!r} and window_end={self.window_end!r}: give both or neither."
+                f"{item.label}window_start={item.window_start!r} and window_end={item.window_end!r}: give both or neither."
             )
         try:
-            start = to_epoch_seconds(self.window_start, field="window_start")
-            end = to_epoch_seconds(self.window_end, field="window_end")
+            start = to_epoch_seconds(item.window_start, field="window_start")
+            end = to_epoch_seconds(item.window_end, field="window_end")
         except ValueError as exc:
             raise AepConfigError(str(exc)) from None
         if end < start:
             raise AepConfigError(
-                f"window_end ({self.window_end}) is before window_start ({self.window_start}); swap them."
+                f"{item.label}window_end ({item.window_end}) is before window_start ({item.window_start}); swap them."
             )
         return start, end
 
@@ -293,23 +322,26 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             ((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or run.get("status") or ""
         )
 
-    def _from_state_store(self, context: Any, start: int, end: int) -> str | None:
+    def _state_key(self, item: AepItem) -> str:
+        return self.state_key if item.key is None else f"{self.state_key}:{item.key}"
+
+    def _from_state_store(self, context: Any, item: AepItem, start: int, end: int) -> str | None:
         store = context.get("task_state_store") if hasattr(context, "get") else None
         if store is None:
             return None
         try:
-            run_id = store.get(self.state_key)
+            run_id = store.get(self._state_key(item))
         except Exception:
             return None
         if not run_id:
             return None
         run = self.hook.get_object("runs", str(run_id))
         if run and self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
-            self.log.info("Reattaching to run %s recorded by an earlier try", run_id)
+            self.log.info("%sReattaching to run %s recorded by an earlier try", item.label, run_id)
             return str(run_id)
         return None
 
-    def _clip(self, flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
+    def _clip(self, item: AepItem, flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
         clipped = self.uncovered_window(flow, start, end)
         if clipped[0] >= clipped[1]:
             raise AirflowSkipException(
@@ -317,35 +349,36 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
                 f"(scheduleParams {flow.get('scheduleParams')}); nothing left to ingest on demand."
             )
         if clipped != (start, end):
-            self.log.info("Window %s..%s cut to %s..%s, the part the flow's schedule does not ingest",
-                          start, end, *clipped)
+            self.log.info("%sWindow %s..%s cut to %s..%s, the part the flow's schedule does not ingest",
+                          item.label, start, end, *clipped)
         return clipped
 
-    def execute(self, context: Any) -> str:
-        start, end = self._window()
-        if not self.delta_column:
-            raise AepConfigError("delta_column is empty: name the source column holding the change time.")
+    def execute_item(self, context: Any, item: AepItem) -> str:
+        start, end = self._window(item)
+        flow_id, delta_column = str(item.flow_id), item.delta_column
+        if not delta_column:
+            raise AepConfigError(f"{item.label}delta_column is empty: name the source column holding the change time.")
         hook = self.hook
-        flow = hook.get_object("flows", self.flow_id)
+        flow = hook.get_object("flows", flow_id)
         if flow is None:
             raise AepConfigError(
-                f"flow_id={self.flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
+                f"{item.label}flow_id={flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
                 "AepCreateDataflowOperator."
             )
         if self.respect_flow_schedule:
-            start, end = self._clip(flow, start, end)
-        run_id = self._from_state_store(context, start, end)
+            start, end = self._clip(item, flow, start, end)
+        run_id = self._from_state_store(context, item, start, end)
         if run_id is None:
-            body = RunCreate.build(self.flow_id, start, end, self.delta_column).to_body()
+            body = RunCreate.build(flow_id, start, end, delta_column).to_body()
 
             def lookup() -> dict[str, Any] | None:
-                for run in hook.list_runs(self.flow_id):
+                for run in hook.list_runs(flow_id):
                     if self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
                         return run
                 return None
 
             run, _ = hook.create_idempotent(
-                what=f"run of flow {self.flow_id} for window {start}..{end}",
+                what=f"run of flow {flow_id} for window {start}..{end}",
                 lookup=lookup,
                 create=lambda: hook.create_object("runs", body),
             )
@@ -353,9 +386,9 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             store = context.get("task_state_store") if hasattr(context, "get") else None
             if store is not None:
                 try:
-                    store.set(self.state_key, run_id)
+                    store.set(self._state_key(item), run_id)
                 except Exception as exc:
                     self.log.warning("Could not record run id in the task state store: %s", exc)
         self.record_flow_lineage(hook, flow)
-        self.persist_link(context, AepFlowRunLink, flow_id=self.flow_id, id=run_id)
+        self.persist_link(context, AepFlowRunLink, item, flow_id=flow_id, id=run_id)
         return run_id

@@ -12,6 +12,7 @@ from aep_provider.models.data_prep import Mapping, MappingSetCreate, mapping_key
 from aep_provider.models.schema_registry import xdm_paths
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.batch import AepItem
 
 
 def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str) -> None:
@@ -40,66 +41,77 @@ class AepCreateMappingSetOperator(AepBaseOperator):
 
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "schema_id", "mappings", "name")
 
+    item_fields: Sequence[str] = ("schema_id", "mappings", "name")
+    required_fields: Sequence[str] = ("schema_id", "mappings")
+
     def __init__(
-        self, *, schema_id: str, mappings: list[dict[str, Any]], name: str | None = None, **kwargs: Any
+        self,
+        *,
+        schema_id: str | None = None,
+        mappings: list[dict[str, Any]] | None = None,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.schema_id = schema_id
         self.mappings = mappings
         self.name = name
+        self.check_required()
 
-    def execute(self, context: Any) -> str:
+    def execute_item(self, context: Any, item: AepItem) -> str:
+        schema_id, name = str(item.schema_id), item.name
+        rules = list(item.mappings or [])
         model = build_model(
-            "mappings",
-            lambda: MappingSetCreate(
-                xdmSchema=self.schema_id, name=self.name, mappings=[Mapping(**m) for m in self.mappings]
-            ),
+            f"{item.label}mappings",
+            lambda: MappingSetCreate(xdmSchema=schema_id, name=name, mappings=[Mapping(**m) for m in rules]),
         )
         if not model.mappings:
-            raise AepConfigError("mappings is empty: give at least one {'source': ..., 'destination': ...}.")
+            raise AepConfigError(
+                f"{item.label}mappings is empty: give at least one {{'source': ..., 'destination': ...}}."
+            )
         hook = self.hook
-        schema = hook.get_resource("schemas", self.schema_id, accept=XED_FULL)
+        schema = hook.get_resource("schemas", schema_id, accept=XED_FULL)
         if schema is None:
             raise AepConfigError(
-                f"schema_id={self.schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
+                f"{item.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
                 "schema $id."
             )
-        check_destinations(model.mappings, xdm_paths(schema), self.schema_id)
+        check_destinations(model.mappings, xdm_paths(schema), schema_id)
         body = model.to_body()
         wanted = mapping_key(body["mappings"])
 
         def lookup() -> dict[str, Any] | None:
-            params = {"name": self.name} if self.name else None
+            params = {"name": name} if name else None
             for mset in hook.iter_mapping_sets(params):
-                if self.name:
-                    if mset.get("name") == self.name:
+                if name:
+                    if mset.get("name") == name:
                         return mset
                     continue
                 schema_of = mset.get("xdmSchema") or (
                     (mset.get("outputSchema") or {}).get("schemaRef") or {}
                 ).get("id")
-                if schema_of not in (None, self.schema_id):
+                if schema_of not in (None, schema_id):
                     continue
                 full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset.get("id"))) or {})
                 full_schema = full.get("xdmSchema") or schema_of
-                if full_schema == self.schema_id and mapping_key(full.get("mappings") or []) == wanted:
+                if full_schema == schema_id and mapping_key(full.get("mappings") or []) == wanted:
                     return full
             return None
 
         mset, created = hook.create_idempotent(
-            what=f"mapping set {self.name or 'for ' + self.schema_id}",
+            what=f"mapping set {name or 'for ' + schema_id}",
             lookup=lookup,
             create=lambda: hook.create_mapping_set(body),
         )
-        if not created and self.name:
+        if not created and name:
             full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset["id"])) or {})
-            same_schema = full.get("xdmSchema") in (None, self.schema_id)
+            same_schema = full.get("xdmSchema") in (None, schema_id)
             if mapping_key(full.get("mappings") or []) != wanted or not same_schema:
                 self.log.warning(
                     "Mapping set %r (%s) exists with other mappings or schema; reusing it as named. Give the "
                     "task a new name to create a mapping set with the new mappings.",
-                    self.name,
+                    name,
                     mset["id"],
                 )
-        self.push(context, "mapping_version", str(mset.get("version", 0)))
+        item.output("mapping_version", str(mset.get("version", 0)))
         return str(mset["id"])

@@ -17,6 +17,7 @@ from aep_provider.models.schema_registry import (
 )
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.batch import AepItem
 from aep_provider.operators.explore import unknown_table_error
 
 DEFAULT_FIELD_GROUPS = [PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS]
@@ -85,10 +86,13 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
         "description",
     )
 
+    item_fields: Sequence[str] = ("title", "fields", "base_connection_id", "source_path", "description")
+    required_fields: Sequence[str] = ("title",)
+
     def __init__(
         self,
         *,
-        title: str,
+        title: str | None = None,
         fields: dict[str, str] | None = None,
         base_connection_id: str | None = None,
         source_path: str | None = None,
@@ -101,40 +105,41 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
         self.base_connection_id = base_connection_id
         self.source_path = source_path
         self.description = description
+        self.check_required()
 
-    def _fields(self) -> dict[str, str]:
-        if self.fields:
-            return dict(self.fields)
-        if not (self.base_connection_id and self.source_path):
+    def _fields(self, item: AepItem) -> dict[str, str]:
+        if item.fields["fields"]:
+            return dict(item.fields["fields"])
+        if not (item.base_connection_id and item.source_path):
             raise AepConfigError(
                 "AepCreateAdhocClassOperator needs fields={column: type}, or base_connection_id and "
                 "source_path so the columns can be explored."
             )
         try:
-            body = self.hook.explore(self.base_connection_id, self.source_path)
+            body = self.hook.explore(item.base_connection_id, item.source_path)
         except AepNotFoundError as missing:
             raise unknown_table_error(
-                self.hook, self.base_connection_id, self.source_path, "source_path", missing
+                self.hook, item.base_connection_id, item.source_path, "source_path", missing
             ) from None
         columns = ((body or {}).get("schema") or {}).get("columns") or []
         if not columns:
             raise AepConfigError(
-                f"Exploring source_path={self.source_path!r} through base connection "
-                f"{self.base_connection_id} found no columns; check the table path."
+                f"{item.label}Exploring source_path={item.source_path!r} through base connection "
+                f"{item.base_connection_id} found no columns; check the table path."
             )
         return {str(c["name"]): column_field_type(c) for c in columns}
 
-    def execute(self, context: Any) -> str:
-        fields = {name: normalize_field_type(t) for name, t in self._fields().items()}
+    def execute_item(self, context: Any, item: AepItem) -> str:
+        fields = {name: normalize_field_type(t) for name, t in self._fields(item).items()}
         model = build_model(
-            "ad-hoc class",
-            lambda: AdhocClassCreate(title=self.title, description=self.description, fields=fields),  # type: ignore[arg-type]
+            f"{item.label}ad-hoc class",
+            lambda: AdhocClassCreate(title=item.title, description=item.description or "", fields=fields),  # type: ignore[arg-type]
         )
-        resource = self.create_or_reuse(self.title, model.to_body())
-        self.push(context, "meta_alt_id", resource.get("meta:altId"))
-        self.push(context, "dataset_namespace", resource.get("meta:datasetNamespace"))
-        self.push(context, "fields", fields)
-        self.persist_link(context, AepClassLink, id=resource["$id"])
+        resource = self.create_or_reuse(str(item.title), model.to_body())
+        item.output("meta_alt_id", resource.get("meta:altId"))
+        item.output("dataset_namespace", resource.get("meta:datasetNamespace"))
+        item.output("fields", fields)
+        self.persist_link(context, AepClassLink, item, id=resource["$id"])
         return resource["$id"]
 
 
@@ -150,25 +155,33 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
 
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "title", "class_id", "description")
 
-    def __init__(self, *, title: str, class_id: str, description: str = "", **kwargs: Any) -> None:
+    item_fields: Sequence[str] = ("title", "class_id", "description")
+    required_fields: Sequence[str] = ("title", "class_id")
+
+    def __init__(
+        self, *, title: str | None = None, class_id: str | None = None, description: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.title = title
         self.class_id = class_id
         self.description = description
+        self.check_required()
 
-    def execute(self, context: Any) -> str:
+    def execute_item(self, context: Any, item: AepItem) -> str:
+        title, class_id = str(item.title), str(item.class_id)
         model = build_model(
-            "ad-hoc schema", lambda: SchemaCreate.from_refs(self.title, [self.class_id], self.description)
+            f"{item.label}ad-hoc schema",
+            lambda: SchemaCreate.from_refs(title, [class_id], item.description or ""),
         )
-        if self.hook.get_resource("classes", self.class_id, accept=XED_SINGLE) is None:
+        if self.hook.get_resource("classes", class_id, accept=XED_SINGLE) is None:
             raise AepConfigError(
-                f"class_id={self.class_id!r} does not exist in sandbox {self.hook.sandbox}; pass the $id "
+                f"{item.label}class_id={class_id!r} does not exist in sandbox {self.hook.sandbox}; pass the $id "
                 "returned by AepCreateAdhocClassOperator."
             )
-        resource = self.create_or_reuse(self.title, model.to_body())
-        self.check_class(resource, self.class_id)
-        self.push(context, "meta_alt_id", resource.get("meta:altId"))
-        self.persist_link(context, AepSchemaLink, id=resource["$id"])
+        resource = self.create_or_reuse(title, model.to_body())
+        self.check_class(resource, class_id)
+        item.output("meta_alt_id", resource.get("meta:altId"))
+        self.persist_link(context, AepSchemaLink, item, id=resource["$id"])
         return resource["$id"]
 
 
@@ -193,10 +206,13 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
         "description",
     )
 
+    item_fields: Sequence[str] = ("title", "class_ref", "field_groups", "description")
+    required_fields: Sequence[str] = ("title",)
+
     def __init__(
         self,
         *,
-        title: str,
+        title: str | None = None,
         class_ref: str = PROFILE_CLASS_REF,
         field_groups: list[str] | None = None,
         description: str = "",
@@ -207,16 +223,20 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
         self.class_ref = class_ref
         self.field_groups = list(DEFAULT_FIELD_GROUPS) if field_groups is None else field_groups
         self.description = description
+        self.check_required()
 
-    def execute(self, context: Any) -> str:
+    def execute_item(self, context: Any, item: AepItem) -> str:
+        title = str(item.title)
+        class_ref = str(item.class_ref or PROFILE_CLASS_REF)
+        groups = list(DEFAULT_FIELD_GROUPS) if item.field_groups is None else list(item.field_groups)
         model = build_model(
-            "target schema",
+            f"{item.label}target schema",
             lambda: SchemaCreate.from_refs(
-                self.title, [expand_ref(r) for r in [self.class_ref, *self.field_groups]], self.description
+                title, [expand_ref(r) for r in [class_ref, *groups]], item.description or ""
             ),
         )
-        resource = self.create_or_reuse(self.title, model.to_body())
-        self.check_class(resource, self.class_ref)
-        self.push(context, "meta_alt_id", resource.get("meta:altId"))
-        self.persist_link(context, AepSchemaLink, id=resource["$id"])
+        resource = self.create_or_reuse(title, model.to_body())
+        self.check_class(resource, class_ref)
+        item.output("meta_alt_id", resource.get("meta:altId"))
+        self.persist_link(context, AepSchemaLink, item, id=resource["$id"])
         return resource["$id"]

@@ -1,4 +1,4 @@
-"""``AepFlowRunTrigger``: waits on the triggerer for a flow run to end."""
+"""``AepFlowRunTrigger``: waits on the triggerer for flow runs to end."""
 
 from __future__ import annotations
 
@@ -17,13 +17,17 @@ from aep_provider.models.flow_service import RunSummary
 class AepFlowRunTrigger(BaseTrigger):
     """Poll a flow run (or the first/latest run of a flow) until it ends, then fire one event.
 
-    Events: ``{"status": "terminal", "run": {...summary...}}`` or ``{"status": "error", "message": ...}``.
-    Every argument is JSON-serialisable.
+    With ``targets`` (``[{"key", "flow_id", "run_id"}]``) it waits for the runs of many flows at once,
+    polling those not yet ended concurrently, and fires one event when all have ended.
+
+    Events: ``{"status": "terminal", "run": {...summary...}}`` (one flow),
+    ``{"status": "terminal", "runs": {key: {...summary...}}}`` (targets) or
+    ``{"status": "error", "message": ...}``. Every argument is JSON-serialisable.
     """
 
     def __init__(
         self,
-        flow_id: str,
+        flow_id: str | None = None,
         run_id: str | None = None,
         which: str = "latest",
         aep_conn_id: str = "aep_default",
@@ -31,8 +35,12 @@ class AepFlowRunTrigger(BaseTrigger):
         poll_interval: float = 5.0,
         max_retries: int | None = None,
         retry_max_seconds: float | None = None,
+        targets: list[dict[str, Any]] | None = None,
+        max_concurrency: int = 16,
     ) -> None:
         super().__init__()
+        if targets is None and not flow_id:
+            raise AepError("AepFlowRunTrigger needs flow_id or targets.")
         self.flow_id = flow_id
         self.run_id = run_id
         self.which = which
@@ -41,6 +49,8 @@ class AepFlowRunTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.max_retries = max_retries
         self.retry_max_seconds = retry_max_seconds
+        self.targets = targets
+        self.max_concurrency = int(max_concurrency)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -54,6 +64,8 @@ class AepFlowRunTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "max_retries": self.max_retries,
                 "retry_max_seconds": self.retry_max_seconds,
+                "targets": self.targets,
+                "max_concurrency": self.max_concurrency,
             },
         )
 
@@ -65,39 +77,66 @@ class AepFlowRunTrigger(BaseTrigger):
             retry_max_seconds=self.retry_max_seconds,
         )
 
-    async def poll_once(self, hook: AepAsyncHook) -> RunSummary | None:
-        if self.run_id:
-            run = await hook.get_run(self.run_id)
+    async def poll_once(
+        self, hook: AepAsyncHook, flow_id: str | None = None, run_id: str | None = None
+    ) -> RunSummary | None:
+        """The current state of one run (by default this trigger's own ``flow_id``/``run_id``)."""
+        if flow_id is None:
+            flow_id, run_id = self.flow_id, self.run_id
+        if run_id:
+            run = await hook.get_run(run_id)
             if run is None:
-                raise AepError(f"Run {self.run_id} of flow {self.flow_id} does not exist; check run_id.")
+                raise AepError(f"Run {run_id} of flow {flow_id} does not exist; check run_id.")
         else:
-            run = pick_run(await hook.list_runs(self.flow_id), self.which)  # type: ignore[arg-type]
+            run = pick_run(await hook.list_runs(str(flow_id)), self.which)  # type: ignore[arg-type]
         return RunSummary.from_run(run) if run else None
+
+    def _log_state(self, key: str | None, flow_id: str, summary: RunSummary | None) -> None:
+        prefix = f"[{key}] " if key is not None else ""
+        if summary is None:
+            self.log.info("%sFlow %s has no run yet; waiting", prefix, flow_id)
+        else:
+            self.log.info(
+                "%sRun %s is %s (%d records in, %d out)",
+                prefix,
+                summary.id,
+                summary.status,
+                summary.input_records,
+                summary.output_records,
+            )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
-        last = None
+        targets = self.targets or [{"key": None, "flow_id": self.flow_id, "run_id": self.run_id}]
+        pending = {str(t.get("key")): t for t in targets}
+        done: dict[str, dict[str, Any]] = {}
+        last: dict[str, Any] = {}
+        limit = asyncio.Semaphore(max(1, self.max_concurrency))
+
+        async def poll(target: dict[str, Any]) -> RunSummary | None:
+            async with limit:
+                return await self.poll_once(hook, str(target["flow_id"]), target.get("run_id"))
+
         try:
             while True:
-                summary = await self.poll_once(hook)
-                if summary is not None and is_terminal(summary):
-                    yield TriggerEvent(
-                        {"status": "terminal", "run": {**summary.xcom(), "errors": summary.errors}}
-                    )
-                    return
-                state = (summary.status, summary.input_records, summary.output_records) if summary else None
-                if state != last:
-                    if summary is None:
-                        self.log.info("Flow %s has no run yet; waiting", self.flow_id)
+                names = list(pending)
+                summaries = await asyncio.gather(*(poll(pending[name]) for name in names))
+                for name, summary in zip(names, summaries, strict=True):
+                    target = pending[name]
+                    if summary is not None and is_terminal(summary):
+                        done[name] = {**summary.xcom(), "errors": summary.errors}
+                        del pending[name]
+                        continue
+                    state = (summary.status, summary.input_records, summary.output_records) if summary else None
+                    if last.get(name, "unset") != state:
+                        self._log_state(target.get("key"), str(target["flow_id"]), summary)
+                        last[name] = state
+                if not pending:
+                    if self.targets is None:
+                        yield TriggerEvent({"status": "terminal", "run": next(iter(done.values()))})
                     else:
-                        self.log.info(
-                            "Run %s is %s (%d records in, %d out)",
-                            summary.id,
-                            summary.status,
-                            summary.input_records,
-                            summary.output_records,
-                        )
-                    last = state
+                        yield TriggerEvent({"status": "terminal", "runs": done})
+                    return
                 await asyncio.sleep(self.poll_interval)
         except (AepApiError, AepError) as exc:
             yield TriggerEvent({"status": "error", "message": str(exc)})
