@@ -10,6 +10,10 @@ reset before every measurement:
   tasks one after another) on a throwaway SQLite Airflow home;
 * ``ours CeleryExecutor`` / ``ours LocalExecutor``: our DAG on the deployment of
   ``scripts/airflow-up.sh`` (``benchmarks.deployment``);
+
+each of ours in a spec ``layout`` (``batched``: one task per step for every
+object, the layout for many objects; ``per_object``: one task group per
+object), named in the method, e.g. ``ours CeleryExecutor, batched``;
 * ``physical limit``: the longest chain of dependent calls times the latency.
 
 The compared figure is *time to onboarded*: from the start of the work (the
@@ -61,12 +65,22 @@ class OnboardRow:
         return asdict(self)
 
 
-def spec_name(n: int, latency_ms: int) -> str:
-    return f"bench_n{n}_l{latency_ms}"
+LAYOUTS = ("batched", "per_object")
 
 
-def write_specs(folder: Path, sizes: list[int], latencies: list[int]) -> dict[tuple[int, int], Path]:
-    return {(n, lat): write_spec(folder, spec_name(n, lat), n) for n in sizes for lat in latencies}
+def spec_name(n: int, latency_ms: int, layout: str = "per_object") -> str:
+    return f"bench_n{n}_l{latency_ms}" + ("_batched" if layout == "batched" else "")
+
+
+def ours(kind: str, layout: str) -> str:
+    """The method label of one of our runs: ``ours LocalExecutor, batched``."""
+    return f"ours {kind}, {layout.replace('_', '-')}"
+
+
+def write_specs(folder: Path, sizes: list[int], latencies: list[int],
+                layouts: tuple[str, ...] = LAYOUTS) -> dict[tuple[int, int, str], Path]:
+    return {(n, lat, layout): write_spec(folder, spec_name(n, lat, layout), n, layout)
+            for n in sizes for lat in latencies for layout in layouts}
 
 
 def _onboarded(emulator: Emulator, start: float, expected: int) -> tuple[float | None, int]:
@@ -101,14 +115,14 @@ def run_aepp(emulator: Emulator, spec: Path, n: int, latency_ms: int, timeout: f
 
 
 def run_dag_test(home: AirflowHome, emulator: Emulator, spec: Path, n: int, latency_ms: int, timeout: float,
-                 onboarding_only: bool = False) -> OnboardRow:
+                 onboarding_only: bool = False, layout: str = "per_object") -> OnboardRow:
     emulator.reset(latency_ms)
     cache = home.root / f"token-cache-{spec.stem}-{int(onboarding_only)}"
     env = {**home.with_aep(emulator.base_url, token_cache=cache), "AEP_SPECS_DIR": str(spec.parent)}
     cmd = [PYTHON, "-m", "benchmarks._dag_test_runner", str(spec)]
     if onboarding_only:
         cmd.append("--onboarding-only")
-    method = "ours dag.test()" + (" (onboarding tasks)" if onboarding_only else "")
+    method = ours("dag.test()", layout) + (" (onboarding tasks)" if onboarding_only else "")
     try:
         result = run_child(cmd, env=env, timeout=timeout)
     except BenchTimeout as exc:
@@ -130,9 +144,9 @@ def run_dag_test(home: AirflowHome, emulator: Emulator, spec: Path, n: int, late
 
 
 def run_deployment(dep: deployment.Deployment, emulator: Emulator, n: int, latency_ms: int,
-                   timeout: float) -> OnboardRow:
-    method = f"ours {'CeleryExecutor' if dep.executor == 'celery' else 'LocalExecutor'}"
-    dag_id = f"aep_onboard_{spec_name(n, latency_ms)}"
+                   timeout: float, layout: str) -> OnboardRow:
+    method = ours("CeleryExecutor" if dep.executor == "celery" else "LocalExecutor", layout)
+    dag_id = f"aep_onboard_{spec_name(n, latency_ms, layout)}"
     try:
         run = dep.run_once(dag_id, latency_ms, timeout)
     except BenchTimeout as exc:
@@ -163,15 +177,19 @@ class OnboardPlan:
     deploy_latencies: dict[str, list[int]] | None = None
     # time limit per deployment run by object count; a run past it is reported with what it had done
     deploy_caps: dict[int, float] = field(default_factory=lambda: {1: 120.0, 10: 240.0, 50: 300.0})
+    # the object counts each layout runs on the deployment (the per-object layout as a reference)
+    deploy_layouts: dict[str, list[int]] = field(default_factory=lambda: {"batched": [1, 10, 50]})
+    dag_test_layouts: tuple[str, ...] = ("batched", "per_object")
     aepp_timeout_factor: float = 4.0
 
 
-def _aepp_series(emulator: Emulator, specs: dict[tuple[int, int], Path], jobs: list[tuple[int, int]],
+def _aepp_series(emulator: Emulator, specs: dict[tuple[int, int, str], Path], jobs: list[tuple[int, int]],
                  timeout_factor: float, out: list[OnboardRow]) -> None:
     for n, latency in jobs:
         expected = (7 + 8 * n) * latency / 1000.0 + 5
         log(f"onboard: aepp n={n} latency={latency} ms (expect ~{expected:.0f} s)")
-        out.append(run_aepp(emulator, specs[(n, latency)], n, latency, timeout=60 + timeout_factor * expected))
+        out.append(run_aepp(emulator, specs[(n, latency, "per_object")], n, latency,
+                            timeout=60 + timeout_factor * expected))
 
 
 def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardRow], list[str]]:
@@ -201,9 +219,10 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
             for n in plan.sizes:
                 rows.append(physical_limit(n, latency))
             for n in plan.dag_test_sizes:
-                log(f"onboard: dag.test() n={n} latency={latency} ms")
-                rows.append(run_dag_test(home, emulator, specs[(n, latency)], n, latency,
-                                         timeout=120 + 60 * n * latency / 1000.0 * 4))
+                for layout in plan.dag_test_layouts:
+                    log(f"onboard: dag.test() n={n} latency={latency} ms {layout}")
+                    rows.append(run_dag_test(home, emulator, specs[(n, latency, layout)], n, latency,
+                                             timeout=120 + 60 * n * latency / 1000.0 * 4, layout=layout))
         _aepp_series(emulator, specs, fast_jobs, plan.aepp_timeout_factor, rows)
         why_not = deployment.scripts_ready()
         for executor in plan.executors:
@@ -213,15 +232,23 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
                 notes.append(f"ours {label}: not measured: {reason}")
                 continue
             latencies = (plan.deploy_latencies or {}).get(executor, plan.latencies)
-            dep = deployment.Deployment(work, emulator, work / "onboard-specs", executor)
+            # Only the DAGs this executor runs: the DAG processor re-parses every file all along the runs.
+            deploy_specs = work / f"deploy-specs-{executor}"
+            for layout, sizes in plan.deploy_layouts.items():
+                for latency in latencies:
+                    for n in sizes:
+                        write_spec(deploy_specs, spec_name(n, latency, layout), n, layout)
+            dep = deployment.Deployment(work, emulator, deploy_specs, executor)
             try:
                 dep.up()
                 notes.append(f"ours {label}: airflow-up.sh took {dep.up_seconds:.0f} s (not counted); "
                              f"time limits per run: {plan.deploy_caps}")
                 for latency in latencies:
-                    for n in plan.sizes:
-                        log(f"onboard: {label} n={n} latency={latency} ms")
-                        rows.append(run_deployment(dep, emulator, n, latency, timeout=plan.deploy_caps.get(n, 300.0)))
+                    for layout, sizes in plan.deploy_layouts.items():
+                        for n in sizes:
+                            log(f"onboard: {label} n={n} latency={latency} ms {layout}")
+                            rows.append(run_deployment(dep, emulator, n, latency,
+                                                       timeout=plan.deploy_caps.get(n, 300.0), layout=layout))
             except Exception as exc:  # a broken deployment must not lose the other results
                 notes.append(f"ours {label}: deployment failed: {str(exc)[:500]}")
                 log(f"deployment {executor} failed: {exc}")
@@ -238,9 +265,11 @@ def requests_only(home: AirflowHome, work: Path, sizes: list[int]) -> list[Onboa
     specs = write_specs(work / "requests-specs", sizes, [0])
     with Emulator(work, latency_ms=0, synthetic_tables=max(sizes) + 10, access_log=True) as emulator:
         for n in sizes:
-            rows.append(run_aepp(emulator, specs[(n, 0)], n, 0, timeout=300))
-            rows.append(run_dag_test(home, emulator, specs[(n, 0)], n, 0, timeout=600, onboarding_only=True))
-            rows.append(run_dag_test(home, emulator, specs[(n, 0)], n, 0, timeout=600))
+            rows.append(run_aepp(emulator, specs[(n, 0, "per_object")], n, 0, timeout=300))
+            for layout in LAYOUTS:
+                rows.append(run_dag_test(home, emulator, specs[(n, 0, layout)], n, 0, timeout=600,
+                                         onboarding_only=True, layout=layout))
+                rows.append(run_dag_test(home, emulator, specs[(n, 0, layout)], n, 0, timeout=600, layout=layout))
     return rows
 
 

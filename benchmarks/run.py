@@ -53,6 +53,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated sections to run: parse, onboard, requests, memory")
     parser.add_argument("--executors", default="celery,local",
                         help="deployment executors for the onboarding benchmark (celery, local)")
+    parser.add_argument("--sizes", default="", help="onboard: object counts, e.g. 1,10,50 (default by mode)")
+    parser.add_argument("--latencies", default="", help="onboard: latencies in ms, e.g. 100,1000 (default 100,1000)")
+    parser.add_argument("--layouts", default="",
+                        help="onboard: layouts on the deployment, e.g. batched,per_object (default: batched at "
+                             "every size, per_object at 10 objects)")
     parser.add_argument("--no-deployment", action="store_true", help="skip the real-deployment onboarding runs")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, Airflow homes)")
     args = parser.parse_args(argv)
@@ -139,10 +144,22 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
         if args.quick:
             plan = onboard.OnboardPlan(sizes=[1, 10], latencies=[100, 1000], dag_test_sizes=[1],
                                        executors=[e for e in executors if e == "celery"],
-                                       deploy_latencies={"celery": [1000]})
+                                       deploy_latencies={"celery": [1000]}, deploy_layouts={"batched": [1, 10]})
         else:
             plan = onboard.OnboardPlan(sizes=[1, 10, 50], latencies=[100, 1000], dag_test_sizes=[1],
-                                       executors=executors, deploy_latencies={"celery": [100, 1000], "local": [1000]})
+                                       executors=executors,
+                                       deploy_latencies={"celery": [100, 1000], "local": [100, 1000]},
+                                       deploy_layouts={"batched": [1, 10, 50], "per_object": [10]})
+        if args.sizes:
+            plan.sizes = [int(x) for x in args.sizes.split(",")]
+            plan.deploy_layouts = {layout: [n for n in sizes if n in plan.sizes] or plan.sizes
+                                   for layout, sizes in plan.deploy_layouts.items()}
+        if args.latencies:
+            plan.latencies = [int(x) for x in args.latencies.split(",")]
+            plan.deploy_latencies = {e: plan.latencies for e in executors}
+        if args.layouts:
+            chosen = [x.strip() for x in args.layouts.split(",") if x.strip()]
+            plan.deploy_layouts = {layout: plan.sizes for layout in chosen}
         rows, notes = onboard.run(home, work, plan)
         data["onboard"] = [r.as_dict() for r in rows]
         data["onboard_notes"] = notes

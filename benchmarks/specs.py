@@ -65,7 +65,8 @@ def bench_objects(n: int) -> list[dict[str, Any]]:
     return objects
 
 
-def spec_dict(name: str, n: int, sensor_poll_seconds: float = 1.0) -> dict[str, Any]:
+def spec_dict(name: str, n: int, sensor_poll_seconds: float = 1.0, layout: str = "per_object") -> dict[str, Any]:
+    extra: dict[str, Any] = {"layout": layout} if layout != "per_object" else {}
     return {
         "name": name,
         "description": f"benchmark spec with {n} objects",
@@ -73,14 +74,15 @@ def spec_dict(name: str, n: int, sensor_poll_seconds: float = 1.0) -> dict[str, 
         # Scheduled, so every run has a data interval for `ingest_window` (a run without one fails there).
         "schedule": "@daily",
         "sensor_poll_seconds": sensor_poll_seconds,
+        **extra,
         "objects": bench_objects(n),
     }
 
 
-def write_spec(folder: Path, name: str, n: int) -> Path:
+def write_spec(folder: Path, name: str, n: int, layout: str = "per_object") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(spec_dict(name, n), sort_keys=False))
+    path.write_text(yaml.safe_dump(spec_dict(name, n, layout=layout), sort_keys=False))
     return path
 
 

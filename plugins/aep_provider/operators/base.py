@@ -3,6 +3,7 @@ and the ``for_each`` mode that runs one operator for many objects in one task.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
@@ -41,6 +42,8 @@ class AepBaseOperator(BaseOperator):
     item_fields: Sequence[str] = ()
     #: The item fields without which the call cannot be made.
     required_fields: Sequence[str] = ()
+    #: The item fields that name the resource the call creates: rows equal on them run one after another.
+    identity_fields: Sequence[str] = ()
     ui_color = "#fa0f00"
     ui_fgcolor = "#ffffff"
 
@@ -138,7 +141,12 @@ class AepBaseOperator(BaseOperator):
         self.hook.get_token()
         self.log.info("%d objects, up to %d calls at once: %s", len(items), self.max_concurrency,
                       ", ".join(str(item.key) for item in items))
-        outcome = run_items(items, lambda item: self.execute_item(context, item), max_concurrency=self.max_concurrency)
+        outcome = run_items(
+            items,
+            lambda item: self.execute_item(context, item),
+            max_concurrency=self.max_concurrency,
+            same_resource=self._same_resource if self.identity_fields else None,
+        )
         for key, values in outcome.outputs.items():
             self.push(context, key, values)
         for key, reason in sorted(outcome.skipped.items()):
@@ -149,6 +157,9 @@ class AepBaseOperator(BaseOperator):
             raise AirflowSkipException(f"{name}: every object was skipped.")
         self.log.info("%d objects done", len(outcome.results))
         return outcome.results
+
+    def _same_resource(self, item: AepItem) -> str:
+        return json.dumps([item.fields.get(name) for name in self.identity_fields], sort_keys=True, default=str)
 
     @staticmethod
     def push(context: Any, key: str, value: Any) -> None:

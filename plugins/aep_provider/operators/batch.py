@@ -13,7 +13,7 @@ schema its own object got. The task returns ``{key: result}`` and every extra XC
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,25 +112,47 @@ class BatchOutcome:
 
 
 def run_items(
-    items: Sequence[AepItem], work: Callable[[AepItem], Any], *, max_concurrency: int
+    items: Sequence[AepItem],
+    work: Callable[[AepItem], Any],
+    *,
+    max_concurrency: int,
+    same_resource: Callable[[AepItem], Hashable] | None = None,
 ) -> BatchOutcome:
-    """Run ``work`` on every item, ``max_concurrency`` at a time; one item's failure stops no other."""
+    """Run ``work`` on every item, ``max_concurrency`` at a time; one item's failure stops no other.
+
+    Items for which ``same_resource`` gives the same value (say, two objects sharing one target schema
+    title) run one after another, so the second finds what the first created instead of racing it.
+    """
     outcome = BatchOutcome(results={}, outputs={}, skipped={}, failed={})
-    with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(items))), thread_name_prefix="aep") as pool:
-        futures = {pool.submit(work, item): item for item in items}
-        for future in as_completed(futures):
-            item = futures[future]
-            key = str(item.key)
+    groups: dict[Hashable, list[AepItem]] = {}
+    for item in items:
+        groups.setdefault(same_resource(item) if same_resource else id(item), []).append(item)
+
+    def run_group(group: list[AepItem]) -> list[tuple[AepItem, str, Any]]:
+        done: list[tuple[AepItem, str, Any]] = []
+        for item in group:
             try:
-                outcome.results[key] = future.result()
+                done.append((item, "ok", work(item)))
             except AirflowSkipException as exc:
-                outcome.skipped[key] = str(exc)
-                continue
+                done.append((item, "skipped", str(exc)))
             except Exception as exc:
-                outcome.failed[key] = exc
-                continue
-            for name, value in item.outputs.items():
-                outcome.outputs.setdefault(name, {})[key] = value
+                done.append((item, "failed", exc))
+        return done
+
+    workers = max(1, min(max_concurrency, len(groups)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aep") as pool:
+        futures = [pool.submit(run_group, group) for group in groups.values()]
+        for future in as_completed(futures):
+            for item, how, value in future.result():
+                key = str(item.key)
+                if how == "skipped":
+                    outcome.skipped[key] = value
+                elif how == "failed":
+                    outcome.failed[key] = value
+                else:
+                    outcome.results[key] = value
+                    for name, extra in item.outputs.items():
+                        outcome.outputs.setdefault(name, {})[key] = extra
     # Stable order in XCom and logs, whatever order the calls ended in.
     outcome.results = dict(sorted(outcome.results.items()))
     outcome.outputs = {name: dict(sorted(values.items())) for name, values in outcome.outputs.items()}

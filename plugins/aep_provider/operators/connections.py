@@ -194,6 +194,7 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
 
     item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path", "data_format")
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
+    identity_fields: Sequence[str] = ("name",)
 
     def __init__(
         self,
@@ -265,6 +266,7 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
 
     item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
+    identity_fields: Sequence[str] = ("name",)
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ class AepCreateDatasetOperator(AepBaseOperator):
 
     item_fields: Sequence[str] = ("name", "schema_id")
     required_fields: Sequence[str] = ("name", "schema_id")
+    identity_fields: Sequence[str] = ("name",)
 
     def __init__(self, *, name: str | None = None, schema_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

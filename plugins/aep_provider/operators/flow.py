@@ -103,6 +103,7 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         "name", "flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id", "delta_column",
         "schedule",
     )
+    identity_fields: Sequence[str] = ("name",)
 
     def __init__(
         self,
@@ -248,6 +249,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
 
     item_fields: Sequence[str] = ("flow_id", "window_start", "window_end", "delta_column")
     required_fields: Sequence[str] = ("flow_id",)
+    identity_fields: Sequence[str] = ("flow_id",)
 
     def __init__(
         self,

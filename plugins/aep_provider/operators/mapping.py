@@ -43,6 +43,7 @@ class AepCreateMappingSetOperator(AepBaseOperator):
 
     item_fields: Sequence[str] = ("schema_id", "mappings", "name")
     required_fields: Sequence[str] = ("schema_id", "mappings")
+    identity_fields: Sequence[str] = ("name", "schema_id")
 
     def __init__(
         self,

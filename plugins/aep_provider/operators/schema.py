@@ -88,6 +88,7 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
 
     item_fields: Sequence[str] = ("title", "fields", "base_connection_id", "source_path", "description")
     required_fields: Sequence[str] = ("title",)
+    identity_fields: Sequence[str] = ("title",)
 
     def __init__(
         self,
@@ -157,6 +158,7 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
 
     item_fields: Sequence[str] = ("title", "class_id", "description")
     required_fields: Sequence[str] = ("title", "class_id")
+    identity_fields: Sequence[str] = ("title",)
 
     def __init__(
         self, *, title: str | None = None, class_id: str | None = None, description: str = "", **kwargs: Any
@@ -208,6 +210,7 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
 
     item_fields: Sequence[str] = ("title", "class_ref", "field_groups", "description")
     required_fields: Sequence[str] = ("title",)
+    identity_fields: Sequence[str] = ("title",)
 
     def __init__(
         self,
