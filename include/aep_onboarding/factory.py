@@ -1,7 +1,7 @@
 """Build an Airflow DAG from a validated onboarding spec.
 
 The factory only wires operators; every Platform call, body and check lives
-in the provider. Every ID travels between tasks as an XCom (XComArgs passed
+in the provider, and the chain of steps itself is data in ``chain.py``. Every ID travels between tasks as an XCom (XComArgs passed
 as operator arguments, which also draws the edges), never through Variables
 or files. Nothing here calls an API or reads a connection: it runs at parse
 time.
@@ -27,45 +27,32 @@ is paid once per step instead of once per step and object.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, TaskGroup, XComArg, task, task_group
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, TaskGroup, task, task_group
 
-from aep_onboarding.names import (
-    ObjectNames,
-    asset_uri,
-    dataset_base_connection_name,
-    discovered_names,
-    object_names,
+from aep_onboarding.chain import (
+    DATASET_BASE,
+    FLOW_SPEC,
+    HUBSPOT,
+    Subject,
+    discovered_chain,
+    listed_chain,
+    out,
+    wire_batched,
+    wire_one,
 )
+from aep_onboarding.names import asset_uri, dataset_base_connection_name, discovered_names, object_names
 from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
-    AepCreateSourceConnectionOperator,
-    AepCreateTargetConnectionOperator,
 )
-from aep_provider.operators.dataset import AepCreateDatasetOperator
 from aep_provider.operators.explore import AepExploreSourceOperator
-from aep_provider.operators.flow import AepCreateDataflowOperator, AepGetFlowSpecOperator, AepRunFlowOperator
-from aep_provider.operators.mapping import AepCreateMappingSetOperator
-from aep_provider.operators.schema import (
-    AepCreateAdhocClassOperator,
-    AepCreateAdhocSchemaOperator,
-    AepCreateTargetSchemaOperator,
-)
+from aep_provider.operators.flow import AepGetFlowSpecOperator
 from aep_provider.sensors.flow_run import AepFlowRunSensor
-
-# Runs without a logical date (manual triggers in Airflow 3) have no data interval: the window is empty.
-WINDOW_START = "{{ data_interval_start.isoformat() if data_interval_start is defined and data_interval_start else '' }}"
-WINDOW_END = "{{ data_interval_end.isoformat() if data_interval_end is defined and data_interval_end else '' }}"
-
-
-def _out(task: Any, key: str = "return_value") -> Any:
-    """A task's XCom as an operator argument: a templated string at run time, an edge at parse time."""
-    return XComArg(task, key=key)
 
 
 @task
@@ -157,230 +144,63 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
     }
 
 
-def _used_columns(obj: ObjectSpec) -> list[str]:
-    listed = list(obj.fields) if isinstance(obj.fields, dict) else []
-    return sorted({*listed, *(rule.source for rule in obj.mapping), obj.delta_column})
+def _sensors(spec: OnboardingSpec, tasks: dict[str, Any], outlets: list[Asset], common: dict[str, Any]) -> None:
+    """Wait for the flows' first runs, then for the window's on-demand runs (both deferrable)."""
+    judged: dict[str, Any] = {
+        "failed_record_tolerance": spec.failed_record_tolerance, "poll_interval": spec.sensor_poll_seconds,
+        "outlets": outlets, **common,
+    }
+    wait_first_run = AepFlowRunSensor(task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first", **judged)
+    wait_window = AepFlowRunSensor(
+        task_id="wait_window", flow_id=out(tasks["dataflow"]), run_id=out(tasks["ingest_window"]), **judged
+    )
+    wait_first_run >> tasks["ingest_window"] >> wait_window
 
 
-def _object_group(
-    spec: OnboardingSpec,
-    obj: ObjectSpec,
-    chosen: Any,
-    hubspot: AepCreateHubSpotBaseConnectionOperator,
-    dataset_base: AepCreateDatasetBaseConnectionOperator,
-    flow_spec: AepGetFlowSpecOperator,
-) -> None:
-    names = object_names(spec, obj)
+def _object_group(spec: OnboardingSpec, obj: ObjectSpec, chosen: Any, shared: dict[str, Any]) -> None:
+    """One object's chain in a task group named after it, behind a gate that skips it when not selected."""
     common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
-    asset = Asset(uri=asset_uri(spec, obj), name=f"{spec.name}.{obj.slug}")
-
+    subject = Subject(source=obj.source, names=asdict(object_names(spec, obj)), obj=obj)
     with TaskGroup(group_id=obj.slug, tooltip=f"Onboard {obj.source}"):
         gate = selected.override(task_id="selected")(obj.slug, chosen)
-        # Read-only: the table and every column the object uses exist, before anything is written for it.
-        check_source = AepExploreSourceOperator(
-            task_id="check_source", base_connection_id=_out(hubspot), object_path=obj.source,
-            required_columns=_used_columns(obj), **common,
-        )
-
-        if obj.fields == "discover":
-            adhoc_class = AepCreateAdhocClassOperator(
-                task_id="adhoc_class", title=names.adhoc_class, base_connection_id=_out(hubspot),
-                source_path=obj.source, **common,
-            )
-        else:
-            adhoc_class = AepCreateAdhocClassOperator(
-                task_id="adhoc_class", title=names.adhoc_class, fields=dict(obj.fields), **common
-            )
-        adhoc_schema = AepCreateAdhocSchemaOperator(
-            task_id="adhoc_schema", title=names.adhoc_schema, class_id=_out(adhoc_class), **common
-        )
-        source_connection = AepCreateSourceConnectionOperator(
-            task_id="source_connection", name=names.source_connection, base_connection_id=_out(hubspot),
-            schema_id=_out(adhoc_schema), path=obj.source, **common,
-        )
-        target_schema = AepCreateTargetSchemaOperator(
-            task_id="target_schema", title=names.target_schema, class_ref=obj.target_schema.class_ref,
-            field_groups=list(obj.target_schema.field_groups), **common,
-        )
-        dataset = AepCreateDatasetOperator(
-            task_id="dataset", name=names.dataset, schema_id=_out(target_schema), **common
-        )
-        mapping_set = AepCreateMappingSetOperator(
-            task_id="mapping_set", name=names.mapping_set, schema_id=_out(target_schema),
-            mappings=[rule.model_dump() for rule in obj.mapping], **common,
-        )
-        target_connection = AepCreateTargetConnectionOperator(
-            task_id="target_connection", name=names.target_connection, base_connection_id=_out(dataset_base),
-            schema_id=_out(target_schema), dataset_id=_out(dataset), **common,
-        )
-        dataflow = AepCreateDataflowOperator(
-            task_id="dataflow", name=names.flow, flow_spec_id=_out(flow_spec),
-            source_connection_id=_out(source_connection), target_connection_id=_out(target_connection),
-            mapping_id=_out(mapping_set), mapping_version=_out(mapping_set, "mapping_version"),
-            delta_column=obj.delta_column, schedule=spec.flow_schedule.as_schedule_params(), **common,
-        )
-        wait_first_run = AepFlowRunSensor(
-            task_id="wait_first_run", flow_id=_out(dataflow), which="first",
-            failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds,
-            outlets=[asset], **common,
-        )
-        ingest_window = AepRunFlowOperator(
-            task_id="ingest_window", flow_id=_out(dataflow), window_start=WINDOW_START, window_end=WINDOW_END,
-            delta_column=obj.delta_column, **common,
-        )
-        wait_window = AepFlowRunSensor(
-            task_id="wait_window", flow_id=_out(dataflow), run_id=_out(ingest_window),
-            failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds,
-            outlets=[asset], **common,
-        )
-
-        gate >> check_source >> [adhoc_class, target_schema]
-        wait_first_run >> ingest_window >> wait_window
+        tasks = wire_one(listed_chain(spec), subject, dict(shared), common)
+        gate >> tasks["check_source"] >> [tasks["adhoc_class"], tasks["target_schema"]]
+        _sensors(spec, tasks, [Asset(uri=asset_uri(spec, obj), name=f"{spec.name}.{obj.slug}")], common)
 
 
-def _discovery_group(
-    spec: OnboardingSpec,
-    discovery: Discovery,
-    hubspot: AepCreateHubSpotBaseConnectionOperator,
-    dataset_base: AepCreateDatasetBaseConnectionOperator,
-    flow_spec: AepGetFlowSpecOperator,
-) -> None:
+def _batched_tasks(spec: OnboardingSpec, chosen: Any, shared: dict[str, Any]) -> None:
+    """Every step once, for all selected objects (``for_each`` rows keyed by object slug)."""
+    subjects = {
+        obj.slug: Subject(source=obj.source, names=asdict(object_names(spec, obj)), obj=obj) for obj in spec.objects
+    }
+    common: dict[str, Any] = {
+        "aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox, "max_concurrency": spec.max_concurrency,
+    }
+    tasks = wire_batched(listed_chain(spec), subjects, dict(shared), {**common, "keys": chosen})
+    tasks["check_source"] >> [tasks["adhoc_class"], tasks["target_schema"]]
+    outlets = [Asset(uri=asset_uri(spec, obj), name=f"{spec.name}.{obj.slug}") for obj in spec.objects]
+    _sensors(spec, tasks, outlets, common)
+
+
+def _discovery_group(spec: OnboardingSpec, discovery: Discovery, shared: dict[str, Any]) -> None:
     """One mapped task group per table the HubSpot connection exposes, landing each in an ad-hoc dataset."""
     common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
-    tables = AepExploreSourceOperator(task_id="discover_tables", base_connection_id=_out(hubspot), **common)
+    tables = AepExploreSourceOperator(task_id="discover_tables", base_connection_id=out(shared[HUBSPOT]), **common)
     chosen = pick_tables(
-        _out(tables), list(discovery.include), list(discovery.exclude), [obj.source for obj in spec.objects]
+        out(tables), list(discovery.include), list(discovery.exclude), [obj.source for obj in spec.objects]
     )
+    steps = discovered_chain(spec, discovery.delta_column, adhoc_mappings)
 
     @task_group(group_id="discovered")
     def onboard_table(source: str) -> None:
-        names: Any = names_for(spec.name, source)
-        adhoc_class = AepCreateAdhocClassOperator(
-            task_id="adhoc_class", title=names["adhoc_class"], base_connection_id=_out(hubspot),
-            source_path=source, **common,
-        )
-        adhoc_schema = AepCreateAdhocSchemaOperator(
-            task_id="adhoc_schema", title=names["adhoc_schema"], class_id=_out(adhoc_class), **common
-        )
-        source_connection = AepCreateSourceConnectionOperator(
-            task_id="source_connection", name=names["source_connection"], base_connection_id=_out(hubspot),
-            schema_id=_out(adhoc_schema), path=source, **common,
-        )
-        dataset = AepCreateDatasetOperator(
-            task_id="dataset", name=names["dataset"], schema_id=_out(adhoc_schema), **common
-        )
-        mappings: Any = adhoc_mappings(_out(adhoc_class, "fields"), _out(adhoc_class, "dataset_namespace"))
-        mapping_set = AepCreateMappingSetOperator(
-            task_id="mapping_set", name=names["mapping_set"], schema_id=_out(adhoc_schema), mappings=mappings,
-            **common,
-        )
-        target_connection = AepCreateTargetConnectionOperator(
-            task_id="target_connection", name=names["target_connection"], base_connection_id=_out(dataset_base),
-            schema_id=_out(adhoc_schema), dataset_id=_out(dataset), **common,
-        )
-        dataflow = AepCreateDataflowOperator(
-            task_id="dataflow", name=names["flow"], flow_spec_id=_out(flow_spec),
-            source_connection_id=_out(source_connection), target_connection_id=_out(target_connection),
-            mapping_id=_out(mapping_set), mapping_version=_out(mapping_set, "mapping_version"),
-            delta_column=discovery.delta_column, schedule=spec.flow_schedule.as_schedule_params(), **common,
-        )
+        subject = Subject(source=source, names=names_for(spec.name, source))
+        tasks = wire_one(steps, subject, dict(shared), common)
         AepFlowRunSensor(
-            task_id="wait_first_run", flow_id=_out(dataflow), which="first",
+            task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first",
             failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds, **common,
         )
 
     onboard_table.expand(source=chosen)
-
-
-def _batched_tasks(
-    spec: OnboardingSpec,
-    chosen: Any,
-    hubspot: AepCreateHubSpotBaseConnectionOperator,
-    dataset_base: AepCreateDatasetBaseConnectionOperator,
-    flow_spec: AepGetFlowSpecOperator,
-) -> None:
-    """Every step once, for all selected objects (``for_each`` rows keyed by object slug)."""
-    objects = [(obj, object_names(spec, obj)) for obj in spec.objects]
-    common: dict[str, Any] = {
-        "aep_conn_id": spec.aep_conn_id,
-        "sandbox": spec.sandbox,
-        "keys": chosen,
-        "max_concurrency": spec.max_concurrency,
-    }
-
-    def rows(fields: Callable[[ObjectSpec, ObjectNames], dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"key": obj.slug, **fields(obj, names)} for obj, names in objects]
-
-    check_source = AepExploreSourceOperator(
-        task_id="check_source", base_connection_id=_out(hubspot),
-        for_each=rows(lambda o, n: {"object_path": o.source, "required_columns": _used_columns(o)}), **common,
-    )
-    adhoc_class = AepCreateAdhocClassOperator(
-        task_id="adhoc_class", base_connection_id=_out(hubspot),
-        for_each=rows(lambda o, n: {
-            "title": n.adhoc_class,
-            **({"source_path": o.source} if o.fields == "discover" else {"fields": dict(o.fields)}),
-        }),
-        **common,
-    )
-    adhoc_schema = AepCreateAdhocSchemaOperator(
-        task_id="adhoc_schema", for_each=rows(lambda o, n: {"title": n.adhoc_schema}),
-        inputs={"class_id": _out(adhoc_class)}, **common,
-    )
-    source_connection = AepCreateSourceConnectionOperator(
-        task_id="source_connection", base_connection_id=_out(hubspot),
-        for_each=rows(lambda o, n: {"name": n.source_connection, "path": o.source}),
-        inputs={"schema_id": _out(adhoc_schema)}, **common,
-    )
-    target_schema = AepCreateTargetSchemaOperator(
-        task_id="target_schema",
-        for_each=rows(lambda o, n: {
-            "title": n.target_schema, "class_ref": o.target_schema.class_ref,
-            "field_groups": list(o.target_schema.field_groups),
-        }),
-        **common,
-    )
-    dataset = AepCreateDatasetOperator(
-        task_id="dataset", for_each=rows(lambda o, n: {"name": n.dataset}),
-        inputs={"schema_id": _out(target_schema)}, **common,
-    )
-    mapping_set = AepCreateMappingSetOperator(
-        task_id="mapping_set",
-        for_each=rows(lambda o, n: {"name": n.mapping_set, "mappings": [rule.model_dump() for rule in o.mapping]}),
-        inputs={"schema_id": _out(target_schema)}, **common,
-    )
-    target_connection = AepCreateTargetConnectionOperator(
-        task_id="target_connection", base_connection_id=_out(dataset_base),
-        for_each=rows(lambda o, n: {"name": n.target_connection}),
-        inputs={"schema_id": _out(target_schema), "dataset_id": _out(dataset)}, **common,
-    )
-    dataflow = AepCreateDataflowOperator(
-        task_id="dataflow", flow_spec_id=_out(flow_spec), schedule=spec.flow_schedule.as_schedule_params(),
-        for_each=rows(lambda o, n: {"name": n.flow, "delta_column": o.delta_column}),
-        inputs={
-            "source_connection_id": _out(source_connection),
-            "target_connection_id": _out(target_connection),
-            "mapping_id": _out(mapping_set),
-            "mapping_version": _out(mapping_set, "mapping_version"),
-        },
-        **common,
-    )
-    assets = [Asset(uri=asset_uri(spec, obj), name=f"{spec.name}.{obj.slug}") for obj, _ in objects]
-    sensor_common: dict[str, Any] = {
-        "aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox, "max_concurrency": spec.max_concurrency,
-        "failed_record_tolerance": spec.failed_record_tolerance, "poll_interval": spec.sensor_poll_seconds,
-        "outlets": assets,
-    }
-    wait_first_run = AepFlowRunSensor(task_id="wait_first_run", flow_id=_out(dataflow), which="first", **sensor_common)
-    ingest_window = AepRunFlowOperator(
-        task_id="ingest_window", window_start=WINDOW_START, window_end=WINDOW_END,
-        for_each=rows(lambda o, n: {"delta_column": o.delta_column}), inputs={"flow_id": _out(dataflow)}, **common,
-    )
-    wait_window = AepFlowRunSensor(
-        task_id="wait_window", flow_id=_out(dataflow), run_id=_out(ingest_window), **sensor_common
-    )
-    check_source >> [adhoc_class, target_schema]
-    wait_first_run >> ingest_window >> wait_window
 
 
 def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -> DAG:
@@ -389,18 +209,19 @@ def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -
     with DAG(**_dag_kwargs(spec, source_file)) as dag:
         chosen = select_objects([{"slug": obj.slug, "source": obj.source} for obj in spec.objects])
         hubspot = AepCreateHubSpotBaseConnectionOperator(
-            task_id="hubspot_base_connection", name=spec.hubspot.name,
+            task_id=HUBSPOT, name=spec.hubspot.name,
             hubspot_conn_id=spec.hubspot.conn_id, base_connection_id=spec.hubspot.base_connection_id, **common,
         )
         dataset_base = AepCreateDatasetBaseConnectionOperator(
-            task_id="dataset_base_connection", name=dataset_base_connection_name(spec), **common
+            task_id=DATASET_BASE, name=dataset_base_connection_name(spec), **common
         )
-        flow_spec = AepGetFlowSpecOperator(task_id="flow_spec", name="CRMToAEP", **common)
+        flow_spec = AepGetFlowSpecOperator(task_id=FLOW_SPEC, name="CRMToAEP", **common)
+        shared = {HUBSPOT: hubspot, DATASET_BASE: dataset_base, FLOW_SPEC: flow_spec}
         if spec.layout == "batched":
-            _batched_tasks(spec, chosen, hubspot, dataset_base, flow_spec)
+            _batched_tasks(spec, chosen, shared)
             return dag
         for obj in spec.objects:
-            _object_group(spec, obj, chosen, hubspot, dataset_base, flow_spec)
+            _object_group(spec, obj, chosen, shared)
         if spec.discover is not None:
-            _discovery_group(spec, spec.discover, hubspot, dataset_base, flow_spec)
+            _discovery_group(spec, spec.discover, shared)
     return dag

@@ -30,6 +30,7 @@ from it_helpers import (
 pytestmark = pytest.mark.integration
 
 MARKETING = "hubspot_marketing"
+PEOPLE = "hubspot_people"  # layout: batched
 DAILY = "hubspot_contacts_daily"
 RUN_TIMEOUT = 300.0
 SENSOR_TASKS = ("wait_first_run", "wait_window")
@@ -40,11 +41,10 @@ def _dag_id(spec_name: str) -> str:
 
 
 # ---------------------------------------------------------------------------- happy path
-@pytest.fixture(scope="module")
-def marketing_run(deployment) -> dict[str, Any]:
-    """Unpause and trigger aep_onboard_hubspot_marketing once; record what was seen while it ran."""
+def _onboard_once(deployment, spec_name: str) -> dict[str, Any]:
+    """Unpause and trigger the spec's DAG once; record what was seen while it ran."""
     client, emulator = deployment.airflow, deployment.emulator
-    spec = spec_of(MARKETING)
+    spec = spec_of(spec_name)
     dag_id = spec.dag_id
     client.wait_dag(dag_id)
     # The DAG idle (make_idle lets the scheduled run that unpausing creates finish), then an
@@ -68,6 +68,38 @@ def marketing_run(deployment) -> dict[str, Any]:
     run = client.wait_run(dag_id, run_id, timeout=RUN_TIMEOUT, on_poll=record, interval=0.5)
     return {"spec": spec, "dag_id": dag_id, "run_id": run_id, "run": run, "seen": seen,
             "seconds": time.monotonic() - started, "tis": client.task_instances(dag_id, run_id)}
+
+
+@pytest.fixture(scope="module")
+def marketing_run(deployment) -> dict[str, Any]:
+    """aep_onboard_hubspot_marketing (a task group per object), triggered once."""
+    return _onboard_once(deployment, MARKETING)
+
+
+@pytest.fixture(scope="module")
+def people_run(deployment) -> dict[str, Any]:
+    """aep_onboard_hubspot_people (layout: batched, one task per step), triggered once."""
+    return _onboard_once(deployment, PEOPLE)
+
+
+def test_batched_run_onboards_every_object_in_one_task_per_step(people_run: dict[str, Any], deployment) -> None:
+    """`layout: batched` on the real deployment: 16 task instances for all objects, success, exactly one
+    resource of each kind per object, records in every dataset, and the many-flow sensor deferred."""
+    run, tis, spec = people_run["run"], people_run["tis"], people_run["spec"]
+    assert run["state"] == "success", (
+        f"{people_run['dag_id']}/{people_run['run_id']} ended {run['state']}: {states_by_task(tis)}; "
+        f"task logs under {deployment.log_dir}/dag_id={people_run['dag_id']}/"
+    )
+    assert len(tis) == 16 and len(spec.objects) == 3
+    expected, actual = expected_resources(spec), actual_resources(deployment.emulator)
+    assert actual == expected, f"missing: {dict(expected - actual)}; duplicated or unexpected: {dict(actual - expected)}"
+    ids = dataset_ids(deployment.emulator, spec)
+    counts = {source: deployment.emulator.records(dataset_id)["count"] for source, dataset_id in ids.items()}
+    assert set(counts) == {obj.source for obj in spec.objects} and all(counts.values()), counts
+    first_run = people_run["seen"]["wait_first_run"]
+    assert any(h["state"] == "deferred" and h["trigger"] for h in first_run), first_run
+    assert first_run[-1]["state"] == "success"
+    print(f"\n{people_run['dag_id']}: trigger to success in {people_run['seconds']:.0f}s ({len(tis)} tasks)")
 
 
 def test_marketing_run_succeeds(marketing_run: dict[str, Any], deployment) -> None:
@@ -136,10 +168,14 @@ def test_flow_run_sensor_deferred_and_finished_by_the_triggerer(marketing_run: d
 
 
 # ---------------------------------------------------------------------------- resume after a fault
-def test_resume_after_persistent_mapping_fault(deployment) -> None:
-    """A persistent 500 on mapping-set creation fails the mapping tasks; clearing them resumes the run."""
+@pytest.mark.parametrize("spec_name", [MARKETING, PEOPLE])
+def test_resume_after_persistent_mapping_fault(deployment, spec_name: str) -> None:
+    """A persistent 500 on mapping-set creation fails the mapping tasks; clearing them resumes the run.
+
+    Per-object layout: one mapping task per object; batched layout: one mapping task for all of them.
+    """
     client, emulator = deployment.airflow, deployment.emulator
-    spec = spec_of(MARKETING)
+    spec = spec_of(spec_name)
     dag_id = spec.dag_id
     client.wait_dag(dag_id)
     make_idle(client, dag_id)
@@ -152,8 +188,8 @@ def test_resume_after_persistent_mapping_fault(deployment) -> None:
         run = client.wait_run(dag_id, run_id, timeout=budget)
         before = {ti["task_id"]: ti for ti in client.task_instances(dag_id, run_id)}
         assert run["state"] == "failed", f"the run should fail while the fault holds: {states_by_task(list(before.values()))}"
-        mapping = sorted(t for t in before if t.endswith(".mapping_set"))
-        assert len(mapping) == len(spec.objects), f"mapping tasks: {mapping}"
+        mapping = sorted(t for t in before if t.rsplit(".", 1)[-1] == "mapping_set")
+        assert len(mapping) == (1 if spec.layout == "batched" else len(spec.objects)), f"mapping tasks: {mapping}"
         for task_id in mapping:
             ti = before[task_id]
             assert ti["state"] == "failed", f"{task_id}: {ti['state']}"
@@ -161,7 +197,7 @@ def test_resume_after_persistent_mapping_fault(deployment) -> None:
                 f"{task_id} failed after {ti['try_number']} tries, expected retries+1 = {spec.retries + 1}"
             )
         hits = sum(rule.get("hits", 0) for rule in emulator.faults().get("rules", []))
-        assert hits >= len(mapping) * (spec.retries + 1), f"fault hits: {emulator.faults()}"
+        assert hits >= len(spec.objects) * (spec.retries + 1), f"fault hits: {emulator.faults()}"
         assert not [r for r in emulator.resources("mappingSet")], "a mapping set exists although every create failed"
     finally:
         emulator.lift_faults()

@@ -1,0 +1,186 @@
+"""The onboarding chain as data, and the two ways the factory wires it.
+
+Each :class:`Step` says which operator makes the call, which arguments come from the object itself
+(:class:`Subject`) and which IDs it consumes from an upstream step or a shared task. The factory lays
+the same steps out per object (a task group each, IDs passed as plain XComs) or batched (one task per
+step with a ``for_each`` row per object, IDs joined by object key from dict XComs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.sdk import XComArg
+
+from aep_onboarding.spec import ObjectSpec, OnboardingSpec
+from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.connections import (
+    AepCreateSourceConnectionOperator,
+    AepCreateTargetConnectionOperator,
+)
+from aep_provider.operators.dataset import AepCreateDatasetOperator
+from aep_provider.operators.explore import AepExploreSourceOperator
+from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
+from aep_provider.operators.mapping import AepCreateMappingSetOperator
+from aep_provider.operators.schema import (
+    AepCreateAdhocClassOperator,
+    AepCreateAdhocSchemaOperator,
+    AepCreateTargetSchemaOperator,
+)
+
+# The object-independent tasks, made once per DAG run.
+HUBSPOT = "hubspot_base_connection"
+DATASET_BASE = "dataset_base_connection"
+FLOW_SPEC = "flow_spec"
+SHARED = frozenset({HUBSPOT, DATASET_BASE, FLOW_SPEC})
+ID = "return_value"
+
+# Runs without a logical date (manual triggers in Airflow 3) have no data interval: the window is empty.
+WINDOW_START = "{{ data_interval_start.isoformat() if data_interval_start is defined and data_interval_start else '' }}"
+WINDOW_END = "{{ data_interval_end.isoformat() if data_interval_end is defined and data_interval_end else '' }}"
+
+
+def out(task: Any, key: str = ID) -> Any:
+    """A task's XCom as an operator argument: a templated value at run time, an edge at parse time."""
+    return XComArg(task, key=key)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What one chain is for: a listed object, or a table discovered at run time (then XComArgs)."""
+
+    source: Any
+    names: Any  # {resource: name}, or the XComArg of a task returning it
+    obj: ObjectSpec | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    task_id: str
+    operator: type[AepBaseOperator]
+    #: The object's own arguments (a ``for_each`` row when batched).
+    own: Callable[[Subject], dict[str, Any]]
+    #: argument -> (upstream step or shared task, XCom key).
+    ids: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: Arguments that are the same for every object.
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    #: Arguments made from the tasks built so far (per-object layout only).
+    derived: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+
+
+def used_columns(obj: ObjectSpec) -> list[str]:
+    listed = list(obj.fields) if isinstance(obj.fields, dict) else []
+    return sorted({*listed, *(rule.source for rule in obj.mapping), obj.delta_column})
+
+
+def _adhoc_fields(s: Subject) -> dict[str, Any]:
+    if s.obj is None or s.obj.fields == "discover":
+        return {"source_path": s.source}
+    return {"fields": dict(s.obj.fields)}
+
+
+def _listed(s: Subject) -> ObjectSpec:
+    assert s.obj is not None, "a listed-object step got a discovered table"
+    return s.obj
+
+
+def _source_steps() -> list[Step]:
+    """Ad-hoc class and schema describing the raw columns, and the source connection on them."""
+    return [
+        Step("adhoc_class", AepCreateAdhocClassOperator,
+             lambda s: {"title": s.names["adhoc_class"], **_adhoc_fields(s)}, {"base_connection_id": (HUBSPOT, ID)}),
+        Step("adhoc_schema", AepCreateAdhocSchemaOperator,
+             lambda s: {"title": s.names["adhoc_schema"]}, {"class_id": ("adhoc_class", ID)}),
+        Step("source_connection", AepCreateSourceConnectionOperator,
+             lambda s: {"name": s.names["source_connection"], "path": s.source},
+             {"schema_id": ("adhoc_schema", ID), "base_connection_id": (HUBSPOT, ID)}),
+    ]
+
+
+def _target_steps(schema_step: str, mappings: Step | None = None) -> list[Step]:
+    """Dataset, mapping set and target connection on the target schema made by ``schema_step``."""
+    return [
+        Step("dataset", AepCreateDatasetOperator, lambda s: {"name": s.names["dataset"]},
+             {"schema_id": (schema_step, ID)}),
+        mappings or Step(
+            "mapping_set", AepCreateMappingSetOperator,
+            lambda s: {"name": s.names["mapping_set"], "mappings": [r.model_dump() for r in _listed(s).mapping]},
+            {"schema_id": (schema_step, ID)},
+        ),
+        Step("target_connection", AepCreateTargetConnectionOperator, lambda s: {"name": s.names["target_connection"]},
+             {"schema_id": (schema_step, ID), "dataset_id": ("dataset", ID), "base_connection_id": (DATASET_BASE, ID)}),
+    ]
+
+
+def _dataflow_step(spec: OnboardingSpec, delta_column: Callable[[Subject], str]) -> Step:
+    return Step(
+        "dataflow", AepCreateDataflowOperator,
+        lambda s: {"name": s.names["flow"], "delta_column": delta_column(s)},
+        {
+            "flow_spec_id": (FLOW_SPEC, ID),
+            "source_connection_id": ("source_connection", ID),
+            "target_connection_id": ("target_connection", ID),
+            "mapping_id": ("mapping_set", ID),
+            "mapping_version": ("mapping_set", "mapping_version"),
+        },
+        fixed={"schedule": spec.flow_schedule.as_schedule_params()},
+    )
+
+
+def listed_chain(spec: OnboardingSpec) -> list[Step]:
+    """Every step of a listed object, from the read-only source check to the window's on-demand run."""
+    return [
+        Step("check_source", AepExploreSourceOperator,
+             lambda s: {"object_path": s.source, "required_columns": used_columns(_listed(s))},
+             {"base_connection_id": (HUBSPOT, ID)}),
+        *_source_steps(),
+        Step("target_schema", AepCreateTargetSchemaOperator,
+             lambda s: {"title": s.names["target_schema"], "class_ref": _listed(s).target_schema.class_ref,
+                        "field_groups": list(_listed(s).target_schema.field_groups)}),
+        *_target_steps("target_schema"),
+        _dataflow_step(spec, lambda s: _listed(s).delta_column),
+        Step("ingest_window", AepRunFlowOperator, lambda s: {"delta_column": _listed(s).delta_column},
+             {"flow_id": ("dataflow", ID)}, fixed={"window_start": WINDOW_START, "window_end": WINDOW_END}),
+    ]
+
+
+def discovered_chain(spec: OnboardingSpec, delta_column: str, adhoc_mappings: Callable[..., Any]) -> list[Step]:
+    """A discovered table lands as-is: its ad-hoc schema is also the target, each column mapped onto itself."""
+    mappings = Step(
+        "mapping_set", AepCreateMappingSetOperator, lambda s: {"name": s.names["mapping_set"]},
+        {"schema_id": ("adhoc_schema", ID)},
+        derived=lambda tasks: {"mappings": adhoc_mappings(
+            out(tasks["adhoc_class"], "fields"), out(tasks["adhoc_class"], "dataset_namespace"))},
+    )
+    return [*_source_steps(), *_target_steps("adhoc_schema", mappings), _dataflow_step(spec, lambda s: delta_column)]
+
+
+def wire_one(steps: Sequence[Step], subject: Subject, tasks: dict[str, Any], common: Mapping[str, Any]) -> dict[str, Any]:
+    """One task per step for one object; ``tasks`` holds the shared tasks and receives the new ones."""
+    for step in steps:
+        args = {**step.fixed, **step.own(subject)}
+        args.update({arg: out(tasks[source], key) for arg, (source, key) in step.ids.items()})
+        if step.derived is not None:
+            args.update(step.derived(tasks))
+        tasks[step.task_id] = step.operator(task_id=step.task_id, **args, **common)
+    return tasks
+
+
+def wire_batched(
+    steps: Sequence[Step], subjects: Mapping[str, Subject], tasks: dict[str, Any], common: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One task per step for every object: a ``for_each`` row per object, upstream IDs joined by key."""
+    for step in steps:
+        if step.derived is not None:
+            raise ValueError(f"step {step.task_id} derives arguments from tasks: it cannot be batched")
+        args: dict[str, Any] = dict(step.fixed)
+        inputs: dict[str, Any] = {}
+        for arg, (source, key) in step.ids.items():
+            (args if source in SHARED else inputs)[arg] = out(tasks[source], key)
+        rows = [{"key": key, **step.own(subject)} for key, subject in subjects.items()]
+        tasks[step.task_id] = step.operator(
+            task_id=step.task_id, for_each=rows, inputs=inputs or None, **args, **common
+        )
+    return tasks
