@@ -114,7 +114,9 @@ def onboard_section(rows: list[dict[str, Any]], notes: list[str]) -> list[str]:
         out += ["", "Where the deployed DAG's time goes (per task instance, from the REST API): *ready to start* = "
                 "task start minus the last end of its upstream tasks (scheduler loop, executor queue, worker pickup, "
                 "task process start-up with its DAG-file parse); *duration* = start to end (the operator's calls "
-                "and the rest of the process's work). *API share* = requests x latency / sum of durations.", "",
+                "and the rest of the process's work). *API share* = requests x latency / sum of durations: the share "
+                "of task time spent waiting on the Platform when calls run one at a time; above 100 % the calls of a "
+                "batched task overlapped (several in flight at once).", "",
                 "| latency | objects | method | tasks | ready-to-start median (s) | ready-to-start sum (s) | "
                 "duration median (s) | duration sum (s) | API share of durations | deployment CPU (s) | "
                 "CPU per task (s) | aepp script CPU (s) |",
