@@ -102,6 +102,13 @@ SPEC_CASES = [
              ("less than or equal to 1", "fit the bound")),
     SpecCase("pool-slots-zero", VALID + "pool_slots: 0\n", "pool_slots", ("greater than or equal to 1",)),
     SpecCase("retry-delay-zero", VALID + "retry_delay_seconds: 0\n", "retry_delay_seconds", ("greater than 0",)),
+    SpecCase("unknown-layout", VALID + "layout: batch\n", "layout", ("use one of", "'batched'")),
+    SpecCase("concurrency-zero", VALID + "max_concurrency: 0\n", "max_concurrency",
+             ("greater than or equal to 1", "fit the bound")),
+    SpecCase("concurrency-too-high", VALID + "max_concurrency: 500\n", "max_concurrency",
+             ("less than or equal to 64", "fit the bound")),
+    SpecCase("discover-batched", "name: demo\nhubspot: {conn_id: h}\nlayout: batched\ndiscover: {}\n", "(top level)",
+             ("needs `layout: per_object`", "list the tables under `objects`")),
 ]
 
 
