@@ -259,13 +259,17 @@ def _assert_faults_were_survived(report: dict[str, Any], *, every_kind: bool) ->
     assert report["hook_longest_wait_s"] <= MAX_WAIT_SECONDS + 1e-9, "a wait beyond Retry-After / the backoff cap"
 
 
-def test_onboarding_twenty_objects_survives_faults_and_token_expiry(chaos) -> None:
+@pytest.mark.parametrize("layout", ["per_object", "batched"])
+def test_onboarding_twenty_objects_survives_faults_and_token_expiry(chaos, layout: str) -> None:
+    """Both layouts: with 8 calls in flight per batched task, faults, commit-then-drop and token expiry
+    still end in success through retries alone, one resource per object and exactly the source rows."""
     from aep_onboarding.factory import build_onboarding_dag
     from aep_onboarding.names import object_names
 
     emulator, counter, specs = chaos
     objects = _twenty_objects()
-    spec = _write_spec(specs, "chaos_onboarding", _spec_yaml("chaos_onboarding", objects, ""))
+    name = f"chaos_onboarding_{layout}"
+    spec = _write_spec(specs, name, _spec_yaml(name, objects, f"layout: {layout}\n"))
     assert len(spec.objects) == 20 and len({o.table for o in spec.objects}) == 7
     dag = build_onboarding_dag(spec)
 
@@ -290,7 +294,7 @@ def test_onboarding_twenty_objects_survives_faults_and_token_expiry(chaos) -> No
         total += len(records)
     runs = Counter(r["kind"] for r in emulator.admin.state()["resources"])["run"]
     assert runs == len(spec.objects), "one first run per flow, no extra run"
-    report = _report("onboarding 20 objects", emulator, counter, tries, total, elapsed, by_kind)
+    report = _report(f"onboarding 20 objects ({layout})", emulator, counter, tries, total, elapsed, by_kind)
     _assert_faults_were_survived(report, every_kind=True)
     assert report["ims_token_requests"] > 1, "tokens expired and were fetched again"
 

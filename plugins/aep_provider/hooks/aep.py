@@ -150,17 +150,21 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
             conn = self.get_connection(self.aep_conn_id)
         except AirflowNotFoundException:
             raise missing_connection(self.aep_conn_id, "aep_conn_id", CONN_TYPE) from None
-        settings = AepSettings.from_connection(
+        settings = self.settings_for(conn)
+        _mask(settings.client_secret)
+        self.base_url = settings.host
+        self._base_url_initialized = True
+        return settings
+
+    def settings_for(self, conn: Any) -> AepSettings:
+        """The settings of Airflow connection ``conn`` with this hook's overrides (sandbox, retries, timeout)."""
+        return AepSettings.from_connection(
             conn,
             sandbox=self._sandbox_override,
             max_retries=self._overrides["max_retries"],  # type: ignore[arg-type]
             retry_max_seconds=self._overrides["retry_max_seconds"],
             timeout=self._overrides["timeout"],
         )
-        _mask(settings.client_secret)
-        self.base_url = settings.host
-        self._base_url_initialized = True
-        return settings
 
     @property
     def sandbox(self) -> str:

@@ -55,12 +55,6 @@ class AepAsyncHook(BaseHook):
             token_cache_dir=token_cache_dir,
         )
         self._settings: AepSettings | None = None
-        self._sandbox = sandbox
-        self._overrides = {
-            "max_retries": max_retries,
-            "retry_max_seconds": retry_max_seconds,
-            "timeout": timeout,
-        }
 
     async def settings(self) -> AepSettings:
         if self._settings is None:
@@ -68,13 +62,7 @@ class AepAsyncHook(BaseHook):
                 conn = await BaseHook.aget_connection(self.aep_conn_id)
             except AirflowNotFoundException:
                 raise missing_connection(self.aep_conn_id, "aep_conn_id", self.conn_type) from None
-            self._settings = AepSettings.from_connection(
-                conn,
-                sandbox=self._sandbox,
-                max_retries=self._overrides["max_retries"],  # type: ignore[arg-type]
-                retry_max_seconds=self._overrides["retry_max_seconds"],
-                timeout=self._overrides["timeout"],
-            )
+            self._settings = self._sync.settings_for(conn)
             # the sync twin shares the token cache; give it the settings we just read
             self._sync.__dict__["settings"] = self._settings
         return self._settings
