@@ -1,12 +1,13 @@
 """Measure the native Airflow deployment through its REST API: trigger-to-success time and throughput.
 
-    .venv/bin/python scripts/measure_deployment.py                     # 1 and 20 objects
-    .venv/bin/python scripts/measure_deployment.py --objects 1 5 20 --pool threads
+    .venv/bin/python scripts/measure_deployment.py                     # 1 and 20 objects, both layouts
+    .venv/bin/python scripts/measure_deployment.py --objects 1 5 20 --layouts batched --pool threads
 
 Starts a deployment of its own with scripts/airflow-up.sh (its own AIRFLOW_HOME under
 .airflow/measure, database airflow_aep_measure, Redis database 8, free ports, so a running
 development deployment is left alone), writes one onboarding spec per object count
-(``measure_<n>_objects``: Hubspot.Contacts plus synthetic copies of it, no schedule),
+and layout (``measure_<n>_objects`` per object, ``measure_<n>_objects_batched``: Hubspot.Contacts
+plus synthetic copies of it, no schedule),
 triggers each DAG through ``POST /api/v2/dags/{id}/dagRuns`` on an empty emulator, waits
 for success and prints a markdown table. Always stops the deployment with
 scripts/airflow-down.sh at the end.
@@ -50,10 +51,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def spec_yaml(objects: int) -> str:
+def spec_name(objects: int, layout: str) -> str:
+    return f"measure_{objects}_objects" + ("_batched" if layout == "batched" else "")
+
+
+def spec_yaml(objects: int, layout: str = "per_object") -> str:
     sources = ["Hubspot.Contacts", *synthetic_table_names(objects - 1)]
     lines = [
-        f"name: measure_{objects}_objects",
+        f"name: {spec_name(objects, layout)}",
+        f"layout: {layout}",
         f"description: measurement, {objects} HubSpot contact tables",
         "hubspot: {conn_id: hubspot_default}",
         "schedule: null",
@@ -142,6 +148,8 @@ def measure(client: AirflowClient, emulator: EmulatorAdmin, dag_id: str, worker_
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, nargs="+", default=[1, 20], help="object counts to measure")
+    parser.add_argument("--layouts", nargs="+", choices=["per_object", "batched"], default=["per_object", "batched"],
+                        help="spec layouts to measure")
     parser.add_argument("--pool", choices=["prefork", "threads"], default=os.environ.get("AEP_WORKER_POOL", "prefork"))
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("AEP_WORKER_CONCURRENCY", "16")))
     parser.add_argument("--timeout", type=float, default=900, help="seconds one run may take")
@@ -150,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
 
     home = REPO / ".airflow" / "measure"
     specs = Path(tempfile.mkdtemp(prefix="aep-measure-specs-"))
-    for n in args.objects:
-        (specs / f"measure_{n}_objects.yaml").write_text(spec_yaml(n))
+    runs = [(n, layout) for n in args.objects for layout in args.layouts]
+    for n, layout in runs:
+        (specs / f"{spec_name(n, layout)}.yaml").write_text(spec_yaml(n, layout))
     api_port, emulator_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW") and k != "AEP_TOKEN_CACHE_DIR"}
     env.update({
@@ -181,16 +190,16 @@ def main(argv: list[str] | None = None) -> int:
         pid_file = home / "run" / "celery-worker.pid"
         worker_pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
         idle_pss = session_pss_mb(worker_pid) if worker_pid else 0.0
-        for n in args.objects:
-            print(f"measuring {n} object(s)...", file=sys.stderr, flush=True)
+        for n, layout in runs:
+            print(f"measuring {n} object(s), {layout}...", file=sys.stderr, flush=True)
             load_before = os.getloadavg()[0]
-            result = measure(client, emulator, f"aep_onboard_measure_{n}_objects", worker_pid, args.timeout)
+            result = measure(client, emulator, f"aep_onboard_{spec_name(n, layout)}", worker_pid, args.timeout)
             load = f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"
             rows.append(
-                f"| {n} | {result['tasks']} | {result['wall']:.0f} | {result['run']:.0f} | {result['per_minute']:.0f} "
+                f"| {n} | {layout} | {result['tasks']} | {result['wall']:.0f} | {result['run']:.0f} | {result['per_minute']:.0f} "
                 f"| {result['peak_running']} | {result['pss']:.0f} | {load} |"
             )
-            print(json.dumps({"objects": n, **result}), file=sys.stderr, flush=True)
+            print(json.dumps({"objects": n, "layout": layout, **result}), file=sys.stderr, flush=True)
     finally:
         down = subprocess.run(["bash", str(SCRIPTS / "airflow-down.sh")], env=env, cwd=REPO,
                               capture_output=True, text=True, timeout=180, check=False)
@@ -199,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nNative deployment, CeleryExecutor, worker pool {args.pool} x {args.concurrency}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}; deployment up in {up_seconds:.0f} s; "
           f"idle worker PSS {idle_pss:.0f} MB; emulator flow runs take 1 s.\n")
-    print("| objects | tasks | trigger → success (s) | run start → end (s) | tasks/min | peak running | worker PSS peak (MB) | load avg (1 min) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| objects | layout | tasks | trigger → success (s) | run start → end (s) | tasks/min | peak running | worker PSS peak (MB) | load avg (1 min) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
     return 0
 
