@@ -68,6 +68,8 @@ class Step:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     #: Arguments made from the tasks built so far (per-object layout only).
     derived: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    #: Arguments of ``ids`` an object needs only sometimes (per-object layout: no edge when it does not).
+    only_if: Mapping[str, Callable[[Subject], bool]] = field(default_factory=dict)
 
 
 def used_columns(obj: ObjectSpec) -> list[str]:
@@ -90,7 +92,8 @@ def _source_steps() -> list[Step]:
     """Ad-hoc class and schema describing the raw columns, and the source connection on them."""
     return [
         Step("adhoc_class", AepCreateAdhocClassOperator,
-             lambda s: {"title": s.names["adhoc_class"], **_adhoc_fields(s)}, {"base_connection_id": (HUBSPOT, ID)}),
+             lambda s: {"title": s.names["adhoc_class"], **_adhoc_fields(s)}, {"base_connection_id": (HUBSPOT, ID)},
+             only_if={"base_connection_id": lambda s: "source_path" in _adhoc_fields(s)}),
         Step("adhoc_schema", AepCreateAdhocSchemaOperator,
              lambda s: {"title": s.names["adhoc_schema"]}, {"class_id": ("adhoc_class", ID)}),
         Step("source_connection", AepCreateSourceConnectionOperator,
@@ -161,7 +164,10 @@ def wire_one(steps: Sequence[Step], subject: Subject, tasks: dict[str, Any], com
     """One task per step for one object; ``tasks`` holds the shared tasks and receives the new ones."""
     for step in steps:
         args = {**step.fixed, **step.own(subject)}
-        args.update({arg: out(tasks[source], key) for arg, (source, key) in step.ids.items()})
+        args.update({
+            arg: out(tasks[source], key) for arg, (source, key) in step.ids.items()
+            if arg not in step.only_if or step.only_if[arg](subject)
+        })
         if step.derived is not None:
             args.update(step.derived(tasks))
         tasks[step.task_id] = step.operator(task_id=step.task_id, **args, **common)
