@@ -1,0 +1,46 @@
+"""The onboarding chain as data: every step consumes only IDs made before it, in either layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from aep_onboarding.chain import SHARED, Step, discovered_chain, listed_chain, wire_batched
+from aep_onboarding.factory import adhoc_mappings, build_onboarding_dag
+from aep_onboarding.loader import parse_spec
+
+SPEC = """
+name: chain
+hubspot: {conn_id: h}
+objects:
+  - source: Hubspot.Contacts
+    fields: {Vid: integer, Updated_At: date-time}
+    mapping: [{source: Vid, destination: _id}]
+  - source: Hubspot.Companies
+    mapping: [{source: Company_Id, destination: _id}]
+"""
+
+
+@pytest.mark.parametrize("chain", ["listed", "discovered"])
+def test_every_step_consumes_only_ids_made_before_it(chain: str) -> None:
+    """A typo in the step table (an ID from a later or unknown step) fails here, not at run time."""
+    spec = parse_spec(SPEC)
+    steps = listed_chain(spec) if chain == "listed" else discovered_chain(spec, "Updated_At", adhoc_mappings)
+    made = set(SHARED)
+    for step in steps:
+        for arg, (source, _) in step.ids.items():
+            assert source in made, f"{step.task_id}.{arg} consumes {source}, made later or never"
+        made.add(step.task_id)
+
+
+def test_an_object_with_listed_fields_does_not_wait_for_the_hubspot_connection_to_make_its_class() -> None:
+    dag = build_onboarding_dag(parse_spec(SPEC))
+    assert dag.get_task("contacts.adhoc_class").upstream_task_ids == {"contacts.check_source"}
+    assert dag.get_task("companies.adhoc_class").upstream_task_ids == {
+        "companies.check_source", "hubspot_base_connection",
+    }
+
+
+def test_a_step_that_derives_arguments_from_tasks_cannot_be_batched() -> None:
+    step = Step("x", object, lambda s: {}, derived=lambda tasks: {})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cannot be batched"):
+        wire_batched([step], {}, {}, {})
