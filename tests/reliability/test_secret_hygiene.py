@@ -39,7 +39,9 @@ from aep_emulator.testing import DEMO_ORG_ID, EmulatorServer
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "aep_onboard_hubspot_marketing"
 CLIENT_ID = "hygiene-client"
-TOKEN_TTL_SECONDS = 8
+# Short enough that even a fast run (the tasks of the example take about 6 s on a quiet machine)
+# rotates its token several times, so several access tokens are checked for.
+TOKEN_TTL_SECONDS = 2
 
 
 class Run:
