@@ -888,6 +888,28 @@ def test_deferrable_sensor_defers_one_trigger_for_every_flow(aep_conn_env, chain
     )
 
 
+def test_trigger_names_the_object_whose_run_does_not_exist_and_the_sensor_names_its_flows(
+    aep_conn_env, chain, make_context
+):
+    """A wrong run id on the deferred path ends in one error naming the object's key, not a bare run id."""
+    runs = run_flows(chain, make_context)
+    wrong = {**runs, KEYS[0]: "no-such-run"}
+    trigger = AepFlowRunTrigger(
+        targets=[{"key": k, "flow_id": chain.ids["flow"][k], "run_id": r} for k, r in wrong.items()],
+        poll_interval=0.05,
+    )
+
+    async def first_event():
+        return await trigger.run().__anext__()
+
+    payload = asyncio.run(first_event()).payload
+    assert payload["status"] == "error" and f"[{KEYS[0]}] Run no-such-run" in payload["message"]
+    sensor = AepFlowRunSensor(task_id="wait", flow_id=chain.ids["flow"], run_id=wrong)
+    with pytest.raises(AepFlowRunFailed, match=r"the flows of \[") as failed:
+        sensor.execute_complete(make_context(), payload)
+    assert KEYS[0] in str(failed.value)
+
+
 def test_deferrable_sensor_with_every_run_ended_returns_at_once(aep_conn_env, chain, make_context):
     runs = run_flows(chain, make_context)
     result = AepFlowRunSensor(task_id="wait", flow_id=chain.ids["flow"], poll_interval=0.05).execute(

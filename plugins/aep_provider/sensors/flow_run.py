@@ -236,7 +236,8 @@ class AepFlowRunSensor(BaseSensorOperator):
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         if not event or event.get("status") != "terminal":
             message = (event or {}).get("message", "the trigger ended without an event")
-            raise AepFlowRunFailed(f"Waiting for flow {self.flow_id} failed: {message}")
+            what = f"the flows of {sorted(self.flow_id)}" if isinstance(self.flow_id, dict) else f"flow {self.flow_id}"
+            raise AepFlowRunFailed(f"Waiting for {what} failed: {message}")
         if "runs" in event:
             return self._finish(context, {key: self._from_event(run) for key, run in dict(event["runs"]).items()})
         return self._finish(context, {None: self._from_event(dict(event["run"]))})

@@ -78,7 +78,7 @@ class AepFlowRunTrigger(BaseTrigger):
         )
 
     async def poll_once(
-        self, hook: AepAsyncHook, flow_id: str | None = None, run_id: str | None = None
+        self, hook: AepAsyncHook, flow_id: str | None = None, run_id: str | None = None, key: str | None = None
     ) -> RunSummary | None:
         """The current state of one run (by default this trigger's own ``flow_id``/``run_id``)."""
         if flow_id is None:
@@ -86,7 +86,8 @@ class AepFlowRunTrigger(BaseTrigger):
         if run_id:
             run = await hook.get_run(run_id)
             if run is None:
-                raise AepError(f"Run {run_id} of flow {flow_id} does not exist; check run_id.")
+                prefix = f"[{key}] " if key is not None else ""
+                raise AepError(f"{prefix}Run {run_id} of flow {flow_id} does not exist; check run_id.")
         else:
             run = pick_run(await hook.list_runs(str(flow_id)), self.which)  # type: ignore[arg-type]
         return RunSummary.from_run(run) if run else None
@@ -115,7 +116,7 @@ class AepFlowRunTrigger(BaseTrigger):
 
         async def poll(target: dict[str, Any]) -> RunSummary | None:
             async with limit:
-                return await self.poll_once(hook, str(target["flow_id"]), target.get("run_id"))
+                return await self.poll_once(hook, str(target["flow_id"]), target.get("run_id"), target.get("key"))
 
         try:
             while True:
