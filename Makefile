@@ -43,7 +43,7 @@ airflow-down:
 	bash scripts/airflow-down.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugins include dags tests
+	$(BIN)/ruff check plugins include dags tests benchmarks scripts
 	$(BIN)/mypy
 
 clean:

@@ -134,8 +134,8 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
 
         sizes = [1, 10, 100] if args.quick else [1, 10, 100, 500]
         reps = {1: 3, 10: 3, 100: 3} if args.quick else {1: 5, 10: 5, 100: 3, 500: 3}
-        rows = parse.run(home, work, sizes, reps)
-        data["parse"] = [r.as_dict() for r in rows]
+        parse_rows = parse.run(home, work, sizes, reps)
+        data["parse"] = [r.as_dict() for r in parse_rows]
         parse.write_profile(parse.profile(home, work, max(sizes)))
     elif section == "onboard":
         from benchmarks import onboard
@@ -160,19 +160,19 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
         if args.layouts:
             chosen = [x.strip() for x in args.layouts.split(",") if x.strip()]
             plan.deploy_layouts = {layout: plan.sizes for layout in chosen}
-        rows, notes = onboard.run(home, work, plan)
-        data["onboard"] = [r.as_dict() for r in rows]
+        onboard_rows, notes = onboard.run(home, work, plan)
+        data["onboard"] = [r.as_dict() for r in onboard_rows]
         data["onboard_notes"] = notes
     elif section == "requests":
         from benchmarks import onboard
 
-        rows = onboard.requests_only(home, work, [1, 5] if args.quick else [1, 10])
-        data["requests"] = [r.as_dict() for r in rows]
+        request_rows = onboard.requests_only(home, work, [1, 5] if args.quick else [1, 10])
+        data["requests"] = [r.as_dict() for r in request_rows]
     elif section == "memory":
         from benchmarks import memory
 
-        rows, profile = memory.run(home, work, repetitions=1 if args.quick else 3)
-        data["memory"] = [r.as_dict() for r in rows]
+        memory_rows, profile = memory.run(home, work, repetitions=1 if args.quick else 3)
+        data["memory"] = [r.as_dict() for r in memory_rows]
         memory.write_profile(profile)
 
 
