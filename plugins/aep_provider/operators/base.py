@@ -86,12 +86,16 @@ class AepBaseOperator(BaseOperator):
         """Called at the end of a subclass ``__init__``: one object needs its required arguments now."""
         if self.for_each is not None:
             return
-        missing = [name for name in self.required_fields if getattr(self, name, None) in (None, "")]
+        missing = self._missing(self.own_item().fields)
         if missing:
             raise AepConfigError(
                 f"{type(self).__name__} (task {self.task_id}) needs {', '.join(missing)}; pass "
                 f"{' and '.join(missing)}, or for_each rows that set {'them' if len(missing) > 1 else 'it'}."
             )
+
+    def _missing(self, values: Mapping[str, Any]) -> list[str]:
+        """The required fields ``values`` leaves empty."""
+        return [name for name in self.required_fields if values.get(name) in (None, "")]
 
     @cached_property
     def hook(self) -> AepHook:
@@ -126,7 +130,7 @@ class AepBaseOperator(BaseOperator):
         items = plan_items(
             operator=name,
             item_fields=self.item_fields,
-            defaults={field: getattr(self, field, None) for field in self.item_fields},
+            defaults=self.own_item().fields,
             for_each=self.for_each,  # type: ignore[arg-type]
             inputs=self.inputs,
             keys=self.keys,
@@ -134,7 +138,7 @@ class AepBaseOperator(BaseOperator):
         if not items:
             raise AirflowSkipException(f"{name}: no object to work on (keys={self.keys}).")
         for item in items:
-            missing = [field for field in self.required_fields if item.fields.get(field) in (None, "")]
+            missing = self._missing(item.fields)
             if missing:
                 raise AepConfigError(f"{name}: the row of {item.key!r} has no {', '.join(missing)}; set it in for_each.")
         # Connection, secrets masking and the token in this thread: the workers only make HTTP calls.

@@ -183,16 +183,8 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
     :return: the source connection id.
     """
 
-    template_fields: Sequence[str] = (
-        *AepBaseOperator.template_fields,
-        "name",
-        "base_connection_id",
-        "schema_id",
-        "path",
-        "data_format",
-    )
-
     item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path", "data_format")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
     identity_fields: Sequence[str] = ("name",)
 
@@ -256,15 +248,8 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
     :return: the target connection id.
     """
 
-    template_fields: Sequence[str] = (
-        *AepBaseOperator.template_fields,
-        "name",
-        "base_connection_id",
-        "schema_id",
-        "dataset_id",
-    )
-
     item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
     identity_fields: Sequence[str] = ("name",)
 

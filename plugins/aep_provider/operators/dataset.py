@@ -26,9 +26,8 @@ class AepCreateDatasetOperator(AepBaseOperator):
 
     operator_extra_links = (AepDatasetLink(),)
 
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "name", "schema_id")
-
     item_fields: Sequence[str] = ("name", "schema_id")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("name", "schema_id")
     identity_fields: Sequence[str] = ("name",)
 

@@ -43,11 +43,8 @@ class AepExploreSourceOperator(AepBaseOperator):
     :return: the list of tables (root) or the table's columns.
     """
 
-    template_fields: Sequence[str] = (
-        *AepBaseOperator.template_fields, "base_connection_id", "object_path", "required_columns"
-    )
-
     item_fields: Sequence[str] = ("base_connection_id", "object_path", "required_columns")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("base_connection_id",)
 
     def __init__(

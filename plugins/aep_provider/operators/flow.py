@@ -75,19 +75,6 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
 
     operator_extra_links = (AepDataflowLink(),)
 
-    template_fields: Sequence[str] = (
-        *AepBaseOperator.template_fields,
-        "name",
-        "flow_spec_id",
-        "source_connection_id",
-        "target_connection_id",
-        "mapping_id",
-        "mapping_version",
-        "delta_column",
-        "schedule",
-        "description",
-    )
-
     item_fields: Sequence[str] = (
         "name",
         "flow_spec_id",
@@ -99,6 +86,7 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         "schedule",
         "description",
     )
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = (
         "name", "flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id", "delta_column",
         "schedule",
@@ -239,15 +227,8 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     operator_extra_links = (AepFlowRunLink(),)
 
     state_key = "aep_run_id"
-    template_fields: Sequence[str] = (
-        *AepBaseOperator.template_fields,
-        "flow_id",
-        "window_start",
-        "window_end",
-        "delta_column",
-    )
-
     item_fields: Sequence[str] = ("flow_id", "window_start", "window_end", "delta_column")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("flow_id",)
     identity_fields: Sequence[str] = ("flow_id",)
 

@@ -39,9 +39,8 @@ class AepCreateMappingSetOperator(AepBaseOperator):
     :return: the mapping set id; XCom key ``mapping_version``.
     """
 
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "schema_id", "mappings", "name")
-
     item_fields: Sequence[str] = ("schema_id", "mappings", "name")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("schema_id", "mappings")
     identity_fields: Sequence[str] = ("name", "schema_id")
 

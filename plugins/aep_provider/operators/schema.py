@@ -77,16 +77,8 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
     operator_extra_links = (AepClassLink(),)
 
     kind = "classes"
-    template_fields: Sequence[str] = (
-        *AepBaseOperator.template_fields,
-        "title",
-        "fields",
-        "base_connection_id",
-        "source_path",
-        "description",
-    )
-
     item_fields: Sequence[str] = ("title", "fields", "base_connection_id", "source_path", "description")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("title",)
     identity_fields: Sequence[str] = ("title",)
 
@@ -154,9 +146,8 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
 
     operator_extra_links = (AepSchemaLink(),)
 
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "title", "class_id", "description")
-
     item_fields: Sequence[str] = ("title", "class_id", "description")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("title", "class_id")
     identity_fields: Sequence[str] = ("title",)
 
@@ -200,15 +191,8 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
 
     operator_extra_links = (AepSchemaLink(),)
 
-    template_fields: Sequence[str] = (
-        *AepBaseOperator.template_fields,
-        "title",
-        "class_ref",
-        "field_groups",
-        "description",
-    )
-
     item_fields: Sequence[str] = ("title", "class_ref", "field_groups", "description")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("title",)
     identity_fields: Sequence[str] = ("title",)
 

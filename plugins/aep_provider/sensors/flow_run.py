@@ -119,8 +119,7 @@ class AepFlowRunSensor(BaseSensorOperator):
             run = pick_run(self.hook.list_runs(flow_id), self.which)  # type: ignore[arg-type]
         return RunSummary.from_run(run) if run else None
 
-    def _current(self) -> dict[str | None, RunSummary | None]:
-        targets = self._targets()
+    def _current(self, targets: list[tuple[str | None, str, str | None]]) -> dict[str | None, RunSummary | None]:
         if len(targets) == 1:
             key, flow_id, run_id = targets[0]
             return {key: self._current_one(key, flow_id, run_id)}
@@ -181,8 +180,9 @@ class AepFlowRunSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Any) -> PokeReturnValue | bool:
-        current = self._current()
-        flows = {key: flow_id for key, flow_id, _ in self._targets()}
+        targets = self._targets()
+        current = self._current(targets)
+        flows = {key: flow_id for key, flow_id, _ in targets}
         waiting = [key for key, summary in current.items() if summary is None or not is_terminal(summary)]
         if waiting:
             for key in waiting:
@@ -195,7 +195,7 @@ class AepFlowRunSensor(BaseSensorOperator):
         if not self.deferrable:
             return super().execute(context)
         targets = self._targets()
-        current = self._current()
+        current = self._current(targets)
         if all(summary is not None and is_terminal(summary) for summary in current.values()):
             return self._finish(
                 context, {key: summary.model_dump(by_alias=True) for key, summary in current.items() if summary}
