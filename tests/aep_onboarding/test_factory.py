@@ -128,11 +128,7 @@ def test_parsing_makes_no_network_call_and_reads_no_connection(monkeypatch) -> N
 
 
 def test_every_object_of_a_large_spec_gets_its_group() -> None:
-    objects = "\n".join(
-        f"  - {{source: Hubspot.Table{i}, mapping: [{{source: Id, destination: _id}}]}}" for i in range(25)
-    )
-    spec = parse_spec(f"name: big\nhubspot: {{conn_id: h}}\nobjects:\n{objects}\n")
-    dag = build_onboarding_dag(spec)
+    dag = build_onboarding_dag(_big_spec(25, "per_object"))
     assert len([t for t in dag.task_ids if t.endswith(".dataflow")]) == 25
 
 
