@@ -45,7 +45,7 @@ from aep_onboarding.chain import (
     wire_one,
 )
 from aep_onboarding.names import asset_uri, dataset_base_connection_name, discovered_names, object_names
-from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec
+from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec, templated_fields
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -203,8 +203,19 @@ def _discovery_group(spec: OnboardingSpec, discovery: Discovery, shared: dict[st
     onboard_table.expand(source=chosen)
 
 
+def _refuse_templates(spec: OnboardingSpec) -> None:
+    """Spec text becomes templated operator fields: a spec made without validation must not smuggle Jinja in."""
+    templated = templated_fields(spec)
+    if templated:
+        raise ValueError(
+            f"onboarding spec {spec.name!r}: {', '.join(templated)} hold Jinja template syntax ({{{{, {{% or {{#); "
+            "spec values are data, never templates: remove it"
+        )
+
+
 def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -> DAG:
     """The onboarding DAG of one spec: shared steps once, then one task group per object."""
+    _refuse_templates(spec)
     common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
     with DAG(**_dag_kwargs(spec, source_file)) as dag:
         chosen = select_objects([{"slug": obj.slug, "source": obj.source} for obj in spec.objects])

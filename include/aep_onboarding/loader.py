@@ -7,6 +7,7 @@ DAG-parse time.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ SPECS_DIR_ENV = "AEP_SPECS_DIR"
 # libyaml's safe loader when PyYAML was built with it: the same documents, parsed several times faster.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_SPECS_DIR = Path(__file__).resolve().parents[1] / "onboarding"
+# A spec is a page of YAML; a file this large is not one (and would stall every parse of the DAG files).
+MAX_SPEC_BYTES = 1024 * 1024
 
 
 class SpecError(ValueError):
@@ -118,13 +121,42 @@ def parse_spec(text: str, path: Path | str = "<string>") -> OnboardingSpec:
         raise SpecError(path, problems) from exc
 
 
-def load_spec(path: Path | str) -> OnboardingSpec:
-    file = Path(path)
+def read_spec_text(file: Path) -> str:
+    """The UTF-8 text of a spec file; :class:`SpecError` for anything that is not a readable spec file.
+
+    Opened without blocking (a FIFO named ``*.yaml`` must not hang the DAG processor); a directory, a
+    device, an oversized or non-UTF-8 file, or one that vanished since the folder was listed is reported
+    like any other broken spec.
+    """
     try:
-        text = file.read_text(encoding="utf-8")
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise SpecError(file, [f"(file): cannot be read ({exc.strerror}); check the path and permissions"]) from exc
-    return parse_spec(text, file)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError(file, ["(file): not a regular file; a spec must be a YAML file: remove or rename it"])
+        if info.st_size > MAX_SPEC_BYTES:
+            raise SpecError(
+                file, [f"(file): {info.st_size} bytes, more than {MAX_SPEC_BYTES}; this is not a spec, move it away"]
+            )
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(file, [f"(file): cannot be read ({exc.strerror}); check the path and permissions"]) from exc
+    finally:
+        os.close(fd)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            file, [f"(file): not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); save it as UTF-8"]
+        ) from None
+
+
+def load_spec(path: Path | str) -> OnboardingSpec:
+    file = Path(path)
+    return parse_spec(read_spec_text(file), file)
 
 
 @dataclass(frozen=True)
@@ -141,13 +173,21 @@ def iter_specs(folder: Path | None = None) -> Iterator[LoadedSpec]:
     second is reported as an error instead of silently replacing the first.
     """
     root = folder or specs_dir()
-    files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+    try:
+        files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+    except OSError as exc:
+        yield LoadedSpec(root, None, SpecError(root, [f"(folder): cannot be listed ({exc.strerror}); check {SPECS_DIR_ENV}"]))
+        return
     owners: dict[str, Path] = {}
     for file in files:
         try:
             spec = load_spec(file)
         except SpecError as invalid:
             yield LoadedSpec(file, None, invalid)
+            continue
+        except Exception as exc:  # one odd file must never hide the valid specs (e.g. YAML nested too deep)
+            problem = f"(file): could not be read as a spec ({type(exc).__name__}); check that it is a spec file"
+            yield LoadedSpec(file, None, SpecError(file, [problem]))
             continue
         if spec.name in owners:
             taken = f"name: `{spec.name}` is already used by {owners[spec.name].name}; give this spec another name"

@@ -8,6 +8,7 @@ uses.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import time
@@ -63,6 +64,23 @@ def _mask(value: str | None) -> None:
     except ImportError:  # pragma: no cover - older Airflow
         from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
     mask_secret(value)
+
+
+_masked_tokens: set[str] = set()
+_masked_lock = threading.Lock()
+
+
+def mask_token_once(token: str) -> None:
+    """Register an access token with the secrets masker once per process (fetched or read from the cache).
+
+    Only a digest of each token is remembered, so this set holds no secret.
+    """
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    with _masked_lock:
+        if digest in _masked_tokens:
+            return
+        _masked_tokens.add(digest)
+    _mask(token)
 
 
 def count_ims_request() -> int:
@@ -245,12 +263,17 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
                     )
                 raise err
             token = str(body["access_token"])
-            _mask(token)
+            mask_token_once(token)
             return CachedToken.from_expires_in(token, float(body.get("expires_in", 3600)))
 
     def get_token(self, *, reject: str | None = None) -> str:
-        """A valid access token, from the shared cache unless it is missing, stale or rejected."""
-        return self.token_cache.get(self._fetch_token, reject=reject)
+        """A valid access token, from the shared cache unless it is missing, stale or rejected.
+
+        Whatever its origin, the token is registered with the secrets masker (once per process).
+        """
+        token = self.token_cache.get(self._fetch_token, reject=reject)
+        mask_token_once(token)
+        return token
 
     # -- requests -------------------------------------------------------------------------------
     def request(

@@ -22,6 +22,7 @@ from aep_provider.hooks.errors import (
     missing_connection,
 )
 from aep_provider.hooks.retry import RETRYABLE_STATUSES, parse_retry_after
+from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.settings import AepSettings
 from aep_provider.hooks.transport import is_invalid_token, parse_body, platform_headers, service_path
 
@@ -120,8 +121,9 @@ class AepAsyncHook(BaseHook):
                 raise error_from_response(status, body, resp_headers, method="GET", url=url)
 
     async def get_run(self, run_id: str) -> dict[str, Any] | None:
+        path = service_path("flowservice", f"/runs/{path_id('runs', run_id)}")
         try:
-            body = await self.get(service_path("flowservice", f"/runs/{run_id}"))
+            body = await self.get(path)
         except AepNotFoundError:
             return None
         items = (body or {}).get("items") or []
@@ -131,7 +133,7 @@ class AepAsyncHook(BaseHook):
         from aep_provider.hooks.paging import next_href_query
 
         path = service_path("flowservice", "/runs")
-        params: dict[str, Any] | None = {"property": f"flowId=={flow_id}"}
+        params: dict[str, Any] | None = {"property": f"flowId=={checked_id('flows', flow_id)}"}
         runs: list[dict[str, Any]] = []
         seen: set[str] = set()
         request_path = path

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aep_provider.constants import (
     DEFAULT_HOST,
@@ -19,6 +21,56 @@ from aep_provider.hooks.retry import RetryPolicy
 
 def _strip_url(value: str) -> str:
     return value.rstrip("/")
+
+
+def _as_bool(value: Any, name: str) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes", "on"}:
+        return True
+    if text in {"false", "0", "no", "off"}:
+        return False
+    raise AepConfigError(f"Connection extra '{name}' must be true or false, got {value!r}.")
+
+
+def is_loopback(hostname: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): traffic that never leaves the machine."""
+    name = hostname.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def require_https(conn_id: str, field_name: str, url: str, *, allow_insecure_http: bool) -> None:
+    """Refuse a URL that would carry the client secret or tokens in clear.
+
+    ``https://`` always passes; ``http://`` passes for a loopback host (the local emulator) or when the
+    connection sets ``extra.allow_insecure_http`` (a test server on another host, such as the compose
+    emulator service).
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return
+    if scheme != "http" or not parts.hostname:
+        raise AepConfigError(
+            f"Connection '{conn_id}': {field_name} {url!r} is not an http(s) URL; write it like "
+            "https://platform.adobe.io."
+        )
+    if is_loopback(parts.hostname) or allow_insecure_http:
+        return
+    secure = "https://" + url.split("://", 1)[1]
+    raise AepConfigError(
+        f"Connection '{conn_id}': {field_name} {url!r} uses http://, which would send the client secret and "
+        f"access tokens in clear; use {secure!r}, or set extra.allow_insecure_http=true (only for a test "
+        "server such as the AEP emulator on another host; loopback hosts need no flag)."
+    )
 
 
 def _as_float(value: Any, name: str) -> float | None:
@@ -101,12 +153,17 @@ class AepSettings:
             if retry_max_seconds is not None
             else _as_float(extra.get("retry_max_seconds"), "retry_max_seconds"),
         )
+        host = _strip_url(host)
+        ims_host = _strip_url(str(extra.get("ims_host") or DEFAULT_IMS_HOST))
+        insecure_ok = _as_bool(extra.get("allow_insecure_http"), "allow_insecure_http")
+        require_https(conn_id, "host", host, allow_insecure_http=insecure_ok)
+        require_https(conn_id, "extra.ims_host", ims_host, allow_insecure_http=insecure_ok)
         return cls(
             conn_id=conn_id,
             client_id=str(conn.login),
             client_secret=str(conn.password),
-            host=_strip_url(host),
-            ims_host=_strip_url(str(extra.get("ims_host") or DEFAULT_IMS_HOST)),
+            host=host,
+            ims_host=ims_host,
             org_id=org_id,
             sandbox=chosen_sandbox,
             scopes=str(extra.get("scopes") or DEFAULT_SCOPES),

@@ -9,7 +9,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from aep_provider.hooks.aep_async import AepAsyncHook
-from aep_provider.hooks.errors import AepApiError, AepError
+from aep_provider.hooks.errors import AepApiError, AepConfigError, AepError
 from aep_provider.hooks.runs import is_terminal, pick_run
 from aep_provider.models.flow_service import RunSummary
 
@@ -83,13 +83,16 @@ class AepFlowRunTrigger(BaseTrigger):
         """The current state of one run (by default this trigger's own ``flow_id``/``run_id``)."""
         if flow_id is None:
             flow_id, run_id = self.flow_id, self.run_id
-        if run_id:
-            run = await hook.get_run(run_id)
-            if run is None:
-                prefix = f"[{key}] " if key is not None else ""
-                raise AepError(f"{prefix}Run {run_id} of flow {flow_id} does not exist; check run_id.")
-        else:
-            run = pick_run(await hook.list_runs(str(flow_id)), self.which)  # type: ignore[arg-type]
+        prefix = f"[{key}] " if key is not None else ""
+        try:
+            if run_id:
+                run = await hook.get_run(run_id)
+                if run is None:
+                    raise AepError(f"{prefix}Run {run_id} of flow {flow_id} does not exist; check run_id.")
+            else:
+                run = pick_run(await hook.list_runs(str(flow_id)), self.which)  # type: ignore[arg-type]
+        except AepConfigError as exc:  # a malformed id: name the object it belongs to
+            raise AepConfigError(f"{prefix}Run {run_id} of flow {flow_id}: {exc}") from None
         return RunSummary.from_run(run) if run else None
 
     def _log_state(self, key: str | None, flow_id: str, summary: RunSummary | None) -> None:

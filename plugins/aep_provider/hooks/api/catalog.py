@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aep_provider.hooks.errors import AepApiError, AepNotFoundError
+from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_catalog
 from aep_provider.hooks.transport import service_path
 
@@ -28,8 +29,9 @@ class CatalogApi:
         return [(i, d) for i, d in self.iter_datasets(params) if d.get("name") == name]
 
     def get_dataset(self, dataset_id: str) -> dict[str, Any] | None:
+        path = _cat(f"/dataSets/{path_id('dataSets', dataset_id)}")
         try:
-            body = self.get(_cat(f"/dataSets/{dataset_id}"))  # type: ignore[attr-defined]
+            body = self.get(path)  # type: ignore[attr-defined]
         except AepNotFoundError:
             return None
         if isinstance(body, dict):
@@ -40,7 +42,7 @@ class CatalogApi:
         refs = self.post(_cat("/dataSets"), body, params={"requestDataSource": "true"})  # type: ignore[attr-defined]
         if not isinstance(refs, list) or not refs:
             raise AepApiError(f"Catalog answered an unexpected body to a dataset create: {refs!r}")
-        return dataset_id_from_ref(str(refs[0]))
+        return checked_id("dataSets", dataset_id_from_ref(str(refs[0])))
 
     def delete_dataset(self, dataset_id: str) -> bool:
-        return self.delete(_cat(f"/dataSets/{dataset_id}"))  # type: ignore[attr-defined]
+        return self.delete(_cat(f"/dataSets/{path_id('dataSets', dataset_id)}"))  # type: ignore[attr-defined]

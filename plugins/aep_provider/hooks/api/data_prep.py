@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.ids import path_id
 from aep_provider.hooks.paging import iter_data_prep
 from aep_provider.hooks.transport import service_path
 
@@ -19,8 +20,9 @@ class DataPrepApi:
         return iter_data_prep(self.get, _dp("/mappingSets"), params)  # type: ignore[attr-defined]
 
     def get_mapping_set(self, mapping_set_id: str) -> dict[str, Any] | None:
+        path = _dp(f"/mappingSets/{path_id('mappingSets', mapping_set_id)}")
         try:
-            return self.get(_dp(f"/mappingSets/{mapping_set_id}"))  # type: ignore[attr-defined]
+            return self.get(path)  # type: ignore[attr-defined]
         except AepNotFoundError:
             return None
 

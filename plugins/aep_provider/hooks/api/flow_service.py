@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_flow_service
 from aep_provider.hooks.transport import service_path
 
@@ -28,8 +29,9 @@ class FlowServiceApi:
         return [item for item in items if item.get("name") == name]
 
     def get_object(self, collection: Collection, object_id: str) -> dict[str, Any] | None:
+        path = _fs(f"/{collection}/{path_id(collection, object_id)}")
         try:
-            body = self.get(_fs(f"/{collection}/{object_id}"))  # type: ignore[attr-defined]
+            body = self.get(path)  # type: ignore[attr-defined]
         except AepNotFoundError:
             return None
         items = (body or {}).get("items") or []
@@ -40,7 +42,7 @@ class FlowServiceApi:
         return self.post(_fs(f"/{collection}"), body)  # type: ignore[attr-defined]
 
     def delete_object(self, collection: Collection, object_id: str) -> bool:
-        return self.delete(_fs(f"/{collection}/{object_id}"))  # type: ignore[attr-defined]
+        return self.delete(_fs(f"/{collection}/{path_id(collection, object_id)}"))  # type: ignore[attr-defined]
 
     def explore(self, base_connection_id: str, object_path: str | None = None, preview: bool = False) -> Any:
         if object_path:
@@ -49,7 +51,7 @@ class FlowServiceApi:
                 params["preview"] = "true"
         else:
             params = {"objectType": "root"}
-        return self.get(_fs(f"/connections/{base_connection_id}/explore"), params)  # type: ignore[attr-defined]
+        return self.get(_fs(f"/connections/{path_id('connections', base_connection_id)}/explore"), params)  # type: ignore[attr-defined]
 
     def get_flow_spec(self, name: str) -> dict[str, Any] | None:
         body = self.get(_fs("/flowSpecs"), {"property": f'name=="{name}"'})  # type: ignore[attr-defined]
@@ -59,4 +61,4 @@ class FlowServiceApi:
         return None
 
     def list_runs(self, flow_id: str) -> list[dict[str, Any]]:
-        return list(self.iter_flow_service("runs", {"property": f"flowId=={flow_id}"}))
+        return list(self.iter_flow_service("runs", {"property": f"flowId=={checked_id('flows', flow_id)}"}))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, Literal
-from urllib.parse import quote
 
 from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.ids import path_segment
 from aep_provider.hooks.paging import iter_schema_registry
 from aep_provider.hooks.transport import XED_FULL, XED_ID, service_path
 
@@ -18,7 +18,7 @@ def _sr(path: str) -> str:
 
 
 def quote_id(resource_id: str) -> str:
-    return quote(resource_id, safe="")
+    return path_segment(str(resource_id))
 
 
 class SchemaRegistryApi:
