@@ -158,7 +158,8 @@ class Deployment:
     # -- REST ----------------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
         if self._token is None:
-            answer = self._http.post("/auth/token", json={"username": "admin", "password": "admin"})
+            password = self.env.get("AEP_AIRFLOW_PASSWORD") or (self.home / "admin_password").read_text().strip()
+            answer = self._http.post("/auth/token", json={"username": "admin", "password": password})
             answer.raise_for_status()
             self._token = str(answer.json()["access_token"])
         return {"Authorization": f"Bearer {self._token}"}

@@ -25,7 +25,9 @@
 #   AEP_POOL_SLOTS          slots of the Airflow pool `aep_api`   (default: 16)
 #   AEP_SPECS_DIR           onboarding specs the DAG file reads   (default: <repo>/include/onboarding)
 #   AEP_EMULATOR_COMMAND    emulator command; --host/--port are appended (default: <venv>/bin/aep-emulator serve)
-#   AEP_AIRFLOW_USER/PASSWORD  REST API user (SimpleAuthManager, role admin) (default: admin / admin)
+#   AEP_AIRFLOW_USER        REST API / UI user (SimpleAuthManager, role admin) (default: admin)
+#   AEP_AIRFLOW_PASSWORD    its password (default: generated once by airflow-up.sh into
+#                           $AEP_AIRFLOW_HOME/admin_password, mode 0600, and read from there)
 #   AIRFLOW_CONN_AEP_DEFAULT   the AEP connection; when unset it points at the local emulator
 #   AIRFLOW_CONN_HUBSPOT_DEFAULT  the HubSpot credentials; when unset the emulator's demo values
 #
@@ -58,7 +60,11 @@ export AEP_REPO_ROOT
 : "${AEP_WORKER_POOL:=prefork}"
 : "${AEP_POOL_SLOTS:=16}"
 : "${AEP_AIRFLOW_USER:=admin}"
-: "${AEP_AIRFLOW_PASSWORD:=admin}"
+# No default password: airflow-up.sh generates one (kept beside secrets.env, git-ignored).
+if [[ -z "${AEP_AIRFLOW_PASSWORD:-}" && -f "$AEP_AIRFLOW_HOME/admin_password" ]]; then
+    AEP_AIRFLOW_PASSWORD="$(<"$AEP_AIRFLOW_HOME/admin_password")"
+fi
+: "${AEP_AIRFLOW_PASSWORD:=}"
 export AEP_AIRFLOW_HOME AEP_VENV AEP_PG_HOST AEP_PG_PORT AEP_PG_USER AEP_PG_PASSWORD AEP_AIRFLOW_DB \
     AEP_REDIS_URL AEP_API_HOST AEP_API_PORT AEP_API_WORKERS AEP_EMULATOR_HOST AEP_EMULATOR_PORT \
     AEP_DAGS_FOLDER AEP_WORKER_CONCURRENCY AEP_WORKER_POOL AEP_POOL_SLOTS AEP_AIRFLOW_USER \

@@ -106,6 +106,12 @@ EOF
 fi
 # shellcheck disable=SC1091
 source "$AEP_AIRFLOW_HOME/secrets.env"
+# The UI / REST API password: AEP_AIRFLOW_PASSWORD, else one generated once (airflow-env.sh reads it back).
+if [[ -z "$AEP_AIRFLOW_PASSWORD" ]]; then
+    (umask 077; "$PY" -c 'import secrets; print(secrets.token_urlsafe(18), end="")' >"$AEP_AIRFLOW_HOME/admin_password")
+    AEP_AIRFLOW_PASSWORD="$(<"$AEP_AIRFLOW_HOME/admin_password")"
+    export AEP_AIRFLOW_PASSWORD
+fi
 (
     umask 077
     "$PY" -c 'import json, os; print(json.dumps({os.environ["AEP_AIRFLOW_USER"]: os.environ["AEP_AIRFLOW_PASSWORD"]}))' \
@@ -252,7 +258,7 @@ fi
 
 cat >&2 <<EOF
 Airflow is up ($DEPLOYMENT_ID):
-  UI / REST API  $AEP_API_URL   (user $AEP_AIRFLOW_USER)
+  UI / REST API  $AEP_API_URL   (user $AEP_AIRFLOW_USER; password: AEP_AIRFLOW_PASSWORD or $AEP_AIRFLOW_HOME/admin_password)
   AEP emulator   $( [[ "$START_EMULATOR" == 1 ]] && echo "$AEP_EMULATOR_URL" || echo "not started" )
   logs           $AEP_LOG_DIR/<component>.log
   stop with      scripts/airflow-down.sh

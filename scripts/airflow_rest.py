@@ -27,6 +27,26 @@ FINISHED_TI_STATES = {"success", "failed", "skipped", "upstream_failed", "remove
 T = TypeVar("T")
 
 
+def admin_password(home: Path | None = None) -> str:
+    """The deployment's UI/REST password: ``AEP_AIRFLOW_PASSWORD``, else the one airflow-up.sh generated.
+
+    scripts/airflow-up.sh writes it once to ``$AEP_AIRFLOW_HOME/admin_password`` (mode 0600); there is
+    no default password.
+    """
+    given = os.environ.get("AEP_AIRFLOW_PASSWORD")
+    if given:
+        return given
+    home = home or Path(os.environ.get("AEP_AIRFLOW_HOME") or REPO / ".airflow")
+    file = home / "admin_password"
+    try:
+        return file.read_text().strip()
+    except OSError:
+        raise AssertionError(
+            f"no Airflow password: set AEP_AIRFLOW_PASSWORD or start the deployment with scripts/airflow-up.sh, "
+            f"which writes {file}"
+        ) from None
+
+
 class WaitTimeout(AssertionError):
     """A bounded wait ran out; the message says what was awaited and where to look."""
 
@@ -58,7 +78,8 @@ class AirflowClient:
 
     base_url: str = "http://127.0.0.1:8080"
     username: str = "admin"
-    password: str = "admin"
+    #: empty: :func:`admin_password` of the deployment whose logs are ``log_dir``, read at login
+    password: str = ""
     log_dir: Path = DEFAULT_LOG_DIR
     timeout: float = 30.0
     session: requests.Session = field(default_factory=requests.Session)
@@ -69,7 +90,7 @@ class AirflowClient:
         return cls(
             base_url=os.environ.get("AEP_AIRFLOW_URL", "http://127.0.0.1:8080").rstrip("/"),
             username=os.environ.get("AEP_AIRFLOW_USER", "admin"),
-            password=os.environ.get("AEP_AIRFLOW_PASSWORD", "admin"),
+            password=os.environ.get("AEP_AIRFLOW_PASSWORD", ""),
             log_dir=Path(os.environ.get("AEP_LOG_DIR", str(DEFAULT_LOG_DIR))),
         )
 
@@ -80,7 +101,7 @@ class AirflowClient:
     def login(self) -> str:
         response = self.session.post(
             f"{self.base_url}/auth/token",
-            json={"username": self.username, "password": self.password},
+            json={"username": self.username, "password": self.password or admin_password(self.log_dir.parent)},
             timeout=self.timeout,
         )
         if response.status_code not in (200, 201):

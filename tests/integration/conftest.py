@@ -63,7 +63,8 @@ def deployment() -> Iterator[Deployment]:
     env = deployment_env()
     client = AirflowClient(
         base_url=f"http://{env.get('AEP_API_HOST', '127.0.0.1')}:{env.get('AEP_API_PORT', '8080')}",
-        username=env.get("AEP_AIRFLOW_USER", "admin"), password=env.get("AEP_AIRFLOW_PASSWORD", "admin"),
+        username=env.get("AEP_AIRFLOW_USER", "admin"),
+        password=env.get("AEP_AIRFLOW_PASSWORD", ""),  # empty: the one airflow-up.sh generated (home/admin_password)
         log_dir=log_dir,
     )
     emulator = EmulatorAdmin(f"http://{env.get('AEP_EMULATOR_HOST', '127.0.0.1')}:{env.get('AEP_EMULATOR_PORT', '8765')}")

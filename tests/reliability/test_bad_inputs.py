@@ -305,7 +305,7 @@ def _dataset_on_other_schema(world: World) -> Any:
     ).execute(world.ctx())
 
 
-def _run_window(start: Any, end: Any, flow_id: str = "0000-no-such-flow") -> Callable[[World], Any]:
+def _run_window(start: Any, end: Any, flow_id: str = "00000000-0000-4000-8000-000000000f10") -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.flow import AepRunFlowOperator
 
@@ -419,7 +419,7 @@ RUN_CASES = [
     RunCase("one-window-bound-empty", _run_window("2025-12-01T00:00:00Z", ""), ("window_start", "give both or neither")),
     RunCase("window-start-not-a-time", _run_window("yesterday-ish", "2025-12-01T00:00:00Z"), ("window_start",)),
     RunCase("unknown-flow-id", _run_window("2025-12-01T00:00:00Z", "2025-12-02T00:00:00Z"),
-            ("flow_id='0000-no-such-flow' does not exist", "pass the id returned by AepCreateDataflowOperator")),
+            ("flow_id='00000000-0000-4000-8000-000000000f10' does not exist", "pass the id returned by AepCreateDataflowOperator")),
     RunCase("dataflow-minute-interval-under-15", _dataflow({"frequency": "minute", "interval": 5, "start_time": "now"}),
             ("schedule.interval", "15"), needs=("flow_spec",)),
     RunCase("dataflow-unknown-frequency", _dataflow({"frequency": "fortnight", "interval": 1, "start_time": "now"}),
