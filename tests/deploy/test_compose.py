@@ -30,6 +30,8 @@ AIRFLOW_SERVICES = {
 EXTRA_ENV_ALLOWED = {
     "DUMB_INIT_SETSID",  # worker: warm shutdown through dumb-init
     "_AIRFLOW_WWW_USER_USERNAME", "_AIRFLOW_WWW_USER_PASSWORD", "_PIP_ADDITIONAL_REQUIREMENTS",  # init only
+    # init only: secrets given in .env, written to the airflow-secrets volume (tests/security checks them)
+    "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY", "AIRFLOW_FLOWER_BASIC_AUTH",
 }
 TWO_WORD_COMMANDS = {"db", "pools", "celery", "jobs", "dags", "users", "connections", "variables", "tasks"}
 
@@ -152,6 +154,7 @@ def env_script_settings() -> dict[str, str]:
 def test_the_official_airflow_3_services_are_there(services: dict[str, Any]) -> None:
     assert set(services) == AIRFLOW_SERVICES | {"postgres", "redis", "aep-emulator"}
     assert services["flower"].get("profiles") == ["flower"], "flower is optional: behind the `flower` profile"
+    assert services["aep-emulator"].get("profiles") == ["emulator"], "the emulator is opt-in: `emulator` profile"
     assert all(not services[name].get("profiles") for name in AIRFLOW_SERVICES - {"flower"})
 
 
@@ -184,7 +187,7 @@ def test_executor_broker_and_result_backend_agree_with_redis_and_postgres(servic
         assert url.hostname == "postgres", f"{key} must name the postgres service: {env[key]}"
         assert (url.username, url.password, url.path.lstrip("/")) == (pg["POSTGRES_USER"], pg["POSTGRES_PASSWORD"], pg["POSTGRES_DB"]), key
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-apiserver:8080/")
-    assert "8080:8080" in services["airflow-apiserver"]["ports"]
+    assert "127.0.0.1:8080:8080" in services["airflow-apiserver"]["ports"]
 
 
 def test_health_checks_and_depends_on_conditions(services: dict[str, Any]) -> None:
@@ -254,6 +257,8 @@ def test_aep_connection_defaults_to_the_emulator_and_is_set_by_one_variable(serv
     assert (default["login"], default["password"], default["extra"]["org_id"], default["extra"]["sandbox"]) == (
         "demo-client", "demo-secret", "DEMO0000000000000000000@AdobeOrg", "prod",
     )
+    # The emulator service is not on loopback: plain http needs the explicit flag (the hook refuses it otherwise).
+    assert default["extra"]["allow_insecure_http"] is True
     real = json.dumps({"conn_type": "adobe_experience_platform", "login": "id", "password": "secret",
                        "host": "https://platform.adobe.io", "extra": {"org_id": "X@AdobeOrg", "sandbox": "dev"}})
     assert substitute(raw, {"AIRFLOW_CONN_AEP_DEFAULT": real}) == real
@@ -269,7 +274,7 @@ def test_emulator_service_runs_from_the_same_image(services: dict[str, Any], com
     assert emulator["image"] == common["image"] and emulator["build"] == common["build"]
     assert emulator["command"][:2] == ["aep-emulator", "serve"]
     assert emulator["command"][emulator["command"].index("--host") + 1] == "0.0.0.0"
-    assert f"{emulator['command'][emulator['command'].index('--port') + 1]}:8765" in emulator["ports"]
+    assert f"127.0.0.1:{emulator['command'][emulator['command'].index('--port') + 1]}:8765" in emulator["ports"]
 
 
 def test_dockerfile_builds_on_airflow_3_and_installs_the_project() -> None:
