@@ -38,7 +38,7 @@ def _within_bound(call: Callable[[], str]) -> str:
     def run() -> None:
         try:
             result["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             result["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)

@@ -21,8 +21,8 @@ from aep_provider.hooks.errors import (
     error_from_response,
     missing_connection,
 )
-from aep_provider.hooks.retry import RETRYABLE_STATUSES, parse_retry_after
 from aep_provider.hooks.ids import checked_id, path_id
+from aep_provider.hooks.retry import RETRYABLE_STATUSES, parse_retry_after
 from aep_provider.hooks.settings import AepSettings
 from aep_provider.hooks.transport import is_invalid_token, parse_body, platform_headers, service_path
 
