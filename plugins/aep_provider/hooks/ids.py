@@ -6,16 +6,17 @@ checked against the shape AEP gives it, then quoted as one path segment
 (``urllib.parse.quote(id, safe="")``), so even an id that passed the check cannot add a segment or a
 query.
 
-Shapes, from Adobe's API references (``static/swagger-specs`` of AdobeDocs/experience-platform-apis and
-the examples of ``help/catalog/api``, ``help/sources/tutorials/api``, ``help/data-prep/api``):
+Shapes, from Adobe's OpenAPI specs (AdobeDocs/experience-platform-apis, commit 16c60cd,
+``static/swagger-specs/``):
 
 * Flow Service (connections, source/target connections, flows, runs, flow and connection specs): UUIDs,
-  e.g. ``4ae9a6d8-9bf4-45a3-b437-3b2b7e1cf21c``;
-* Catalog datasets: 24 hex digits, e.g. ``5c8c3c555033b814b69f947f`` (the create answers
-  ``["@/dataSets/<id>"]``);
-* Data Prep mapping sets: 32 hex digits, e.g. ``bf5286a9c1ad4266baca76ba3adc9366``;
+  e.g. ``69f188b6-af07-4587-8061-e94d34637b41`` (flow-service.yaml, the create-connection answer example);
+* Catalog datasets: 24 hex digits, e.g. ``67b3077efa10d92ab7a71858`` (catalog.yaml, the create-dataset
+  answer ``"@/dataSets/<id>"``);
+* Data Prep mapping sets: 32 hex digits, e.g. ``394bec970d54410b98e1d4c55a3843ca`` (data-prep.yaml,
+  mapping set examples);
 * Schema Registry: ``$id`` URIs or ``meta:altId`` values (quoted whole, not shape-checked: both forms are
-  legitimate and AEP accepts either URL-encoded).
+  legitimate; schema-registry.yaml: "The `meta:altId` or URL-encoded `$id`" of each path parameter).
 """
 
 from __future__ import annotations
