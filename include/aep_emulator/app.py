@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import admin, ims
 from .deps import request_id_of
-from .errors import BAD_REQUEST_CODES, NOT_FOUND_CODES, ApiError, problem_body, service_of_path
+from .errors import BAD_REQUEST_CODES, NOT_FOUND_CODES, ApiError, neutral, problem_body, service_of_path
 from .faults import FaultEngine, FaultMiddleware
 from .gateway import GatewayMiddleware
 from .middleware import RequestIdMiddleware, TickMiddleware
@@ -52,7 +52,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         service = service_of_path(request.url.path)
         if service is None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        code = NOT_FOUND_CODES[service] if exc.status_code == 404 else f"{exc.status_code}-{exc.status_code}"
+        code = NOT_FOUND_CODES[service] if exc.status_code == 404 else neutral(exc.status_code)
         body = problem_body(
             exc.status_code, code, str(exc.detail), str(exc.detail), service, request_id_of(request)
         )
