@@ -9,7 +9,13 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from emulator_flows import build_connections, create_dataset_base, create_hubspot_base, create_profile_schema, flow_body
+from emulator_flows import (
+    build_connections,
+    create_dataset_base,
+    create_hubspot_base,
+    create_profile_schema,
+    flow_body,
+)
 from emulator_helpers import DATA_LAKE_SPEC, FS, HUBSPOT_SPEC, SR, XED_ID, Api
 
 from aep_emulator.testing import EmulatorServer

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 import re
+from urllib.parse import unquote
 
 import pytest
 from emulator_flows import (
