@@ -16,6 +16,7 @@ from .errors import BAD_REQUEST_CODES, NOT_FOUND_CODES, ApiError, neutral, probl
 from .faults import FaultEngine, FaultMiddleware
 from .gateway import GatewayMiddleware
 from .middleware import RequestIdMiddleware, TickMiddleware
+from .recording import Recorder, RecordingMiddleware
 from .state import Config, Store
 
 
@@ -95,8 +96,11 @@ def create_app(store: Store | None = None, config: Config | None = None) -> Emul
     app.include_router(admin.router)
     _install_error_handlers(app)
 
-    # outermost first: request id -> faults -> (starlette) -> tick -> gateway -> routes
+    # outermost first: request id -> faults -> (starlette) -> recording -> tick -> gateway -> routes
+    recorder = Recorder()
+    app.state.recorder = recorder
     app.add_middleware(GatewayMiddleware, store=store)
     app.add_middleware(TickMiddleware, tick=app.state.tick)  # type: ignore[arg-type]
+    app.add_middleware(RecordingMiddleware, recorder=recorder)  # type: ignore[arg-type]
     app.outer = RequestIdMiddleware(FaultMiddleware(app.inner, store=store, engine=engine))
     return app

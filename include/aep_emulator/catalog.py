@@ -12,6 +12,7 @@ but the response array will be empty"). Catalog documents no error codes: ours a
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -102,7 +103,7 @@ def create_dataset(request: Request, body: Annotated[dict[str, Any], Body()]) ->
                 "contentType": schema_ref.get("contentType", "application/vnd.adobe.xed-full-notext+json; version=1"),
             }
         if request.query_params.get("requestDataSource", "").lower() == "true":
-            obj["dataSourceId"] = new_hex(24)
+            obj["dataSourceId"] = secrets.randbelow(10**9)  # catalog.yaml: an integer
         cont.items["dataset"][dataset_id] = obj
         cont.records.setdefault(dataset_id, [])
         store.wrote()

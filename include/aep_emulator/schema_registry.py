@@ -360,7 +360,7 @@ def stats(request: Request) -> dict[str, Any]:
         },
         "recentlyCreatedResources": [],
         "recentlyUpdatedResources": [],
-        "classUsage": {},
+        "classUsage": [],  # schema-registry.yaml: an array of {$id, title, numberOfSchemas, schemas}
     }
 
 

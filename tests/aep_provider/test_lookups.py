@@ -108,7 +108,7 @@ def test_a_dataset_and_a_schema_title_with_a_comma_are_found(aep_conn_env):
     from aep_provider.hooks.aep import AepHook
 
     hook = AepHook()
-    schema = hook.create_resource("schemas", {"title": "Contacts, EU", "type": "object",
+    schema = hook.create_resource("schemas", {"title": "Contacts, EU", "description": "comma title", "type": "object",
                                               "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
     assert (hook.find_by_title("schemas", "Contacts, EU") or {}).get("$id") == schema["$id"]
     dataset_id = hook.create_dataset({"name": "Contacts, EU", "schemaRef": {"id": schema["$id"]}})
@@ -121,7 +121,7 @@ def test_deleting_a_dataset_twice_reports_it_was_already_gone(aep_conn_env):
     from aep_provider.hooks.aep import AepHook
 
     hook = AepHook()
-    schema = hook.create_resource("schemas", {"title": "Delete twice", "type": "object",
+    schema = hook.create_resource("schemas", {"title": "Delete twice", "description": "twice", "type": "object",
                                               "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
     dataset_id = hook.create_dataset({"name": "twice", "schemaRef": {"id": schema["$id"]}})
     assert hook.delete_dataset(dataset_id) is True
