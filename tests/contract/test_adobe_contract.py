@@ -7,7 +7,6 @@ every answer the emulator gave on an endpoint of the contract, and prints the co
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -20,6 +19,7 @@ from aep_emulator.testing import EmulatorServer
 from tests.conftest import EXCHANGES_FILE
 from tests.contract import adobe_contract as ac
 from tests.contract.contract_report import COVERAGE
+from tests.contract.task_context import make_context
 
 
 def test_the_contract_cites_adobes_spec_commit_and_every_endpoint_its_source():
@@ -64,21 +64,6 @@ def test_error_answers_carry_only_codes_adobe_documents_or_plainly_ours(answer: 
     assert (ac.load().check_answer(ex) == []) is ok
 
 
-def _make_context() -> dict[str, Any]:
-    class TI:
-        def __init__(self) -> None:
-            self.xcom: dict[str, Any] = {}
-
-        def xcom_push(self, key: str, value: Any) -> None:
-            self.xcom[key] = json.loads(json.dumps(value))
-
-    class Store(dict):  # type: ignore[type-arg]
-        def set(self, key: str, value: Any) -> None:
-            self[key] = value
-
-    return {"ti": TI(), "task_state_store": Store()}
-
-
 def _exchanges(server: EmulatorServer) -> list[dict[str, Any]]:
     path = server.recorder.path
     assert path is not None and Path(path).name == EXCHANGES_FILE, "the session emulator is not recording"
@@ -97,7 +82,7 @@ def test_every_recorded_request_and_answer_is_within_adobes_contract(
     from tests.aep_provider.aep_provider_chain import hubspot_conn_env, onboard
 
     hubspot_conn_env(monkeypatch)
-    onboard(_make_context, run=True)
+    onboard(make_context, run=True)
     contract = ac.load()
     exchanges = _exchanges(aep_conn_env)
     provider = [ex for ex in exchanges if ac.is_provider(ex)]

@@ -62,10 +62,10 @@ def test_the_samples_cite_adobes_collection_and_commit():
 
 def _ids(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     from tests.aep_provider.aep_provider_chain import hubspot_conn_env, onboard
-    from tests.contract.test_adobe_contract import _make_context
+    from tests.contract.task_context import make_context
 
     hubspot_conn_env(monkeypatch)
-    made = onboard(_make_context, run=True)
+    made = onboard(make_context, run=True)
 
     def ident(value: Any) -> str:
         return str(value["id"] if isinstance(value, dict) else value)
