@@ -195,15 +195,26 @@ def error_class_for_status(status: int) -> type[AepApiError]:
     return AepApiError
 
 
+def _hint_from_text(status: int, message: str) -> str | None:
+    """Advice for an answer whose code has none: a 404 about the sandbox (Flow Service documents 2100-404
+    "The sandbox with the name 'dev' could not be found"; the other services document no code for it)."""
+    if status == 404 and "sandbox" in message.lower():
+        return _HINTS["2100-404"]
+    return None
+
+
 def error_from_response(
     status: int, body: Any, headers: Any = None, *, method: str | None = None, url: str | None = None
 ) -> AepApiError:
     """Build the typed error for an error answer."""
     cls = error_class_for_status(status)
+    message = _message(body, status)
+    code = _error_code(body)
     return cls(
-        _message(body, status),
+        message,
+        hint=hint_for(code) or _hint_from_text(status, message),
         status=status,
-        error_code=_error_code(body),
+        error_code=code,
         request_id=_request_id(body, headers),
         method=method,
         url=url,
