@@ -78,10 +78,12 @@ class RecordingMiddleware:
         request_body = bytearray()
         response_body = bytearray()
         status = {"code": 0}
+        read = {"body": False}
 
         async def recv() -> Message:
             message = await receive()
             if message["type"] == "http.request":
+                read["body"] = True
                 request_body.extend(message.get("body", b""))
             return message
 
@@ -102,6 +104,8 @@ class RecordingMiddleware:
             "path": raw_path.decode("latin-1").split("?", 1)[0],
             "query": scope.get("query_string", b"").decode("latin-1"),
             "headers": headers,
+            # a request refused before its body was read (e.g. by the gateway) records no body
+            "body_read": read["body"],
             "body": _mask(_json(bytes(request_body))),
             "status": status["code"],
             "answer": _json(bytes(response_body)),
