@@ -223,8 +223,9 @@ def main() -> None:
         "endpoints": derive(specs),
     }
     Path(args.out).write_text(
-        "# Facts derived from Adobe's OpenAPI specs; see `source`. Regenerate with\n"
-        "# scripts/derive_adobe_contract.py. Where Adobe's documents disagree, see adobe_contract_notes.yaml.\n"
+        f"# Facts derived from Adobe's OpenAPI specs: {REPOSITORY} @ {commit}, {SPEC_DIR}/*.yaml.\n"
+        "# Regenerate with"
+        " scripts/derive_adobe_contract.py. Where Adobe's documents disagree, see adobe_contract_notes.yaml.\n"
         + yaml.safe_dump(doc, sort_keys=False, width=120)
     )
     print(f"wrote {len(doc['endpoints'])} endpoints from {REPOSITORY}@{commit} to {args.out}")

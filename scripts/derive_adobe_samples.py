@@ -95,7 +95,7 @@ def main() -> None:
                       "derived_by": "scripts/derive_adobe_samples.py (do not edit by hand; rerun it)"},
            "samples": samples}
     Path(args.out).write_text(
-        "# Adobe's sample requests for the endpoints in scope, re-expressed; see `source`.\n"
+        f"# Adobe's sample requests for the endpoints in scope, re-expressed: {REPOSITORY} @ {commit}.\n"
         + yaml.safe_dump(doc, sort_keys=False, width=120)
     )
     print(f"wrote {len(samples)} samples from {REPOSITORY}@{commit} to {args.out}")
