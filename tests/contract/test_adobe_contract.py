@@ -7,7 +7,10 @@ every answer the emulator gave on an endpoint of the contract, and prints the co
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,22 @@ def test_the_contract_cites_adobes_spec_commit_and_every_endpoint_its_source():
     for e in contract.endpoints:
         assert e.source.startswith("static/swagger-specs/") and e.statuses, e.id
         assert {"Authorization", "x-api-key", "x-gw-ims-org-id"} <= set(e.required_headers), e.id
+
+
+@pytest.mark.skipif(
+    not os.environ.get("AEP_ADOBE_APIS_GIT_DIR"),
+    reason="set AEP_ADOBE_APIS_GIT_DIR to a git copy of AdobeDocs/experience-platform-apis",
+)
+def test_the_committed_facts_are_what_the_script_derives_from_adobes_specs(tmp_path: Path):
+    """Nobody edits the derived facts by hand: re-deriving them at the cited commit gives the same file."""
+    out = tmp_path / "facts.yaml"
+    commit = ac.load().source["commit"]
+    subprocess.run(
+        [sys.executable, "scripts/derive_adobe_contract.py", "--git-dir", os.environ["AEP_ADOBE_APIS_GIT_DIR"],
+         "--commit", commit, "--out", str(out)],
+        check=True, cwd=ac.HERE.parent.parent,
+    )
+    assert out.read_text() == ac.FACTS.read_text()
 
 
 def test_every_disagreement_names_its_sources_and_widens_instead_of_choosing():
