@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,8 @@ def _import_real_aep_emulator() -> None:
 
 _import_real_aep_emulator()
 
+EXCHANGES_FILE = "adobe-contract-exchanges.jsonl"
+
 from aep_emulator.testing import (  # noqa: E402
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -39,10 +42,40 @@ from aep_emulator.testing import (  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def emulator_server() -> Iterator[EmulatorServer]:
-    """One emulator for the whole session (runs take 0 s unless a test configures them)."""
+def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    """One emulator for the whole session (runs take 0 s unless a test configures them).
+
+    It records every Platform exchange to a JSONL file; ``tests/contract`` checks them against the
+    contract derived from Adobe's documents at the end of the session."""
     with EmulatorServer(run_duration_seconds=0) as server:
+        server.recorder.enable(tmp_path_factory.getbasetemp() / EXCHANGES_FILE)
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _label_recorded_exchanges(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tag the session emulator's recorded exchanges with the id of the test that caused them."""
+    if "emulator_server" not in request.fixturenames:
+        yield
+        return
+    server: EmulatorServer = request.getfixturevalue("emulator_server")
+    server.recorder.label = request.node.nodeid
+    yield
+    server.recorder.label = ""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The recorded-exchanges contract test runs last, after every suite that talks to the emulator."""
+    last = [i for i in items if i.get_closest_marker("after_all_emulator_tests")]
+    items[:] = [i for i in items if i not in last] + last
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the contract coverage line (endpoints exercised / endpoints the provider calls)."""
+    from tests.contract.contract_report import COVERAGE
+
+    for line in COVERAGE:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -28,16 +28,21 @@ Time and runs
 
 Deliberate choices where Adobe's documents leave room
 ------------------------------------------------------
-* Schema Registry single reads without a versioned ``Accept`` answer 400 ``XDM-1006-400``.
+(the full table, with sources and the tests that hold them: ``docs/adobe-contract.md``)
+
+* Schema Registry single reads without a versioned ``Accept`` answer 400 ``XDM-1007-400``;
+  lists without an ``xed-id``/``xed`` Accept answer ``XDM-1006-400``.
 * Services other than Flow Service fall back to the ``prod`` sandbox without
   ``x-sandbox-name`` (Flow Service answers ``2105-400``).
-* A target connection must use a Data Lake base connection; the ``connectionSpec`` it names
-  only has to be a known spec (the seed tutorial names the HubSpot one) and is stored as
-  the Data Lake spec.
+* A target connection may come without ``baseConnectionId`` (the CRM tutorial sends none);
+  one that names a base connection must name a Data Lake one. The ``connectionSpec`` it
+  names only has to be a known spec and is stored as the Data Lake spec.
+* Codes Adobe does not document are ours: ``EMU-<status>`` under a non-Adobe type URL.
 * Companies map to the XDM Business Account class, deals to XDM Business Opportunity;
   other fields go under the tenant namespace ``_<tenant>`` as inline schema properties.
 * Flow Service lists default to ``orderby=createdAt`` ascending, 100 items a page; the
-  continuation token is an opaque base64 string (it can contain ``=``).
+  continuation token is an opaque base64 string (it can contain ``=``) and the next link
+  carries only it, so a client repeats its own query on every page.
 """
 
 __all__ = ["__version__"]

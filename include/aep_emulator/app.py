@@ -12,10 +12,11 @@ from starlette.types import Receive, Scope, Send
 
 from . import admin, ims
 from .deps import request_id_of
-from .errors import BAD_REQUEST_CODES, NOT_FOUND_CODES, ApiError, problem_body, service_of_path
+from .errors import BAD_REQUEST_CODES, NOT_FOUND_CODES, ApiError, neutral, problem_body, service_of_path
 from .faults import FaultEngine, FaultMiddleware
 from .gateway import GatewayMiddleware
 from .middleware import RequestIdMiddleware, TickMiddleware
+from .recording import Recorder, RecordingMiddleware
 from .state import Config, Store
 
 
@@ -52,7 +53,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         service = service_of_path(request.url.path)
         if service is None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        code = NOT_FOUND_CODES[service] if exc.status_code == 404 else f"{exc.status_code}-{exc.status_code}"
+        code = NOT_FOUND_CODES[service] if exc.status_code == 404 else neutral(exc.status_code)
         body = problem_body(
             exc.status_code, code, str(exc.detail), str(exc.detail), service, request_id_of(request)
         )
@@ -95,8 +96,11 @@ def create_app(store: Store | None = None, config: Config | None = None) -> Emul
     app.include_router(admin.router)
     _install_error_handlers(app)
 
-    # outermost first: request id -> faults -> (starlette) -> tick -> gateway -> routes
+    # outermost first: request id -> faults -> (starlette) -> recording -> tick -> gateway -> routes
+    recorder = Recorder()
+    app.state.recorder = recorder
     app.add_middleware(GatewayMiddleware, store=store)
     app.add_middleware(TickMiddleware, tick=app.state.tick)  # type: ignore[arg-type]
+    app.add_middleware(RecordingMiddleware, recorder=recorder)  # type: ignore[arg-type]
     app.outer = RequestIdMiddleware(FaultMiddleware(app.inner, store=store, engine=engine))
     return app

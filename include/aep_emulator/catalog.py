@@ -1,18 +1,25 @@
 """Catalog (``/data/foundation/catalog``): datasets.
 
-Lists are maps keyed by id with offset paging (``limit`` default 20, at most 100,
-``limit=0`` is an error; ``start`` is a 0-based offset; no next link).
+Lists are maps keyed by id with offset paging (``limit`` default 20, 1..100; "Invalid limit
+parameters (including limit=0) result in 400-level error responses" - help/catalog/api/filter-data.md,
+so 101 is refused, not capped; ``start`` is a 0-based offset; no next link).
+
+Every dataset carries ``classification: {dataBehavior, managedBy}`` (both required in catalog.yaml)
+and ``tags`` (filter-data.md, "Filter by tag": ``{name: [value]}``). Deleting an unknown id answers
+200 with an empty array (help/catalog/api/delete-object.md: "may still receive an HTTP Status Code 200,
+but the response array will be empty"). Catalog documents no error codes: ours are ``EMU-<status>``.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
-from .common import FilterError, matches, new_hex, offset_page, parse_filters, public
+from .common import FilterError, matches, new_hex, parse_filters, public
 from .deps import container_of, ctx_of, store_of
-from .errors import ApiError
+from .errors import ApiError, neutral
 from .schema_registry import find_tenant
 
 BASE = "/data/foundation/catalog"
@@ -22,12 +29,37 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
-def _bad(detail: str, code: str = "CAT-1400-400") -> ApiError:
-    return ApiError(400, code, "Bad Request", detail)
+def _bad(detail: str) -> ApiError:
+    return ApiError(400, neutral(400), "Bad Request", detail)
 
 
 def _not_found(dataset_id: str) -> ApiError:
-    return ApiError(404, "CAT-1404-404", "Not Found", f"The dataset {dataset_id} was not found.")
+    return ApiError(404, neutral(404), "Not Found", f"The dataset {dataset_id} was not found.")
+
+
+def _limit_start(query: Any) -> tuple[int, int]:
+    try:
+        limit = int(query.get("limit", DEFAULT_LIMIT))
+        start = int(query.get("start", 0))
+    except ValueError as exc:
+        raise _bad("limit and start must be integers") from exc
+    if not 1 <= limit <= MAX_LIMIT:
+        raise _bad(f"limit must range from 1 to {MAX_LIMIT}, got {limit}")
+    if start < 0:
+        raise _bad("start must not be negative")
+    return limit, start
+
+
+def _classification(raw: Any) -> dict[str, Any]:
+    """catalog.yaml: ``classification.dataBehavior`` (e.g. ``record``, ``time-series``) and ``managedBy``
+    (``CUSTOMER`` | ``SYSTEM``), both required. A dataset created without one is a customer's record
+    dataset."""
+    out = {"dataBehavior": "record", "managedBy": "CUSTOMER"}
+    if isinstance(raw, dict):
+        out.update({k: v for k, v in raw.items() if isinstance(v, str)})
+    if out["managedBy"] not in ("CUSTOMER", "SYSTEM"):
+        raise _bad("classification.managedBy must be CUSTOMER or SYSTEM")
+    return out
 
 
 @router.post("/dataSets", status_code=201, summary="Create a dataset")
@@ -39,9 +71,13 @@ def create_dataset(request: Request, body: Annotated[dict[str, Any], Body()]) ->
     schema_ref = body.get("schemaRef")
     if schema_ref is not None and (not isinstance(schema_ref, dict) or not isinstance(schema_ref.get("id"), str)):
         raise _bad("schemaRef must be an object with an 'id'.")
+    tags = body.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(v, list) for v in tags.values()):
+        raise _bad("tags must be an object of arrays, e.g. {\"sampleTag\": [\"123456\"]}")
+    classification = _classification(body.get("classification"))
     with store.lock:
         if schema_ref is not None and find_tenant(cont, "schema", schema_ref["id"]) is None:
-            raise _bad(f"The schema {schema_ref['id']} referenced by schemaRef does not exist.", "CAT-1422-400")
+            raise _bad(f"The schema {schema_ref['id']} referenced by schemaRef does not exist.")
         dataset_id = new_hex(24)
         now_ms = store.clock.now_ms()
         obj: dict[str, Any] = {
@@ -49,7 +85,8 @@ def create_dataset(request: Request, body: Annotated[dict[str, Any], Body()]) ->
             "description": body.get("description", ""),
             "imsOrg": ctx.org_id,
             "sandboxId": ctx.sandbox,
-            "tags": body.get("tags", {}),
+            "tags": tags,
+            "classification": classification,
             "version": "1.0.0",
             "created": now_ms,
             "updated": now_ms,
@@ -66,7 +103,7 @@ def create_dataset(request: Request, body: Annotated[dict[str, Any], Body()]) ->
                 "contentType": schema_ref.get("contentType", "application/vnd.adobe.xed-full-notext+json; version=1"),
             }
         if request.query_params.get("requestDataSource", "").lower() == "true":
-            obj["dataSourceId"] = new_hex(24)
+            obj["dataSourceId"] = secrets.randbelow(10**9)  # catalog.yaml: an integer
         cont.items["dataset"][dataset_id] = obj
         cont.records.setdefault(dataset_id, [])
         store.wrote()
@@ -84,7 +121,7 @@ def _order_key(order_by: str) -> tuple[str, bool]:
 def list_datasets(request: Request) -> dict[str, Any]:
     q = request.query_params
     store, cont = store_of(request), container_of(request)
-    limit, start = offset_page(q, DEFAULT_LIMIT, MAX_LIMIT, _bad)
+    limit, start = _limit_start(q)
     filters = list(q.getlist("property"))
     try:
         predicates = parse_filters(filters)
@@ -122,7 +159,7 @@ def delete_dataset(dataset_id: str, request: Request) -> list[str]:
     store, cont = store_of(request), container_of(request)
     with store.lock:
         if dataset_id not in cont.items["dataset"]:
-            raise _not_found(dataset_id)
+            return []
         del cont.items["dataset"][dataset_id]
         cont.records.pop(dataset_id, None)
         store.wrote()

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Request
 from . import xdm_standard as std
 from .common import new_hex, offset_page, public, sort_value
 from .deps import container_of, ctx_of, store_of
-from .errors import ApiError
+from .errors import ApiError, neutral
 from .schema_registry import find_tenant, schema_fields
 
 BASE = "/data/foundation/conversion"
@@ -29,8 +29,9 @@ MAX_LIMIT = 100
 SOURCE_TYPES = {"ATTRIBUTE"}
 
 
-def _bad(detail: str, code: str = "DATAPREP-1400-400") -> ApiError:
-    return ApiError(400, code, "Bad Request", detail)
+def _bad(detail: str) -> ApiError:
+    """Data Prep documents no error codes: ours is ``EMU-400`` (docs/architecture.md)."""
+    return ApiError(400, neutral(400), "Bad Request", detail)
 
 
 def normalize_mapping(raw: Any, index: int) -> dict[str, Any]:
@@ -85,27 +86,25 @@ def create_mapping_set(request: Request, body: Annotated[dict[str, Any], Body()]
         schema = find_tenant(cont, "schema", schema_id)
         fields = schema_fields(cont, schema_id)
         if schema is None or fields is None:
-            raise _bad(f"The target schema {schema_id} does not exist", "DATAPREP-1404-400")
+            raise _bad(f"The target schema {schema_id} does not exist")
         for m in mappings:
             node = std.field_at(fields, m["destination"])
             if node is None:
-                raise _bad(f"The destination path '{m['destination']}' does not exist in schema {schema_id}",
-                           "DATAPREP-1302-400")
+                raise _bad(f"The destination path '{m['destination']}' does not exist in schema {schema_id}")
             if std.leaf_type(node) == "object":
-                raise _bad(f"The destination path '{m['destination']}' is an object, not a field",
-                           "DATAPREP-1302-400")
+                raise _bad(f"The destination path '{m['destination']}' is an object, not a field")
         mapping_id = new_hex(32)
         now_ms = store.clock.now_ms()
         user = f"{ctx.client_id}@AdobeID"
         obj: dict[str, Any] = {
             "id": mapping_id,
             "version": 0,
-            "name": name,
+            **({"name": name} if name is not None else {}),
             "xdmSchema": schema["$id"],
             "xdmVersion": body.get("xdmVersion", "1.0"),
             "outputSchema": {"schemaRef": {"id": schema["$id"],
                                            "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
-            "inputSchema": body.get("inputSchema"),
+            **({"inputSchema": body["inputSchema"]} if isinstance(body.get("inputSchema"), dict) else {}),
             "mappings": mappings,
             "createdDate": now_ms,
             "modifiedDate": now_ms,
@@ -140,5 +139,5 @@ def get_mapping_set(mapping_id: str, request: Request) -> dict[str, Any]:
     with store.lock:
         obj = cont.items["mappingSet"].get(mapping_id)
         if obj is None:
-            raise ApiError(404, "DATAPREP-1404-404", "Not Found", f"The mapping set {mapping_id} was not found")
+            raise ApiError(404, neutral(404), "Not Found", f"The mapping set {mapping_id} was not found")
         return public(obj)

@@ -14,6 +14,19 @@ import datetime as dt
 from typing import Any
 
 ERROR_TYPE_BASE = "http://ns.adobe.com/aep/errors/"
+# Codes Adobe does not document are ours: ``EMU-<status>``, under a type URL that is plainly not
+# Adobe's (see docs/architecture.md, "Error codes that are ours").
+NEUTRAL_PREFIX = "EMU-"
+NEUTRAL_TYPE_BASE = "https://aep-emulator.invalid/errors/"
+
+
+def neutral(status: int) -> str:
+    """The emulator's own code for a case Adobe documents no code for (e.g. ``EMU-400``)."""
+    return f"{NEUTRAL_PREFIX}{status}"
+
+
+def is_neutral(code: str) -> bool:
+    return code.startswith(NEUTRAL_PREFIX)
 
 SCHEMA_REGISTRY = "schemaregistry"
 CATALOG = "catalog"
@@ -81,7 +94,7 @@ def problem_body(
     timestamp = dt.datetime.now(dt.timezone.utc).strftime("%m-%d-%Y %H:%M:%S")
     id_key = "registryRequestId" if service == SCHEMA_REGISTRY else "request-id"
     body: dict[str, Any] = {
-        "type": ERROR_TYPE_BASE + code,
+        "type": (NEUTRAL_TYPE_BASE if is_neutral(code) else ERROR_TYPE_BASE) + code,
         "title": title,
         "status": status,
         "detail": detail,
@@ -98,30 +111,28 @@ def problem_body(
     return body
 
 
-# Per-service codes for the generic cases.
+# Per-service codes for the generic cases: Adobe's where it documents one, else ours (``EMU-*``).
+# Sources: Flow Service error table (help/sources/errors/flow-service-errors.md: 1101-404 "Resource
+# not found", 2100-404 "Sandbox not found"); XDM troubleshooting guide (help/xdm/troubleshooting.md:
+# XDM-1010-404 "Resource not found"). Catalog and Data Prep document no codes at all.
 NOT_FOUND_CODES = {
     SCHEMA_REGISTRY: "XDM-1010-404",
-    CATALOG: "CAT-1404-404",
-    FLOW_SERVICE: "1302-404",
-    DATA_PREP: "DATAPREP-1404-404",
+    CATALOG: neutral(404),
+    FLOW_SERVICE: "1101-404",
+    DATA_PREP: neutral(404),
 }
 BAD_REQUEST_CODES = {
-    SCHEMA_REGISTRY: "XDM-1000-400",
-    CATALOG: "CAT-1400-400",
-    FLOW_SERVICE: "1400-400",
-    DATA_PREP: "DATAPREP-1400-400",
+    SCHEMA_REGISTRY: neutral(400),
+    CATALOG: neutral(400),
+    FLOW_SERVICE: neutral(400),
+    DATA_PREP: neutral(400),
 }
-CONTENT_TYPE_CODES = {
-    SCHEMA_REGISTRY: "XDM-1003-400",
-    CATALOG: "CAT-1415-400",
-    FLOW_SERVICE: "2102-400",
-    DATA_PREP: "DATAPREP-1415-400",
-}
+CONTENT_TYPE_CODES = {service: neutral(400) for service in (SCHEMA_REGISTRY, CATALOG, FLOW_SERVICE, DATA_PREP)}
 UNKNOWN_SANDBOX_CODES = {
-    SCHEMA_REGISTRY: "XDM-2100-404",
-    CATALOG: "CAT-2100-404",
+    SCHEMA_REGISTRY: neutral(404),
+    CATALOG: neutral(404),
     FLOW_SERVICE: "2100-404",
-    DATA_PREP: "DATAPREP-2100-404",
+    DATA_PREP: neutral(404),
 }
 
 

@@ -18,7 +18,18 @@ from fastapi import APIRouter, Body, Header, Request, Response
 from . import hubspot, schedule
 from .common import PatchError, apply_patch, new_uuid, public
 from .deps import RequestContext, container_of, ctx_of, store_of
-from .fs_common import BASE, bad, fs_error, list_page, metadata, not_found, touch
+from .fs_common import (
+    BAD_PATCH,
+    BAD_SPEC_ID,
+    BASE,
+    NOT_FOUND,
+    bad,
+    fs_error,
+    list_page,
+    metadata,
+    not_found,
+    touch,
+)
 from .schema_registry import find_tenant
 from .specs import (
     CONNECTION_SPECS,
@@ -76,16 +87,16 @@ def get_flow_spec(spec_id: str) -> dict[str, Any]:
 def _spec_ref(body: dict[str, Any]) -> dict[str, Any]:
     ref = body.get("connectionSpec")
     if not isinstance(ref, dict) or not isinstance(ref.get("id"), str):
-        raise bad("connectionSpec.id is required", "1400-400")
+        raise bad("connectionSpec.id is required")
     if ref["id"] not in CONNECTION_SPECS:
-        raise bad(f"The connection spec {ref['id']} does not exist", "1203-400")
+        raise bad(f"The spec ID provided is invalid: connection spec {ref['id']}", BAD_SPEC_ID)
     return {"id": ref["id"], "version": str(ref.get("version", "1.0"))}
 
 
 def _name(body: dict[str, Any]) -> str:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise bad("The field 'name' is required", "1400-400")
+        raise bad("The field 'name' is required")
     return name
 
 
@@ -101,15 +112,15 @@ def _validate_auth(spec: dict[str, Any], auth: Any) -> dict[str, Any] | None:
     if not auth_specs:
         return None
     if not isinstance(auth, dict):
-        raise bad(f"auth is required for connection spec {spec['name']}", "1400-400")
+        raise bad(f"auth is required for connection spec {spec['name']}")
     chosen = next((a for a in auth_specs if a["name"] == auth.get("specName")), None)
     if chosen is None:
         names = ", ".join(a["name"] for a in auth_specs)
-        raise bad(f"auth.specName {auth.get('specName')!r} is not one of: {names}", "1400-400")
+        raise bad(f"auth.specName {auth.get('specName')!r} is not one of: {names}")
     params = auth.get("params") or {}
     errors = list(jsonschema.Draft7Validator(chosen["spec"]).iter_errors(params))
     if errors:
-        raise bad(f"auth.params: {errors[0].message}", "1400-400")
+        raise bad(f"auth.params: {errors[0].message}")
     return {"specName": chosen["name"], "params": dict(params)}
 
 
@@ -124,7 +135,7 @@ def _ref(cont: Container, kind: str, ident: Any, label: str) -> dict[str, Any]:
     """A referenced resource that must exist (400 when it does not)."""
     obj = cont.items[kind].get(ident) if isinstance(ident, str) else None
     if obj is None:
-        raise bad(f"The {label} {ident} does not exist", "1200-400")
+        raise bad(f"The {label} {ident} does not exist")
     return obj
 
 
@@ -165,7 +176,7 @@ def _schema_ref(cont: Container, body: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(schema, dict) or not isinstance(schema.get("id"), str):
         raise bad("data.schema.id must be a schema $id")
     if find_tenant(cont, "schema", schema["id"]) is None:
-        raise bad(f"The schema {schema['id']} does not exist", "1200-400")
+        raise bad(f"The schema {schema['id']} does not exist")
     return schema
 
 
@@ -176,14 +187,13 @@ def build_source_connection(cont: Container, ctx: RequestContext, body: dict[str
     if base["connectionSpec"]["id"] != spec_ref["id"]:
         raise bad(
             f"The connection spec {spec_ref['id']} differs from the base connection's "
-            f"{base['connectionSpec']['id']}",
-            "1204-400",
+            f"{base['connectionSpec']['id']}"
         )
     params = body.get("params") or {}
     if spec_ref["id"] == HUBSPOT_SPEC_ID:
         path = params.get("path")
         if not isinstance(path, str) or hubspot.table(path) is None:
-            raise bad(f"params.path: the HubSpot table {path!r} does not exist", "1205-400")
+            raise bad(f"params.path: the HubSpot table {path!r} does not exist")
     _schema_ref(cont, body)
     return {
         "id": new_uuid(),
@@ -200,15 +210,19 @@ def build_source_connection(cont: Container, ctx: RequestContext, body: dict[str
 
 
 def build_target_connection(cont: Container, ctx: RequestContext, body: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    """A Data Lake target connection. ``baseConnectionId`` is optional: the current CRM tutorial
+    (help/sources/tutorials/api/collect/crm.md, "Create a target connection") sends none; when one is
+    given it must be a Data Lake base connection."""
     name = _name(body)
     spec_ref = _spec_ref(body)
-    base = _ref(cont, "connection", body.get("baseConnectionId"), "base connection")
-    if base["connectionSpec"]["id"] != DATA_LAKE_SPEC_ID:
-        raise bad(
-            f"The base connection {base['id']} is not a Data Lake (dataset) base connection; "
-            "a target connection needs the dataset base connection",
-            "1206-400",
-        )
+    base: dict[str, Any] | None = None
+    if body.get("baseConnectionId") is not None:
+        base = _ref(cont, "connection", body.get("baseConnectionId"), "base connection")
+        if base["connectionSpec"]["id"] != DATA_LAKE_SPEC_ID:
+            raise bad(
+                f"The base connection {base['id']} is not a Data Lake (dataset) base connection; "
+                "a target connection needs the dataset base connection",
+            )
     params = body.get("params") or {}
     dataset = _ref(cont, "dataset", params.get("dataSetId"), "dataset")
     schema = _schema_ref(cont, body)
@@ -225,7 +239,7 @@ def build_target_connection(cont: Container, ctx: RequestContext, body: dict[str
         "id": new_uuid(),
         "name": name,
         "description": body.get("description", ""),
-        "baseConnectionId": base["id"],
+        **({"baseConnectionId": base["id"]} if base is not None else {}),
         "data": body.get("data") or {"format": "parquet_xdm"},
         "params": params,
         # the target lands in the Data Lake whatever spec the request named
@@ -256,7 +270,7 @@ def _transformations(cont: Container, spec: dict[str, Any], raw: Any, target_sch
             has_mapping = True
             mapping = cont.items["mappingSet"].get(params.get("mappingId", ""))
             if mapping is None:
-                raise bad(f"The mapping set {params.get('mappingId')} does not exist", "1200-400")
+                raise bad(f"The mapping set {params.get('mappingId')} does not exist")
             if target_schema is not None:
                 mapped = find_tenant(cont, "schema", mapping["xdmSchema"])
                 if mapped is None or mapped["$id"] != target_schema:
@@ -267,7 +281,7 @@ def _transformations(cont: Container, spec: dict[str, Any], raw: Any, target_sch
                     )
         out.append({"name": t["name"], "params": params})
     if not has_mapping:
-        raise bad("The flow needs a Mapping transformation referencing a mapping set", "1400-400")
+        raise bad("The flow needs a Mapping transformation referencing a mapping set")
     return out
 
 
@@ -285,13 +299,13 @@ def _target_schema(cont: Container, target: dict[str, Any]) -> str | None:
 def _inherited(cont: Container, conns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for c in conns:
-        base = cont.items["connection"].get(c["baseConnectionId"])
-        out.append({
-            "id": c["id"],
-            "connectionSpec": c["connectionSpec"],
-            "baseConnection": {"id": c["baseConnectionId"],
-                               "connectionSpec": base["connectionSpec"] if base else c["connectionSpec"]},
-        })
+        base_id = c.get("baseConnectionId")
+        base = cont.items["connection"].get(base_id) if base_id else None
+        entry: dict[str, Any] = {"id": c["id"], "connectionSpec": c["connectionSpec"]}
+        if base_id:
+            entry["baseConnection"] = {"id": base_id,
+                                       "connectionSpec": base["connectionSpec"] if base else c["connectionSpec"]}
+        out.append(entry)
     return out
 
 
@@ -302,7 +316,7 @@ def _schedule(spec: dict[str, Any], raw: Any) -> dict[str, Any] | None:
         params = schedule.normalize(raw)
         schedule.validate(params, spec["scheduleSpec"]["spec"])
     except schedule.ScheduleError as exc:
-        raise bad(str(exc), "1400-400") from exc
+        raise bad(str(exc)) from exc
     return params
 
 
@@ -314,7 +328,7 @@ def check_flow(cont: Container, body: dict[str, Any]) -> dict[str, Any]:
         raise bad("flowSpec.id is required")
     spec = flow_spec(ref["id"])
     if spec is None:
-        raise bad(f"The flow spec {ref['id']} does not exist", "1203-400")
+        raise bad(f"The spec ID provided is invalid: flow spec {ref['id']}", BAD_SPEC_ID)
     sources_ids = body.get("sourceConnectionIds")
     target_ids = body.get("targetConnectionIds")
     if not isinstance(sources_ids, list) or not sources_ids:
@@ -325,10 +339,10 @@ def check_flow(cont: Container, body: dict[str, Any]) -> dict[str, Any]:
     targets = [_ref(cont, "targetConnection", t, "target connection") for t in target_ids]
     for s in sources:
         if s["connectionSpec"]["id"] not in spec["sourceConnectionSpecIds"]:
-            raise bad(f"The source connection {s['id']} does not fit flow spec {spec['name']}", "1207-400")
+            raise bad(f"The source connection {s['id']} does not fit flow spec {spec['name']}")
     for t in targets:
         if t["connectionSpec"]["id"] not in spec["targetConnectionSpecIds"]:
-            raise bad(f"The target connection {t['id']} does not fit flow spec {spec['name']}", "1207-400")
+            raise bad(f"The target connection {t['id']} does not fit flow spec {spec['name']}")
     transformations = _transformations(cont, spec, body.get("transformations"), _target_schema(cont, targets[0]))
     for t in transformations:
         if t["name"] == "Copy":
@@ -475,7 +489,7 @@ def patch(
         try:
             patched = apply_patch(public(obj), body)
         except PatchError as exc:
-            raise bad(str(exc)) from exc
+            raise bad(str(exc), BAD_PATCH) from exc
         now = store.clock.now()
         if kind == "flow":
             parts = check_flow(cont, {**patched, "flowSpec": obj["flowSpec"]})
@@ -533,14 +547,16 @@ def explore(ident: str, request: Request) -> Any:
         conn = _get(cont, "connection", ident, "connection")
         config = store.config
     if conn["connectionSpec"]["id"] != HUBSPOT_SPEC_ID:
-        raise bad(f"The connection {ident} cannot be explored", "1208-400")
-    object_type = q.get("objectType", "root")
+        raise bad(f"The connection {ident} cannot be explored")
+    # flow-service.yaml: objectType enum ROOT, TABLE, FILE, FOLDER, REST; the tutorials send lowercase
+    # (collect/crm.md: objectType=root, objectType=table): both are accepted.
+    object_type = q.get("objectType", "root").lower()
     if object_type == "root":
         return hubspot.root_listing()
     if object_type == "table":
         name = q.get("object")
         if not name or hubspot.table(name) is None:
-            raise fs_error(404, "1209-404", f"The table {name!r} does not exist in HubSpot")
+            raise fs_error(404, NOT_FOUND, f"The table {name!r} does not exist in HubSpot")
         preview = q.get("preview", "").lower() == "true"
         return hubspot.describe_table(name, config.seed, config.data_end, preview)
     raise bad(f"objectType {object_type!r} is not supported (root or table)")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import Request
 
-from .common import FilterError, matches, new_etag, parse_filters, public, sort_value
+from . import fs_filters
+from .common import new_etag, public
 from .deps import RequestContext
-from .errors import ApiError
+from .errors import ApiError, neutral
 
 BASE = "/data/foundation/flowservice"
 DEFAULT_LIMIT = 100
@@ -23,12 +24,27 @@ def fs_error(status: int, code: str, detail: str, title: str | None = None) -> A
     return ApiError(status, code, title or default_titles.get(status, "Error"), detail)
 
 
-def bad(detail: str, code: str = "1400-400") -> ApiError:
+# Flow Service codes come from Adobe's error table (help/sources/errors/flow-service-errors.md);
+# where it has none for a case the code is ours (``EMU-400``, see docs/architecture.md).
+INVALID = neutral(400)
+NOT_FOUND = "1101-404"  # "Resource not found"
+BAD_SPEC_ID = "1413-400"  # "The spec ID provided is invalid"
+BAD_FILTER_FIELD = "1449-400"  # "Invalid field ... in filter params"
+BAD_FILTER_OPERATOR = "1450-400"  # "Invalid operator ... in filter params"
+TILDE_NOT_IMPLEMENTED = "1440-400"  # "Operator '~' not implemented"
+MULTI_VALUE_OPERATOR = "1443-400"  # "Operator '<=' is not allowed for multiple values"
+BAD_QUERY_VALUE = "1453-400"  # "Invalid query value createdAt== provided in query param"
+BAD_SORT = "1433-400"  # "Incorrect field passed in orderBy"
+BAD_PATCH = "1455-400"  # "An error has occurred while validating patch instructions"
+EMPTY_BODY = "1405-400"  # "The request body cannot be null or empty"
+
+
+def bad(detail: str, code: str = INVALID) -> ApiError:
     return fs_error(400, code, detail)
 
 
 def not_found(kind: str, ident: str) -> ApiError:
-    return fs_error(404, "1302-404", f"The {kind} with id {ident} was not found")
+    return fs_error(404, NOT_FOUND, f"The {kind} with id {ident} was not found")
 
 
 def metadata(ctx: RequestContext, now_ms: int) -> dict[str, Any]:
@@ -65,29 +81,39 @@ def _decode_token(token: str) -> int:
         data = json.loads(base64.b64decode(token.encode(), validate=True))
         offset = int(data["offset"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise bad(f"invalid continuationToken {token!r}", "1402-400") from exc
+        raise bad(f"invalid continuationToken {token!r}") from exc
     if offset < 0:
-        raise bad("invalid continuationToken", "1402-400")
+        raise bad("invalid continuationToken")
     return offset
 
 
 def list_page(request: Request, objects: list[dict[str, Any]], collection: str) -> dict[str, Any]:
-    """Filter, order and page a Flow Service collection (``objects`` are public views)."""
+    """Filter, order and page a Flow Service collection (``objects`` are public views).
+
+    Filters follow :mod:`aep_emulator.fs_filters`. The next link carries only the continuation
+    token, as in flow-service.yaml (``_links.next.href: /connections?continuationToken=...``):
+    the token holds the offset, not the query, so a client must send its ``property``/``orderby``/
+    ``limit`` again with every page.
+    """
     q = request.query_params
     count = q.get("count", "").lower() == "true"
     if count and "limit" in q:
-        raise bad("The query parameters 'count' and 'limit' cannot be used together", "1401-400")
+        raise bad(
+            "The limit and count parameters cannot be given together in the same request.", "1401-400"
+        )
     try:
-        predicates = parse_filters(q.getlist("property"))
-    except FilterError as exc:
-        raise bad(str(exc), "1400-400") from exc
-    objects = [o for o in objects if matches(o, predicates)]
+        predicates = fs_filters.parse(q.getlist("property"))
+    except fs_filters.FlowFilterError as exc:
+        raise bad(str(exc), exc.code) from exc
+    objects = [o for o in objects if all(p(o) for p in predicates)]
     if count:
         return {"count": len(objects)}
     orderby = q.get("orderby") or "createdAt"
     desc = orderby.startswith("-")
     key = orderby.lstrip("+-")
-    objects.sort(key=lambda o: (sort_value(o.get(key)), o.get("id", "")), reverse=desc)
+    if not key:
+        raise bad(f"Incorrect field {orderby!r} passed in orderBy, examples are +name, -name, name.", BAD_SORT)
+    objects.sort(key=fs_filters.sort_key(key), reverse=desc)
     try:
         limit = int(q.get("limit", DEFAULT_LIMIT))
     except ValueError as exc:
@@ -100,12 +126,7 @@ def list_page(request: Request, objects: list[dict[str, Any]], collection: str) 
     page = objects[offset : offset + limit]
     out: dict[str, Any] = {"items": page}
     if offset + limit < len(objects):
-        params: list[tuple[str, str]] = [("limit", str(limit))]
-        if "orderby" in q:
-            params.append(("orderby", orderby))
-        params += [("property", p) for p in q.getlist("property")]
-        query = urlencode(params, quote_via=quote)
-        href = f"/{collection}?continuationToken={quote(_encode_token(offset + limit), safe='')}&{query}"
+        href = f"/{collection}?continuationToken={quote(_encode_token(offset + limit), safe='')}"
         out["_links"] = {"next": {"href": href}}
     else:
         out["_links"] = {}

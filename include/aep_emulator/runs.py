@@ -233,7 +233,7 @@ def create_run(request: Request, body: Annotated[dict[str, Any], Body()]) -> dic
     with store.lock:
         flow = cont.items["flow"].get(body.get("flowId", ""))
         if flow is None:
-            raise bad(f"The flow {body.get('flowId')} does not exist", "1200-400")
+            raise bad(f"Flow not found with id {body.get('flowId')}.", "1430-400")  # flow-service-errors.md
         start = _epoch(params.get("windowStartTime"), "windowStartTime")
         end = _epoch(params.get("windowEndTime"), "windowEndTime")
         if end < start:

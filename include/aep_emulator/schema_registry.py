@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Request, Response
 from . import xdm_standard as std
 from .common import FilterError, PatchError, apply_patch, matches, new_hex, parse_filters, public
 from .deps import RequestContext, container_of, ctx_of, store_of
-from .errors import ApiError
+from .errors import ApiError, neutral
 from .state import Container, Store
 
 BASE = "/data/foundation/schemaregistry"
@@ -37,7 +37,8 @@ def _not_found(what: str) -> ApiError:
     return _err(404, "XDM-1010-404", "Resource not found", f"The requested resource {what} was not found.")
 
 
-def _bad(detail: str, code: str = "XDM-1000-400", title: str = "Bad request") -> ApiError:
+def _bad(detail: str, code: str = neutral(400), title: str = "Bad request") -> ApiError:
+    """A 400; Adobe documents XDM codes for a few cases only (help/xdm/troubleshooting.md), the rest are ours."""
     return _err(400, code, title, detail)
 
 
@@ -127,7 +128,7 @@ def _registry_metadata(ctx: RequestContext, now_ms: int, body: Any) -> dict[str,
 
 def _check_title(container: Container, title: Any, exclude: str | None = None) -> str:
     if not isinstance(title, str) or not title.strip():
-        raise _bad("The field 'title' is required.", "XDM-1001-400")
+        raise _bad("The field 'title' is required.")
     for kind in ("class", "schema"):
         for key, obj in container.items[kind].items():
             if key != exclude and obj.get("title") == title:
@@ -142,10 +143,10 @@ def _check_title(container: Container, title: Any, exclude: str | None = None) -
 def _ref_items(body: dict[str, Any]) -> list[dict[str, Any]]:
     all_of = body.get("allOf")
     if not isinstance(all_of, list) or not all_of:
-        raise _bad("The field 'allOf' must be a non-empty array.", "XDM-1001-400")
+        raise _bad("The field 'allOf' must be a non-empty array.")
     for item in all_of:
         if not isinstance(item, dict):
-            raise _bad("Every 'allOf' item must be an object.", "XDM-1001-400")
+            raise _bad("Every 'allOf' item must be an object.")
     return all_of
 
 
@@ -157,7 +158,7 @@ def _check_tenant_fields(ctx: RequestContext, items: list[dict[str, Any]], allow
             if name != f"_{ctx.tenant_id}" and name not in allowed_extra:
                 raise _bad(
                     f"Custom field '{name}' must be nested under the tenant namespace '_{ctx.tenant_id}'.",
-                    "XDM-1011-400",
+                    NAMESPACE_INVALID,
                 )
 
 
@@ -191,7 +192,7 @@ def build_class(container: Container, ctx: RequestContext, body: dict[str, Any],
     refs = [i["$ref"] for i in items if "$ref" in i]
     behaviors = [r for r in refs if (s := std.standard(r)) is not None and s["meta:resourceType"] == "behaviors"]
     if len(behaviors) != 1 or len(refs) != 1:
-        raise _bad("A class must extend exactly one behavior (record, time-series or adhoc).", "XDM-1012-400")
+        raise _bad("A class must extend exactly one behavior (record, time-series or adhoc).")
     hexid = hexid or new_hex(48)
     obj = _base_resource(ctx, "class", hexid, body, now_ms)
     is_adhoc = behaviors[0] == std.ADHOC
@@ -227,28 +228,28 @@ def build_schema(container: Container, ctx: RequestContext, body: dict[str, Any]
     for ref in refs:
         target = find_any(container, ref)
         if target is None:
-            raise _bad(f"The referenced resource {ref} does not exist.", "XDM-1013-400")
+            raise _bad(f"The referenced resource {ref} does not exist.")
         rtype = target["meta:resourceType"]
         if rtype == "classes":
             classes.append(target)
         elif rtype in ("mixins", "fieldgroups"):
             groups.append(target)
         else:
-            raise _bad(f"A schema cannot reference {ref} ({rtype}) directly.", "XDM-1014-400")
+            raise _bad(f"A schema cannot reference {ref} ({rtype}) directly.")
     declared = body.get("meta:class")
     if declared and declared not in [c["$id"] for c in classes]:
         target = find_any(container, declared)
         if target is None or target["meta:resourceType"] != "classes":
-            raise _bad(f"The class {declared} does not exist.", "XDM-1013-400")
+            raise _bad(f"The class {declared} does not exist.")
         classes.append(target)
     if len(classes) != 1:
-        raise _bad("A schema must reference exactly one class.", "XDM-1015-400")
+        raise _bad("A schema must reference exactly one class.")
     cls = classes[0]
     for group in groups:
         intended = group.get("meta:intendedToExtend") or []
         if intended and cls["$id"] not in intended:
             raise _bad(
-                f"The field group {group['$id']} cannot be used with the class {cls['$id']}.", "XDM-1016-400"
+                f"The field group {group['$id']} cannot be used with the class {cls['$id']}."
             )
     allowed = {cls.get("meta:datasetNamespace", "")} - {""}
     _check_tenant_fields(ctx, items, allowed)
@@ -277,31 +278,56 @@ BUILDERS = {"class": build_class, "schema": build_schema}
 # -- lists -----------------------------------------------------------------------------------------------
 
 
+ACCEPT_INVALID = "XDM-1006-400"  # help/xdm/troubleshooting.md, "Accept header invalid" (lists)
+ACCEPT_NO_VERSION = "XDM-1007-400"  # same guide and schema-registry.yaml acceptErrorLookup (single reads)
+NAMESPACE_INVALID = "XDM-1021-400"  # help/xdm/troubleshooting.md, "Namespace validation error"
+LIST_VARIANTS = ("xed", "xed-id")
+
+
+def _require_list_accept(request: Request) -> str:
+    """Lists need ``Accept: application/vnd.adobe.xed-id+json`` or ``xed+json`` (appendix.md, list-resources.md:
+    "All GET requests to the Schema Registry require an Accept header")."""
+    variant, _ = _parse_accept(request)
+    if variant not in LIST_VARIANTS:
+        raise _bad(
+            f"The supplied Accept header is not valid: {request.headers.get('accept', '')!r} - a valid Accept value "
+            "should look like application/vnd.adobe.xed-id+json or application/vnd.adobe.xed+json",
+            ACCEPT_INVALID,
+            "Accept header invalid",
+        )
+    return str(variant)
+
+
 def _page(request: Request, objects: list[dict[str, Any]], path: str, container: Container) -> dict[str, Any]:
+    """One page of a list, as help/xdm/api/appendix.md ("Paging") describes it: ``limit`` and ``start`` only
+    with ``orderby``; ``start`` returns the entries whose primary sort property is strictly greater (strictly
+    less for ``-`` descending) than it; ``_page.next`` is the sort value of the page's last entry, the value
+    to send as ``start``; ``limit`` is a hint between 0 and 500 (at most 300 are served)."""
     q = request.query_params
+    variant = _require_list_accept(request)
+    if ("limit" in q or "start" in q) and "orderby" not in q:
+        raise _bad("The limit and start parameters cannot be used without an orderby parameter.")
     try:
         predicates = parse_filters(q.getlist("property"))
     except FilterError as exc:
-        raise _bad(str(exc), "XDM-1007-400") from exc
+        raise _bad(str(exc)) from exc
     objects = [o for o in objects if matches(public(o), predicates)]
     orderby = q.get("orderby") or "title"
     descending = orderby.startswith("-")
-    key = orderby.lstrip("-+")
+    key = orderby.lstrip("-+").split(",")[0]
     objects.sort(key=lambda o: (str(o.get(key, "")), o["$id"]), reverse=descending)
     start = q.get("start")
     if start is not None:
-        objects = [o for o in objects if (str(o.get(key, "")) <= start if descending else str(o.get(key, "")) >= start)]
+        objects = [o for o in objects if (str(o.get(key, "")) < start if descending else str(o.get(key, "")) > start)]
     try:
         limit = int(q.get("limit", PAGE_MAX))
     except ValueError as exc:
-        raise _bad("limit must be an integer", "XDM-1007-400") from exc
+        raise _bad("limit must be an integer") from exc
     if limit < 0 or limit > 500:
-        raise _bad("limit must be between 0 and 500", "XDM-1007-400")
+        raise _bad("limit must be between 0 and 500")
     limit = min(limit or PAGE_MAX, PAGE_MAX)
     page, rest = objects[:limit], objects[limit:]
-    variant, _ = _parse_accept(request)
-    variant = variant if variant in ("xed", "xed-id") else "xed-id"
-    nxt = str(rest[0].get(key, "")) if rest else None
+    nxt = str(page[-1].get(key, "")) if rest and page else None
     links: dict[str, Any] = {}
     if nxt is not None:
         params = [f"orderby={quote(orderby)}", f"start={quote(nxt)}", f"limit={limit}"]
@@ -319,6 +345,7 @@ def _page(request: Request, objects: list[dict[str, Any]], path: str, container:
 
 @router.get("/stats", summary="Tenant id, org and resource counts")
 def stats(request: Request) -> dict[str, Any]:
+    _require_accept(request)
     ctx = ctx_of(request)
     cont = container_of(request)
     return {
@@ -333,7 +360,7 @@ def stats(request: Request) -> dict[str, Any]:
         },
         "recentlyCreatedResources": [],
         "recentlyUpdatedResources": [],
-        "classUsage": {},
+        "classUsage": [],  # schema-registry.yaml: an array of {$id, title, numberOfSchemas, schemas}
     }
 
 
@@ -370,15 +397,24 @@ def get_global(resource_type: str, ident: str, request: Request) -> dict[str, An
 
 
 def _require_versioned_accept(request: Request) -> tuple[str, str]:
+    """Single reads need a resource view with a version (schema-registry.yaml parameter ``accept``: "For
+    lookup requests, a version parameter must be included"); without one: XDM-1007-400."""
     variant, version = _parse_accept(request)
     if variant is None or version is None or variant == "xed-id":
         raise _bad(
-            "Accept header must name a resource view with a version, "
-            "e.g. 'application/vnd.adobe.xed-full+json; version=1'.",
-            "XDM-1006-400",
-            "Accept header parameter is invalid",
+            f"The supplied Accept header is not valid: {request.headers.get('accept', '')!r} - a valid Accept "
+            "value should look like application/vnd.adobe.xed-full+json; version=1 (Version should be specified)",
+            ACCEPT_NO_VERSION,
+            "Accept header invalid",
         )
     return variant, version
+
+
+def _require_accept(request: Request) -> None:
+    """Every Schema Registry GET needs an Accept header (help/xdm/api/getting-started.md)."""
+    if not request.headers.get("accept", "").strip():
+        raise _bad("All GET requests to the Schema Registry require an Accept header.", ACCEPT_INVALID,
+                   "Accept header invalid")
 
 
 def _kind(resource_type: str) -> str:
@@ -435,7 +471,7 @@ def patch_tenant(resource_type: str, ident: str, request: Request, body: Annotat
         try:
             patched = apply_patch(public(obj), body)
         except PatchError as exc:
-            raise _bad(str(exc), "XDM-1017-400") from exc
+            raise _bad(str(exc)) from exc
         _check_title(cont, patched.get("title"), exclude=obj["__hex"])
         now_ms = store.clock.now_ms()
         if kind == "class":

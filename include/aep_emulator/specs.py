@@ -118,7 +118,10 @@ FLOW_SPECS: dict[str, dict[str, Any]] = {
                     "$schema": DRAFT7,
                     "type": "object",
                     "description": "defines various params required for different mapping from source to target",
-                    "properties": {"mappingId": {"type": "string"}, "mappingVersion": {"type": "string"}},
+                    # mappingVersion: a string in the CRM flow spec and the tutorials' examples, an
+                    # integer from clients such as aepp; Adobe's documents disagree, so both pass.
+                    "properties": {"mappingId": {"type": "string"},
+                                   "mappingVersion": {"type": ["string", "integer"]}},
                 },
             },
         ],

@@ -12,6 +12,7 @@ import httpx
 import uvicorn
 
 from .app import EmulatorApp, create_app
+from .recording import Recorder
 from .state import DEMO_ORG, Config, Store
 
 DEMO_CLIENT_ID = "demo-client"
@@ -85,6 +86,7 @@ class EmulatorServer:
         self.port: int = self._sock.getsockname()[1]
         self.base_url = f"http://{host}:{self.port}"
         self.admin = AdminClient(self.base_url)
+        self.recorder: Recorder = self.app.state.recorder
         self._server = uvicorn.Server(
             uvicorn.Config(self.app, host=host, port=self.port, log_level="critical", lifespan="off")
         )

@@ -47,11 +47,38 @@ def test_list_is_id_keyed_map_with_offset_paging(emulator: EmulatorServer) -> No
             break
         start += 10
     assert len(seen) == 25 and set(seen) == ids
-    assert len(api.get(f"{CAT}/dataSets", params={"limit": 1000}).json()) == 25  # capped at 100
+    assert len(api.get(f"{CAT}/dataSets", params={"limit": 100}).json()) == 25
 
 
-def test_limit_zero_is_an_error(emulator: EmulatorServer) -> None:
-    assert Api(emulator).get(f"{CAT}/dataSets", params={"limit": 0}).status_code == 400
+def test_limit_outside_1_to_100_is_a_400_not_a_silent_cap(emulator: EmulatorServer) -> None:
+    """filter-data.md: "Invalid limit parameters (including limit=0) result in 400-level error
+    responses"; the range is 1 to 100. A client asking for 1000 learns it, instead of silently
+    getting 100 and believing it saw everything."""
+    api = Api(emulator)
+    for limit in (0, 101, 1000, -1):
+        resp = api.get(f"{CAT}/dataSets", params={"limit": limit})
+        assert resp.status_code == 400, limit
+        assert resp.json()["type"].endswith("EMU-400")  # Catalog documents no error codes
+    for limit in (1, 100):
+        assert api.get(f"{CAT}/dataSets", params={"limit": limit}).status_code == 200
+
+
+def test_every_dataset_carries_classification_and_tags(emulator: EmulatorServer) -> None:
+    """catalog.yaml requires ``classification.dataBehavior`` and ``classification.managedBy`` on a
+    dataset, and clients (aepp) read ``classification`` and ``tags`` of every listed dataset."""
+    api = Api(emulator)
+    schema_id = create_profile_schema(api)
+    plain = create_dataset(api, schema_id, "plain")
+    listed = api.get(f"{CAT}/dataSets").json()
+    read = api.get(f"{CAT}/dataSets/{plain}").json()[plain]
+    for dataset in (listed[plain], read):
+        assert dataset["classification"] == {"dataBehavior": "record", "managedBy": "CUSTOMER"}
+        assert dataset["tags"] == {}
+    tagged = api.post(f"{CAT}/dataSets", {"name": "tagged", "schemaRef": {"id": schema_id},
+                                          "tags": {"team": ["crm"]}})
+    assert tagged.status_code == 201
+    tagged_id = tagged.json()[0].rsplit("/", 1)[-1]
+    assert api.get(f"{CAT}/dataSets/{tagged_id}").json()[tagged_id]["tags"] == {"team": ["crm"]}
 
 
 def test_name_filters_and_properties_trim(emulator: EmulatorServer) -> None:
@@ -75,3 +102,15 @@ def test_delete_answers_200_with_ref_then_404(emulator: EmulatorServer) -> None:
     resp = api.delete(f"{CAT}/dataSets/{dataset_id}")
     assert resp.status_code == 200 and resp.json() == [f"@/dataSets/{dataset_id}"]
     assert api.get(f"{CAT}/dataSets/{dataset_id}").status_code == 404
+
+
+def test_delete_of_an_unknown_id_answers_200_with_an_empty_array(emulator: EmulatorServer) -> None:
+    """help/catalog/api/delete-object.md: a delete of an object that does not exist "may still receive
+    an HTTP Status Code 200, but the response array will be empty" - not a 404."""
+    api = Api(emulator)
+    dataset_id = create_dataset(api, create_profile_schema(api))
+    assert api.delete(f"{CAT}/dataSets/{dataset_id}").json() == [f"@/dataSets/{dataset_id}"]
+    again = api.delete(f"{CAT}/dataSets/{dataset_id}")
+    assert again.status_code == 200 and again.json() == []
+    never = api.delete(f"{CAT}/dataSets/000000000000000000000000")
+    assert never.status_code == 200 and never.json() == []

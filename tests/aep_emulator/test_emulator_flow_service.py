@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from emulator_flows import (
@@ -174,21 +175,29 @@ def test_flow_mapping_for_other_schema_is_1425(emulator: EmulatorServer) -> None
 
 
 def test_continuation_token_paging_filters_and_count(emulator: EmulatorServer) -> None:
+    """A client paging a filtered list sees every match once: the next link carries only the
+    continuation token (flow-service.yaml's example ``/connections?continuationToken=...``), and the
+    client sends its own query again with it."""
     api = Api(emulator)
     for i in range(7):
         create_hubspot_base(api, f"conn {i}")
     create_dataset_base(api, "lake")
     seen: list[str] = []
-    url: str | None = f"{FS}/connections?limit=3&property=connectionSpec.id=={HUBSPOT_SPEC}"
+    query = {"limit": "3", "property": f"connectionSpec.id=={HUBSPOT_SPEC}"}
+    url: str | None = f"{FS}/connections"
+    params: dict[str, str] = dict(query)
     pages = 0
     while url:
-        body = api.get(url).json()
+        body = api.get(url, params=params).json()
         pages += 1
         seen += [c["name"] for c in body["items"]]
         nxt = body["_links"].get("next")
-        url = f"{FS}{nxt['href']}" if nxt else None
+        url = None
         if nxt:
             assert nxt["href"].startswith("/connections?continuationToken=")
+            assert "property" not in nxt["href"] and "limit" not in nxt["href"]
+            token = nxt["href"].split("continuationToken=", 1)[1]
+            url, params = f"{FS}/connections", {**query, "continuationToken": unquote(token)}
     assert pages == 3 and seen == [f"conn {i}" for i in range(7)]
     assert api.get(f"{FS}/connections", params={"count": "true"}).json() == {"count": 8}
     both = api.get(f"{FS}/connections", params={"count": "true", "limit": 2})

@@ -78,7 +78,7 @@ def test_single_read_needs_versioned_accept(emulator: EmulatorServer) -> None:
     for accept in ("application/json", "application/vnd.adobe.xed-full+json"):
         resp = api.get(f"{SR}/tenant/schemas/{quote(schema_id, safe='')}", headers={"Accept": accept})
         assert resp.status_code == 400
-        assert resp.json()["type"].endswith("XDM-1006-400")
+        assert resp.json()["type"].endswith("XDM-1007-400")  # schema-registry.yaml acceptErrorLookup
 
 
 def test_missing_schema_is_404(emulator: EmulatorServer) -> None:

@@ -130,21 +130,28 @@ class AepAsyncHook(BaseHook):
         return items[0] if items else None
 
     async def list_runs(self, flow_id: str) -> list[dict[str, Any]]:
-        from aep_provider.hooks.paging import next_href_query
+        """Every run of ``flow_id``; the ``flowId`` filter is sent again with each page (the next link
+        carries only the continuation token)."""
+        from aep_provider.hooks.paging import MAX_PAGES, PagingError, next_flow_service_path
 
         path = service_path("flowservice", "/runs")
-        params: dict[str, Any] | None = {"property": f"flowId=={checked_id('flows', flow_id)}"}
+        base_params: dict[str, Any] = {"property": f"flowId=={checked_id('flows', flow_id)}"}
         runs: list[dict[str, Any]] = []
         seen: set[str] = set()
-        request_path = path
-        for _ in range(1000):
+        pages: set[str] = set()
+        request_path: str = path
+        params: dict[str, Any] | None = dict(base_params)
+        for _ in range(MAX_PAGES):
             body = await self.get(request_path, params) or {}
             for item in body.get("items", []):
                 if str(item.get("id")) not in seen:
                     seen.add(str(item.get("id")))
                     runs.append(item)
-            query = next_href_query(body)
-            if not query:
-                break
-            request_path, params = f"{path}?{query}", None
-        return runs
+            nxt = next_flow_service_path(path, base_params, body)
+            if nxt is None:
+                return runs
+            if nxt in pages:
+                raise PagingError(f"Flow Service returned the same next link twice for {path}")
+            pages.add(nxt)
+            request_path, params = nxt, None
+        raise PagingError(f"More than {MAX_PAGES} pages for {path}")

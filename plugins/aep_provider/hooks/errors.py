@@ -6,11 +6,13 @@ Platform sent one) and a sentence a person can act on.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
 
-# Adobe error code -> what the person reading the log should do about it.
+# Adobe error code (bare number-status form) -> what the person reading the log should do about it.
+# Services may prefix a code with their name (``XDM-1521-400``, ``FLOW-1403-400``): see ``hint_for``.
 _HINTS: dict[str, str] = {
     "401013": "The access token was rejected; check the client id (login) and client secret (password) "
     "of the Airflow connection and that the credential belongs to this IMS org.",
@@ -24,7 +26,7 @@ _HINTS: dict[str, str] = {
     "2105-400": "The sandbox header is missing; set extra.sandbox on the connection or sandbox= on the task.",
     "2100-404": "The sandbox does not exist for this org; set extra.sandbox on the connection or sandbox= "
     "on the task to an existing sandbox (e.g. 'prod').",
-    "XDM-1521-400": "A Schema Registry resource with this title already exists; pick another title or "
+    "1521-400": "A Schema Registry resource with this title already exists; pick another title or "
     "reuse the existing resource.",
     "1403-400": "Updating a Flow Service resource needs its etag in If-Match.",
     "1404-412": "The resource changed since it was read; read it again and repeat the update.",
@@ -35,11 +37,22 @@ _HINTS: dict[str, str] = {
 }
 
 
+_SERVICE_PREFIX = re.compile(r"^[A-Za-z]+-(?=\d)")
+
+
+def bare_code(error_code: str) -> str:
+    """``XDM-1521-400`` / ``FLOW-1403-400`` / ``1403-400`` -> ``1521-400`` / ``1403-400`` / ``1403-400``."""
+    return _SERVICE_PREFIX.sub("", error_code.strip(), count=1)
+
+
 def hint_for(error_code: str | None) -> str | None:
-    """The advice for an Adobe error code (Schema Registry prefixes shared codes with ``XDM-``)."""
-    if not error_code:
+    """The advice for an Adobe error code, given with a service prefix (``XDM-``, ``FLOW-``) or bare.
+
+    Codes of the emulator's own (``EMU-<status>``, where Adobe documents none) have no hint.
+    """
+    if not error_code or error_code.startswith("EMU-"):
         return None
-    return _HINTS.get(error_code) or _HINTS.get(error_code.removeprefix("XDM-"))
+    return _HINTS.get(error_code) or _HINTS.get(bare_code(error_code))
 
 
 class AepError(AirflowException):
@@ -182,15 +195,26 @@ def error_class_for_status(status: int) -> type[AepApiError]:
     return AepApiError
 
 
+def _hint_from_text(status: int, message: str) -> str | None:
+    """Advice for an answer whose code has none: a 404 about the sandbox (Flow Service documents 2100-404
+    "The sandbox with the name 'dev' could not be found"; the other services document no code for it)."""
+    if status == 404 and "sandbox" in message.lower():
+        return _HINTS["2100-404"]
+    return None
+
+
 def error_from_response(
     status: int, body: Any, headers: Any = None, *, method: str | None = None, url: str | None = None
 ) -> AepApiError:
     """Build the typed error for an error answer."""
     cls = error_class_for_status(status)
+    message = _message(body, status)
+    code = _error_code(body)
     return cls(
-        _message(body, status),
+        message,
+        hint=hint_for(code) or _hint_from_text(status, message),
         status=status,
-        error_code=_error_code(body),
+        error_code=code,
         request_id=_request_id(body, headers),
         method=method,
         url=url,

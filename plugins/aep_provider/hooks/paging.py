@@ -7,8 +7,12 @@ one ended, and an item already yielded (same id) is not yielded again.
 * Schema Registry: ``{"results": [...], "_page": {"next": <start value or null>}}``, next page with
   ``start=<_page.next>``.
 * Catalog: a map keyed by id, offsets with ``start`` (0-based) and ``limit`` (max 100), no next link.
-* Flow Service: ``{"items": [...], "_links": {"next": {"href": "...?continuationToken=..."}}}``; the
-  query of ``href`` is replayed as is (the token may contain ``=``, ``+`` or ``/``).
+* Flow Service: ``{"items": [...], "_links": {"next": {"href": "/flows?continuationToken=..."}}}``. The
+  href carries only the continuation token (flow-service.yaml's example
+  ``/connections?continuationToken=abcdefghijkLMNOPqrstupWXKYZ``), so every next page is the href's
+  query, replayed as is (the token may contain ``=``, ``+`` or ``/``), plus each parameter of the
+  original query (``property``, ``orderby``, ``limit``...) the href does not carry: a filter holds
+  on every page.
 * Data Prep: ``{"data": [...], "_page": {"count", "limit"}}`` with ``start``/``limit`` offsets.
 """
 
@@ -85,10 +89,25 @@ def next_href_query(body: dict) -> str | None:
     return query or None
 
 
+def next_flow_service_path(path: str, params: dict[str, Any] | None, body: dict) -> str | None:
+    """The path and query of the page after ``body`` of the list ``path`` first asked with ``params``.
+
+    ``None`` on the last page. The query of ``_links.next.href`` is kept byte for byte; each original
+    parameter the href does not carry is appended (a list value as repeated parameters).
+    """
+    query = next_href_query(body)
+    if not query:
+        return None
+    present = {part.split("=", 1)[0] for part in query.split("&") if part}
+    missing = {k: v for k, v in (params or {}).items() if k not in present and v is not None}
+    extra = f"&{urlencode(missing, doseq=True)}" if missing else ""
+    return f"{path}?{query}{extra}"
+
+
 def iter_flow_service(get: Getter, path: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
     base_params = dict(params or {})
     seen: set[str] = set()
-    queries: set[str] = set()
+    pages: set[str] = set()
     request_path, request_params = path, base_params or None
     for _ in range(MAX_PAGES):
         body = get(request_path, request_params) or {}
@@ -97,16 +116,13 @@ def iter_flow_service(get: Getter, path: str, params: dict[str, Any] | None = No
             if key not in seen:
                 seen.add(key)
                 yield item
-        query = next_href_query(body)
-        if not query:
+        nxt = next_flow_service_path(path, base_params, body)
+        if nxt is None:
             return
-        if query in queries:
+        if nxt in pages:
             raise PagingError(f"Flow Service returned the same next link twice for {path}")
-        queries.add(query)
-        present = {part.split("=", 1)[0] for part in query.split("&") if part}
-        missing = {k: v for k, v in base_params.items() if k not in present}
-        extra = f"&{urlencode(missing)}" if missing else ""
-        request_path, request_params = f"{path}?{query}{extra}", None
+        pages.add(nxt)
+        request_path, request_params = nxt, None
     raise PagingError(f"More than {MAX_PAGES} pages for {path}")
 
 

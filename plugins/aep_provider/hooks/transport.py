@@ -15,6 +15,10 @@ IMS_TOKEN_PATH = "/ims/token/v3"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
+# Names this client in every Platform call (request logs, and the contract test tells the provider's
+# requests from a test's own).
+USER_AGENT = "airflow-aep-provider"
+
 XED_ID = "application/vnd.adobe.xed-id+json"
 XED = "application/vnd.adobe.xed+json"
 XED_FULL = "application/vnd.adobe.xed-full+json; version=1"
@@ -40,6 +44,7 @@ def platform_headers(
     if method.upper() in WRITE_METHODS:
         headers["Content-Type"] = "application/json"
     headers["Accept"] = accept or "application/json"
+    headers["User-Agent"] = USER_AGENT
     return headers
 
 

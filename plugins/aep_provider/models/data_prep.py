@@ -38,7 +38,6 @@ class MappingSetCreate(Body):
             "version": 0,
             "xdmSchema": self.xdm_schema,
             "xdmVersion": "1.0",
-            "id": None,
             "mappings": [m.to_body() for m in self.mappings],
         }
         if self.name:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.errors import AepApiError, AepNotFoundError
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_catalog
@@ -25,7 +26,9 @@ class CatalogApi:
         return iter_catalog(self.get, _cat("/dataSets"), params)  # type: ignore[attr-defined]
 
     def find_datasets_by_name(self, name: str) -> list[tuple[str, dict[str, Any]]]:
-        params = {"property": f"name=={name}", "properties": "name,schemaRef"}
+        params = {"properties": "name,schemaRef"}
+        if filter_safe(name):  # else the whole list, compared exactly (hooks/api/lookup.py)
+            params["property"] = f"name=={name}"
         return [(i, d) for i, d in self.iter_datasets(params) if d.get("name") == name]
 
     def get_dataset(self, dataset_id: str) -> dict[str, Any] | None:
@@ -45,4 +48,10 @@ class CatalogApi:
         return checked_id("dataSets", dataset_id_from_ref(str(refs[0])))
 
     def delete_dataset(self, dataset_id: str) -> bool:
-        return self.delete(_cat(f"/dataSets/{path_id('dataSets', dataset_id)}"))  # type: ignore[attr-defined]
+        """``True`` if deleted, ``False`` if it was already gone: Catalog answers a delete of an unknown
+        id with 200 and an empty array (help/catalog/api/delete-object.md), older answers were 404."""
+        try:
+            refs = self.request("DELETE", _cat(f"/dataSets/{path_id('dataSets', dataset_id)}"))  # type: ignore[attr-defined]
+        except AepNotFoundError:
+            return False
+        return not (isinstance(refs, list) and not refs)

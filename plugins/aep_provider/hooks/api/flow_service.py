@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.errors import AepNotFoundError
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_flow_service
@@ -24,8 +25,12 @@ class FlowServiceApi:
         return iter_flow_service(self.get, _fs(f"/{collection}"), params)  # type: ignore[attr-defined]
 
     def find_by_name(self, collection: Collection, name: str) -> list[dict[str, Any]]:
-        """Every object of ``collection`` named ``name`` (Flow Service names are not unique)."""
-        items = self.iter_flow_service(collection, {"property": f"name=={name}"})
+        """Every object of ``collection`` named ``name`` (Flow Service names are not unique).
+
+        A name a filter cannot express exactly (a comma is OR) is looked up on the whole list; see
+        :mod:`aep_provider.hooks.api.lookup`."""
+        params = {"property": f"name=={name}"} if filter_safe(name) else None
+        items = self.iter_flow_service(collection, params)
         return [item for item in items if item.get("name") == name]
 
     def get_object(self, collection: Collection, object_id: str) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.errors import AepNotFoundError
 from aep_provider.hooks.ids import path_segment
 from aep_provider.hooks.paging import iter_schema_registry
@@ -37,8 +38,10 @@ class SchemaRegistryApi:
         return iter_schema_registry(get, _sr(f"/tenant/{kind}"), params)
 
     def find_by_title(self, kind: Kind, title: str) -> dict[str, Any] | None:
-        """The tenant resource whose title is exactly ``title`` (titles are unique per sandbox)."""
-        for item in self.iter_tenant(kind, {"property": f"title=={title}"}):
+        """The tenant resource whose title is exactly ``title`` (titles are unique per sandbox); a title a
+        filter cannot express exactly is looked up on the whole list (hooks/api/lookup.py)."""
+        params = {"property": f"title=={title}"} if filter_safe(title) else None
+        for item in self.iter_tenant(kind, params):
             if item.get("title") == title:
                 return item
         return None
