@@ -22,6 +22,7 @@ from aep_provider.hooks.errors import (
     missing_connection,
 )
 from aep_provider.hooks.retry import RETRYABLE_STATUSES, parse_retry_after
+from aep_provider.hooks.runs import Which, one_run_query, pick_run
 from aep_provider.hooks.settings import AepSettings
 from aep_provider.hooks.transport import is_invalid_token, parse_body, platform_headers, service_path
 
@@ -128,21 +129,38 @@ class AepAsyncHook(BaseHook):
         return items[0] if items else None
 
     async def list_runs(self, flow_id: str) -> list[dict[str, Any]]:
+        """Every run of a flow, page after page, the ``property=flowId==<id>`` filter sent with every page.
+
+        A real ``_links.next.href`` may carry only the continuation token, so each page repeats the filter
+        (keeping whatever the link itself says) instead of trusting the link to carry it.
+        """
+        from urllib.parse import urlencode
+
         from aep_provider.hooks.paging import next_href_query
 
         path = service_path("flowservice", "/runs")
-        params: dict[str, Any] | None = {"property": f"flowId=={flow_id}"}
+        base = {"property": f"flowId=={flow_id}"}
         runs: list[dict[str, Any]] = []
         seen: set[str] = set()
         request_path = path
+        params: dict[str, Any] | None = dict(base)
         for _ in range(1000):
             body = await self.get(request_path, params) or {}
             for item in body.get("items", []):
-                if str(item.get("id")) not in seen:
+                if str(item.get("id")) not in seen and item.get("flowId") in (None, flow_id):
                     seen.add(str(item.get("id")))
                     runs.append(item)
             query = next_href_query(body)
             if not query:
                 break
-            request_path, params = f"{path}?{query}", None
+            present = {part.split("=", 1)[0] for part in query.split("&") if part}
+            missing = {key: value for key, value in base.items() if key not in present}
+            request_path = f"{path}?{query}" + (f"&{urlencode(missing)}" if missing else "")
+            params = None
         return runs
+
+    async def one_run(self, flow_id: str, which: Which = "latest") -> dict[str, Any] | None:
+        """The flow's latest (or first) run from one small page (``orderby``, ``limit=1``; sort-and-filter.md)."""
+        body = await self.get(service_path("flowservice", "/runs"), one_run_query(flow_id, which)) or {}
+        items = [item for item in body.get("items", []) if item.get("flowId") in (None, flow_id)]
+        return pick_run(items, which)

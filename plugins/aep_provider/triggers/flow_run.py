@@ -10,7 +10,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from aep_provider.hooks.aep_async import AepAsyncHook
 from aep_provider.hooks.errors import AepApiError, AepError
-from aep_provider.hooks.runs import is_terminal, pick_run
+from aep_provider.hooks.runs import is_terminal
 from aep_provider.models.flow_service import RunSummary
 
 
@@ -89,7 +89,7 @@ class AepFlowRunTrigger(BaseTrigger):
                 prefix = f"[{key}] " if key is not None else ""
                 raise AepError(f"{prefix}Run {run_id} of flow {flow_id} does not exist; check run_id.")
         else:
-            run = pick_run(await hook.list_runs(str(flow_id)), self.which)  # type: ignore[arg-type]
+            run = await hook.one_run(str(flow_id), self.which)  # type: ignore[arg-type]
         return RunSummary.from_run(run) if run else None
 
     def _log_state(self, key: str | None, flow_id: str, summary: RunSummary | None) -> None:
