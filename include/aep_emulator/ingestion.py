@@ -109,6 +109,10 @@ def map_row(row: dict[str, Any], mappings: list[dict[str, Any]], fields: std.Fie
 
 
 def in_window(row: dict[str, Any], column: str, start: float | None, end: float) -> bool:
+    """Whether the row's delta column lies in ``[start, end)``. A flow without a delta column (the seed
+    tutorial's has no Copy transformation) can only take everything, on its first run (our model)."""
+    if not column:
+        return start is None
     ts = hubspot.parse_time(row.get(column))
     if ts is None:
         return False
