@@ -18,19 +18,22 @@ def chain(aep_conn_env, monkeypatch, make_context):
     return onboard(make_context, run=False)
 
 
+OWN_RUN = 1  # the one-time flow's own run (SCHEDULE), made when the flow was created
+
+
 def runs(emulator) -> list[dict]:
     return [r for r in emulator.admin.state()["resources"] if r["kind"] == "run"]
 
 
 def run_op(chain, **kw):
     args = {"window_start": "2025-01-01T00:00:00Z", "window_end": "2025-07-01T00:00:00Z", **kw}
-    return AepRunFlowOperator(task_id="run", flow_id=chain["flow"], delta_column="Updated_At", **args)
+    return AepRunFlowOperator(task_id="run", flow_id=chain["flow"], delta_column="Added_At", **args)
 
 
 def test_a_retry_reattaches_to_the_run_of_the_same_window(aep_conn_env, chain, make_context):
     first = run_op(chain).execute(make_context())
     again = run_op(chain).execute(make_context())
-    assert first == again and len(runs(aep_conn_env)) == 1
+    assert first == again and len(runs(aep_conn_env)) == OWN_RUN + 1
 
 
 def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain, make_context):
@@ -38,7 +41,7 @@ def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain
     run_id = run_op(chain).execute(ctx)
     assert ctx["task_state_store"]["aep_run_id"] == run_id
     assert run_op(chain).execute(ctx) == run_id
-    assert len(runs(aep_conn_env)) == 1
+    assert len(runs(aep_conn_env)) == OWN_RUN + 1
 
 
 def test_windows_accept_iso_strings_epochs_and_datetimes(aep_conn_env, chain, make_context):
@@ -50,7 +53,7 @@ def test_windows_accept_iso_strings_epochs_and_datetimes(aep_conn_env, chain, ma
     c = run_op(chain, window_start="2025-07-01T00:00:00Z", window_end="2026-01-01T00:00:00Z").execute(
         make_context()
     )
-    assert c != a and len(runs(aep_conn_env)) == 2
+    assert c != a and len(runs(aep_conn_env)) == OWN_RUN + 2
 
 
 def test_a_failed_run_is_not_reattached_to(aep_conn_env, chain, make_context):
@@ -68,7 +71,7 @@ def test_run_start_survives_commit_then_drop_without_a_second_run(aep_conn_env, 
     )
     run_op(chain).execute(make_context())
     assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 1
-    assert len(runs(aep_conn_env)) == 1
+    assert len(runs(aep_conn_env)) == OWN_RUN + 1
 
 
 def test_teardown_deletes_in_dependency_order_and_twice_is_fine(aep_conn_env, chain, make_context):
@@ -100,7 +103,7 @@ def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(
         source_connection_id=chain["source"],
         target_connection_id=chain["target"],
         mapping_id=chain["mapping"],
-        delta_column="Updated_At",
+        delta_column="Added_At",
         schedule={"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"},
     )
     op.execute(make_context())
@@ -134,7 +137,7 @@ def test_a_flow_name_taken_by_another_pipeline_is_an_error_not_a_reuse(aep_conn_
         source_connection_id=src2,
         target_connection_id=chain["target"],
         mapping_id=chain["mapping"],
-        delta_column="Updated_At",
+        delta_column="Added_At",
         schedule={"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"},
     )
     with pytest.raises(AepConflictError, match="HubSpot contacts dataflow"):
@@ -150,4 +153,4 @@ def test_a_run_without_a_data_interval_skips_instead_of_guessing_a_window(aep_co
         run_op(chain, window_start="", window_end="").execute(make_context())
     with pytest.raises(AepConfigError, match="both or neither"):
         run_op(chain, window_start="", window_end="2025-01-01T00:00:00Z").execute(make_context())
-    assert runs(aep_conn_env) == []
+    assert len(runs(aep_conn_env)) == OWN_RUN
