@@ -98,12 +98,13 @@ class AepFlowRunTrigger(BaseTrigger):
             self.log.info("%sFlow %s has no run yet; waiting", prefix, flow_id)
         else:
             self.log.info(
-                "%sRun %s is %s (%d records in, %d out)",
+                "%sRun %s is %s (%d records in, %d out, %d failed)",
                 prefix,
                 summary.id,
                 summary.status,
                 summary.input_records,
                 summary.output_records,
+                summary.failed_records,
             )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
