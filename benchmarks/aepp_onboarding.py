@@ -179,7 +179,7 @@ def onboard(base_url: str, spec: dict[str, Any], client_id: str = "demo-client",
             "sourceConnectionIds": [source["id"]], "targetConnectionIds": [target["id"]],
             "transformations": [
                 {"name": "Copy", "params": {"deltaColumn": {
-                    "name": obj.get("delta_column", "Updated_At"), "dateFormat": "YYYY-MM-DD", "timezone": "UTC"}}},
+                    "name": obj["delta_column"], "dateFormat": "YYYY-MM-DD", "timezone": "UTC"}}},
                 {"name": "Mapping", "params": {"mappingId": mapping["id"], "mappingVersion": str(mapping.get("version", 0))}},
             ],
             "scheduleParams": {"startTime": int(time.time()), "frequency": "day", "interval": 1, "backfill": True},

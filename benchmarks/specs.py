@@ -56,7 +56,8 @@ def bench_objects(n: int) -> list[dict[str, Any]]:
             source, id_col, name_col = f"Hubspot.Contacts_{i:03d}", "Vid", "Properties_Firstname_Value"
         objects.append({
             "source": source,
-            "fields": {id_col: "integer", name_col: "string", "Updated_At": "date-time"},
+            "fields": {id_col: "integer", name_col: "string", "Added_At": "date-time"},
+            "delta_column": "Added_At",
             "mapping": [
                 {"source": id_col, "destination": "_id"},
                 {"source": name_col, "destination": "person.name.fullName"},
@@ -71,7 +72,9 @@ def spec_dict(name: str, n: int, sensor_poll_seconds: float = 1.0, layout: str =
         "name": name,
         "description": f"benchmark spec with {n} objects",
         "hubspot": {"conn_id": "hubspot_default"},
-        # Scheduled, so every run has a data interval for `ingest_window` (a run without one fails there).
+        # Airflow-driven windows (one-time flows, one on-demand run per data interval), scheduled so every
+        # run has a data interval for `ingest_window`.
+        "ingestion": "airflow",
         "schedule": "@daily",
         "sensor_poll_seconds": sensor_poll_seconds,
         **extra,
@@ -191,7 +194,7 @@ def dagfactory_config(spec_path: Path) -> dict[str, Any]:
             "flow_spec_id": _xcom("flow_spec"), "source_connection_id": _xcom(tid("source_connection")),
             "target_connection_id": _xcom(tid("target_connection")), "mapping_id": _xcom(tid("mapping_set")),
             "mapping_version": _xcom(tid("mapping_set"), "mapping_version"), "delta_column": obj.delta_column,
-            "schedule": spec.flow_schedule.as_schedule_params(), **common, **grouped,
+            "schedule": spec.flow_schedule_params(), "options": spec.flow_options(), **common, **grouped,
             "dependencies": ["flow_spec", key("source_connection"), key("target_connection"), key("mapping_set")],
         }
         uri = asset_uri(spec, obj)

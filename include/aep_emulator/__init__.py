@@ -15,16 +15,20 @@ Time and runs
   ``[startTime, startTime)``. Later runs are due at ``startTime + k * interval`` and cover
   ``[previous end, due time)``; if the clock jumps over several due times, one run covers
   them all. ``frequency: once`` has only the first run. Disabled flows get no scheduled runs.
-* ``POST /runs`` with ``{"flowId", "params": {"windowStartTime", "windowEndTime",
-  "deltaColumn": {"name"}}}`` (epoch seconds) starts an on-demand run for ``[start, end)``;
-  the params are stored on the run.
+  The window of a first run is OUR model: Adobe only says "If backfill is enabled, all current
+  files in the specified path will be ingested during the first scheduled ingestion".
+* ``POST /runs`` with ``{"flowId", "params": {"startTime", "windowStartTime", "windowEndTime",
+  "deltaColumn": {"name"}}}`` (epoch seconds, integers or strings of digits) starts an on-demand
+  run for ``[windowStartTime, windowEndTime)``, only against a one-time (``frequency: once``) flow
+  (flow-service.yaml ``POST /runs``; on-demand-ingestion.md). ``deltaColumn`` is needed on the
+  flow's first run only; a different one on a later run is refused.
 * A run is ``scheduled`` for the first third of the run duration (``--run-duration``,
   default 1 s, 0 allowed), then ``inProgress``, then ends: the mapping set is applied to
-  every source row whose delta column (the flow's Copy ``deltaColumn``, else
-  ``Updated_At``) lies in the window, and the records are committed to the target dataset.
-  The result is ``success``, ``partialSuccess`` (some rows did not fit their destination
-  type) or ``failed`` (all rows failed, or the flow's resources are gone). Progress is
-  computed lazily before every Platform or admin request.
+  every source row whose delta column (the flow's Copy ``deltaColumn``) lies in the window,
+  and the records are committed to the target dataset. The run ends ``success`` (also with
+  failed records, as monitor.md shows) or ``failed`` (every record failed, the failed share is
+  above the flow's ``options.partialIngestionPercent``, or the flow's resources are gone); see
+  :mod:`aep_emulator.runs`. Progress is computed lazily before every Platform or admin request.
 
 Deliberate choices where Adobe's documents leave room
 ------------------------------------------------------

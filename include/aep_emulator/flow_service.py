@@ -320,6 +320,29 @@ def _schedule(spec: dict[str, Any], raw: Any) -> dict[str, Any] | None:
     return params
 
 
+def _options(spec: dict[str, Any], raw: Any) -> dict[str, Any] | None:
+    """A flow's ``options``, checked against its flow spec's ``optionSpec``.
+
+    help/ingestion/batch-ingestion/partial.md patches ``"partialIngestionPercent": "10"`` (a string) and
+    reads it back as ``10``; the optionSpec says ``number``: both are accepted, a number is stored.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise bad("options must be an object")
+    options = dict(raw)
+    percent = options.get("partialIngestionPercent")
+    if isinstance(percent, str) and percent.strip().replace(".", "", 1).isdigit():
+        options["partialIngestionPercent"] = float(percent) if "." in percent else int(percent)
+    option_spec = (spec.get("optionSpec") or {}).get("spec")
+    if option_spec:
+        errors = sorted(jsonschema.Draft7Validator(option_spec).iter_errors(options), key=lambda e: list(e.path))
+        if errors:
+            where = ".".join(str(p) for p in errors[0].path)
+            raise bad(f"options{'.' + where if where else ''}: {errors[0].message}")
+    return options
+
+
 def check_flow(cont: Container, body: dict[str, Any]) -> dict[str, Any]:
     """Validate a flow body as Flow Service does; returns the normalized parts."""
     name = _name(body)
@@ -357,6 +380,7 @@ def check_flow(cont: Container, body: dict[str, Any]) -> dict[str, Any]:
         "targets": targets,
         "transformations": transformations,
         "scheduleParams": _schedule(spec, body.get("scheduleParams")),
+        "options": _options(spec, body.get("options")),
     }
 
 
@@ -381,6 +405,7 @@ def build_flow(cont: Container, ctx: RequestContext, body: dict[str, Any], now_m
         },
         "transformations": parts["transformations"],
         "scheduleParams": parts["scheduleParams"],
+        **({"options": parts["options"]} if parts["options"] is not None else {}),
         "runs": "",
         **metadata(ctx, now_ms),
         "__timetable": schedule.init_timetable(parts["scheduleParams"], now),
@@ -460,7 +485,7 @@ PATCHABLE = {
     "sourceConnection": {"name", "description", "params", "data"},
     "targetConnection": {"name", "description", "params", "data"},
     "flow": {"name", "description", "scheduleParams", "transformations", "sourceConnectionIds",
-             "targetConnectionIds"},
+             "targetConnectionIds", "options"},
 }
 
 
@@ -495,6 +520,8 @@ def patch(
             parts = check_flow(cont, {**patched, "flowSpec": obj["flowSpec"]})
             patched["scheduleParams"] = parts["scheduleParams"]
             patched["transformations"] = parts["transformations"]
+            if parts["options"] is not None:
+                patched["options"] = parts["options"]
             if patched.get("scheduleParams") != obj.get("scheduleParams"):
                 patched["__timetable"] = schedule.reschedule(obj.get("__timetable"), parts["scheduleParams"], now)
         elif kind == "connection" and "auth" in patched and patched["auth"] != obj.get("auth"):

@@ -1,9 +1,14 @@
 """Simulated HubSpot source: tables, typed columns and deterministic rows.
 
 Rows are generated from ``(seed, table)`` with ``random.Random`` so a seed always gives
-the same data. Every table has an ``Updated_At`` column (ISO-8601 UTC date-time, the
-delta column) spread over the year before the data end date; its values are distinct
-within a table. A few values are deliberately dirty (e.g. ``Properties_Birthyear_Value``
+the same data. The Contacts columns Adobe documents (the seed tutorial's mapping and
+help/sources/tutorials/api/explore: ``Vid``, ``Portal_Id``, ``Added_At``,
+``Properties_Firstname_Value``, ``Properties_Lastname_Value``) are kept; every other column,
+and every table but Contacts, is OURS. Every table has ``Added_At`` (documented) and
+``Updated_At`` (ours, in no Adobe page), both ISO-8601 UTC date-times: ``Updated_At`` values
+are distinct within a table and spread over the year before the data end date,
+``Added_At`` lies up to 90 days before ``Updated_At``. Neither is a default delta column: a
+flow names its own. A few values are deliberately dirty (e.g. ``Properties_Birthyear_Value``
 is ``"unknown"`` for about one contact in ten) so type errors can be exercised.
 """
 
@@ -52,7 +57,6 @@ class Table:
     columns: tuple[Column, ...]
     rows: int
     make: Callable[[random.Random, int], dict[str, Any]]
-    delta_column: str = "Updated_At"
 
 
 def _iso(ts: float) -> str:

@@ -2,10 +2,23 @@
 
 A run is created ``scheduled`` at its start time, is ``inProgress`` from a third of the
 configured run duration on, and ends when the duration has passed: ingestion is applied
-then (records are committed to the target dataset) and the run becomes ``success``,
-``partialSuccess`` (some records failed) or ``failed`` (all records failed, or the flow's
-resources are gone). Progress is computed lazily: every Platform or admin request first
-calls :func:`tick_all`, which also starts the scheduled runs that have come due.
+then (records are committed to the target dataset) and the run ends ``success`` or
+``failed``. A run is judged by its record counts, as Adobe shows it (help/dataflows/api/monitor.md:
+a ``success`` run with ``"failedRecordCount": 1``); ``partialSuccess`` appears in no Adobe page and is
+never produced. A run ends ``failed`` when every record failed, when the share of failed records
+exceeds the flow's ``options.partialIngestionPercent`` (the CRMToAEP ``optionSpec``: "threshold of
+errors allowed before the run is marked as failed"), or when the flow's resources are gone.
+Without ``partialIngestionPercent`` a run with at least one written record is ``success``: Adobe
+documents no default for flows (our choice).
+
+Run errors use the codes Adobe shows in monitor.md: ``metrics.statusSummary.errors`` and the promotion
+activity carry ``CONNECTOR-2001-500`` ("Error occurred at promotion activity."), and the promotion
+activity's ``statusSummary.extensions.errors`` carry ``INGEST-1212-400`` (the summary) and
+``MAPPER-3700-400`` with its ``recordCount``. Where Adobe documents no code the code is ours and
+is ours, ``EMU-<status>`` (listed in docs/architecture.md).
+
+Progress is computed lazily: every Platform or admin request first calls :func:`tick_all`, which
+also starts the scheduled runs that have come due.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from fastapi import APIRouter, Body, Request
 from . import hubspot, schedule
 from .common import new_etag, new_uuid, public
 from .deps import container_of, ctx_of, store_of
+from .errors import neutral
 from .fs_common import BASE, bad, list_page, metadata, not_found
 from .ingestion import IngestResult, ingest
 from .schema_registry import schema_fields
@@ -24,21 +38,31 @@ from .state import Container, Store
 
 router = APIRouter(prefix=BASE, tags=["Flow Service runs"])
 
-FINAL = ("success", "partialSuccess", "failed")
+FINAL = ("success", "failed")
+
+# Codes Adobe documents (help/dataflows/api/monitor.md; the Flow Service error table).
+PROMOTION_ERROR = {"code": "CONNECTOR-2001-500", "message": "Error occurred at promotion activity."}
+INGEST_SUMMARY_CODE = "INGEST-1212-400"
+MAPPER_ERROR_CODE = "MAPPER-3700-400"
+FLOW_NOT_FOUND_CODE = "1430-400"  # "The flow with ID {id} was not found."
+# Ours: Adobe documents the rules but no code for them, so they carry the emulator's neutral codes
+# (``EMU-<status>``, errors.py; docs/architecture.md lists the cases); the detail names the rule.
+NOT_ONE_TIME_CODE = neutral(400)
+DELTA_COLUMN_CODE = neutral(400)
+RUN_PARAMS_CODE = neutral(400)
+RESOURCES_GONE_CODE = neutral(500)
 
 
 # -- creation ------------------------------------------------------------------------------------------
 
 
-def _delta_column(cont: Container, flow: dict[str, Any], requested: str | None) -> str:
-    if requested:
-        return requested
+def flow_delta_column(flow: dict[str, Any]) -> str | None:
+    """The flow's Copy ``deltaColumn`` name (the source of truth once a run exists, on-demand-ingestion.md)."""
     for t in flow.get("transformations", []):
-        if t["name"] == "Copy":
-            return str(t["params"]["deltaColumn"]["name"])
-    source = cont.items["sourceConnection"].get(flow["sourceConnectionIds"][0], {})
-    table = hubspot.table((source.get("params") or {}).get("path", ""))
-    return table.delta_column if table else "Updated_At"
+        if t.get("name") == "Copy":
+            name = ((t.get("params") or {}).get("deltaColumn") or {}).get("name")
+            return str(name) if name else None
+    return None
 
 
 def new_run(store: Store, cont: Container, flow: dict[str, Any], start: float, window_start: float | None,
@@ -54,6 +78,7 @@ def new_run(store: Store, cont: Container, flow: dict[str, Any], start: float, w
         **meta,
         "providerRefId": new_uuid().replace("-", "")[:24],
         "params": {
+            "startTime": int(start),
             "windowStartTime": int(window_start) if window_start is not None else 0,
             "windowEndTime": int(window_end),
             "deltaColumn": {"name": delta},
@@ -73,7 +98,28 @@ def new_run(store: Store, cont: Container, flow: dict[str, Any], start: float, w
 
 def _fail(message: str) -> dict[str, Any]:
     return {"status": "failed", "input": 0, "output": 0, "failed": 0, "in_bytes": 0, "out_bytes": 0,
-            "errors": [{"code": "CONNECTOR-1001-500", "message": message}]}
+            "errors": [{"code": RESOURCES_GONE_CODE, "message": message}], "row_errors": []}
+
+
+def _row_errors(result: IngestResult) -> list[dict[str, Any]]:
+    """The promotion activity's ``statusSummary.extensions.errors``, shaped as in monitor.md."""
+    if not result.failed_count:
+        return []
+    return [
+        {"code": INGEST_SUMMARY_CODE,
+         "message": f"Encountered {result.failed_count} errors in the data. Successfully ingested "
+                    f"{len(result.records)} rows. Review the associated diagnostic files for additional details."},
+        {"code": MAPPER_ERROR_CODE, "recordCount": result.failed_count, "message": "Mapper Transform Error"},
+    ]
+
+
+def judge(input_count: int, failed_count: int, written: int, partial_percent: float | None) -> str:
+    """``success`` or ``failed`` from the record counts and the flow's ``partialIngestionPercent``."""
+    if input_count and not written:
+        return "failed"
+    if partial_percent is not None and input_count and failed_count * 100.0 / input_count > partial_percent:
+        return "failed"
+    return "success"
 
 
 def _execute(store: Store, cont: Container, run: dict[str, Any]) -> dict[str, Any]:
@@ -97,16 +143,17 @@ def _execute(store: Store, cont: Container, run: dict[str, Any]) -> dict[str, An
     window_start, window_end = run["__window"]
     result: IngestResult = ingest(rows, run["params"]["deltaColumn"]["name"], window_start, window_end,
                                   mapping["mappings"], fields)
-    cont.records.setdefault(dataset_id, []).extend(result.records)
-    if result.input_count and not result.records:
-        status = "failed"
-    elif result.failed_count:
-        status = "partialSuccess"
-    else:
-        status = "success"
-    return {"status": status, "input": result.input_count, "output": len(result.records),
-            "failed": result.failed_count, "in_bytes": result.input_bytes, "out_bytes": result.output_bytes,
-            "errors": result.errors, "dataSetId": dataset_id}
+    percent = (flow.get("options") or {}).get("partialIngestionPercent")
+    status = judge(result.input_count, result.failed_count, len(result.records),
+                   float(percent) if percent is not None else None)
+    if status == "success":
+        cont.records.setdefault(dataset_id, []).extend(result.records)
+    written = len(result.records) if status == "success" else 0
+    return {"status": status, "input": result.input_count, "output": written,
+            "failed": result.failed_count, "in_bytes": result.input_bytes,
+            "out_bytes": result.output_bytes if written else 0,
+            "errors": [dict(PROMOTION_ERROR)] if result.failed_count else [],
+            "row_errors": _row_errors(result), "samples": result.samples, "dataSetId": dataset_id}
 
 
 def tick_container(store: Store, cont: Container, now: float) -> bool:
@@ -117,7 +164,7 @@ def tick_container(store: Store, cont: Container, now: float) -> bool:
             continue
         while (due := schedule.due_window(timetable, now)) is not None:
             at, w_start, w_end = due
-            new_run(store, cont, flow, at, w_start, w_end, _delta_column(cont, flow, None), "scheduled")
+            new_run(store, cont, flow, at, w_start, w_end, flow_delta_column(flow) or "", "scheduled")
             schedule.mark_ran(timetable, w_end)
             changed = True
     for run in sorted(cont.items["run"].values(), key=lambda r: r["__start"]):
@@ -151,10 +198,12 @@ def run_status(run: dict[str, Any], now: float) -> str:
 
 
 def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
+    """A run as monitor.md shows it: ``metrics`` and the copy and promotion ``activities``."""
     out = public(run)
     status = run_status(run, now)
     started_ms = int((run["__start"] + run["__duration"] / 3) * 1000)
-    res = run["__result"] or {"input": 0, "output": 0, "failed": 0, "in_bytes": 0, "out_bytes": 0, "errors": []}
+    res = run["__result"] or {"input": 0, "output": 0, "failed": 0, "in_bytes": 0, "out_bytes": 0, "errors": [],
+                              "row_errors": []}
     duration: dict[str, Any] = {}
     if status != "scheduled":
         duration["startedAtUTC"] = started_ms
@@ -164,9 +213,10 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
     records = {"inputRecordCount": res["input"], "outputRecordCount": res["output"],
                "failedRecordCount": res["failed"]}
     files: dict[str, Any] = {"inputFileCount": 1 if res["input"] else 0, "outputFileCount": 1 if res["output"] else 0,
-             "activityRefs": []}
+                             "activityRefs": ["promotionActivity"]}
     status_summary: dict[str, Any] = {"status": status, "errors": res["errors"]}
     if status in FINAL:
+        status_summary["activityRefs"] = ["promotionActivity"]
         status_summary["extensions"] = {"manifest": {"dataSetId": res.get("dataSetId")}}
     out["metrics"] = {
         "durationSummary": duration,
@@ -175,18 +225,28 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
         "fileSummary": files,
         "statusSummary": status_summary,
     }
-    copy_status = status if status in ("scheduled", "inProgress") else (
-        "failed" if res["errors"] and not res["input"] else "success")
+    window_start, window_end = run["__window"]
+    copy_duration: dict[str, Any] = {**duration, "extensions": {
+        "windowStart": int(window_start * 1000) if window_start is not None else 0,
+        "windowEnd": int(window_end * 1000)}}
+    copy_failed = bool(res["errors"]) and not res["input"] and not res.get("row_errors")
+    copy_status = status if status in ("scheduled", "inProgress") else ("failed" if copy_failed else "success")
+    copy_summary: dict[str, Any] = {"status": copy_status, "errors": res["errors"] if copy_failed else []}
+    if run["__trigger"] == "onDemand":
+        copy_summary["extensions"] = {"type": "one-time"}
+    promotion_summary: dict[str, Any] = {"status": status, "errors": res["errors"]}
+    if res.get("row_errors"):
+        promotion_summary["extensions"] = {"errors": res["row_errors"]}
     out["activities"] = [
         {
             "id": f"{run['id']}-copy",
             "name": "copyActivity",
             "updatedAtUTC": run["updatedAt"],
-            "durationSummary": duration,
+            "durationSummary": copy_duration,
             "sizeSummary": {"inputBytes": res["in_bytes"], "outputBytes": res["in_bytes"]},
-            "recordSummary": {"inputRecordCount": res["input"], "outputRecordCount": res["input"],
-                              "failedRecordCount": 0},
-            "statusSummary": {"status": copy_status, "errors": [] if copy_status != "failed" else res["errors"]},
+            "recordSummary": {},
+            "fileSummary": {"inputFileCount": files["inputFileCount"], "outputFileCount": files["inputFileCount"]},
+            "statusSummary": copy_summary,
         },
         {
             "id": f"{run['id']}-promotion",
@@ -195,7 +255,8 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
             "durationSummary": duration,
             "sizeSummary": size,
             "recordSummary": records,
-            "statusSummary": {"status": status, "errors": res["errors"]},
+            "fileSummary": {"inputFileCount": files["inputFileCount"], "outputFileCount": files["outputFileCount"]},
+            "statusSummary": promotion_summary,
         },
     ]
     return out
@@ -219,29 +280,69 @@ def last_run_details(cont: Container, flow_id: str, now: float) -> dict[str, Any
 
 
 def _epoch(value: Any, name: str) -> float:
+    """Epoch seconds, as an integer or a string of digits (on-demand-ingestion.md sends strings, the OpenAPI
+    RunSpecDTO says integer: both accepted). CreateFlowRunRequest's descriptions say milliseconds while its
+    examples are seconds: values above 10^11 are taken as milliseconds."""
+    number: float | None = None
     if isinstance(value, str) and value.strip().isdigit():
-        return float(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    raise bad(f"params.{name} must be epoch seconds")
+        number = float(value.strip())
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    if number is None:
+        raise bad(f"params.{name} must be epoch seconds (an integer or a string of digits), got {value!r}",
+                  RUN_PARAMS_CODE)
+    return number / 1000.0 if number > 1e11 else number
 
 
-@router.post("/runs", status_code=201, summary="Start an on-demand run for a window")
+def _check_delta_column(cont: Container, flow: dict[str, Any], requested: Any) -> str:
+    """on-demand-ingestion.md: the deltaColumn is needed on the first run only; it is then patched into the
+    flow's Copy transformation, the source of truth, and "any attempts to change the deltaColumn value through
+    the flow run parameters will result in an error"."""
+    current = flow_delta_column(flow)
+    name = (requested or {}).get("name") if isinstance(requested, dict) else None
+    has_run = any(r["flowId"] == flow["id"] for r in cont.items["run"].values())
+    if name is None:
+        if current is None:
+            raise bad("params.deltaColumn.name is required on the first run of a flow", RUN_PARAMS_CODE)
+        return current
+    if not isinstance(name, str) or not name:
+        raise bad("params.deltaColumn.name must be a column name", RUN_PARAMS_CODE)
+    if name != current and has_run:
+        raise bad(
+            f"params.deltaColumn {name!r} differs from the flow's deltaColumn {current!r}; the deltaColumn "
+            "cannot be changed through flow run parameters", DELTA_COLUMN_CODE)
+    if name != current:
+        for t in flow.get("transformations", []):
+            if t.get("name") == "Copy":
+                t.setdefault("params", {})["deltaColumn"] = {**(t["params"].get("deltaColumn") or {}), "name": name}
+    return name
+
+
+@router.post("/runs", status_code=201, summary="Start an on-demand run for a window (one-time flows only)")
 def create_run(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """``POST /runs``: flow-service.yaml says "In order to create a run against an existing flow, the flow must
+    be scheduled for one-time ingestion" (also on-demand-ingestion.md), so a flow of any other frequency is
+    refused. ``params.startTime`` is when the run begins (now when absent or past; the CRM runSpec lists it,
+    CreateFlowRunRequest does not require it); the window is ``[windowStartTime, windowEndTime)``."""
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     params = body.get("params") or {}
     with store.lock:
-        flow = cont.items["flow"].get(body.get("flowId", ""))
+        flow = cont.items["flow"].get(str(body.get("flowId", "")))
         if flow is None:
-            raise bad(f"Flow not found with id {body.get('flowId')}.", "1430-400")  # flow-service-errors.md
+            raise bad(f"Flow not found with id {body.get('flowId')}.", FLOW_NOT_FOUND_CODE)  # flow-service-errors.md
+        frequency = (flow.get("scheduleParams") or {}).get("frequency")
+        if frequency != "once":
+            raise bad(
+                f"The flow {flow['id']} is scheduled with frequency {frequency!r}; a run can only be created "
+                "against a flow scheduled for one-time ingestion (frequency 'once')", NOT_ONE_TIME_CODE)
         start = _epoch(params.get("windowStartTime"), "windowStartTime")
         end = _epoch(params.get("windowEndTime"), "windowEndTime")
         if end < start:
-            raise bad("params.windowEndTime must not be before params.windowStartTime")
-        delta = (params.get("deltaColumn") or {}).get("name")
+            raise bad("params.windowEndTime must not be before params.windowStartTime", RUN_PARAMS_CODE)
         now = store.clock.now()
-        run = new_run(store, cont, flow, now, start, end, _delta_column(cont, flow, delta), "onDemand",
-                      metadata(ctx, int(now * 1000)))
+        begin = max(now, _epoch(params["startTime"], "startTime")) if params.get("startTime") is not None else now
+        delta = _check_delta_column(cont, flow, params.get("deltaColumn"))
+        run = new_run(store, cont, flow, begin, start, end, delta, "onDemand", metadata(ctx, int(now * 1000)))
         store.wrote()
         return {"id": run["id"], "etag": run["etag"]}
 

@@ -84,6 +84,28 @@ _PERIODIC_SPEC: dict[str, Any] = {
     ],
 }
 
+# The CRMToAEP ``optionSpec`` as crm.md ("Retrieve dataflow specifications") and flow-service.yaml
+# (flowSpecs example) show it; a flow sets these in its ``options`` (help/ingestion/batch-ingestion/partial.md,
+# "Enable partial ingestion and error diagnostics for an existing dataflow").
+_OPTION_SPEC: dict[str, Any] = {
+    "$schema": DRAFT7,
+    "type": "object",
+    "properties": {
+        "errorDiagnosticsEnabled": {
+            "title": "Error diagnostics.",
+            "description": "Flag to enable detailed and sample error diagnostics summary.",
+            "type": "boolean",
+            "default": False,
+        },
+        "partialIngestionPercent": {
+            "title": "Partial ingestion threshold.",
+            "description": "Percentage which defines the threshold of errors allowed before the run is marked as failed.",
+            "type": "number",
+            "exclusiveMinimum": 0,
+        },
+    },
+}
+
 FLOW_SPECS: dict[str, dict[str, Any]] = {
     CRM_TO_AEP_ID: {
         "id": CRM_TO_AEP_ID,
@@ -125,6 +147,7 @@ FLOW_SPECS: dict[str, dict[str, Any]] = {
                 },
             },
         ],
+        "optionSpec": {"name": "OptionSpec", "spec": _OPTION_SPEC},
         "scheduleSpec": {"name": "PeriodicSchedule", "type": "Periodic", "spec": _PERIODIC_SPEC},
         "attributes": {"isSourceFlow": True, "flacValidationSupported": False},
         "permissionsInfo": {"view": [{"@type": "lowLevel", "name": "EnterpriseSource", "permissions": ["read"]}],

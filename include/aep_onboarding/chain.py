@@ -72,9 +72,16 @@ class Step:
     only_if: Mapping[str, Callable[[Subject], bool]] = field(default_factory=dict)
 
 
+def delta_column(obj: ObjectSpec) -> str:
+    """The object's delta column (the spec validator makes it required)."""
+    assert obj.delta_column, f"{obj.source} has no delta_column"
+    return obj.delta_column
+
+
 def used_columns(obj: ObjectSpec) -> list[str]:
+    """Every column the object's chain reads: checked against the explored table before any write."""
     listed = list(obj.fields) if isinstance(obj.fields, dict) else []
-    return sorted({*listed, *(rule.source for rule in obj.mapping), obj.delta_column})
+    return sorted({*listed, *(rule.source for rule in obj.mapping), delta_column(obj)})
 
 
 def _adhoc_fields(s: Subject) -> dict[str, Any]:
@@ -128,13 +135,14 @@ def _dataflow_step(spec: OnboardingSpec, delta_column: Callable[[Subject], str])
             "mapping_id": ("mapping_set", ID),
             "mapping_version": ("mapping_set", "mapping_version"),
         },
-        fixed={"schedule": spec.flow_schedule.as_schedule_params()},
+        fixed={"schedule": spec.flow_schedule_params(), "options": spec.flow_options()},
     )
 
 
 def listed_chain(spec: OnboardingSpec) -> list[Step]:
-    """Every step of a listed object, from the read-only source check to the window's on-demand run."""
-    return [
+    """Every step of a listed object, from the read-only source check to the dataflow, and with
+    ``ingestion: airflow`` the window's on-demand run (AEP-scheduled flows get no window run)."""
+    steps = [
         Step("check_source", AepExploreSourceOperator,
              lambda s: {"object_path": s.source, "required_columns": used_columns(_listed(s))},
              {"base_connection_id": (HUBSPOT, ID)}),
@@ -143,10 +151,14 @@ def listed_chain(spec: OnboardingSpec) -> list[Step]:
              lambda s: {"title": s.names["target_schema"], "class_ref": _listed(s).target_schema.class_ref,
                         "field_groups": list(_listed(s).target_schema.field_groups)}),
         *_target_steps("target_schema"),
-        _dataflow_step(spec, lambda s: _listed(s).delta_column),
-        Step("ingest_window", AepRunFlowOperator, lambda s: {"delta_column": _listed(s).delta_column},
-             {"flow_id": ("dataflow", ID)}, fixed={"window_start": WINDOW_START, "window_end": WINDOW_END}),
+        _dataflow_step(spec, lambda s: delta_column(_listed(s))),
     ]
+    if spec.windows:
+        steps.append(
+            Step("ingest_window", AepRunFlowOperator, lambda s: {"delta_column": delta_column(_listed(s))},
+                 {"flow_id": ("dataflow", ID)}, fixed={"window_start": WINDOW_START, "window_end": WINDOW_END})
+        )
+    return steps
 
 
 def discovered_chain(spec: OnboardingSpec, delta_column: str, adhoc_mappings: Callable[..., Any]) -> list[Step]:

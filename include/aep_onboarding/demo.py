@@ -139,13 +139,14 @@ def report(spec: OnboardingSpec, base_url: str) -> tuple[str, bool]:
             status, records = "no run", {}
             if ids["dataflow"]:
                 runs = client.get("/data/foundation/flowservice/runs",
-                                  params={"property": f"flowId=={ids['dataflow']}", "orderby": "createdAt"}).json()
+                                  params={"property": f"flowId=={ids['dataflow']}", "orderby": "createdAt",
+                                          "limit": 1}).json()
                 items = runs.get("items", [])
                 if items:
                     first = items[0]["metrics"]
                     status = first["statusSummary"]["status"]
                     records = first.get("recordSummary", {})
-            ok = ok and all(ids.values()) and status in {"success", "partialSuccess"}
+            ok = ok and all(ids.values()) and status == "success"
             lines.append("")
             lines.append(f"### {obj.source} ({obj.slug})")
             lines.append("| resource | id |")

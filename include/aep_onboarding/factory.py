@@ -15,8 +15,11 @@ With ``layout: per_object`` (the default), per object, in a task group named aft
     selected ─┬─ adhoc_class ── adhoc_schema ── source_connection ─────────────┐
               └─ target_schema ─┬─ dataset ──┬─ target_connection ─────────────┤
                                 │            │  (+ dataset_base_connection)    ├─ dataflow ── wait_first_run
-                                └─ mapping_set ────────────────────────────────┤   ── ingest_window ── wait_window
+                                └─ mapping_set ────────────────────────────────┤  [── ingest_window ── wait_window]
                                                            flow_spec ──────────┘
+
+The bracketed window steps exist only with ``ingestion: airflow`` (a one-time flow, one on-demand run per
+data interval); with ``ingestion: aep`` the flow runs on AEP's schedule and the DAG watches its first run.
 
 With ``layout: batched`` the same steps are single tasks that each make their call for every
 selected object, concurrently (the operators' ``for_each`` mode, each object's IDs joined by key
@@ -145,12 +148,14 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
 
 
 def _sensors(spec: OnboardingSpec, tasks: dict[str, Any], outlets: list[Asset], common: dict[str, Any]) -> None:
-    """Wait for the flows' first runs, then for the window's on-demand runs (both deferrable)."""
+    """Wait for the flows' first runs, then (``ingestion: airflow``) for the window's on-demand runs."""
     judged: dict[str, Any] = {
         "failed_record_tolerance": spec.failed_record_tolerance, "poll_interval": spec.sensor_poll_seconds,
         "outlets": outlets, **common,
     }
     wait_first_run = AepFlowRunSensor(task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first", **judged)
+    if "ingest_window" not in tasks:
+        return
     wait_window = AepFlowRunSensor(
         task_id="wait_window", flow_id=out(tasks["dataflow"]), run_id=out(tasks["ingest_window"]), **judged
     )
@@ -189,7 +194,7 @@ def _discovery_group(spec: OnboardingSpec, discovery: Discovery, shared: dict[st
     chosen = pick_tables(
         out(tables), list(discovery.include), list(discovery.exclude), [obj.source for obj in spec.objects]
     )
-    steps = discovered_chain(spec, discovery.delta_column, adhoc_mappings)
+    steps = discovered_chain(spec, str(discovery.delta_column), adhoc_mappings)
 
     @task_group(group_id="discovered")
     def onboard_table(source: str) -> None:

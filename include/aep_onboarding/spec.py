@@ -1,8 +1,15 @@
 """The onboarding spec: what a YAML file in ``include/onboarding/`` may say.
 
 A spec names the Airflow connection and sandbox, the HubSpot base connection,
-the Airflow schedule, the AEP flow schedule and the objects to onboard. Every
-model forbids unknown keys, so a misspelt key is an error, not a silent default.
+who owns the ingestion clock (``ingestion``), the Airflow schedule, the AEP flow
+schedule and the objects to onboard. Every model forbids unknown keys, so a
+misspelt key is an error, not a silent default.
+
+``ingestion: aep`` (the default): the dataflow runs on AEP's own schedule
+(``flow_schedule``); the DAG onboards it and watches its first run, and asks for
+no window runs. ``ingestion: airflow``: the dataflow is a one-time flow
+(``frequency: once``, the only kind AEP creates on-demand runs for) and every DAG
+run with a data interval asks AEP for one run of that window.
 """
 
 from __future__ import annotations
@@ -173,13 +180,21 @@ class ResourceNames(_Strict):
 FieldType = Literal["string", "integer", "number", "boolean", "date", "date-time"]
 
 
+DELTA_COLUMN_NEEDED = (
+    "`delta_column` is required: name the source column whose time selects new rows (e.g. `Added_At` for "
+    "HubSpot contacts); AEP's CRM flows need it, and it is checked against the table's columns before anything "
+    "is created"
+)
+
+
 class ObjectSpec(_Strict):
     source: str
     name: str | None = None
     fields: dict[str, FieldType] | Literal["discover"] = "discover"
     target_schema: TargetSchema = TargetSchema()
     mapping: Annotated[tuple[MappingRule, ...], Field(min_length=1)]
-    delta_column: str = "Updated_At"
+    #: No default: the column is the spec author's choice (AEP documents none for HubSpot).
+    delta_column: str | None = Field(default=None, min_length=1)
     names: ResourceNames = ResourceNames()
 
     @field_validator("source")
@@ -198,6 +213,8 @@ class ObjectSpec(_Strict):
 
     @model_validator(mode="after")
     def _mapped_sources_exist(self) -> ObjectSpec:
+        if self.delta_column is None:
+            raise ValueError(DELTA_COLUMN_NEEDED)
         if isinstance(self.fields, dict):
             unknown = sorted({rule.source for rule in self.mapping} - set(self.fields))
             if unknown:
@@ -224,7 +241,13 @@ class Discovery(_Strict):
 
     include: tuple[str, ...] = ("Hubspot.*",)
     exclude: tuple[str, ...] = ()
-    delta_column: str = "Updated_At"
+    delta_column: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _has_delta_column(self) -> Discovery:
+        if self.delta_column is None:
+            raise ValueError(DELTA_COLUMN_NEEDED + " (every discovered table must have it)")
+        return self
 
 
 class OnboardingSpec(_Strict):
@@ -236,7 +259,9 @@ class OnboardingSpec(_Strict):
     schedule: str | None = None
     start_date: date = date(2025, 12, 1)
     catchup: bool = False
+    ingestion: Literal["aep", "airflow"] = "aep"
     flow_schedule: FlowSchedule = FlowSchedule()
+    partial_ingestion_percent: float | None = Field(default=None, gt=0, le=100)
     pool: str = "aep_api"
     pool_slots: int = Field(default=8, ge=1, le=256)
     retries: int = Field(default=3, ge=0, le=20)
@@ -296,6 +321,56 @@ class OnboardingSpec(_Strict):
                 "list the tables under `objects` to use `layout: batched`"
             )
         return self
+
+    @model_validator(mode="after")
+    def _clock_has_one_owner(self) -> OnboardingSpec:
+        """Refuse the combinations AEP refuses (or that would never ingest), naming the field and the fix."""
+        if self.ingestion != "airflow":
+            return self
+        schedule_set = "flow_schedule" in self.model_fields_set
+        if schedule_set and self.flow_schedule.frequency != "once":
+            raise ValueError(
+                f"flow_schedule.frequency: `{self.flow_schedule.frequency}` cannot go with `ingestion: airflow`: "
+                "Airflow asks AEP for one run per data interval, and AEP creates such runs only for a flow scheduled "
+                "for one-time ingestion. Remove `flow_schedule` (or write `frequency: once`), or use "
+                "`ingestion: aep` to let AEP's own schedule ingest"
+            )
+        if self.schedule in (None, "@once", "@continuous"):
+            raise ValueError(
+                f"schedule: `ingestion: airflow` ingests one window per data interval, so it needs a `schedule` "
+                f"with data intervals such as `@daily` or `0 3 * * *` (got {self.schedule!r}); or use `ingestion: aep`"
+            )
+        if self.discover is not None:
+            raise ValueError(
+                "discover: tables found at run time are onboarded on AEP's own schedule; with `ingestion: airflow` "
+                "list the tables under `objects`, or use `ingestion: aep`"
+            )
+        return self
+
+    def flow_schedule_params(self) -> dict[str, object]:
+        """The dataflow's ``schedule`` argument.
+
+        ``ingestion: aep``: ``flow_schedule`` as written. ``ingestion: airflow``: a one-time flow starting at
+        ``start_date`` (or ``flow_schedule.start`` when given). Its own run takes the rows before that time (our
+        model of a first run, see README "Windows and backfill"); every data interval after it is one window run.
+        """
+        if self.ingestion == "aep":
+            return self.flow_schedule.as_schedule_params()
+        start = self.flow_schedule.start if "start" in self.flow_schedule.model_fields_set else (
+            f"{self.start_date.isoformat()}T00:00:00Z"
+        )
+        return {"frequency": "once", "start_time": start}
+
+    def flow_options(self) -> dict[str, object] | None:
+        """The flow's ``options`` (CRMToAEP ``optionSpec``): AEP's own failed-record threshold, when set."""
+        if self.partial_ingestion_percent is None:
+            return None
+        return {"partialIngestionPercent": self.partial_ingestion_percent, "errorDiagnosticsEnabled": True}
+
+    @property
+    def windows(self) -> bool:
+        """Whether each DAG run asks AEP for a run of its data interval."""
+        return self.ingestion == "airflow"
 
     @property
     def dag_id(self) -> str:

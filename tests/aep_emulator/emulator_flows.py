@@ -118,23 +118,28 @@ def build_connections(api: Api, table: str = "Hubspot.Contacts",
     return Flow(schema_id, dataset_id, source.json()["id"], target.json()["id"], mapping_id, base_id, ds_base)
 
 
-def flow_body(f: Flow, schedule: dict[str, Any] | None = None, name: str = "Contacts flow") -> dict[str, Any]:
-    return {
+def flow_body(f: Flow, schedule: dict[str, Any] | None = None, name: str = "Contacts flow",
+              delta_column: str = "Added_At", options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A CRMToAEP flow body as crm.md writes it; ``Added_At`` is a HubSpot column Adobe documents."""
+    body: dict[str, Any] = {
         "name": name, "description": "test flow",
         "flowSpec": {"id": FLOW_SPEC_ID, "version": "1.0"},
         "sourceConnectionIds": [f.source_id], "targetConnectionIds": [f.target_id],
         "transformations": [
-            {"name": "Copy", "params": {"deltaColumn": {"name": "Updated_At", "dateFormat": "YYYY-MM-DD",
+            {"name": "Copy", "params": {"deltaColumn": {"name": delta_column, "dateFormat": "YYYY-MM-DD",
                                                         "timezone": "UTC"}}},
             {"name": "Mapping", "params": {"mappingId": f.mapping_id, "mappingVersion": "0"}},
         ],
         "scheduleParams": schedule if schedule is not None else {
             "startTime": 1767225600, "frequency": "day", "interval": 1, "backfill": False},
     }
+    if options is not None:
+        body["options"] = options
+    return body
 
 
-def create_flow(api: Api, f: Flow, schedule: dict[str, Any] | None = None) -> str:
-    resp = api.post(f"{FS}/flows", flow_body(f, schedule))
+def create_flow(api: Api, f: Flow, schedule: dict[str, Any] | None = None, **kw: Any) -> str:
+    resp = api.post(f"{FS}/flows", flow_body(f, schedule, **kw))
     assert resp.status_code == 201, resp.text
     f.flow_id = str(resp.json()["id"])
     return f.flow_id

@@ -13,18 +13,22 @@ name: chain
 hubspot: {conn_id: h}
 objects:
   - source: Hubspot.Contacts
-    fields: {Vid: integer, Updated_At: date-time}
+    fields: {Vid: integer, Added_At: date-time}
+    delta_column: Added_At
     mapping: [{source: Vid, destination: _id}]
   - source: Hubspot.Companies
+    delta_column: Added_At
     mapping: [{source: Company_Id, destination: _id}]
 """
+WINDOWED = SPEC.replace("hubspot: {conn_id: h}", "hubspot: {conn_id: h}\ningestion: airflow\nschedule: '@daily'")
 
 
-@pytest.mark.parametrize("chain", ["listed", "discovered"])
+@pytest.mark.parametrize("chain", ["listed", "listed-windows", "discovered"])
 def test_every_step_consumes_only_ids_made_before_it(chain: str) -> None:
     """A typo in the step table (an ID from a later or unknown step) fails here, not at run time."""
-    spec = parse_spec(SPEC)
-    steps = listed_chain(spec) if chain == "listed" else discovered_chain(spec, "Updated_At", adhoc_mappings)
+    spec = parse_spec(WINDOWED if chain == "listed-windows" else SPEC)
+    steps = discovered_chain(spec, "Added_At", adhoc_mappings) if chain == "discovered" else listed_chain(spec)
+    assert ("ingest_window" in [step.task_id for step in steps]) == (chain == "listed-windows")
     made = set(SHARED)
     for step in steps:
         for arg, (source, _) in step.ids.items():

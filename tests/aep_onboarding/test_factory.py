@@ -12,12 +12,18 @@ from aep_onboarding.factory import build_onboarding_dag
 from aep_onboarding.loader import DEFAULT_SPECS_DIR, load_spec, parse_spec
 
 REPO = Path(__file__).resolve().parents[2]
-MARKETING = DEFAULT_SPECS_DIR / "hubspot_marketing.yaml"
+MARKETING = DEFAULT_SPECS_DIR / "hubspot_marketing.yaml"  # ingestion: aep
+DAILY = DEFAULT_SPECS_DIR / "hubspot_contacts_daily.yaml"  # ingestion: airflow
 
 
 @pytest.fixture(scope="module")
 def marketing_dag():
     return build_onboarding_dag(load_spec(MARKETING), source_file=MARKETING.name)
+
+
+@pytest.fixture(scope="module")
+def daily_dag():
+    return build_onboarding_dag(load_spec(DAILY), source_file=DAILY.name)
 
 
 def _upstream(dag, task_id: str) -> set[str]:
@@ -40,8 +46,39 @@ def test_each_task_waits_only_for_the_ids_it_consumes(marketing_dag) -> None:
         g + "source_connection", g + "target_connection", g + "mapping_set", "flow_spec",
     }
     assert _upstream(dag, g + "wait_first_run") == {g + "dataflow"}
-    assert _upstream(dag, g + "ingest_window") == {g + "wait_first_run", g + "dataflow"}
-    assert _upstream(dag, g + "wait_window") == {g + "ingest_window", g + "dataflow"}
+    assert dag.get_task(g + "wait_first_run").downstream_task_ids == set()
+
+
+def test_a_flow_on_aeps_schedule_gets_no_window_run(marketing_dag) -> None:
+    """`ingestion: aep`: the flow keeps its AEP schedule and the DAG lays out no window task at all (AEP would
+    refuse an on-demand run against it)."""
+    assert not [t for t in marketing_dag.task_ids if t.endswith((".ingest_window", ".wait_window"))]
+    flow = marketing_dag.get_task("contacts.dataflow")
+    assert flow.schedule["frequency"] == "hour" and flow.options is None
+
+
+def test_an_airflow_driven_flow_is_one_time_and_each_run_asks_for_its_window(daily_dag) -> None:
+    """`ingestion: airflow`: a one-time flow starting at start_date, then wait for its own run, ask for the
+    data interval's run, wait for it."""
+    g = "contacts."
+    flow = daily_dag.get_task(g + "dataflow")
+    assert flow.schedule == {"frequency": "once", "start_time": "2025-12-01T00:00:00Z"}
+    assert flow.delta_column == "Added_At"
+    assert _upstream(daily_dag, g + "ingest_window") == {g + "wait_first_run", g + "dataflow"}
+    assert _upstream(daily_dag, g + "wait_window") == {g + "ingest_window", g + "dataflow"}
+
+
+@pytest.mark.parametrize("layout", ["per_object", "batched"])
+@pytest.mark.parametrize("ingestion", ["aep", "airflow"])
+def test_the_factory_never_builds_a_window_run_against_a_scheduled_flow(layout: str, ingestion: str) -> None:
+    """Every window task's dataflow is a one-time flow; a spec on AEP's schedule has no window task."""
+    extra = "ingestion: airflow\nschedule: '@daily'\n" if ingestion == "airflow" else "flow_schedule: {frequency: day, interval: 1}\n"
+    dag = build_onboarding_dag(_big_spec(3, layout, extra))
+    windows = [t for t in dag.task_ids if t.endswith("ingest_window")]
+    assert bool(windows) == (ingestion == "airflow")
+    for task_id in windows:
+        flow = dag.get_task(task_id.replace("ingest_window", "dataflow"))
+        assert flow.schedule["frequency"] == "once", task_id
 
 
 def test_source_branch_and_target_branch_are_parallel(marketing_dag) -> None:
@@ -68,7 +105,7 @@ def test_object_independent_steps_run_once_and_start_at_once(marketing_dag) -> N
 def test_the_source_check_reads_every_column_the_object_uses(marketing_dag) -> None:
     check = marketing_dag.get_task("contacts.check_source")
     assert check.object_path == "Hubspot.Contacts"
-    assert {"Vid", "Properties_Email_Value", "Updated_At"} <= set(check.required_columns)
+    assert {"Vid", "Properties_Email_Value", "Added_At"} <= set(check.required_columns)  # Added_At: the delta column
 
 
 def test_platform_tasks_use_the_pool_retry_with_backoff_and_template_their_ids(marketing_dag) -> None:
@@ -78,11 +115,13 @@ def test_platform_tasks_use_the_pool_retry_with_backoff_and_template_their_ids(m
     assert {"flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id"} <= set(task.template_fields)
 
 
-def test_window_steps_receive_the_data_interval_and_emit_the_dataset_asset(marketing_dag) -> None:
-    ingest = marketing_dag.get_task("contacts.ingest_window")
+def test_window_steps_receive_the_data_interval_and_emit_the_dataset_asset(daily_dag) -> None:
+    ingest = daily_dag.get_task("contacts.ingest_window")
     assert "data_interval_start" in ingest.window_start and "data_interval_end" in ingest.window_end
-    wait = marketing_dag.get_task("contacts.wait_window")
-    assert [outlet.uri for outlet in wait.outlets] == ["aep://aep_default/default-sandbox/datasets/hubspot_marketing_Contacts_dataset"]
+    wait = daily_dag.get_task("contacts.wait_window")
+    assert [outlet.uri for outlet in wait.outlets] == [
+        "aep://aep_default/default-sandbox/datasets/hubspot_contacts_daily_Contacts_dataset"
+    ]
 
 
 def test_dag_has_objects_param_for_subset_runs(marketing_dag) -> None:
@@ -133,7 +172,7 @@ def test_every_object_of_a_large_spec_gets_its_group() -> None:
 
 
 def test_discover_mode_adds_a_mapped_group_fed_by_the_explored_tables() -> None:
-    spec = parse_spec("name: all\nhubspot: {conn_id: h}\ndiscover: {exclude: ['Hubspot.Blog_*']}\n")
+    spec = parse_spec("name: all\nhubspot: {conn_id: h}\ndiscover: {exclude: ['Hubspot.Blog_*'], delta_column: Added_At}\n")
     dag = build_onboarding_dag(spec)
     assert _upstream(dag, "discover_tables") == {"hubspot_base_connection"}
     assert _upstream(dag, "pick_tables") == {"discover_tables"}
@@ -154,25 +193,33 @@ def test_a_task_process_builds_only_its_own_dag(monkeypatch) -> None:
     assert built == {"aep_onboard_hubspot_contacts_daily"}
 
 
-def _big_spec(objects: int, layout: str):
+def _big_spec(objects: int, layout: str, extra: str = ""):
     rows = "\n".join(
-        f"  - {{source: Hubspot.Table{i}, mapping: [{{source: Id, destination: _id}}]}}" for i in range(objects)
+        f"  - {{source: Hubspot.Table{i}, delta_column: Added_At, mapping: [{{source: Id, destination: _id}}]}}"
+        for i in range(objects)
     )
-    return parse_spec(f"name: big\nhubspot: {{conn_id: h}}\nlayout: {layout}\nmax_concurrency: 12\nobjects:\n{rows}\n")
+    return parse_spec(
+        f"name: big\nhubspot: {{conn_id: h}}\nlayout: {layout}\nmax_concurrency: 12\n{extra}objects:\n{rows}\n"
+    )
+
+
+WINDOWS = "ingestion: airflow\nschedule: '@daily'\n"
 
 
 def test_batched_layout_has_the_same_steps_whatever_the_number_of_objects() -> None:
-    """`layout: batched` keeps the DAG at one task per step, so 50 objects cost Airflow 16 tasks, not 700."""
+    """`layout: batched` keeps the DAG at one task per step, so 50 objects cost Airflow 16 tasks, not 700
+    (14 on AEP's schedule, 16 with the two window steps of `ingestion: airflow`)."""
     small, large = build_onboarding_dag(_big_spec(2, "batched")), build_onboarding_dag(_big_spec(50, "batched"))
     assert sorted(small.task_ids) == sorted(large.task_ids)
-    assert len(large.task_ids) == 16
+    assert len(large.task_ids) == 14
+    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == 16
     dataflow = large.get_task("dataflow")
     assert [row["key"] for row in dataflow.for_each] == [f"table{i}" for i in range(50)]
     assert dataflow.max_concurrency == 12
 
 
 def test_batched_layout_wires_the_same_dependencies_through_dict_xcoms() -> None:
-    dag = build_onboarding_dag(_big_spec(3, "batched"))
+    dag = build_onboarding_dag(_big_spec(3, "batched", WINDOWS))
     assert _upstream(dag, "check_source") == {"select_objects", "hubspot_base_connection"}
     assert _upstream(dag, "adhoc_schema") == {"adhoc_class", "select_objects"}
     assert _upstream(dag, "target_connection") == {
@@ -191,4 +238,4 @@ def test_discover_needs_the_per_object_layout() -> None:
     from aep_onboarding.loader import SpecError
 
     with pytest.raises(SpecError, match="layout: per_object"):
-        parse_spec("name: all\nhubspot: {conn_id: h}\nlayout: batched\ndiscover: {}\n")
+        parse_spec("name: all\nhubspot: {conn_id: h}\nlayout: batched\ndiscover: {delta_column: Added_At}\n")

@@ -14,9 +14,11 @@ name: demo
 hubspot: {conn_id: hubspot_default}
 objects:
   - source: Hubspot.Contacts
+    delta_column: Added_At
     mapping:
       - {source: Vid, destination: _id}
 """
+AIRFLOW = VALID + "ingestion: airflow\nschedule: '@daily'\n"
 
 
 def _error(text: str) -> SpecError:
@@ -30,7 +32,7 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
     assert spec.dag_id == "aep_onboard_demo"
     assert spec.objects[0].slug == "contacts"
     assert spec.objects[0].fields == "discover"
-    assert spec.flow_schedule.frequency == "day"
+    assert spec.flow_schedule.frequency == "day" and spec.ingestion == "aep"
     assert spec.pool == "aep_api"
     assert len(VALID.strip().splitlines()) <= 10
 
@@ -38,7 +40,7 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
 @pytest.mark.parametrize(
     ("text", "field", "fix"),
     [
-        ("name: demo\nhubspot: {conn_id: h}\nobjects: [{source: Hubspot.Contacts, mapping: [{source: a, destination: b}]}]\nshedule: '@daily'\n",
+        ("name: demo\nhubspot: {conn_id: h}\nobjects: [{source: Hubspot.Contacts, delta_column: a, mapping: [{source: a, destination: b}]}]\nshedule: '@daily'\n",
          "shedule", "remove this key or correct its spelling"),
         (VALID + "flow_schedule: {frequency: minute, interval: 10}\n", "flow_schedule", "use at least 15"),
         (VALID + "flow_schedule: {frequency: fortnight}\n", "flow_schedule.frequency", "use one of"),
@@ -48,7 +50,8 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
         (VALID.replace("name: demo", "name: Demo DAG"), "name", "lower-case letters"),
         (VALID.replace("name: demo\n", ""), "name", "add this key"),
         ("name: demo\nhubspot: {conn_id: h}\nobjects: []\n", "(top level)", "list at least one entry under `objects`"),
-        (VALID + "  - source: Hubspot.Contacts\n    mapping: [{source: Vid, destination: _id}]\n", "objects", "have the same name `contacts`"),
+        (VALID + "  - source: Hubspot.Contacts\n    delta_column: Added_At\n    mapping: [{source: Vid, destination: _id}]\n",
+         "objects", "have the same name `contacts`"),
         (VALID.replace("- {source: Vid, destination: _id}", "- {source: Vid}"), "objects[0].mapping[0].destination", "add this key"),
         (VALID.replace("- {source: Vid, destination: _id}", "- {source: Vid, destination: _id, identity: true}"),
          "objects[0].mapping[0]", "needs `namespace`"),
@@ -58,12 +61,22 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
         (VALID + "failed_record_tolerance: 2\n", "failed_record_tolerance", "fit the bound"),
         (VALID + "start_date: 01/12/2025\n", "start_date", "YYYY-MM-DD"),
         (VALID + "schedule: every day\n", "schedule", "not a cron expression"),
+        (VALID.replace("    delta_column: Added_At\n", ""), "objects[0]", "`delta_column` is required"),
+        (AIRFLOW + "flow_schedule: {frequency: day, interval: 1}\n", "(top level)",
+         "flow_schedule.frequency: `day` cannot go with `ingestion: airflow`"),
+        (VALID + "ingestion: airflow\n", "(top level)", "needs a `schedule` with data intervals"),
+        (AIRFLOW + "discover: {delta_column: Added_At}\n", "(top level)", "list the tables under `objects`"),
+        (VALID + "discover: {}\n", "discover", "`delta_column` is required"),
+        (VALID + "partial_ingestion_percent: 0\n", "partial_ingestion_percent", "fit the bound"),
+        (VALID + "ingestion: cron\n", "ingestion", "use one of"),
     ],
     ids=[
         "unknown-key", "minute-interval-under-15", "unknown-frequency", "wrong-type", "not-hubspot-source",
         "no-hubspot-origin", "bad-dag-name", "missing-name", "no-objects", "same-object-twice", "mapping-without-destination",
         "identity-without-namespace", "mapping-source-not-in-fields", "unknown-field-type", "bad-flow-start",
-        "tolerance-out-of-range", "bad-start-date", "bad-cron",
+        "tolerance-out-of-range", "bad-start-date", "bad-cron", "no-delta-column", "airflow-with-a-scheduled-flow",
+        "airflow-without-intervals", "airflow-with-discover", "discover-without-delta-column", "zero-percent",
+        "unknown-ingestion",
     ],
 )
 def test_each_spec_error_names_file_field_and_fix(text: str, field: str, fix: str) -> None:
@@ -112,7 +125,22 @@ def test_one_table_can_be_onboarded_twice_under_two_names() -> None:
     from aep_onboarding.names import object_names
 
     spec = parse_spec(
-        VALID + "  - source: Hubspot.Contacts\n    name: contacts_eu\n    mapping: [{source: Vid, destination: _id}]\n"
+        VALID + "  - source: Hubspot.Contacts\n    name: contacts_eu\n    delta_column: Added_At\n"
+        "    mapping: [{source: Vid, destination: _id}]\n"
     )
     first, second = (object_names(spec, obj) for obj in spec.objects)
     assert first.dataset != second.dataset and first.flow != second.flow
+
+
+def test_who_owns_the_clock_sets_the_flow_schedule() -> None:
+    """`ingestion: airflow` makes a one-time flow starting at start_date (AEP creates on-demand runs only for
+    one-time flows); `ingestion: aep` keeps the written schedule, and a one-time load by AEP is allowed too."""
+    airflow = parse_spec(AIRFLOW + "start_date: 2025-12-01\npartial_ingestion_percent: 5\n")
+    assert airflow.flow_schedule_params() == {"frequency": "once", "start_time": "2025-12-01T00:00:00Z"}
+    assert airflow.flow_options() == {"partialIngestionPercent": 5, "errorDiagnosticsEnabled": True}
+    explicit = parse_spec(AIRFLOW + "flow_schedule: {frequency: once, start: '2025-06-01T00:00:00Z'}\n")
+    assert explicit.flow_schedule_params() == {"frequency": "once", "start_time": "2025-06-01T00:00:00Z"}
+    aep = parse_spec(VALID + "flow_schedule: {frequency: hour, interval: 2}\n")
+    assert aep.flow_schedule_params()["frequency"] == "hour" and aep.flow_options() is None
+    once_by_aep = parse_spec(VALID + "flow_schedule: {frequency: once}\n")
+    assert once_by_aep.flow_schedule_params() == {"frequency": "once", "start_time": "now"}

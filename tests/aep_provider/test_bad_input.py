@@ -44,7 +44,7 @@ def _flow_op(chain, schedule):
         source_connection_id=chain["source"],
         target_connection_id=chain["target"],
         mapping_id=chain["mapping"],
-        delta_column="Updated_At",
+        delta_column="Added_At",
         schedule=schedule,
     )
 
@@ -109,7 +109,7 @@ def test_window_end_before_start_fails_before_any_write(aep_conn_env, chain, ctx
         flow_id=chain["flow"],
         window_start="2025-02-01T00:00:00Z",
         window_end="2025-01-01T00:00:00Z",
-        delta_column="Updated_At",
+        delta_column="Added_At",
     )
     with pytest.raises(AepConfigError, match="window_end"):
         op.execute(ctx)

@@ -110,7 +110,8 @@ PER_OBJECT = {
 
 
 def expected_counts(n: int) -> dict[str, int]:
-    return {**{kind: count * n for kind, count in PER_OBJECT.items()}, "connection": 2}
+    """Resources of ``n`` onboarded objects; each one-time flow has made its own run (SCHEDULE)."""
+    return {**{kind: count * n for kind, count in PER_OBJECT.items()}, "connection": 2, "run": n}
 
 
 def kinds(emulator, kind: str) -> list[dict[str, Any]]:
@@ -248,7 +249,7 @@ def for_each_chain(
         AepCreateDataflowOperator(
             task_id="flow",
             flow_spec_id=spec,
-            delta_column="Updated_At",
+            delta_column="Added_At",
             schedule=SCHEDULE,
             for_each=rows(lambda k, o: {"name": f"HubSpot {k} dataflow"}, objects),
             inputs={
@@ -279,7 +280,7 @@ def chain(aep_conn_env, hubspot, make_context) -> Chain:
 def run_flows(chain: Chain, make_context, ctx=None, **kw: Any) -> dict[str, str]:
     op = AepRunFlowOperator(
         task_id="run",
-        delta_column="Updated_At",
+        delta_column="Added_At",
         for_each=[{"key": key} for key in sorted(chain.ids["flow"])],
         inputs={"flow_id": chain.ids["flow"]},
         **{**WINDOW, **kw},
@@ -546,7 +547,7 @@ def test_rows_that_skip_are_left_out_and_a_task_whose_rows_all_skip_is_skipped(
     """A row without a window (a manual run) skips; the other rows still start their run."""
     op = AepRunFlowOperator(
         task_id="run",
-        delta_column="Updated_At",
+        delta_column="Added_At",
         for_each=[
             {"key": "contacts"},
             {"key": "companies", "window_start": None, "window_end": None},
@@ -557,10 +558,10 @@ def test_rows_that_skip_are_left_out_and_a_task_whose_rows_all_skip_is_skipped(
     )
     result = op.execute(make_context())
     assert sorted(result) == ["contacts", "deals"]
-    assert len(kinds(aep_conn_env, "run")) == 2
+    assert len(kinds(aep_conn_env, "run")) == len(KEYS) + 2  # the flows' own runs and two windows
     none = AepRunFlowOperator(
         task_id="run",
-        delta_column="Updated_At",
+        delta_column="Added_At",
         for_each=[{"key": key} for key in KEYS],
         inputs={"flow_id": chain.ids["flow"]},
     )
@@ -707,7 +708,7 @@ def test_transient_faults_on_for_each_steps_end_in_success_without_duplicates(
     aep_conn_env.admin.set_faults([{**fault, "path_regex": "^/data/"}], seed=12)
     run_flows(chain, make_context)
     aep_conn_env.admin.clear_faults()
-    assert len(kinds(aep_conn_env, "run")) == 3
+    assert len(kinds(aep_conn_env, "run")) == 3 + 3  # the flows' own runs and one window each
 
 
 # -- AepRunFlowOperator -----------------------------------------------------------------------------------
@@ -729,7 +730,7 @@ def test_run_flow_for_each_starts_one_run_per_flow_once_and_reattaches(aep_conn_
     assert run_flows(chain, make_context, ctx) == runs
     # A fresh try without state (another worker, Airflow < 3.3): found by window, no new run.
     assert run_flows(chain, make_context) == runs
-    assert len(kinds(aep_conn_env, "run")) == 3
+    assert len(kinds(aep_conn_env, "run")) == 3 + 3  # the flows' own runs and one window each
 
 
 def test_run_flow_for_each_one_bad_window_fails_naming_it_and_the_others_run(
@@ -737,7 +738,7 @@ def test_run_flow_for_each_one_bad_window_fails_naming_it_and_the_others_run(
 ):
     op = AepRunFlowOperator(
         task_id="run",
-        delta_column="Updated_At",
+        delta_column="Added_At",
         for_each=[
             {"key": "contacts"},
             {
@@ -752,7 +753,7 @@ def test_run_flow_for_each_one_bad_window_fails_naming_it_and_the_others_run(
     )
     with pytest.raises(AepConfigError, match=r"1 of 3 objects failed.*companies: .*before window_start"):
         op.execute(make_context())
-    assert len(kinds(aep_conn_env, "run")) == 2
+    assert len(kinds(aep_conn_env, "run")) == 3 + 2  # the flows' own runs and two windows
 
 
 # -- AepFlowRunSensor / AepFlowRunTrigger over many flows ------------------------------------------------
@@ -762,10 +763,9 @@ def test_sensor_with_a_flow_id_dict_waits_for_every_run_and_returns_each_summary
     aep_conn_env, chain, make_context
 ):
     sensor = AepFlowRunSensor(task_id="wait", flow_id=chain.ids["flow"], deferrable=False, poll_interval=0.01)
-    assert sensor.poke(make_context()) is False  # no run yet
     aep_conn_env.admin.configure(run_duration_seconds=600)
     runs = run_flows(chain, make_context)
-    assert sensor.poke(make_context()) is False  # runs in progress
+    assert sensor.poke(make_context()) is False  # each flow's latest run, the window's, is in progress
     aep_conn_env.admin.advance(700)
     result = sensor.poke(make_context())
     assert result.is_done
@@ -844,7 +844,8 @@ def test_one_failed_run_fails_the_sensor_naming_its_key_and_run(aep_conn_env, ch
     with pytest.raises(AepFlowRunFailed) as info:
         sensor.poke(make_context())
     message = str(info.value)
-    assert "[companies]" in message and runs["companies"] in message and "CONNECTOR-1001-500" in message
+    # EMU-500 is our code (Adobe documents none for a run whose dataset is gone).
+    assert "[companies]" in message and runs["companies"] in message and "EMU-500" in message
     assert "[contacts]" not in message and "[deals]" not in message
 
 

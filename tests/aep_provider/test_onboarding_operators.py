@@ -59,12 +59,11 @@ def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(
     assert tgt["baseConnectionId"] == ids["dataset_base"] != ids["base"]
     assert tgt["params"]["dataSetId"] == ids["dataset"]
 
-    # flow: integer interval, Copy with deltaColumn + Mapping, etag in XCom
+    # flow: one-time (on-demand runs need it), Copy with deltaColumn + Mapping, etag in XCom
     flow = hook.get_object("flows", ids["flow"])
-    assert flow["scheduleParams"]["interval"] == 1 and isinstance(flow["scheduleParams"]["interval"], int)
-    assert flow["scheduleParams"]["frequency"] == "hour" and flow["scheduleParams"]["startTime"] == 1893456000
+    assert flow["scheduleParams"] == {"frequency": "once", "startTime": 1704067200}
     names = {t["name"]: t["params"] for t in flow["transformations"]}
-    assert names["Copy"]["deltaColumn"]["name"] == "Updated_At"
+    assert names["Copy"]["deltaColumn"]["name"] == "Added_At"
     assert names["Mapping"]["mappingId"] == ids["mapping"]
     assert ctx["flow"]["ti"].xcom["etag"]
     assert ids["flow_spec"] == "14518937-270c-4525-bdec-c2ba7cce3860"
@@ -225,7 +224,7 @@ def test_an_existing_dataflow_with_another_schedule_is_reused_with_a_warning(
         source_connection_id=ids["source"],
         target_connection_id=ids["target"],
         mapping_id=ids["mapping"],
-        delta_column="Updated_At",
+        delta_column="Added_At",
         schedule={"frequency": "day", "interval": 2, "start_time": "2030-01-01T00:00:00Z"},
     )
     assert op.execute(make_context()) == ids["flow"]

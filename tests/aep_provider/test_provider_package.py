@@ -52,7 +52,7 @@ def test_run_window_is_templated_from_the_data_interval(make_context):
         flow_id="{{ params.flow }}",
         window_start="{{ data_interval_start }}",
         window_end="{{ data_interval_end }}",
-        delta_column="Updated_At",
+        delta_column="Added_At",
     )
     ctx = {
         "data_interval_start": dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),

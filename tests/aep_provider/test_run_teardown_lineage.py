@@ -18,19 +18,25 @@ def chain(aep_conn_env, monkeypatch, make_context):
     return onboard(make_context, run=False)
 
 
+OWN_RUN = 1  # the one-time flow's own run (SCHEDULE), made when the flow was created
+
+
 def runs(emulator) -> list[dict]:
     return [r for r in emulator.admin.state()["resources"] if r["kind"] == "run"]
 
 
 def run_op(chain, **kw):
-    args = {"window_start": "2025-01-01T00:00:00Z", "window_end": "2025-07-01T00:00:00Z", **kw}
-    return AepRunFlowOperator(task_id="run", flow_id=chain["flow"], delta_column="Updated_At", **args)
+    args = {
+        "flow_id": chain["flow"], "delta_column": "Added_At",
+        "window_start": "2025-01-01T00:00:00Z", "window_end": "2025-07-01T00:00:00Z", **kw,
+    }
+    return AepRunFlowOperator(task_id="run", **args)
 
 
 def test_a_retry_reattaches_to_the_run_of_the_same_window(aep_conn_env, chain, make_context):
     first = run_op(chain).execute(make_context())
     again = run_op(chain).execute(make_context())
-    assert first == again and len(runs(aep_conn_env)) == 1
+    assert first == again and len(runs(aep_conn_env)) == OWN_RUN + 1
 
 
 def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain, make_context):
@@ -38,7 +44,7 @@ def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain
     run_id = run_op(chain).execute(ctx)
     assert ctx["task_state_store"]["aep_run_id"] == run_id
     assert run_op(chain).execute(ctx) == run_id
-    assert len(runs(aep_conn_env)) == 1
+    assert len(runs(aep_conn_env)) == OWN_RUN + 1
 
 
 def test_windows_accept_iso_strings_epochs_and_datetimes(aep_conn_env, chain, make_context):
@@ -50,7 +56,7 @@ def test_windows_accept_iso_strings_epochs_and_datetimes(aep_conn_env, chain, ma
     c = run_op(chain, window_start="2025-07-01T00:00:00Z", window_end="2026-01-01T00:00:00Z").execute(
         make_context()
     )
-    assert c != a and len(runs(aep_conn_env)) == 2
+    assert c != a and len(runs(aep_conn_env)) == OWN_RUN + 2
 
 
 def test_a_failed_run_is_not_reattached_to(aep_conn_env, chain, make_context):
@@ -68,7 +74,7 @@ def test_run_start_survives_commit_then_drop_without_a_second_run(aep_conn_env, 
     )
     run_op(chain).execute(make_context())
     assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 1
-    assert len(runs(aep_conn_env)) == 1
+    assert len(runs(aep_conn_env)) == OWN_RUN + 1
 
 
 def test_teardown_deletes_in_dependency_order_and_twice_is_fine(aep_conn_env, chain, make_context):
@@ -100,7 +106,7 @@ def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(
         source_connection_id=chain["source"],
         target_connection_id=chain["target"],
         mapping_id=chain["mapping"],
-        delta_column="Updated_At",
+        delta_column="Added_At",
         schedule={"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"},
     )
     op.execute(make_context())
@@ -134,7 +140,7 @@ def test_a_flow_name_taken_by_another_pipeline_is_an_error_not_a_reuse(aep_conn_
         source_connection_id=src2,
         target_connection_id=chain["target"],
         mapping_id=chain["mapping"],
-        delta_column="Updated_At",
+        delta_column="Added_At",
         schedule={"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"},
     )
     with pytest.raises(AepConflictError, match="HubSpot contacts dataflow"):
@@ -150,4 +156,58 @@ def test_a_run_without_a_data_interval_skips_instead_of_guessing_a_window(aep_co
         run_op(chain, window_start="", window_end="").execute(make_context())
     with pytest.raises(AepConfigError, match="both or neither"):
         run_op(chain, window_start="", window_end="2025-01-01T00:00:00Z").execute(make_context())
-    assert runs(aep_conn_env) == []
+    assert len(runs(aep_conn_env)) == OWN_RUN
+
+
+def _flow(chain, make_context, name, schedule):
+    return AepCreateDataflowOperator(
+        task_id="flow", name=name, flow_spec_id=chain["flow_spec"], source_connection_id=chain["source"],
+        target_connection_id=chain["target"], mapping_id=chain["mapping"], delta_column="Added_At", schedule=schedule,
+    ).execute(make_context())
+
+
+def test_a_window_run_against_a_scheduled_flow_is_refused_before_any_call(aep_conn_env, chain, make_context):
+    """AEP creates on-demand runs only for one-time flows: the operator says so, naming the fix."""
+    from aep_provider.hooks.errors import AepConfigError
+
+    daily = _flow(chain, make_context, "daily flow", {"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"})
+    before = len(runs(aep_conn_env))
+    with pytest.raises(AepConfigError, match=r"frequency 'day'.*frequency 'once'.*ingestion: airflow"):
+        run_op(chain, flow_id=daily).execute(make_context())
+    assert len(runs(aep_conn_env)) == before
+
+
+def test_a_window_the_flows_own_run_covers_skips_saying_why_with_iso_dates(
+    aep_conn_env, chain, make_context, caplog, capsys
+):
+    """The one-time flow's own run took everything before its start (2024-01-01): a 2023 window skips, and the
+    task's log says why with ISO dates, before the skip."""
+    import logging
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    caplog.set_level(logging.INFO)
+    with pytest.raises(AirflowSkipException):
+        run_op(chain, window_start="2023-03-01T00:00:00Z", window_end="2023-03-02T00:00:00Z").execute(make_context())
+    out = capsys.readouterr()
+    logged = caplog.text + out.out + out.err
+    assert "Skipped:" in logged and "2023-03-01T00:00:00Z .. 2023-03-02T00:00:00Z" in logged
+    assert "startTime 2024-01-01T00:00:00Z" in logged and "1677628800" not in logged
+
+
+def test_the_delta_column_goes_with_the_first_run_only_and_a_change_is_refused(aep_conn_env, chain, make_context):
+    """on-demand-ingestion.md: deltaColumn on the first run; after that the flow's is the source of truth and a
+    different one is an error - refused here before AEP sees it."""
+    from aep_provider.hooks.errors import AepConfigError
+
+    future = _flow(chain, make_context, "future flow", {"frequency": "once", "start_time": "2030-01-01T00:00:00Z"})
+    window = {"window_start": "2030-01-01T00:00:00Z", "window_end": "2030-01-02T00:00:00Z"}
+    first = run_op(chain, flow_id=future, delta_column="Updated_At", **window).execute(make_context())
+    hook = AepHook()
+    assert hook.get_object("runs", first)["params"]["deltaColumn"] == {"name": "Updated_At"}
+    copy = next(t for t in hook.get_object("flows", future)["transformations"] if t["name"] == "Copy")
+    assert copy["params"]["deltaColumn"]["name"] == "Updated_At"  # the first run set it
+    later = {"window_start": "2030-01-02T00:00:00Z", "window_end": "2030-01-03T00:00:00Z"}
+    with pytest.raises(AepConfigError, match="refuses a changed deltaColumn"):
+        run_op(chain, flow_id=future, delta_column="Added_At", **later).execute(make_context())
+    assert run_op(chain, flow_id=future, delta_column="Updated_At", **later).execute(make_context()) != first

@@ -1,4 +1,5 @@
-"""AepFlowRunSensor and AepFlowRunTrigger: wait for a run, judge success / failed / partialSuccess."""
+"""AepFlowRunSensor and AepFlowRunTrigger: wait for a run and judge it by what it did - its record counts against
+the tolerance, whatever its status word - naming the error codes; read runs without paging a flow's history."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import importlib
 
 import pytest
-from aep_provider_chain import hubspot_conn_env, onboard
+from aep_provider_chain import DELTA, SCHEDULE, hubspot_conn_env, onboard
 from airflow.sdk.exceptions import TaskDeferred
 
 from aep_provider.hooks.aep import AepHook
@@ -23,11 +24,34 @@ def chain(aep_conn_env, monkeypatch, make_context):
     return onboard(make_context, run=False)
 
 
-def start_run(chain, make_context, **window):
+def start_run(chain, make_context, flow_id=None, **window):
     op = AepRunFlowOperator(
-        task_id="run", flow_id=chain["flow"], delta_column="Updated_At", **{**WINDOW, **window}
+        task_id="run", flow_id=flow_id or chain["flow"], delta_column=DELTA, **{**WINDOW, **window}
     )
     return op.execute(make_context())
+
+
+def another_flow(chain, make_context, name, mapping=None, schedule=None, options=None):
+    """A second dataflow on the chain's connections (optionally with its own mapping set and options)."""
+    from aep_provider.operators.flow import AepCreateDataflowOperator
+    from aep_provider.operators.mapping import AepCreateMappingSetOperator
+
+    mapping_id = chain["mapping"]
+    if mapping is not None:
+        mapping_id = AepCreateMappingSetOperator(
+            task_id="m", schema_id=chain["target_schema"], name=f"{name} mapping", mappings=mapping
+        ).execute(make_context())
+    return AepCreateDataflowOperator(
+        task_id="f",
+        name=name,
+        flow_spec_id=chain["flow_spec"],
+        source_connection_id=chain["source"],
+        target_connection_id=chain["target"],
+        mapping_id=mapping_id,
+        delta_column=DELTA,
+        schedule=schedule or SCHEDULE,
+        options=options,
+    ).execute(make_context())
 
 
 def poke_sensor(chain, **kw):
@@ -55,78 +79,78 @@ def test_poke_mode_execute_returns_the_summary(aep_conn_env, chain, make_context
 
 
 def test_no_run_yet_keeps_waiting_and_in_progress_logs_progress(aep_conn_env, chain, make_context, caplog):
-    sensor = poke_sensor(chain)
+    """A flow without a run (a one-time flow whose own run lies ahead) keeps the sensor waiting, and so does a
+    run in progress."""
+    future = {"frequency": "once", "start_time": "2030-01-01T00:00:00Z"}
+    flow = another_flow(chain, make_context, "flow without a run yet", schedule=future)
+    sensor = AepFlowRunSensor(task_id="wait", flow_id=flow, deferrable=False, poll_interval=0.01)
     assert sensor.poke(make_context()) is False
     aep_conn_env.admin.configure(run_duration_seconds=600)
-    start_run(chain, make_context)
+    start_run(chain, make_context, flow_id=flow,
+              window_start="2030-01-01T00:00:00Z", window_end="2030-01-02T00:00:00Z")
     assert sensor.poke(make_context()) is False
     aep_conn_env.admin.advance(700)
     assert sensor.poke(make_context()).is_done
 
 
 def test_failed_run_fails_the_task_with_the_runs_error_codes(aep_conn_env, chain, make_context):
+    """A run whose dataset is gone fails; EMU-500 is our code (Adobe documents none)."""
     aep_conn_env.admin.configure(run_duration_seconds=600)
     run_id = start_run(chain, make_context)
     AepHook().delete_dataset(chain["dataset"])  # the run fails: its target dataset is gone
     aep_conn_env.admin.advance(700)
     with pytest.raises(AepFlowRunFailed) as info:
         poke_sensor(chain, run_id=run_id).poke(make_context())
-    assert "CONNECTOR-1001-500" in str(info.value) and run_id in str(info.value)
+    assert "EMU-500" in str(info.value) and run_id in str(info.value)
 
 
-def _partial(chain, make_context, aep_conn_env):
-    """A run where some rows cannot be converted: Birthyear strings into an integer field."""
-    from aep_provider_chain import SCHEDULE
-
-    from aep_provider.operators.flow import AepCreateDataflowOperator
-    from aep_provider.operators.mapping import AepCreateMappingSetOperator
-
-    mctx = make_context()
-    mapping = AepCreateMappingSetOperator(
-        task_id="m",
-        schema_id=chain["target_schema"],
-        name="partial mapping",
-        mappings=[
-            {"source": "Vid", "destination": "_id"},
-            {"source": "Properties_Birthyear_Value", "destination": "person.birthYear"},
-        ],
-    ).execute(mctx)
-    flow = AepCreateDataflowOperator(
-        task_id="f",
-        name="partial flow",
-        flow_spec_id=chain["flow_spec"],
-        source_connection_id=chain["source"],
-        target_connection_id=chain["target"],
-        mapping_id=mapping,
-        delta_column="Updated_At",
-        schedule=SCHEDULE,
-    ).execute(make_context())
-    run_id = AepRunFlowOperator(task_id="r", flow_id=flow, delta_column="Updated_At", **WINDOW).execute(
-        make_context()
-    )
-    summary = AepHook().get_object("runs", run_id)["metrics"]["recordSummary"]
-    return flow, run_id, summary
+BIRTH_YEAR = [
+    {"source": "Vid", "destination": "_id"},
+    {"source": "Properties_Birthyear_Value", "destination": "person.birthYear"},
+]
 
 
-def test_partial_success_passes_within_tolerance_and_fails_beyond_it(aep_conn_env, chain, make_context):
-    flow, run_id, summary = _partial(chain, make_context, aep_conn_env)
+def _with_failed_records(chain, make_context, options=None):
+    """A run where some rows cannot be converted: Birthyear strings ("unknown") into an integer field."""
+    flow = another_flow(chain, make_context, "birth year flow", mapping=BIRTH_YEAR, options=options)
+    run_id = start_run(chain, make_context, flow_id=flow)
+    return flow, run_id, AepHook().get_object("runs", run_id)
+
+
+def test_success_with_failed_records_passes_below_the_tolerance_and_fails_above_it(aep_conn_env, chain, make_context):
+    """monitor.md shows ``success`` runs with failed records: the sensor weighs failedRecordCount against
+    failed_record_tolerance and names the codes and counts (from the activities' extensions) when it fails."""
+    flow, run_id, run = _with_failed_records(chain, make_context)
+    summary = run["metrics"]["recordSummary"]
     failed, total = summary["failedRecordCount"], summary["inputRecordCount"]
-    if not 0 < failed < total:
-        pytest.skip(f"emulator data gave no partial success ({failed}/{total})")
+    assert run["metrics"]["statusSummary"]["status"] == "success"
+    assert 0 < failed < total, f"the contacts have no unconvertible birth year ({failed}/{total})"
     ratio = failed / total
     strict = AepFlowRunSensor(
         task_id="w", flow_id=flow, run_id=run_id, deferrable=False, failed_record_tolerance=ratio / 2
     )
-    with pytest.raises(AepFlowRunFailed, match="failed_record_tolerance"):
+    with pytest.raises(AepFlowRunFailed, match="failed_record_tolerance") as info:
         strict.poke(make_context())
+    message = str(info.value)
+    assert f"{failed} of {total} records failed" in message and run_id in message
+    assert f"MAPPER-3700-400 ({failed} records)" in message and "INGEST-1212-400" in message
     lenient = AepFlowRunSensor(
-        task_id="w",
-        flow_id=flow,
-        run_id=run_id,
-        deferrable=False,
-        failed_record_tolerance=min(1.0, ratio + 0.01),
+        task_id="w", flow_id=flow, run_id=run_id, deferrable=False, failed_record_tolerance=min(1.0, ratio + 0.01)
     )
-    assert lenient.poke(make_context()).xcom_value["status"] == "partialSuccess"
+    xcom = lenient.poke(make_context()).xcom_value
+    assert xcom["status"] == "success" and xcom["failed_records"] == failed
+    assert xcom["output_records"] == total - failed
+
+
+def test_aeps_own_partial_ingestion_threshold_fails_the_run_and_the_sensor(aep_conn_env, chain, make_context):
+    """The flow option partialIngestionPercent (CRMToAEP optionSpec) makes AEP mark the run failed above it;
+    the sensor then fails with the codes, whatever its own tolerance."""
+    _flow, run_id, run = _with_failed_records(chain, make_context, options={"partialIngestionPercent": 1})
+    assert run["metrics"]["statusSummary"]["status"] == "failed"
+    sensor = AepFlowRunSensor(task_id="w", flow_id=_flow, run_id=run_id, deferrable=False, failed_record_tolerance=1.0)
+    with pytest.raises(AepFlowRunFailed, match="MAPPER-3700-400") as info:
+        sensor.poke(make_context())
+    assert "records failed" in str(info.value)
 
 
 def test_deferrable_sensor_defers_to_a_trigger_that_survives_serialization(aep_conn_env, chain, make_context):
@@ -191,3 +215,60 @@ def test_deferral_timeout_honours_execution_timeout(aep_conn_env, chain, make_co
     with pytest.raises(TaskDeferred) as info:
         sensor.execute(make_context())
     assert info.value.timeout == dt.timedelta(minutes=3)
+
+
+class _Recording:
+    """Records the query of every run listing, and (like a real ``_links.next.href``, which carries only the
+    continuation token) drops everything but the token from the next links the emulator answers."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def seen(self, path: str, params) -> None:
+        from urllib.parse import urlencode
+
+        self.queries.append(path.split("?", 1)[1] if "?" in path else urlencode(params or {}))
+
+    @staticmethod
+    def token_only(body):
+        from urllib.parse import parse_qs, quote, urlsplit
+
+        href = ((body or {}).get("_links") or {}).get("next", {}).get("href")
+        if href:
+            token = parse_qs(urlsplit(href).query)["continuationToken"][0]
+            body["_links"]["next"]["href"] = f"/runs?continuationToken={quote(token, safe='')}"
+        return body
+
+
+def test_async_run_listing_keeps_the_flow_filter_on_every_page(aep_conn_env, chain, make_context):
+    """The trigger lists a flow's runs page after page with ``property=flowId==<id>`` on each page, even when the
+    next link carries only the continuation token; "the latest run" is one ``orderby=-createdAt&limit=1`` read."""
+    from aep_provider.hooks.aep_async import AepAsyncHook
+    from aep_provider.models.flow_service import RunCreate
+
+    hook = AepHook()
+    other = another_flow(chain, make_context, "other flow")
+    ids = set()
+    for day in range(101):  # more than one page of 100
+        start = 1893456000 + day * 86400  # empty windows in 2030: cheap runs
+        body = RunCreate.build(chain["flow"], start, start + 86400, start_time=start).to_body()
+        ids.add(hook.create_object("runs", body)["id"])
+    hook.create_object("runs", RunCreate.build(other, 1893456000, 1893542400, start_time=0).to_body())
+    recording = _Recording()
+
+    class Hook(AepAsyncHook):
+        async def get(self, path, params=None):
+            recording.seen(path, params)
+            return recording.token_only(await super().get(path, params))
+
+    runs = asyncio.run(Hook().list_runs(chain["flow"]))
+    own = [r["id"] for r in runs if r["id"] not in ids]
+    assert len(runs) == 102 and len(own) == 1 and all(r["flowId"] == chain["flow"] for r in runs)
+    assert len(recording.queries) == 2
+    assert all(f"property=flowId%3D%3D{chain['flow']}" in q for q in recording.queries), recording.queries
+
+    recording.queries.clear()
+    latest = asyncio.run(Hook().one_run(chain["flow"], "latest"))
+    assert latest["id"] in ids and recording.queries == [
+        f"property=flowId%3D%3D{chain['flow']}&orderby=-createdAt&limit=1"
+    ]

@@ -83,14 +83,14 @@ def people_run(deployment) -> dict[str, Any]:
 
 
 def test_batched_run_onboards_every_object_in_one_task_per_step(people_run: dict[str, Any], deployment) -> None:
-    """`layout: batched` on the real deployment: 16 task instances for all objects, success, exactly one
+    """`layout: batched` on the real deployment: 14 task instances for all objects, success, exactly one
     resource of each kind per object, records in every dataset, and the many-flow sensor deferred."""
     run, tis, spec = people_run["run"], people_run["tis"], people_run["spec"]
     assert run["state"] == "success", (
         f"{people_run['dag_id']}/{people_run['run_id']} ended {run['state']}: {states_by_task(tis)}; "
         f"task logs under {deployment.log_dir}/dag_id={people_run['dag_id']}/"
     )
-    assert len(tis) == 16 and len(spec.objects) == 3
+    assert len(tis) == 14 and len(spec.objects) == 3  # `ingestion: aep`: no window steps
     expected, actual = expected_resources(spec), actual_resources(deployment.emulator)
     assert actual == expected, f"missing: {dict(expected - actual)}; duplicated or unexpected: {dict(actual - expected)}"
     ids = dataset_ids(deployment.emulator, spec)
@@ -226,8 +226,8 @@ def test_resume_after_persistent_mapping_fault(deployment, spec_name: str) -> No
 
 
 # ---------------------------------------------------------------------------- backfill
-def _contacts_by_window(emulator, start: dt.datetime, end: dt.datetime) -> dict[str, set[str]]:
-    """Day (YYYY-MM-DD) -> Vids of the emulator's HubSpot contacts updated that day, for [start, end).
+def _contacts_by_day(emulator, column: str) -> dict[str, set[str]]:
+    """Day (YYYY-MM-DD) of ``column`` -> Vids of the emulator's HubSpot contacts.
 
     The emulator's data is deterministic from (seed, data end), which ``GET /_emulator/config``
     reports; the rows are those of its installed ``aep_emulator.hubspot`` generator (run in a
@@ -237,28 +237,42 @@ def _contacts_by_window(emulator, start: dt.datetime, end: dt.datetime) -> dict[
     code = (
         "import json, sys\n"
         "from aep_emulator.hubspot import rows\n"
-        "seed, end = json.loads(sys.argv[1]), sys.argv[2]\n"
-        "print(json.dumps([[r['Vid'], r['Updated_At']] for r in rows('Hubspot.Contacts', seed, end)]))\n"
+        "seed, end, column = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+        "print(json.dumps([[r['Vid'], r[column]] for r in rows('Hubspot.Contacts', seed, end)]))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(config["seed"]), str(config["data_end"])],
+        [sys.executable, "-c", code, json.dumps(config["seed"]), str(config["data_end"]), column],
         cwd=REPO / "scripts", capture_output=True, text=True, check=True, timeout=60,
     )
-    windows: dict[str, set[str]] = {}
-    for vid, updated in json.loads(out.stdout):
-        when = dt.datetime.fromisoformat(updated.replace("Z", "+00:00"))
-        if start <= when < end:
-            windows.setdefault(when.date().isoformat(), set()).add(str(vid))
-    return windows
+    days: dict[str, set[str]] = {}
+    for vid, when in json.loads(out.stdout):
+        day = dt.datetime.fromisoformat(when.replace("Z", "+00:00")).date().isoformat()
+        days.setdefault(day, set()).add(str(vid))
+    return days
+
+
+def _xcom(client, dag_id: str, run_id: str, task_id: str) -> Any:
+    from urllib.parse import quote
+
+    entry = client.get(
+        f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/xcomEntries/return_value"
+    )
+    value = entry["value"]
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def test_backfill_three_days_ingests_each_window_once(deployment) -> None:
+    """`ingestion: airflow` on the real deployment: `airflow backfill create` over three days makes three DAG
+    runs, each asking AEP for one on-demand run of its day on the one-time flow; each window run ingests
+    exactly that day's contacts, and the dataset holds every contact once."""
     client, emulator = deployment.airflow, deployment.emulator
     spec = spec_of(DAILY)
     dag_id = spec.dag_id
-    assert spec.schedule == "@daily" and spec.flow_schedule.backfill is False
+    assert spec.schedule == "@daily" and spec.ingestion == "airflow"
+    [obj] = spec.objects
+    column = str(obj.delta_column)
     client.wait_dag(dag_id)
-    start = dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime.combine(spec.start_date, dt.time(), tzinfo=dt.timezone.utc)
     end = start + dt.timedelta(days=3)
 
     # Unpausing creates the run of the latest interval (catchup is off); let it finish, then
@@ -266,7 +280,6 @@ def test_backfill_three_days_ingests_each_window_once(deployment) -> None:
     make_idle(client, dag_id)
     emulator.reset()
     emulator.set_config(run_duration_seconds=1)
-    baseline = {source: emulator.records(i)["count"] for source, i in dataset_ids(emulator, spec).items()}
 
     backfill = client.create_backfill(dag_id, start.isoformat(), (end - dt.timedelta(days=1)).isoformat(), max_active_runs=1)
     wait_for(
@@ -287,21 +300,33 @@ def test_backfill_three_days_ingests_each_window_once(deployment) -> None:
         "timetable (CronDataIntervalTimetable) for its runs to ingest one day each"
     )
 
-    ids = dataset_ids(emulator, spec)
-    assert list(ids) == ["Hubspot.Contacts"], f"datasets: {ids}"
-    records = emulator.records(ids["Hubspot.Contacts"])
-    windows = _contacts_by_window(emulator, start, end)
-    expected_ids = set().union(*windows.values()) if windows else set()
-    assert expected_ids, "the emulator's HubSpot data has no contact in the window; the check would be vacuous"
-    got_ids = [str(r.get("_id")) for r in records["records"]]
-    per_day = {day: len(vids & set(got_ids)) for day, vids in sorted(windows.items())}
-    assert records["count"] == len(expected_ids), (
-        f"dataset holds {records['count']} records; {len(expected_ids)} contacts were updated in "
-        f"[{start:%Y-%m-%d}, {end:%Y-%m-%d}) (per day {dict((d, len(v)) for d, v in sorted(windows.items()))}, "
-        f"found per day {per_day}); records before the backfill: {baseline}"
+    by_day = _contacts_by_day(emulator, column)
+    days = [day_start.date().isoformat() for day_start, _ in want]
+    assert sum(len(by_day.get(day, ())) for day in days), (
+        f"the emulator has no contact with {column} in {days}: the check would be vacuous"
     )
-    assert sorted(got_ids) == sorted(expected_ids), (
-        f"records outside the windows: {sorted(set(got_ids) - expected_ids)[:10]}; "
-        f"missing: {sorted(expected_ids - set(got_ids))[:10]}; duplicated: {len(got_ids) - len(set(got_ids))}"
+    group = obj.slug
+    for run, day in zip(runs, days, strict=True):
+        states = states_by_task(client.task_instances(dag_id, run["dag_run_id"]))
+        assert states[f"{group}.ingest_window"] == "success", f"{run['dag_run_id']}: {states}"
+        window = _xcom(client, dag_id, run["dag_run_id"], f"{group}.wait_window")
+        contacts = len(by_day.get(day, ()))
+        assert window["status"] == "success" and window["failed_records"] == 0, window
+        assert window["output_records"] == window["input_records"] == contacts, (
+            f"the window run of {day} ingested {window}, the day has {contacts} contacts"
+        )
+
+    # The one-time flow's own run took the contacts before start_date (our model of that run); the windows
+    # took the three days; no contact twice.
+    ids = dataset_ids(emulator, spec)
+    assert list(ids) == [obj.source], f"datasets: {ids}"
+    got_ids = [str(r.get("_id")) for r in emulator.records(ids[obj.source])["records"]]
+    history = {vid for day, vids in by_day.items() if day < start.date().isoformat() for vid in vids}
+    in_windows = {vid for day, vids in by_day.items() if start.date().isoformat() <= day < end.date().isoformat()
+                  for vid in vids}
+    assert len(got_ids) == len(set(got_ids)), f"{len(got_ids) - len(set(got_ids))} contacts were ingested twice"
+    assert set(got_ids) == history | in_windows, (
+        f"missing: {sorted(history | in_windows - set(got_ids))[:10]}; "
+        f"outside history and windows: {sorted(set(got_ids) - history - in_windows)[:10]}"
     )
     assert actual_resources(emulator) == expected_resources(spec)

@@ -35,6 +35,7 @@ name: demo
 hubspot: {conn_id: hubspot_default}
 objects:
   - source: Hubspot.Contacts
+    delta_column: Added_At
     mapping:
       - {source: Vid, destination: _id}
 """
@@ -69,7 +70,8 @@ SPEC_CASES = [
     SpecCase("interval-missing", VALID + "flow_schedule: {frequency: hour, interval: null}\n", "flow_schedule",
              ("interval is required for frequency 'hour'",)),
     SpecCase("same-object-name-twice",
-             VALID + "  - source: Hubspot.Companies\n    name: contacts\n    mapping: [{source: Company_Id, destination: _id}]\n",
+             VALID + "  - source: Hubspot.Companies\n    name: contacts\n    delta_column: Added_At\n"
+             "    mapping: [{source: Company_Id, destination: _id}]\n",
              "objects", ("same name `contacts`", "distinct `name`")),
     SpecCase("flow-start-not-a-date", VALID + "flow_schedule: {start: next monday}\n", "flow_schedule.start",
              ("not an ISO-8601 date-time", "2026-01-01T00:00:00Z")),
@@ -107,7 +109,7 @@ SPEC_CASES = [
              ("greater than or equal to 1", "fit the bound")),
     SpecCase("concurrency-too-high", VALID + "max_concurrency: 500\n", "max_concurrency",
              ("less than or equal to 64", "fit the bound")),
-    SpecCase("discover-batched", "name: demo\nhubspot: {conn_id: h}\nlayout: batched\ndiscover: {}\n", "(top level)",
+    SpecCase("discover-batched", "name: demo\nhubspot: {conn_id: h}\nlayout: batched\ndiscover: {delta_column: Added_At}\n", "(top level)",
              ("needs `layout: per_object`", "list the tables under `objects`")),
 ]
 
@@ -500,6 +502,7 @@ retries: 0
 sensor_poll_seconds: 0.2
 objects:
   - source: Hubspot.Leads
+    delta_column: Added_At
     mapping: [{source: Id, destination: _id}]
 """
 

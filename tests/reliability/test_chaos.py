@@ -72,7 +72,7 @@ def _fault_rules() -> list[dict[str, Any]]:
 
 def _object_yaml(name: str, table: str) -> str:
     rules = ", ".join(f"{{source: {s}, destination: {d}}}" for s, d in TABLES[table])
-    return f"  - source: Hubspot.{table}\n    name: {name}\n    mapping: [{rules}]\n"
+    return f"  - source: Hubspot.{table}\n    name: {name}\n    delta_column: Added_At\n    mapping: [{rules}]\n"
 
 
 def _spec_yaml(name: str, objects: list[tuple[str, str]], extra: str) -> str:
@@ -306,8 +306,10 @@ def test_three_window_backfill_survives_faults_and_token_expiry(chaos) -> None:
     emulator, counter, specs = chaos
     objects = [("contacts", "Contacts"), ("companies", "Companies")]
     extra = (
-        'schedule: "@daily"\nstart_date: 2025-12-01\n'
-        'flow_schedule: {frequency: day, interval: 1, start: "2026-01-01T00:00:00Z", backfill: false}\n'
+        # Airflow owns the clock: one-time flows whose own run (rows before 2024, none) ingests nothing here,
+        # so the three windows are the only ingestion.
+        'ingestion: airflow\nschedule: "@daily"\nstart_date: 2025-12-01\n'
+        'flow_schedule: {frequency: once, start: "2024-01-01T00:00:00Z"}\n'
     )
     spec = _write_spec(specs, "chaos_windows", _spec_yaml("chaos_windows", objects, extra))
     dag = build_onboarding_dag(spec)
@@ -332,13 +334,12 @@ def test_three_window_backfill_survives_faults_and_token_expiry(chaos) -> None:
         ingested = sorted(str(r["_id"]) for r in emulator.admin.records(dataset_id))
         expected = sorted(
             str(row[obj.mapping[0].source]) for row in _source_rows(obj.table)
-            if first <= datetime.fromisoformat(row[obj.delta_column].replace("Z", "+00:00")) < end
+            if first <= datetime.fromisoformat(str(row[str(obj.delta_column)]).replace("Z", "+00:00")) < end
         )
-        assert expected, f"{obj.table} has rows updated in the first days of December 2025"
+        assert expected, f"{obj.table} has rows added in the first days of December 2025"
         assert ingested == expected, f"{obj.slug}: no duplicate, no gap"
         total += len(ingested)
-    # The flows' own schedule (start 2026-01-01, no backfill) adds scheduled runs that find no rows;
-    # the on-demand runs are the windows: exactly one per window and object, no duplicate.
+    # The one-time flows' own runs find no rows; the on-demand runs are the windows: exactly one per window and object, no duplicate.
     windows = Counter(
         (run["flowId"], run["params"]["windowStartTime"], run["params"]["windowEndTime"])
         for container in emulator.store.all_containers()

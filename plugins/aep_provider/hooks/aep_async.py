@@ -23,6 +23,7 @@ from aep_provider.hooks.errors import (
 )
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.retry import RETRYABLE_STATUSES, parse_retry_after
+from aep_provider.hooks.runs import Which, one_run_query, pick_run
 from aep_provider.hooks.settings import AepSettings
 from aep_provider.hooks.transport import is_invalid_token, parse_body, platform_headers, service_path
 
@@ -144,7 +145,7 @@ class AepAsyncHook(BaseHook):
         for _ in range(MAX_PAGES):
             body = await self.get(request_path, params) or {}
             for item in body.get("items", []):
-                if str(item.get("id")) not in seen:
+                if str(item.get("id")) not in seen and item.get("flowId") in (None, flow_id):
                     seen.add(str(item.get("id")))
                     runs.append(item)
             nxt = next_flow_service_path(path, base_params, body)
@@ -155,3 +156,10 @@ class AepAsyncHook(BaseHook):
             pages.add(nxt)
             request_path, params = nxt, None
         raise PagingError(f"More than {MAX_PAGES} pages for {path}")
+
+    async def one_run(self, flow_id: str, which: Which = "latest") -> dict[str, Any] | None:
+        """The flow's latest (or first) run from one small page (``orderby``, ``limit=1``; sort-and-filter.md)."""
+        query = one_run_query(checked_id("flows", flow_id), which)
+        body = await self.get(service_path("flowservice", "/runs"), query) or {}
+        items = [item for item in body.get("items", []) if item.get("flowId") in (None, flow_id)]
+        return pick_run(items, which)

@@ -1,4 +1,9 @@
-"""Choosing and judging flow runs - shared by the sensor (poke) and the trigger."""
+"""Choosing and judging flow runs - shared by the sensor (poke) and the trigger.
+
+A run is judged by what it did, not by its status word: help/dataflows/api/monitor.md shows a run whose
+``statusSummary.status`` is ``success`` with ``"failedRecordCount": 1``. ``partialSuccess`` appears in no
+Adobe page; a run that reports it is judged like any other ended run, by its counts.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,18 @@ from typing import Any, Literal
 
 from aep_provider.models.flow_service import RunSummary
 
-TERMINAL = frozenset({"success", "partialSuccess", "failed", "cancelled", "canceled"})
+FAILED = frozenset({"failed", "cancelled", "canceled"})
+TERMINAL = frozenset({"success", "partialSuccess", *FAILED})
 Which = Literal["latest", "first"]
+
+#: ``orderby`` of "the latest" and "the first" run: Flow Service lists sort by any property, ``-`` for descending
+#: (help/dataflows/api/sort-and-filter.md, "Sorting"; runs are among the sortable resources).
+ORDER_BY: dict[str, str] = {"latest": "-createdAt", "first": "createdAt"}
+
+
+def one_run_query(flow_id: str, which: Which) -> dict[str, Any]:
+    """The query of the one run ``which`` of a flow: one small page, never the flow's whole history."""
+    return {"property": f"flowId=={flow_id}", "orderby": ORDER_BY[which], "limit": 1}
 
 
 def run_created(run: dict[str, Any]) -> float:
@@ -23,6 +38,7 @@ def run_created(run: dict[str, Any]) -> float:
 
 
 def pick_run(runs: list[dict[str, Any]], which: Which) -> dict[str, Any] | None:
+    """The latest or first of ``runs`` (also when the service ignored ``orderby``)."""
     if not runs:
         return None
     ordered = sorted(runs, key=run_created)
@@ -34,26 +50,33 @@ def is_terminal(summary: RunSummary) -> bool:
 
 
 def verdict(summary: RunSummary, failed_record_tolerance: float) -> tuple[bool, str]:
-    """``(ok, sentence)`` for a terminal run."""
-    if summary.status == "success":
-        return True, f"Run {summary.id} succeeded: {summary.output_records} records written."
-    if summary.status == "partialSuccess":
-        total = summary.input_records or (summary.output_records + summary.failed_records)
-        ratio = (summary.failed_records / total) if total else 0.0
-        text = (
-            f"Run {summary.id} partially succeeded: {summary.failed_records} of {total} records failed "
-            f"({ratio:.1%}; tolerance {failed_record_tolerance:.1%})"
-        )
-        if ratio <= failed_record_tolerance:
-            return True, text + "."
-        return (
-            False,
-            text + f"; errors: {error_codes(summary)}. Raise failed_record_tolerance or fix the data.",
-        )
-    return False, f"Run {summary.id} {summary.status}: {error_codes(summary)}."
+    """``(ok, sentence)`` for an ended run: failed (or cancelled) fails; otherwise the failed records are
+    weighed against ``failed_record_tolerance`` (a ratio of the run's input records), whatever the status word."""
+    total = summary.input_records or (summary.output_records + summary.failed_records)
+    if summary.status in FAILED:
+        counts = f" ({summary.failed_records} of {total} records failed)" if summary.failed_records else ""
+        return False, f"Run {summary.id} {summary.status}{counts}: {error_codes(summary)}."
+    if not summary.failed_records:
+        return True, f"Run {summary.id} {summary.status}: {summary.output_records} records written."
+    ratio = summary.failed_records / total if total else 1.0
+    text = (
+        f"Run {summary.id} ended {summary.status} with {summary.failed_records} of {total} records failed "
+        f"({ratio:.1%}; failed_record_tolerance {failed_record_tolerance:.1%}); "
+        f"{summary.output_records} written; errors: {error_codes(summary)}"
+    )
+    if ratio <= failed_record_tolerance:
+        return True, text + "."
+    return False, text + ". Raise failed_record_tolerance or fix the data."
 
 
 def error_codes(summary: RunSummary) -> str:
+    """Every error of the run: code, record count where the service gives one, message."""
     if not summary.errors:
         return "no error detail given"
-    return "; ".join(f"{e.get('code', '?')}: {e.get('message', '')}".strip() for e in summary.errors)
+    parts = []
+    for error in summary.errors:
+        count = error.get("recordCount")
+        counted = f" ({count} records)" if count not in (None, "") else ""
+        message = str(error.get("message") or error.get("description") or "").strip()
+        parts.append(f"{error.get('code', '?')}{counted}: {message}".rstrip(": "))
+    return "; ".join(parts)

@@ -174,6 +174,26 @@ class DeltaColumn(Body):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
+class FlowOptions(Body):
+    """A flow's ``options``, as the CRMToAEP flow spec's ``optionSpec`` defines them (crm.md, "Retrieve dataflow
+    specifications"); help/ingestion/batch-ingestion/partial.md shows them on a flow as
+    ``"options": {"partialIngestionPercent": 10, "errorDiagnosticsEnabled": true}``.
+
+    ``partialIngestionPercent``: "Percentage which defines the threshold of errors allowed before the run is
+    marked as failed" (a number above 0).
+    """
+
+    partial_ingestion_percent: float | None = Field(default=None, alias="partialIngestionPercent", gt=0, le=100)
+    error_diagnostics_enabled: bool | None = Field(default=None, alias="errorDiagnosticsEnabled")
+
+    def to_body(self) -> dict[str, Any]:
+        body = self.model_dump(by_alias=True, exclude_none=True)
+        percent = body.get("partialIngestionPercent")
+        if isinstance(percent, float) and percent.is_integer():
+            body["partialIngestionPercent"] = int(percent)
+        return body
+
+
 class FlowCreate(Body):
     name: str
     description: str = ""
@@ -182,6 +202,10 @@ class FlowCreate(Body):
     target_connection_ids: list[str] = Field(alias="targetConnectionIds")
     transformations: list[dict[str, Any]]
     schedule_params: dict[str, Any] = Field(alias="scheduleParams")
+    options: dict[str, Any] | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
 
     @classmethod
     def build(
@@ -196,6 +220,7 @@ class FlowCreate(Body):
         mapping_version: str,
         delta_column: DeltaColumn,
         schedule: Schedule,
+        options: FlowOptions | None = None,
     ) -> FlowCreate:
         return cls(
             name=name,
@@ -211,28 +236,44 @@ class FlowCreate(Body):
                 },
             ],
             scheduleParams=schedule.to_body(),
+            options=(options.to_body() or None) if options is not None else None,
         )
 
 
 class RunCreate(Body):
+    """``POST /runs`` (on-demand-ingestion.md): ``params`` = ``startTime``, ``windowStartTime``, ``windowEndTime``
+    (epoch seconds, sent as integers as the RunSpecDTO types them) and ``deltaColumn`` on the flow's first run
+    only ("Any attempts to change the deltaColumn value through the flow run parameters will result in an
+    error")."""
+
     flow_id: str = Field(alias="flowId")
     params: dict[str, Any]
 
     @classmethod
-    def build(cls, flow_id: str, window_start: int, window_end: int, delta_column: str) -> RunCreate:
-        return cls(
-            flowId=flow_id,
-            params={
-                "windowStartTime": window_start,
-                "windowEndTime": window_end,
-                "deltaColumn": {"name": delta_column},
-            },
-        )
+    def build(
+        cls, flow_id: str, window_start: int, window_end: int, *, start_time: int, delta_column: str | None = None
+    ) -> RunCreate:
+        params: dict[str, Any] = {
+            "startTime": int(start_time),
+            "windowStartTime": int(window_start),
+            "windowEndTime": int(window_end),
+        }
+        if delta_column:
+            params["deltaColumn"] = {"name": delta_column}
+        return cls(flowId=flow_id, params=params)
 
 
 class Created(Answer):
     id: str
     etag: str | None = None
+
+    @classmethod
+    def from_answer(cls, answer: Any) -> Created:
+        """A create answer in either documented shape: ``{id, etag}`` (flow-service.yaml CreateFlowRunResponse)
+        or ``{"items": [{id, etag}]}`` (on-demand-ingestion.md)."""
+        if isinstance(answer, dict) and "id" not in answer and isinstance(answer.get("items"), list) and answer["items"]:
+            answer = answer["items"][0]
+        return cls.model_validate(answer)
 
 
 class RunSummary(Answer):
@@ -248,12 +289,21 @@ class RunSummary(Answer):
 
     @classmethod
     def from_run(cls, run: dict[str, Any]) -> RunSummary:
+        """Counts from ``metrics.recordSummary``; errors from ``metrics.statusSummary.errors`` and every
+        activity's ``statusSummary.errors`` and ``statusSummary.extensions.errors`` (monitor.md puts the per-row
+        codes, e.g. ``MAPPER-3700-400`` with its ``recordCount``, in the promotion activity's extensions)."""
         metrics = run.get("metrics") or {}
         status_summary = metrics.get("statusSummary") or {}
         records = metrics.get("recordSummary") or {}
-        errors = list(status_summary.get("errors") or [])
+        found: list[dict[str, Any]] = list(status_summary.get("errors") or [])
         for activity in run.get("activities") or []:
-            errors.extend((activity.get("statusSummary") or {}).get("errors") or [])
+            summary = activity.get("statusSummary") or {}
+            found.extend(summary.get("errors") or [])
+            found.extend((summary.get("extensions") or {}).get("errors") or [])
+        errors: list[dict[str, Any]] = []
+        for error in found:
+            if isinstance(error, dict) and error not in errors:
+                errors.append(error)
         return cls(
             id=str(run.get("id")),
             flowId=run.get("flowId"),

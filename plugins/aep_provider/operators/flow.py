@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +14,14 @@ from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
 from aep_provider.lineage import FlowLineageMixin
 from aep_provider.links import AepDataflowLink, AepFlowRunLink
 from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
-from aep_provider.models.flow_service import DeltaColumn, FlowCreate, RunCreate, Schedule
+from aep_provider.models.flow_service import (
+    Created,
+    DeltaColumn,
+    FlowCreate,
+    FlowOptions,
+    RunCreate,
+    Schedule,
+)
 from aep_provider.models.time import to_epoch_seconds
 from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
@@ -69,7 +78,11 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         ``{"name", "dateFormat", "timezone"}``.
     :param schedule: ``{"frequency", "interval", "start_time", "backfill"}``; ``start_time`` is an ISO
         string, epoch seconds, a datetime or ``"now"``. Checked against the flow spec's ``scheduleSpec``
-        before the call; ``interval`` is sent as an integer.
+        before the call; ``interval`` is sent as an integer. On-demand runs (``AepRunFlowOperator``) need
+        ``frequency: "once"``: AEP creates runs only against flows scheduled for one-time ingestion.
+    :param options: the flow's ``options`` (the flow spec's ``optionSpec``), e.g.
+        ``{"partialIngestionPercent": 5, "errorDiagnosticsEnabled": True}``: AEP marks a run failed when more
+        than that percentage of its records failed.
     :return: the flow id; XCom key ``etag``.
     """
 
@@ -85,6 +98,7 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         "delta_column",
         "schedule",
         "description",
+        "options",
     )
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = (
@@ -105,9 +119,11 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         schedule: dict[str, Any] | None = None,
         mapping_version: str = "0",
         description: str = "",
+        options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.options = options
         self.name = name
         self.flow_spec_id = flow_spec_id
         self.source_connection_id = source_connection_id
@@ -127,6 +143,9 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
                 {"name": item.delta_column} if isinstance(item.delta_column, str) else item.delta_column
             ),
         )
+        options = build_model(
+            f"{item.label}options", lambda: FlowOptions.model_validate(dict(item.options)) if item.options else None
+        )
         hook = self.hook
         flow_spec = self._flow_spec(str(item.flow_spec_id))
         if flow_spec is None:
@@ -144,6 +163,7 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             mapping_version=str(item.mapping_version),
             delta_column=delta,
             schedule=schedule,
+            options=options,
         )
 
         def describe(o: dict[str, Any]) -> str:
@@ -205,8 +225,19 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             )
 
 
+def iso(epoch: int) -> str:
+    """Epoch seconds as an ISO-8601 UTC date-time, for log lines people read."""
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
-    """Start an on-demand run of a dataflow for one time window - once.
+    """Start an on-demand run of a one-time dataflow for one time window - once.
+
+    AEP creates runs only against a flow "scheduled for one-time ingestion" (flow-service.yaml ``POST /runs``;
+    on-demand-ingestion.md): the flow must have ``frequency: once``; any other flow is refused here, before the
+    call. The run body carries ``startTime`` (now), ``windowStartTime``/``windowEndTime`` and, on the flow's
+    first run only, ``deltaColumn`` (after that the flow's Copy ``deltaColumn`` is the source of truth and a
+    different one is an error).
 
     On a retry (or a second run of the task) it reattaches to the run already started for the same
     window instead of starting another: first through the task state store (Airflow >= 3.3), then by
@@ -216,11 +247,12 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     :param window_start: ISO string, epoch seconds or datetime (templated, e.g. ``{{ data_interval_start }}``).
     :param window_end: same; must not be before ``window_start``. When both are empty (a manual run
         without a data interval) the task is skipped: there is no window to ingest.
-    :param delta_column: the source column that selects the window's rows.
-    :param respect_flow_schedule: AEP ingests on its own too: a flow's first run takes everything before
-        its ``startTime`` when ``backfill`` is on, and its scheduled runs take everything from ``startTime``
-        on while it is enabled (unless its frequency is ``once``). By default the window is cut to the part
-        that neither covers, and the task is skipped when nothing is left, so no row is ingested twice.
+    :param delta_column: the source column that selects the window's rows; sent on the flow's first run
+        (default: the flow's own Copy ``deltaColumn``), and on a later run only checked against the flow's.
+    :param respect_flow_schedule: the flow's own one-time run ingests everything before its ``startTime``
+        (OUR model of that run; Adobe only says that with backfill "all current files ... will be ingested
+        during the first scheduled ingestion"). By default the window is cut to the part after it, and the task
+        is skipped when nothing is left, so no row is ingested twice.
     :return: the run id.
     """
 
@@ -252,7 +284,12 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
 
     @staticmethod
     def uncovered_window(flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
-        """The part of ``[start, end)`` that the flow's own first run and schedule do not ingest."""
+        """The part of ``[start, end)`` that the flow's own first run and schedule do not ingest.
+
+        OUR model of a flow's own runs (the emulator's too): the first run takes everything before
+        ``startTime`` when ``backfill`` is on (the default; a ``once`` flow takes no backfill key), and the
+        scheduled runs take everything from ``startTime`` on while the flow is enabled (not for ``once``).
+        """
         schedule = flow.get("scheduleParams") or {}
         try:
             flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
@@ -265,13 +302,18 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             end = min(end, flow_start)
         return start, max(start, end)
 
-    @staticmethod
-    def _window(item: AepItem) -> tuple[int, int]:
+    def _skip(self, item: AepItem, reason: str) -> AirflowSkipException:
+        """Say why in the task's main log, then skip."""
+        self.log.info("%sSkipped: %s", item.label, reason)
+        return AirflowSkipException(reason)
+
+    def _window(self, item: AepItem) -> tuple[int, int]:
         empty = [v in (None, "") for v in (item.window_start, item.window_end)]
         if all(empty):
-            raise AirflowSkipException(
-                "No window to ingest (window_start and window_end are empty, e.g. a manual run without a data "
-                "interval); the flow's scheduled runs ingest the data."
+            raise self._skip(
+                item,
+                "no window to ingest: window_start and window_end are empty (a manual run without a data "
+                "interval). Trigger the DAG with a logical date, or use `airflow backfill create`.",
             )
         if any(empty):
             raise AepConfigError(
@@ -327,20 +369,59 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     def _clip(self, item: AepItem, flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
         clipped = self.uncovered_window(flow, start, end)
         if clipped[0] >= clipped[1]:
-            raise AirflowSkipException(
-                f"The window {start}..{end} is ingested by the flow's own first run or schedule "
-                f"(scheduleParams {flow.get('scheduleParams')}); nothing left to ingest on demand."
+            schedule = flow.get("scheduleParams") or {}
+            flow_start = schedule.get("startTime")
+            when = iso(to_epoch_seconds(flow_start, field="startTime")) if flow_start is not None else "?"
+            raise self._skip(
+                item,
+                f"the window {iso(start)} .. {iso(end)} is already ingested by flow {flow.get('id')}'s own runs "
+                f"(frequency {schedule.get('frequency')!r}, startTime {when}: its first run takes everything before "
+                "startTime); nothing is left to ingest on demand.",
             )
         if clipped != (start, end):
-            self.log.info("%sWindow %s..%s cut to %s..%s, the part the flow's schedule does not ingest",
-                          item.label, start, end, *clipped)
+            self.log.info("%sWindow %s .. %s cut to %s .. %s, the part the flow's own runs do not ingest",
+                          item.label, iso(start), iso(end), iso(clipped[0]), iso(clipped[1]))
         return clipped
+
+    @staticmethod
+    def _flow_delta_column(flow: dict[str, Any]) -> str | None:
+        for transformation in flow.get("transformations") or []:
+            if transformation.get("name") == "Copy":
+                name = ((transformation.get("params") or {}).get("deltaColumn") or {}).get("name")
+                return str(name) if name else None
+        return None
+
+    def _delta_for_run(self, item: AepItem, flow: dict[str, Any], first: bool) -> str | None:
+        """The ``deltaColumn`` to send: on the flow's first run only (on-demand-ingestion.md)."""
+        current = self._flow_delta_column(flow)
+        wanted = item.delta_column or current
+        if not first:
+            if item.delta_column and current and item.delta_column != current:
+                raise AepConfigError(
+                    f"{item.label}delta_column={item.delta_column!r} differs from the deltaColumn {current!r} of flow "
+                    f"{flow.get('id')}; AEP refuses a changed deltaColumn on a later run. Use {current!r} (or a new "
+                    "flow)."
+                )
+            return None
+        if not wanted:
+            raise AepConfigError(
+                f"{item.label}delta_column is empty and flow {flow.get('id')} names none: name the source column "
+                "holding the change time."
+            )
+        return str(wanted)
+
+    def _one_time_flow(self, item: AepItem, flow: dict[str, Any], flow_id: str) -> None:
+        frequency = (flow.get("scheduleParams") or {}).get("frequency")
+        if frequency != "once":
+            raise AepConfigError(
+                f"{item.label}flow {flow_id} is scheduled with frequency {frequency!r}: AEP creates on-demand runs only "
+                "for a flow scheduled for one-time ingestion. Create the flow with schedule frequency 'once' (in an "
+                "onboarding spec: `ingestion: airflow`), or let AEP's own schedule ingest (no window runs)."
+            )
 
     def execute_item(self, context: Any, item: AepItem) -> str:
         start, end = self._window(item)
-        flow_id, delta_column = str(item.flow_id), item.delta_column
-        if not delta_column:
-            raise AepConfigError(f"{item.label}delta_column is empty: name the source column holding the change time.")
+        flow_id = str(item.flow_id)
         hook = self.hook
         flow = hook.get_object("flows", flow_id)
         if flow is None:
@@ -348,11 +429,15 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
                 f"{item.label}flow_id={flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
                 "AepCreateDataflowOperator."
             )
+        self._one_time_flow(item, flow, flow_id)
         if self.respect_flow_schedule:
             start, end = self._clip(item, flow, start, end)
         run_id = self._from_state_store(context, item, start, end)
         if run_id is None:
-            body = RunCreate.build(flow_id, start, end, delta_column).to_body()
+            first = not flow.get("lastRunDetails") and hook.one_run(flow_id, "latest") is None
+            body = RunCreate.build(
+                flow_id, start, end, start_time=int(time.time()), delta_column=self._delta_for_run(item, flow, first)
+            ).to_body()
 
             def lookup() -> dict[str, Any] | None:
                 for run in hook.list_runs(flow_id):
@@ -361,9 +446,9 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
                 return None
 
             run, _ = hook.create_idempotent(
-                what=f"run of flow {flow_id} for window {start}..{end}",
+                what=f"run of flow {flow_id} for window {iso(start)} .. {iso(end)}",
                 lookup=lookup,
-                create=lambda: hook.create_object("runs", body),
+                create=lambda: Created.from_answer(hook.create_object("runs", body)).model_dump(),
             )
             run_id = str(run["id"])
             store = context.get("task_state_store") if hasattr(context, "get") else None

@@ -10,7 +10,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from aep_provider.hooks.aep_async import AepAsyncHook
 from aep_provider.hooks.errors import AepApiError, AepConfigError, AepError
-from aep_provider.hooks.runs import is_terminal, pick_run
+from aep_provider.hooks.runs import is_terminal
 from aep_provider.models.flow_service import RunSummary
 
 
@@ -90,7 +90,7 @@ class AepFlowRunTrigger(BaseTrigger):
                 if run is None:
                     raise AepError(f"{prefix}Run {run_id} of flow {flow_id} does not exist; check run_id.")
             else:
-                run = pick_run(await hook.list_runs(str(flow_id)), self.which)  # type: ignore[arg-type]
+                run = await hook.one_run(str(flow_id), self.which)  # type: ignore[arg-type]
         except AepConfigError as exc:  # a malformed id: name the object it belongs to
             raise AepConfigError(f"{prefix}Run {run_id} of flow {flow_id}: {exc}") from None
         return RunSummary.from_run(run) if run else None
@@ -101,12 +101,13 @@ class AepFlowRunTrigger(BaseTrigger):
             self.log.info("%sFlow %s has no run yet; waiting", prefix, flow_id)
         else:
             self.log.info(
-                "%sRun %s is %s (%d records in, %d out)",
+                "%sRun %s is %s (%d records in, %d out, %d failed)",
                 prefix,
                 summary.id,
                 summary.status,
                 summary.input_records,
                 summary.output_records,
+                summary.failed_records,
             )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

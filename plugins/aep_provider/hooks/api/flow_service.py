@@ -9,6 +9,7 @@ from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.errors import AepNotFoundError
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_flow_service
+from aep_provider.hooks.runs import Which, one_run_query, pick_run
 from aep_provider.hooks.transport import service_path
 
 Collection = Literal["connections", "sourceConnections", "targetConnections", "flows", "runs", "flowSpecs"]
@@ -66,4 +67,12 @@ class FlowServiceApi:
         return None
 
     def list_runs(self, flow_id: str) -> list[dict[str, Any]]:
+        """Every run of a flow (``property=flowId==<id>``, monitor.md), page after page."""
         return list(self.iter_flow_service("runs", {"property": f"flowId=={checked_id('flows', flow_id)}"}))
+
+    def one_run(self, flow_id: str, which: Which = "latest") -> dict[str, Any] | None:
+        """The flow's latest (or first) run from one small page: ``orderby=-createdAt&limit=1``
+        (help/dataflows/api/sort-and-filter.md), so a long-lived flow's history is never paged through."""
+        body = self.get(_fs("/runs"), one_run_query(checked_id("flows", flow_id), which))  # type: ignore[attr-defined]
+        items = [item for item in (body or {}).get("items", []) if item.get("flowId") in (None, flow_id)]
+        return pick_run(items, which)
