@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
-
 from expected_records import differences, expected_records, records_by_id
 
 from aep_emulator.testing import EmulatorServer
@@ -209,7 +208,7 @@ def test_a_retried_window_reattaches_through_airflows_task_state_store_alone(
     blind = {"on": False}
     execute, list_runs = AepRunFlowOperator.execute, AepHook.list_runs
 
-    def crash_after_the_first_try_started_its_run(self, context):  # noqa: ANN001, ANN202
+    def crash_after_the_first_try_started_its_run(self, context):
         try_number = context["ti"].try_number
         blind["on"] = try_number > 1
         try:
