@@ -208,14 +208,16 @@ def test_flow_run_sensor_deferred_and_finished_by_the_triggerer(marketing_run: d
         after = states[states.index("deferred") + 1:]
         assert "success" in after, f"{task_id} never resumed after deferring: {states}"
         # ... the provider's trigger, which the triggerer started and which fired the event that resumed it.
-        triggers = {h["trigger"]["id"]: h["trigger"] for h in deferred_entries if h["trigger"]}
-        for trigger_id, trigger in triggers.items():
+        triggers = {(h["trigger"]["id"], h["try_number"]): h["trigger"] for h in deferred_entries if h["trigger"]}
+        text = _triggerer_logs(deployment, marketing_run, task_id)
+        for (trigger_id, try_number), trigger in triggers.items():
             assert trigger["classpath"] == "aep_provider.triggers.flow_run.AepFlowRunTrigger", trigger
-            text = _triggerer_logs(deployment, marketing_run, task_id)
-            assert re.search(rf"trigger \S+ \(ID {trigger_id}\) starting", text), (
+            # The triggerer names a trigger "<dag_id>/<run_id>/<task_id>/<map_index>/<try> (ID <id>)".
+            name = re.escape(f"{marketing_run['dag_id']}/{marketing_run['run_id']}/{task_id}/") + rf"-?\d+/{try_number} \(ID {trigger_id}\)"
+            assert re.search(rf"trigger {name} starting", text), (
                 f"no 'trigger ... (ID {trigger_id}) starting' line for {task_id} in the triggerer's logs"
             )
-            assert re.search(rf"Trigger fired event.*\(ID {trigger_id}\)", text), (
+            assert re.search(rf"Trigger fired event.*{name}", text), (
                 f"no 'Trigger fired event' line for trigger {trigger_id} of {task_id} in the triggerer's logs"
             )
 
