@@ -52,10 +52,11 @@ def _onboard_once(deployment, spec_name: str) -> dict[str, Any]:
     client.wait_dag(dag_id)
     # The DAG idle (make_idle lets the scheduled run that unpausing creates finish), then an
     # empty emulator, so what it holds at the end comes from the run under test alone. Flow
-    # runs last a few seconds so the sensors defer instead of finding the run finished.
+    # runs last long enough that the sensors defer instead of finding the run finished, even on a
+    # loaded machine where a sensor starts many seconds after its flow (6 s was too short there).
     make_idle(client, dag_id)
     emulator.reset()
-    emulator.set_config(run_duration_seconds=6)
+    emulator.set_config(run_duration_seconds=30)
 
     seen: dict[str, list[dict[str, Any]]] = {}
 
