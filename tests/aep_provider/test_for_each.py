@@ -714,7 +714,7 @@ def test_transient_faults_on_for_each_steps_end_in_success_without_duplicates(
 # -- AepRunFlowOperator -----------------------------------------------------------------------------------
 
 
-def test_run_flow_for_each_starts_one_run_per_flow_once_and_reattaches(aep_conn_env, chain, make_context):
+def test_run_flow_for_each_starts_one_run_per_flow_once_and_reattaches(aep_conn_env, chain, make_context, monkeypatch):
     ctx = make_context()
     runs = run_flows(chain, make_context, ctx)
     assert sorted(runs) == KEYS and len(set(runs.values())) == 3
@@ -726,10 +726,12 @@ def test_run_flow_for_each_starts_one_run_per_flow_once_and_reattaches(aep_conn_
     # One task-state entry per object, never the single-object key.
     store = ctx["task_state_store"]
     assert {k: v for k, v in store.items()} == {f"aep_run_id:{key}": runs[key] for key in KEYS}
-    # Second try with the state store: reattaches, no new run.
-    assert run_flows(chain, make_context, ctx) == runs
     # A fresh try without state (another worker, Airflow < 3.3): found by window, no new run.
     assert run_flows(chain, make_context) == runs
+    # Second try with the state store and the look-up by window made blind: the store alone reattaches.
+    with monkeypatch.context() as blind:
+        blind.setattr(AepHook, "list_runs", lambda self, flow_id: [])
+        assert run_flows(chain, make_context, ctx) == runs
     assert len(kinds(aep_conn_env, "run")) == 3 + 3  # the flows' own runs and one window each
 
 

@@ -56,12 +56,19 @@ def test_another_secret_cannot_read_the_cached_token(aep_conn_env, conn_factory,
 
 
 def test_expired_token_mid_run_is_refreshed_once_and_the_call_repeated(aep_conn_env, ims_count):
-    """401013 after the token expired: one new token, the call succeeds."""
+    """401013 after the token expired: one new token, the call succeeds, and the refused token is dropped
+    from both caches (another task process reading the file cache gets the new one without asking IMS)."""
     aep_conn_env.admin.configure(token_ttl_seconds=60)
     hook = AepHook()
     hook.get(STATS)
+    expired = hook.get_token()
     aep_conn_env.admin.advance(120)  # emulator time passes: the token is now invalid there
     assert hook.get(STATS)["tenantId"] == "demotenant"
+    assert ims_count() == 2
+    fresh = hook.get_token()
+    assert fresh != expired, "the hook still hands out the token the Platform refused"
+    clear_memory_cache()  # another task process: only the encrypted file is shared
+    assert AepHook().get_token() == fresh
     assert ims_count() == 2
 
 
@@ -114,22 +121,30 @@ def test_a_dropped_write_is_reported_as_ambiguous_not_blindly_repeated(aep_conn_
     assert len([r for r in aep_conn_env.admin.state()["resources"] if r["kind"] == "schema"]) == 1
 
 
-def test_errors_carry_status_code_request_id_and_an_actionable_sentence(aep_conn_env):
+def test_errors_carry_the_call_status_code_request_id_and_the_platforms_own_detail(aep_conn_env):
+    """A Platform error names the call (method and URL), Adobe's detail, the status, code and request id."""
+    path = service_path("schemaregistry", "/tenant/schemas/_demotenant.schemas.nope")
     with pytest.raises(AepNotFoundError) as info:
-        AepHook().get(
-            service_path("schemaregistry", "/tenant/schemas/_demotenant.schemas.nope"),
-            accept="application/vnd.adobe.xed-full+json; version=1",
-        )
+        AepHook().get(path, accept="application/vnd.adobe.xed-full+json; version=1")
     err = info.value
-    assert err.status == 404 and err.error_code and err.error_code.startswith("XDM-")
-    assert err.request_id
-    assert "404" in str(err)
+    assert err.status == 404 and err.error_code == "XDM-1010-404"
+    assert err.request_id and len(err.request_id) >= 16
+    message = str(err)
+    assert message.startswith(f"GET {aep_conn_env.base_url}{path}: "), message
+    assert "_demotenant.schemas.nope was not found" in message, message
+    assert f"(HTTP 404, code XDM-1010-404, request id {err.request_id})" in message, message
 
 
-def test_unknown_sandbox_names_the_setting_to_fix(aep_conn_env):
+def test_unknown_sandbox_error_ends_in_the_sentence_naming_the_settings_to_fix(aep_conn_env):
+    """An error code the provider knows advice for ends its message with that advice (here: which settings)."""
     with pytest.raises(AepNotFoundError) as info:
         AepHook(sandbox="nosuchsandbox").iter_flow_service("flows").__next__()
-    assert "sandbox" in str(info.value)
+    message = str(info.value)
+    assert "'nosuchsandbox' does not exist" in message, message
+    assert message.endswith(
+        "- The sandbox does not exist for this org; set extra.sandbox on the connection or sandbox= on the task "
+        "to an existing sandbox (e.g. 'prod')."
+    ), message
 
 
 def test_empty_sandbox_fails_before_any_call_naming_the_field(aep_conn_env):
@@ -156,7 +171,8 @@ def test_test_connection_reports_org_sandbox_and_tenant(aep_conn_env):
     assert ok, message
     assert "demotenant" in message and "prod" in message
     ok, message = AepHook(sandbox="nosuchsandbox").test_connection()
-    assert isinstance(ok, bool)
+    assert ok is False, message
+    assert "'nosuchsandbox' does not exist" in message and "set extra.sandbox on the connection" in message
 
 
 def test_logs_never_contain_the_secret_or_the_token(aep_conn_env, caplog, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from aep_provider_chain import hubspot_conn_env, onboard
@@ -39,11 +40,43 @@ def test_a_retry_reattaches_to_the_run_of_the_same_window(aep_conn_env, chain, m
     assert first == again and len(runs(aep_conn_env)) == OWN_RUN + 1
 
 
-def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain, make_context):
+def blind_run_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The look-up of runs by window finds nothing, so only the task state store can reattach."""
+    monkeypatch.setattr(AepHook, "list_runs", lambda self, flow_id: [])
+
+
+def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain, make_context, monkeypatch):
+    """A retry reattaches through the task state store alone (the look-up by window is made blind)."""
     ctx = make_context()
     run_id = run_op(chain).execute(ctx)
     assert ctx["task_state_store"]["aep_run_id"] == run_id
+    blind_run_lookup(monkeypatch)
     assert run_op(chain).execute(ctx) == run_id
+    assert len(runs(aep_conn_env)) == OWN_RUN + 1
+    # The same blind look-up without the store's entry starts a second run: the store did the work.
+    assert run_op(chain).execute(make_context()) != run_id
+    assert len(runs(aep_conn_env)) == OWN_RUN + 2
+
+
+def test_an_unreadable_task_state_store_is_logged_and_the_window_look_up_still_reattaches(
+    aep_conn_env, chain, make_context, caplog, capsys
+):
+    """An unexpected error of the state store does not vanish: it is logged with its type and message."""
+
+    class BrokenStore(dict):
+        def get(self, key, default=None):
+            raise RuntimeError("state store backend unreachable")
+
+        def set(self, key, value):
+            self[key] = value
+
+    first = run_op(chain).execute(make_context())
+    ctx = {**make_context(), "task_state_store": BrokenStore()}
+    with caplog.at_level(logging.WARNING):
+        assert run_op(chain).execute(ctx) == first
+    out = capsys.readouterr()
+    logged = caplog.text + out.out + out.err  # the task logger writes through structlog to stdout
+    assert "Could not read the task state store (RuntimeError: state store backend unreachable)" in logged
     assert len(runs(aep_conn_env)) == OWN_RUN + 1
 
 

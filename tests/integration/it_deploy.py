@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
+# HubSpot credentials of this session's deployment: distinctive, so a log scan can look for them.
+HUBSPOT_SECRETS = {
+    "client_secret": f"it-hubspot-client-secret-{uuid.uuid4().hex}",
+    "access_token": f"it-hubspot-access-token-{uuid.uuid4().hex}",
+    "refresh_token": f"it-hubspot-refresh-token-{uuid.uuid4().hex}",
+}
 
 
 def airflow_home() -> Path:
@@ -20,7 +27,8 @@ def deployment_env() -> dict[str, str]:
 
     tests/airflow_test_env.py points AIRFLOW_HOME & co. at a throwaway SQLite home; the
     deployment must not inherit that. The AEP connection targets the emulator with a short
-    hook retry budget so a persistent fault fails a task within seconds.
+    hook retry budget so a persistent fault fails a task within seconds; the HubSpot connection
+    carries this session's distinctive secrets (``HUBSPOT_SECRETS``).
     """
     env = {
         key: value for key, value in os.environ.items()
@@ -32,6 +40,10 @@ def deployment_env() -> dict[str, str]:
         "host": emulator,
         "extra": {"ims_host": emulator, "org_id": "DEMO0000000000000000000@AdobeOrg", "sandbox": "prod",
                   "max_retries": 1, "retry_max_seconds": 10},
+    })
+    env["AIRFLOW_CONN_HUBSPOT_DEFAULT"] = json.dumps({
+        "conn_type": "generic", "login": "it-hubspot-client", "password": HUBSPOT_SECRETS["client_secret"],
+        "extra": {"access_token": HUBSPOT_SECRETS["access_token"], "refresh_token": HUBSPOT_SECRETS["refresh_token"]},
     })
     return env
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 from it_deploy import recorded_sessions, run_script
@@ -24,13 +26,27 @@ def test_rest_api_requires_a_token(deployment) -> None:
     assert "dags" in deployment.airflow.get("/api/v2/dags")
 
 
-def test_pool_and_executor_settings(deployment) -> None:
+def test_pool_and_a_celery_worker_serving_airflows_queue(deployment) -> None:
+    """The `aep_api` pool exists and a Celery worker answers on the deployment's broker, consuming the
+    `default` queue with Airflow's `execute_workload` task registered (Celery's own inspection, so it holds
+    whether or not `/api/v2/config` is exposed). That tasks really ran on it is checked per task instance
+    in test_onboarding_on_airflow.py::test_every_task_ran_on_the_celery_worker."""
+    from celery import Celery
+
     pool = deployment.airflow.get("/api/v2/pools/aep_api")
     assert pool["slots"] >= 1
-    config = deployment.airflow.request("GET", "/api/v2/config", expect=(200, 403))
-    if config and "sections" in config:  # expose_config may hide it; the pool is what the DAGs need
-        values = {(s["name"], o["key"]): o["value"] for s in config["sections"] for o in s["options"]}
-        assert values.get(("core", "executor")) == "CeleryExecutor"
+    broker = os.environ.get("AEP_REDIS_URL", "redis://127.0.0.1:6379/0")
+    app = Celery(broker=broker)
+    try:
+        inspect = app.control.inspect(timeout=10)
+        registered = inspect.registered() or {}
+        queues = inspect.active_queues() or {}
+    finally:
+        app.close()
+    assert registered, f"no Celery worker answered on {broker}; see {deployment.log('celery-worker')}"
+    for worker, tasks in registered.items():
+        assert any(t.split(".")[-1].split(" ")[0] == "execute_workload" for t in tasks), (worker, tasks)
+        assert "default" in {q["name"] for q in queues.get(worker, [])}, (worker, queues)
 
 
 def test_onboarding_dags_parse_without_import_errors(deployment) -> None:

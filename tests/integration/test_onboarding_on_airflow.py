@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from airflow_rest import wait_for
+from expected_records import differences, expected_records, records_by_id
 from it_helpers import (
     REPO,
     actual_resources,
@@ -49,10 +52,11 @@ def _onboard_once(deployment, spec_name: str) -> dict[str, Any]:
     client.wait_dag(dag_id)
     # The DAG idle (make_idle lets the scheduled run that unpausing creates finish), then an
     # empty emulator, so what it holds at the end comes from the run under test alone. Flow
-    # runs last a few seconds so the sensors defer instead of finding the run finished.
+    # runs last long enough that the sensors defer instead of finding the run finished, even on a
+    # loaded machine where a sensor starts many seconds after its flow (6 s was too short there).
     make_idle(client, dag_id)
     emulator.reset()
-    emulator.set_config(run_duration_seconds=6)
+    emulator.set_config(run_duration_seconds=30)
 
     seen: dict[str, list[dict[str, Any]]] = {}
 
@@ -93,9 +97,7 @@ def test_batched_run_onboards_every_object_in_one_task_per_step(people_run: dict
     assert len(tis) == 14 and len(spec.objects) == 3  # `ingestion: aep`: no window steps
     expected, actual = expected_resources(spec), actual_resources(deployment.emulator)
     assert actual == expected, f"missing: {dict(expected - actual)}; duplicated or unexpected: {dict(actual - expected)}"
-    ids = dataset_ids(deployment.emulator, spec)
-    counts = {source: deployment.emulator.records(dataset_id)["count"] for source, dataset_id in ids.items()}
-    assert set(counts) == {obj.source for obj in spec.objects} and all(counts.values()), counts
+    _assert_datasets_hold_exactly_the_mapped_rows(deployment, spec)
     first_run = people_run["seen"]["wait_first_run"]
     assert any(h["state"] == "deferred" and h["trigger"] for h in first_run), first_run
     assert first_run[-1]["state"] == "success"
@@ -132,13 +134,59 @@ def test_emulator_holds_exactly_the_expected_resources(marketing_run: dict[str, 
     assert kinds == sorted(["class", "connection", "dataset", "flow", "mappingSet", "schema", "sourceConnection", "targetConnection"])
 
 
-def test_datasets_hold_records(marketing_run: dict[str, Any], deployment) -> None:
-    assert marketing_run["run"]["state"] == "success"
-    spec = marketing_run["spec"]
+def _assert_datasets_hold_exactly_the_mapped_rows(deployment, spec) -> dict[str, int]:
+    """Every dataset holds exactly one record per source row that fits its mapping, with every mapped value.
+
+    The flows' first run (backfill on, start "now") ingests every row of the emulator's deterministic
+    HubSpot data (seed and data end from ``GET /_emulator/config``); the expected records are computed
+    from those rows and the spec's mapping (tests/expected_records.py), not from the run's status.
+    """
+    config = deployment.emulator.config()
     ids = dataset_ids(deployment.emulator, spec)
     assert set(ids) == {obj.source for obj in spec.objects}, f"datasets found: {ids}"
-    counts = {source: deployment.emulator.records(dataset_id)["count"] for source, dataset_id in ids.items()}
-    assert all(count > 0 for count in counts.values()), f"records per dataset: {counts}"
+    counts: dict[str, int] = {}
+    for obj in spec.objects:
+        answer = deployment.emulator.records(ids[obj.source])
+        actual = records_by_id(answer["records"])
+        expected = expected_records(obj.source, [(m.source, m.destination) for m in obj.mapping],
+                                    seed=config["seed"], data_end=str(config["data_end"]))
+        assert expected, f"{obj.source}: no source row fits the mapping; the check would be vacuous"
+        assert answer["count"] == len(expected) and actual == expected, f"{obj.source}: {differences(expected, actual)}"
+        counts[obj.source] = len(expected)
+    return counts
+
+
+def test_datasets_hold_exactly_the_mapped_source_rows(marketing_run: dict[str, Any], deployment) -> None:
+    assert marketing_run["run"]["state"] == "success"
+    counts = _assert_datasets_hold_exactly_the_mapped_rows(deployment, marketing_run["spec"])
+    print(f"\nrecords per dataset, each compared field by field: {counts}")
+
+
+CELERY_WORKLOAD = re.compile(
+    r"Executing workload in Celery: .*? ti=TaskInstanceDTO\(id=UUID\('(?P<id>[0-9a-f-]+)'\), task_id='(?P<task_id>[^']+)', "
+    r"dag_id='(?P<dag_id>[^']+)', run_id='(?P<run_id>[^']+)', try_number=(?P<try_number>\d+)"
+)
+
+
+def test_every_task_ran_on_the_celery_worker(marketing_run: dict[str, Any], deployment) -> None:
+    """Each task instance that ran was executed by the Celery worker: the worker's own log names its
+    task-instance id and try in an ``execute_workload`` line, and the REST API reports the worker's host
+    and the Celery queue. Unconditional: it needs neither ``/api/v2/config`` nor ``expose_config``."""
+    log = Path(deployment.log("celery-worker"))
+    assert log.exists(), f"no Celery worker log at {log}"
+    executed = {
+        (m["id"], m["dag_id"], m["run_id"], m["task_id"], int(m["try_number"]))
+        for m in CELERY_WORKLOAD.finditer(log.read_text(errors="replace"))
+    }
+    ran = [ti for ti in marketing_run["tis"] if ti["state"] == "success"]
+    assert len(ran) >= 3 * 9, f"too few task instances ran: {states_by_task(marketing_run['tis'])}"
+    missing = [
+        ti["task_id"] for ti in ran
+        if (ti["id"], ti["dag_id"], ti["dag_run_id"], ti["task_id"], ti["try_number"]) not in executed
+    ]
+    assert not missing, f"task instances the Celery worker did not execute (see {log}): {missing}"
+    assert {ti["queue"] for ti in ran} == {"default"}, {ti["task_id"]: ti["queue"] for ti in ran}
+    assert all(ti["hostname"] for ti in ran), {ti["task_id"]: ti["hostname"] for ti in ran}
 
 
 def test_flow_run_sensor_deferred_and_finished_by_the_triggerer(marketing_run: dict[str, Any], deployment) -> None:
@@ -160,11 +208,27 @@ def test_flow_run_sensor_deferred_and_finished_by_the_triggerer(marketing_run: d
         assert any(h["trigger"] for h in deferred_entries), f"{task_id} deferred without a trigger: {deferred_entries}"
         after = states[states.index("deferred") + 1:]
         assert "success" in after, f"{task_id} never resumed after deferring: {states}"
-    # The triggerer answers /monitor/health and logged the triggers it ran.
-    log = (deployment.log_dir / "triggerer.log")
-    if log.exists():
-        text = log.read_text(errors="replace")
-        assert "AepFlowRun" in text or "trigger" in text.lower(), f"the triggerer log shows no trigger: {log}"
+        # ... the provider's trigger, which the triggerer started and which fired the event that resumed it.
+        triggers = {(h["trigger"]["id"], h["try_number"]): h["trigger"] for h in deferred_entries if h["trigger"]}
+        text = _triggerer_logs(deployment, marketing_run, task_id)
+        for (trigger_id, try_number), trigger in triggers.items():
+            assert trigger["classpath"] == "aep_provider.triggers.flow_run.AepFlowRunTrigger", trigger
+            # The triggerer names a trigger "<dag_id>/<run_id>/<task_id>/<map_index>/<try> (ID <id>)".
+            name = re.escape(f"{marketing_run['dag_id']}/{marketing_run['run_id']}/{task_id}/") + rf"-?\d+/{try_number} \(ID {trigger_id}\)"
+            assert re.search(rf"trigger {name} starting", text), (
+                f"no 'trigger ... (ID {trigger_id}) starting' line for {task_id} in the triggerer's logs"
+            )
+            assert re.search(rf"Trigger fired event.*{name}", text), (
+                f"no 'Trigger fired event' line for trigger {trigger_id} of {task_id} in the triggerer's logs"
+            )
+
+
+def _triggerer_logs(deployment, run: dict[str, Any], task_id: str) -> str:
+    """The triggerer's component log and the trigger log files it wrote next to the task's logs."""
+    parts = [(deployment.log_dir / "triggerer.log").read_text(errors="replace")]
+    task_dir = deployment.log_dir / f"dag_id={run['dag_id']}" / f"run_id={run['run_id']}" / f"task_id={task_id}"
+    parts += [p.read_text(errors="replace") for p in sorted(task_dir.glob("*.trigger.*"))]
+    return "\n".join(parts)
 
 
 # ---------------------------------------------------------------------------- resume after a fault

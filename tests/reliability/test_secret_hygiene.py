@@ -8,9 +8,11 @@ and short-lived tokens, so several tokens are issued during the run; every token
 client is read from ``EmulatorServer.store.tokens``.
 
 Scanned for the AEP client secret, every issued access token and the HubSpot client secret, access
-token and refresh token: the subprocess's stdout/stderr, every file under its log folder, every XCom
+token and refresh token: the subprocess's stdout/stderr (where ``airflow dags test`` sends the task
+logs: it writes no task log file, so its log folder holds at most DAG-processor files), every XCom
 value and every rendered template field of the DAG's task instances, and the raw bytes of the
-metadata database. The on-disk token cache must be encrypted (no token in it, yet it decrypts to one
+metadata database. The task log files and component logs of a real deployment are scanned by
+``tests/integration/test_secret_hygiene_on_airflow.py``. The on-disk token cache must be encrypted (no token in it, yet it decrypts to one
 of the issued tokens) with mode 0600 in a 0700 directory.
 
 Known upstream leak (Airflow 3.3.2, not this project): in ``dag.test()`` / ``airflow dags test`` the
@@ -153,7 +155,8 @@ def test_no_secret_in_output_task_logs_xcoms_rendered_fields_or_database(debug_r
     lines = run.output.splitlines()
     upstream = [line for line in lines if _upstream_mask_request(line)]
     places: dict[str, str] = {"dags test stdout/stderr": "\n".join(line for line in lines if not _upstream_mask_request(line))}
-    log_files = _files(run.logs)
+    log_files = _files(run.logs)  # no task log: `dags test` logs tasks to stdout (scanned above)
+    assert not [f for f in log_files if f.name.startswith("attempt=")], "dags test now writes task logs: scan them"
     for file in log_files:
         places[f"log file {file.relative_to(run.logs)}"] = file.read_text(errors="replace")
     rows = _db_rows(DAG_ID)

@@ -356,7 +356,11 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             return None
         try:
             run_id = store.get(self._state_key(item))
-        except Exception:
+        except Exception as exc:  # the store is an aid: the look-up by window below still finds the run
+            self.log.warning(
+                "%sCould not read the task state store (%s: %s); looking the run up by its window instead",
+                item.label, type(exc).__name__, exc,
+            )
             return None
         if not run_id:
             return None
