@@ -14,9 +14,9 @@
 # Then starts it again through airflow-up.sh (which starts only what is missing and
 # leaves the database alone here) and waits until the deployment is healthy. The
 # emulator keeps its resources across the restart (its --state file). Prints
-# "stopped <component> at <epoch seconds>" and "started <component> at <epoch
-# seconds>" so a caller can time the outage. Exit status 0 when the deployment is
-# healthy again. See README, "What happens when ...".
+# "stopped <component> at <epoch seconds>", "starting ..." and, once the deployment
+# is healthy again, "started ..." so a caller can time the outage. Exit status 0
+# when the deployment is healthy again. See README, "What happens when ...".
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -68,5 +68,6 @@ if [[ "$DOWN" != 0 ]]; then
     aep_log "$COMPONENT stays down for ${DOWN}s"
     sleep "$DOWN"
 fi
-echo "started $COMPONENT at $(date +%s.%N)"
+echo "starting $COMPONENT at $(date +%s.%N)"
 AEP_SKIP_DB_SETUP=1 AEP_KEEP_ON_FAILURE=1 "$SCRIPT_DIR/airflow-up.sh"
+echo "started $COMPONENT at $(date +%s.%N) (deployment healthy)"

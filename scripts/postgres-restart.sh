@@ -7,7 +7,8 @@
 # "systemctl restart postgresql"); otherwise, on a Debian/Ubuntu host with exactly one
 # cluster, `pg_ctlcluster --skip-systemctl-redirect <version> main restart`. Every
 # database of that server restarts, not only this deployment's. Prints
-# "restarted postgresql at <epoch seconds>" once it answers again.
+# "restarting postgresql at <epoch seconds>" before and "restarted postgresql at
+# <epoch seconds>" once it answers again.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,12 +22,13 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --timeout) TIMEOUT="$2"; shift ;;
         --timeout=*) TIMEOUT="${1#*=}" ;;
-        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) aep_die "unknown argument: $1 (see --help)" ;;
     esac
     shift
 done
 
+echo "restarting postgresql at $(date +%s.%N)"
 if [[ -n "${AEP_PG_RESTART_COMMAND:-}" ]]; then
     bash -c "$AEP_PG_RESTART_COMMAND"
 elif command -v pg_ctlcluster >/dev/null && [[ -d /etc/postgresql ]]; then
