@@ -13,6 +13,7 @@ times measured here. Deployment settings that make recovery quick: scripts/airfl
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -211,6 +212,17 @@ def _report(name: str, ends: dict[str, dict[str, Any]], extra: str = "") -> None
     print(f"\n[{name}] runs ended after the fault: {times}{'; ' + extra if extra else ''}")
 
 
+def _first_queued_after(scenario: Scenario, epoch: float) -> str:
+    """Seconds from ``epoch`` to the first task instance queued after it: when scheduling resumed."""
+    queued = [
+        dt.datetime.fromisoformat(ti["queued_when"].replace("Z", "+00:00")).timestamp()
+        for run in scenario.runs for ti in scenario.client.task_instances(run.dag_id, run.run_id)
+        if ti.get("queued_when")
+    ]
+    later = [q - epoch for q in queued if q > epoch]
+    return f"{min(later):.0f}s" if later else "never"
+
+
 def _task_log(client: AirflowClient, run: Onboarding, task_id: str, try_number: int) -> str:
     path = (f"/api/v2/dags/{run.dag_id}/dagRuns/{quote(run.run_id, safe='')}/taskInstances/"
             f"{quote(task_id, safe='')}/logs/{try_number}")
@@ -254,13 +266,14 @@ def test_worker_killed_mid_task_is_retried_without_duplicates(deployment, dags) 
     )
     assert retried[per_object.dag_id], f"no per-object task running at the kill was retried: {running}, {retried}"
     _report("worker SIGKILL", ends, f"batched flows before the kill {flows_before}/5; retried {retried}; "
-            f"worker back {times['started'] - times['stopped']:.0f}s after the kill")
+            f"worker ready {times['started'] - times['stopped']:.0f}s after the kill; first retry queued "
+            f"{_first_queued_after(scenario, times['stopped'])} after the kill")
 
 
 def test_scheduler_restarted_mid_run_runs_nothing_twice(deployment, dags) -> None:
     """The scheduler stopped and started (an upgrade) while tasks run: the new scheduler adopts the running
     Celery tasks, both runs end in success, and no task instance ran a second try."""
-    slow = [{"kind": "latency", "method": "POST", "path_regex": r"^/data/", "latency_ms": 800}]
+    slow = [{"kind": "latency", "method": "POST", "path_regex": r"^/data/", "latency_ms": 300}]
     scenario = _start(deployment, run_duration=3, faults=slow)
     scenario.wait_until(
         "both runs to have finished some tasks and to be running others",
@@ -277,7 +290,8 @@ def test_scheduler_restarted_mid_run_runs_nothing_twice(deployment, dags) -> Non
     for run in scenario.runs:
         twice = {t: n for t, n in scenario.tries(run).items() if n > 1}
         assert not twice, f"{run.dag_id}: task instances ran more than once across the scheduler restart: {twice}"
-    _report("scheduler restart", ends, f"scheduler back {times['started'] - times['stopped']:.0f}s after the stop")
+    _report("scheduler restart", ends, f"scheduler healthy again {times['started'] - times['stopped']:.0f}s after the "
+            f"stop; first task queued {_first_queued_after(scenario, times['stopped'])} after the stop")
 
 
 def test_triggerer_killed_while_sensors_deferred_resumes_them(deployment, dags) -> None:
@@ -301,7 +315,7 @@ def test_triggerer_killed_while_sensors_deferred_resumes_them(deployment, dags) 
         for task_id, history in sensors.items():
             assert history[-1] == ("success", 1), f"{run.dag_id}.{task_id} went {history}: not resumed in its first try"
             assert ("deferred", 1) in history, f"{run.dag_id}.{task_id} never deferred: {history}"
-    _report("triggerer SIGKILL", ends, f"flow runs last {run_duration:.0f}s; triggerer back "
+    _report("triggerer SIGKILL", ends, f"flow runs last {run_duration:.0f}s; triggerer healthy again "
             f"{times['started'] - times['stopped']:.0f}s after the kill")
 
 
@@ -337,7 +351,7 @@ def test_platform_unreachable_for_a_minute(deployment, dags) -> None:
     if cleared:
         ends = scenario.finish(fault_at)
     _assert_onboarded(scenario, ends, deployment.log_dir)
-    _report("AEP unreachable 60 s", ends, f"emulator back {times['started'] - times['stopped']:.0f}s after the stop; "
+    _report("AEP unreachable 60 s", ends, f"emulator answering {times['started'] - times['stopped']:.0f}s after the stop; "
             f"cleared by the test: {cleared or 'nothing, the runs finished by themselves'}")
 
 
@@ -367,4 +381,6 @@ def test_metadata_database_restarted_mid_run(deployment, dags) -> None:
     if cleared:
         ends = scenario.finish(fault_at)
     _assert_onboarded(scenario, ends, deployment.log_dir)
-    _report("PostgreSQL restart", ends, f"cleared by the test: {cleared or 'nothing, the runs finished by themselves'}")
+    _report("PostgreSQL restart", ends, f"database answering {times['restarted'] - times['restarting']:.0f}s after the "
+            f"restart began; first task queued {_first_queued_after(scenario, times['restarted'])} after that; "
+            f"cleared by the test: {cleared or 'nothing, the runs finished by themselves'}")
