@@ -171,7 +171,8 @@ start_component() {
     [[ -f "$log" ]] && mv -f "$log" "$log.1"
     printf '=== %s %s: %s\n' "$(date -Is)" "$DEPLOYMENT_ID" "$*" >"$log"
     # setsid: own session and process group, so airflow-down.sh can signal the whole tree.
-    AEP_AIRFLOW_DEPLOYMENT="$DEPLOYMENT_ID" setsid "$@" >>"$log" 2>&1 </dev/null &
+    # _keep-running.sh starts the component again when it exits by itself (compose's `restart: always`).
+    AEP_AIRFLOW_DEPLOYMENT="$DEPLOYMENT_ID" setsid "$SCRIPT_DIR/_keep-running.sh" "$@" >>"$log" 2>&1 </dev/null &
     pid=$!
     STARTED_ANY=1
     printf '%s %s\n' "$pid" "$(aep_proc_starttime "$pid")" >"$AEP_RUN_DIR/$name.pid"
