@@ -27,7 +27,15 @@ from urllib.parse import quote
 import pytest
 from airflow_rest import TERMINAL_RUN_STATES, AirflowClient, EmulatorAdmin, wait_for
 from it_deploy import run_script
-from it_helpers import REPO, actual_resources, dataset_ids, expected_resources, make_idle, spec_of, states_by_task
+from it_helpers import (
+    REPO,
+    actual_resources,
+    dataset_ids,
+    expected_resources,
+    make_idle,
+    spec_of,
+    states_by_task,
+)
 
 from aep_onboarding.names import object_names
 from aep_onboarding.spec import OnboardingSpec
@@ -42,6 +50,8 @@ FLOWS_PATH = r"/data/foundation/flowservice/flows$"
 RECOVERY_TIMEOUT = 240.0
 PHASE_TIMEOUT = 150.0
 COMPONENT_TIMEOUT = 180.0
+# Each flow create takes 3 s, so a fault can land while dataflow tasks are in the middle of their calls.
+SLOW_FLOWS = [{"kind": "latency", "method": "POST", "path_regex": FLOWS_PATH, "latency_ms": 3000}]
 
 
 @dataclass
@@ -142,7 +152,7 @@ def _assert_onboarded(scenario: Scenario, ends: dict[str, dict[str, Any]], log_d
             f"{run.dag_id}/{run.run_id} ended {final['state']}: {states_by_task(tis)}; "
             f"task logs under {log_dir}/dag_id={run.dag_id}/"
         )
-    expected = sum((expected_resources(r.spec) for r in scenario.runs), Counter())
+    expected: Counter[tuple[str, str]] = sum((expected_resources(r.spec) for r in scenario.runs), Counter())
     actual = actual_resources(scenario.emulator)
     assert actual == expected, f"missing: {dict(expected - actual)}; duplicated or unexpected: {dict(actual - expected)}"
     for run in scenario.runs:
@@ -200,6 +210,10 @@ def _component(script: str, *args: str) -> dict[str, float]:
 
 def _ti(tis: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]]:
     return [ti for ti in tis if ti["task_id"] == suffix or ti["task_id"].endswith(f".{suffix}")]
+
+
+def _dataflow_running(tis: dict[str, list[dict[str, Any]]]) -> bool:
+    return all(any(ti["state"] == "running" for ti in _ti(run_tis, "dataflow")) for run_tis in tis.values())
 
 
 def _flows_of(emulator: EmulatorAdmin, spec: OnboardingSpec) -> int:
@@ -273,15 +287,8 @@ def test_worker_killed_mid_task_is_retried_without_duplicates(deployment, dags) 
 def test_scheduler_restarted_mid_run_runs_nothing_twice(deployment, dags) -> None:
     """The scheduler stopped and started (an upgrade) while tasks run: the new scheduler adopts the running
     Celery tasks, both runs end in success, and no task instance ran a second try."""
-    slow = [{"kind": "latency", "method": "POST", "path_regex": r"^/data/", "latency_ms": 300}]
-    scenario = _start(deployment, run_duration=3, faults=slow)
-    scenario.wait_until(
-        "both runs to have finished some tasks and to be running others",
-        lambda tis: all(
-            any(ti["state"] == "success" for ti in run_tis) and any(ti["state"] == "running" for ti in run_tis)
-            for run_tis in tis.values()
-        ),
-    )
+    scenario = _start(deployment, run_duration=3, faults=SLOW_FLOWS)
+    scenario.wait_until("a dataflow task running in both runs", _dataflow_running)
     times = _component("airflow-restart.sh", "scheduler")
     fault_at = time.monotonic() - (time.time() - times["stopped"])
     scenario.emulator.lift_faults()
@@ -323,16 +330,8 @@ def test_platform_unreachable_for_a_minute(deployment, dags) -> None:
     """The Platform (the emulator, state kept in its --state file) unreachable for 60 s mid-run: tasks
     retry and finish, or fail saying the Platform was unavailable; then the one operator action - clear
     the failed task instances - finishes the runs, with one resource per name and each row once."""
-    slow = [{"kind": "latency", "method": "POST", "path_regex": r"^/data/", "latency_ms": 800}]
-    scenario = _start(deployment, run_duration=3, faults=slow)
-    scenario.wait_until(
-        "both runs to be running Platform steps",
-        lambda tis: all(
-            any(ti["state"] == "success" and ti["task_id"].endswith("adhoc_class") for ti in run_tis)
-            and any(ti["state"] == "running" for ti in run_tis)
-            for run_tis in tis.values()
-        ),
-    )
+    scenario = _start(deployment, run_duration=3, faults=SLOW_FLOWS)
+    scenario.wait_until("a dataflow task running in both runs", _dataflow_running)
     times = _component("airflow-restart.sh", "aep-emulator", "--down", "60")
     fault_at = time.monotonic() - (time.time() - times["stopped"])
     ends = scenario.finish(fault_at)
@@ -352,6 +351,7 @@ def test_platform_unreachable_for_a_minute(deployment, dags) -> None:
         ends = scenario.finish(fault_at)
     _assert_onboarded(scenario, ends, deployment.log_dir)
     _report("AEP unreachable 60 s", ends, f"emulator answering {times['started'] - times['stopped']:.0f}s after the stop; "
+            f"first task queued {_first_queued_after(scenario, times['started'])} after that; "
             f"cleared by the test: {cleared or 'nothing, the runs finished by themselves'}")
 
 
@@ -359,15 +359,8 @@ def test_metadata_database_restarted_mid_run(deployment, dags) -> None:
     """PostgreSQL (the metadata database) restarted once while tasks run: the runs end in success (or,
     where a task failed on the lost connection, after clearing it) with one resource per name and each
     source row once."""
-    slow = [{"kind": "latency", "method": "POST", "path_regex": r"^/data/", "latency_ms": 800}]
-    scenario = _start(deployment, run_duration=3, faults=slow)
-    scenario.wait_until(
-        "both runs to have finished some tasks and to be running others",
-        lambda tis: all(
-            any(ti["state"] == "success" for ti in run_tis) and any(ti["state"] == "running" for ti in run_tis)
-            for run_tis in tis.values()
-        ),
-    )
+    scenario = _start(deployment, run_duration=3, faults=SLOW_FLOWS)
+    scenario.wait_until("a dataflow task running in both runs", _dataflow_running)
     times = _component("postgres-restart.sh")
     fault_at = time.monotonic() - (time.time() - times["restarting"])
     scenario.emulator.lift_faults()
