@@ -116,11 +116,15 @@ export AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=1
 # failed, then retried, 20 s later instead of 300 s; the scheduler looks every 5 s (default 10).
 # A restarted scheduler adopts the running tasks of its dead predecessor within 15 s (default 300),
 # a restarted triggerer takes over the triggers of a dead one within 15 s (default 30).
-# Celery keeps its defaults: task_acks_late=True and the Redis visibility_timeout of 24 h, so
-# the message of a killed task is not redelivered while Airflow retries the task itself.
+# A task queued to a worker that died before starting it is requeued after 60 s in queued
+# (default 600), checked every 15 s (default 120). Celery keeps its defaults: task_acks_late=True
+# and the Redis visibility_timeout of 24 h, so the message of a killed task is not redelivered
+# (a second delivery of a running task makes Airflow fail it) while Airflow retries the task itself.
 export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=20
 export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL=5
 export AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL=15
+export AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT=60
+export AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL=15
 export AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD=15
 export AIRFLOW__API__HOST="$AEP_API_HOST"
 export AIRFLOW__API__PORT="$AEP_API_PORT"

@@ -258,10 +258,14 @@ def test_worker_killed_mid_task_is_retried_without_duplicates(deployment, dags) 
     slow_flows = [{"kind": "latency", "method": "POST", "path_regex": FLOWS_PATH, "latency_ms": 5000}]
     scenario = _start(deployment, run_duration=3, faults=slow_flows)
     batched, per_object = scenario.runs
+    # No task instance queued at the kill: a queued task the dead worker had taken is requeued after
+    # [scheduler] task_queued_timeout (60 s, README), a different and slower path than the one tested here.
     scenario.wait_until(
-        "the batched dataflow task to have created 1-4 of its 5 flows while a per-object dataflow task runs",
+        "the batched dataflow task to have created 1-4 of its 5 flows while a per-object dataflow task runs "
+        "and no task instance is queued",
         lambda tis: 1 <= _flows_of(scenario.emulator, batched.spec) < len(batched.spec.objects)
-        and any(ti["state"] == "running" for ti in _ti(tis[per_object.dag_id], "dataflow")),
+        and any(ti["state"] == "running" for ti in _ti(tis[per_object.dag_id], "dataflow"))
+        and not any(ti["state"] == "queued" for run_tis in tis.values() for ti in run_tis),
     )
     flows_before = _flows_of(scenario.emulator, batched.spec)
     writes_before = scenario.emulator.state()["counters"]["writes"]
