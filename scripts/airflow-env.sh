@@ -119,7 +119,8 @@ export AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=1
 # A task queued to a worker that died before starting it is requeued after 60 s in queued
 # (default 600), checked every 15 s (default 120). Celery keeps its defaults: task_acks_late=True
 # and the Redis visibility_timeout of 24 h, so the message of a killed task is not redelivered
-# (a second delivery of a running task makes Airflow fail it) while Airflow retries the task itself.
+# while Airflow retries the task itself (a shorter timeout would also redeliver the message of every
+# task running longer than it: see the Celery provider's notes on task_acks_late).
 export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=20
 export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL=5
 export AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL=15
