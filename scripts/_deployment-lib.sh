@@ -69,3 +69,8 @@ aep_proc_state() {
 aep_port_busy() {
     (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
+
+# Live pids of a session (a component's whole tree: setsid made its pid the session id).
+aep_session_members() {
+    ps -e -o pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { print $1 }'
+}

@@ -24,7 +24,10 @@
 #   AEP_TRIGGERER_LOG_PORT  triggerer log server port             (default: 8794)
 #   AEP_POOL_SLOTS          slots of the Airflow pool `aep_api`   (default: 16)
 #   AEP_SPECS_DIR           onboarding specs the DAG file reads   (default: <repo>/include/onboarding)
-#   AEP_EMULATOR_COMMAND    emulator command; --host/--port are appended (default: <venv>/bin/aep-emulator serve)
+#   AEP_EMULATOR_STATE      file the emulator keeps its state in, so a restart loses nothing
+#                           (default: <AIRFLOW_HOME>/run/aep-emulator-state.json; --fresh-db empties it)
+#   AEP_EMULATOR_COMMAND    emulator command; --host/--port are appended
+#                           (default: <venv>/bin/aep-emulator serve --state $AEP_EMULATOR_STATE)
 #   AEP_AIRFLOW_USER        REST API / UI user (SimpleAuthManager, role admin) (default: admin)
 #   AEP_AIRFLOW_PASSWORD    its password (default: generated once by airflow-up.sh into
 #                           $AEP_AIRFLOW_HOME/admin_password, mode 0600, and read from there)
@@ -56,7 +59,8 @@ export AEP_REPO_ROOT
 : "${AEP_WORKER_LOG_PORT:=8793}"
 : "${AEP_TRIGGERER_LOG_PORT:=8794}"
 : "${AEP_SPECS_DIR:=$AEP_REPO_ROOT/include/onboarding}"
-: "${AEP_EMULATOR_COMMAND:=$AEP_VENV/bin/aep-emulator serve}"
+: "${AEP_EMULATOR_STATE:=$AEP_AIRFLOW_HOME/run/aep-emulator-state.json}"
+: "${AEP_EMULATOR_COMMAND:=$AEP_VENV/bin/aep-emulator serve --state $AEP_EMULATOR_STATE}"
 : "${AEP_WORKER_POOL:=prefork}"
 : "${AEP_POOL_SLOTS:=16}"
 : "${AEP_AIRFLOW_USER:=admin}"
@@ -68,7 +72,7 @@ fi
 export AEP_AIRFLOW_HOME AEP_VENV AEP_PG_HOST AEP_PG_PORT AEP_PG_USER AEP_PG_PASSWORD AEP_AIRFLOW_DB \
     AEP_REDIS_URL AEP_API_HOST AEP_API_PORT AEP_API_WORKERS AEP_EMULATOR_HOST AEP_EMULATOR_PORT \
     AEP_DAGS_FOLDER AEP_WORKER_CONCURRENCY AEP_WORKER_POOL AEP_POOL_SLOTS AEP_AIRFLOW_USER \
-    AEP_AIRFLOW_PASSWORD AEP_EXECUTOR AEP_WORKER_LOG_PORT AEP_TRIGGERER_LOG_PORT AEP_SPECS_DIR AEP_EMULATOR_COMMAND
+    AEP_AIRFLOW_PASSWORD AEP_EXECUTOR AEP_WORKER_LOG_PORT AEP_TRIGGERER_LOG_PORT AEP_SPECS_DIR AEP_EMULATOR_STATE AEP_EMULATOR_COMMAND
 
 # Where the deployment keeps its own bookkeeping.
 AEP_LOG_DIR="$AEP_AIRFLOW_HOME/logs"
@@ -113,6 +117,22 @@ export AIRFLOW__CELERY__POOL="$AEP_WORKER_POOL"
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=5
 export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=10
 export AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=1
+# Faults of the deployment itself (README, "What happens when ..."): a task whose worker died
+# (OOM kill, node drain) stops heartbeating every 5 s ([workers] min_heartbeat_interval) and is
+# failed, then retried, 20 s later instead of 300 s; the scheduler looks every 5 s (default 10).
+# A restarted scheduler adopts the running tasks of its dead predecessor within 15 s (default 300),
+# a restarted triggerer takes over the triggers of a dead one within 15 s (default 30).
+# A task queued to a worker that died before starting it is requeued after 60 s in queued
+# (default 600), checked every 15 s (default 120). Celery keeps its defaults: task_acks_late=True
+# and the Redis visibility_timeout of 24 h, so the message of a killed task is not redelivered
+# while Airflow retries the task itself (a shorter timeout would also redeliver the message of every
+# task running longer than it: see the Celery provider's notes on task_acks_late).
+export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=20
+export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL=5
+export AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL=15
+export AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT=60
+export AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL=15
+export AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD=15
 export AIRFLOW__API__HOST="$AEP_API_HOST"
 export AIRFLOW__API__PORT="$AEP_API_PORT"
 export AIRFLOW__API__WORKERS="$AEP_API_WORKERS"

@@ -3,8 +3,9 @@
 #
 #   scripts/airflow-up.sh [--fresh-db] [--without-emulator] [--timeout SECONDS]
 #
-#   --fresh-db          drop and recreate the metadata database (stops a running
-#                       deployment first); same as AEP_FRESH_DB=1
+#   --fresh-db          drop and recreate the metadata database and empty the
+#                       emulator's state file (stops a running deployment first);
+#                       same as AEP_FRESH_DB=1
 #   --without-emulator  start Airflow even though the AEP emulator is not
 #                       installed; same as AEP_WITHOUT_EMULATOR=1. Without this
 #                       flag a missing emulator is an error.
@@ -12,7 +13,8 @@
 #                       (default 240, or AEP_UP_TIMEOUT)
 #
 # Idempotent: components already running are left alone, missing ones are
-# started. PostgreSQL and Redis must be running already. Settings: see
+# started (scripts/airflow-restart.sh relies on this, with AEP_SKIP_DB_SETUP=1
+# to skip the database steps). PostgreSQL and Redis must be running already. Settings: see
 # scripts/airflow-env.sh. Logs: .airflow/logs/<component>.log. Stop with
 # scripts/airflow-down.sh.
 set -euo pipefail
@@ -33,7 +35,7 @@ while [[ $# -gt 0 ]]; do
         --without-emulator) WITHOUT_EMULATOR=1 ;;
         --timeout) TIMEOUT="$2"; shift ;;
         --timeout=*) TIMEOUT="${1#*=}" ;;
-        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) aep_die "unknown argument: $1 (see --help)" ;;
     esac
     shift
@@ -80,6 +82,8 @@ if [[ "$FRESH_DB" == 1 ]]; then
     done
 fi
 
+if [[ "$FRESH_DB" == 1 ]]; then rm -f "$AEP_EMULATOR_STATE"; fi
+
 # Deployment id: kept while any component of the deployment is alive.
 ANY_ALIVE=0
 for c in "${AEP_COMPONENTS[@]}"; do
@@ -119,6 +123,7 @@ fi
 )
 
 # ---------------------------------------------------------------- database
+if [[ "${AEP_SKIP_DB_SETUP:-0}" != 1 ]]; then
 DB_ACTION=create
 [[ "$FRESH_DB" == 1 ]] && DB_ACTION=recreate
 aep_log "database $AEP_AIRFLOW_DB on $AEP_PG_HOST:$AEP_PG_PORT: $DB_ACTION"
@@ -143,6 +148,7 @@ airflow db migrate >"$AEP_LOG_DIR/db-migrate.log" 2>&1 \
     || { tail -n 30 "$AEP_LOG_DIR/db-migrate.log" >&2; aep_die "airflow db migrate failed, see $AEP_LOG_DIR/db-migrate.log"; }
 airflow pools set aep_api "$AEP_POOL_SLOTS" "Adobe Experience Platform API calls" >"$AEP_LOG_DIR/pools.log" 2>&1 \
     || { tail -n 30 "$AEP_LOG_DIR/pools.log" >&2; aep_die "creating the pool aep_api failed, see $AEP_LOG_DIR/pools.log"; }
+fi
 
 # ---------------------------------------------------------------- processes
 # A failed start-up stops what it started (logs are kept) unless AEP_KEEP_ON_FAILURE=1.
@@ -171,7 +177,8 @@ start_component() {
     [[ -f "$log" ]] && mv -f "$log" "$log.1"
     printf '=== %s %s: %s\n' "$(date -Is)" "$DEPLOYMENT_ID" "$*" >"$log"
     # setsid: own session and process group, so airflow-down.sh can signal the whole tree.
-    AEP_AIRFLOW_DEPLOYMENT="$DEPLOYMENT_ID" setsid "$@" >>"$log" 2>&1 </dev/null &
+    # _keep-running.sh starts the component again when it exits by itself (compose's `restart: always`).
+    AEP_AIRFLOW_DEPLOYMENT="$DEPLOYMENT_ID" setsid "$SCRIPT_DIR/_keep-running.sh" "$@" >>"$log" 2>&1 </dev/null &
     pid=$!
     STARTED_ANY=1
     printf '%s %s\n' "$pid" "$(aep_proc_starttime "$pid")" >"$AEP_RUN_DIR/$name.pid"
