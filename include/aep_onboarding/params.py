@@ -38,7 +38,7 @@ def objects_param(spec: OnboardingSpec) -> Param:
     example = choices[0] if choices else "Hubspot.Contacts"
     return Param(
         [],
-        type="array",
+        type=["array", "null"],  # the form sends null when every choice is removed: all objects
         title="Objects to onboard",
         description=(
             f"Leave empty to onboard every object of the spec ({', '.join(choices) or 'none listed'}); pick "

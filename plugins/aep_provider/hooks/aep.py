@@ -430,14 +430,20 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
             return list(self.__dict__.get("_outcomes", []))
 
     # -- connection test ------------------------------------------------------------------------
+    def _as_tested(self, message: str) -> str:
+        """The UI tests a copy of the form under a random connection id: name "this connection" instead."""
+        return message.replace(f"Connection '{self.aep_conn_id}'", "This connection").replace(
+            f"'{self.aep_conn_id}'", "this connection"
+        )
+
     def test_connection(self) -> tuple[bool, str]:
         """Get a token and read Schema Registry ``/stats`` (tenant id) - one cheap read."""
         try:
             stats = self.get_stats()
         except AepApiError as exc:
-            return False, str(exc)
+            return False, self._as_tested(str(exc))
         except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, self._as_tested(f"{type(exc).__name__}: {exc}")
         return True, (
             f"Connected to org {self.settings.org_id}, sandbox {self.settings.sandbox}, "
             f"tenant {stats.get('tenantId', '?')}"
