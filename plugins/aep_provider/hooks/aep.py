@@ -331,8 +331,8 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
             if status == 401 and not refreshed and is_invalid_token(status, body):
                 # Routine after a restart or an IMS-side expiry: the cached token is replaced, nothing failed.
                 self.log.info(
-                    "The cached access token is no longer valid (expired or revoked); fetched a new one, "
-                    "repeating %s %s", method, path
+                    "The cached access token is no longer valid (expired, or issued before a restart); "
+                    "fetching a new one and repeating %s %s", method, path
                 )
                 refreshed = True
                 token = self.get_token(reject=token)
