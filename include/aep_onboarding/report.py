@@ -56,6 +56,22 @@ class ObjectReport:
     resources: list[dict[str, Any]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
 
+    def link_the_unlinked(self, account_link: str) -> None:
+        """Resources without a Platform UI page of their own link to the page that shows them (as the tasks'
+        links do): a source connection to its source account, a target connection to its dataset, a mapping
+        set to its target schema."""
+        target_schema = next(
+            (r for r in self.resources if r["kind"] == "schema" and r["task"].endswith("target_schema")), None
+        )
+        shown_on = {
+            "source connection": account_link,
+            "target connection": (self.resource("dataset") or {}).get("link", ""),
+            "mapping set": (target_schema or {}).get("link", ""),
+        }
+        for row in self.resources:
+            if not row["link"] and shown_on.get(row["kind"]):
+                row["link"] = shown_on[row["kind"]]
+
     def resource(self, kind: str) -> dict[str, Any] | None:
         return next((r for r in self.resources if r["kind"] == kind), None)
 
@@ -113,6 +129,9 @@ def gather(
             slug = _slug_of(task_id, entry.get("key"), set(slugs))
             row = {**describe(entry, tenant, sandbox), "task": task_id}
             (objects[slug].resources if slug in objects else shared).append(row)
+    account = next((r["link"] for r in shared if r["kind"] == "HubSpot base connection"), "")
+    for report in objects.values():
+        report.link_the_unlinked(account)
     for task_id, which in sensor_ids.items():
         value = ti.xcom_pull(task_ids=task_id)
         if not isinstance(value, dict):
