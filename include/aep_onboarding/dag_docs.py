@@ -62,8 +62,8 @@ def onboarding_doc(spec: OnboardingSpec, spec_path: str | None) -> str:
         "records gets an asset event with the same metadata.",
         "",
         f"Layout `{spec.layout}`, AEP connection `{spec.aep_conn_id}`, sandbox "
-        f"`{spec.sandbox or 'the connection’s'}`, pool `{spec.pool}`.",
+        f"`{spec.sandbox or 'from the connection'}`, pool `{spec.pool}`.",
     ]
     if spec_path:
-        lines += ["", f"Spec: `{spec_path}` (keys: README, “Spec reference”)."]
+        lines += ["", f"Spec: `{spec_path}` (keys: README, \"Spec reference\")."]
     return "\n".join(lines)

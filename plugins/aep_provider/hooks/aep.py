@@ -414,10 +414,7 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
 
     def record_outcome(self, what: str, resource: T, *, created: bool) -> T:
         """Remember that ``what`` was created or reused (read by the operator for the run summary)."""
-        if isinstance(resource, dict):
-            resource_id = resource.get("id") or resource.get("$id")
-        else:
-            resource_id = resource
+        resource_id = (resource.get("id") or resource.get("$id")) if isinstance(resource, dict) else resource
         entry = {"what": what, "id": None if resource_id is None else str(resource_id), "created": created,
                  "key": getattr(_outcome_scope, "key", None)}
         with _outcomes_lock:
