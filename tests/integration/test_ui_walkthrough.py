@@ -85,6 +85,12 @@ def test_a_new_user_onboards_a_subset_and_finds_links_summary_connection_test_an
     client.set_paused(dag_id, True)  # a first-time user meets the DAG paused
     emulator.reset()  # a fresh sandbox: the run creates what it needs and ingests records
     runs_before = {r["dag_run_id"] for r in client.dag_runs(dag_id)}
+    # A wrong object name is refused when the run is created, naming the valid ones: no run, no retries.
+    refused = client.request(
+        "POST", f"/api/v2/dags/{dag_id}/dagRuns", expect=(400,),
+        json={"logical_date": None, "conf": {"objects": ["Hubspot.Bogus"]}},
+    )
+    assert SUBSET in str(refused), refused
 
     # 1. The trigger form: a described multi-select of the spec's objects; pick one.
     page.goto(f"{client.base_url}/dags/{dag_id}")
