@@ -18,6 +18,9 @@ With ``layout: per_object`` (the default), per object, in a task group named aft
                                 └─ mapping_set ────────────────────────────────┤   ── ingest_window ── wait_window
                                                            flow_spec ──────────┘
 
+Last, ``run_summary`` (``report.py``) after every object: what the run created or reused, and the asset
+events of the datasets that received records.
+
 With ``layout: batched`` the same steps are single tasks that each make their call for every
 selected object, concurrently (the operators' ``for_each`` mode, each object's IDs joined by key
 through dict XComs): about fifteen tasks whatever the number of objects, so Airflow's per-task cost
