@@ -101,7 +101,7 @@ def test_objects_param_is_a_described_multi_select_of_the_spec_objects(marketing
     makes Airflow refuse any other value when the run is created."""
     param = marketing_dag.params.get_param("objects")
     assert param.value == []
-    assert param.schema["type"] == "array"
+    assert param.schema["type"] == ["array", "null"]  # null: every choice removed in the form = all objects
     assert param.schema["examples"] == ["Hubspot.Contacts", "Hubspot.Companies", "Hubspot.All_Deals"]
     assert "Hubspot.Contacts" in param.schema["items"]["enum"] and "contacts" in param.schema["items"]["enum"]
     assert "onboard every object" in param.description
