@@ -32,9 +32,19 @@ test-deploy: $(STAMP)
 measure: $(STAMP)
 	$(BIN)/python scripts/measure_deployment.py
 
-bench: $(STAMP)
-	$(BIN)/pip install --quiet -e ".[bench]"
-	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+# The reference tools (dag-factory, aepp) live in their own virtualenv: installed next to the
+# deployment they load as Airflow plugins and fill every task log with their deprecation warnings.
+BENCH_VENV ?= .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): pyproject.toml
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e ".[deploy,bench]"
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
 
 airflow-up: $(STAMP)
 	bash scripts/airflow-up.sh
@@ -47,4 +57,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .airflow .pytest_cache .mypy_cache .ruff_cache

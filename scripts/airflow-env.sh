@@ -31,8 +31,9 @@
 #   AEP_AIRFLOW_USER        REST API / UI user (SimpleAuthManager, role admin) (default: admin)
 #   AEP_AIRFLOW_PASSWORD    its password (default: generated once by airflow-up.sh into
 #                           $AEP_AIRFLOW_HOME/admin_password, mode 0600, and read from there)
-#   AIRFLOW_CONN_AEP_DEFAULT   the AEP connection; when unset it points at the local emulator
-#   AIRFLOW_CONN_HUBSPOT_DEFAULT  the HubSpot credentials; when unset the emulator's demo values
+#   AIRFLOW_CONN_AEP_DEFAULT   the AEP connection airflow-up.sh stores in the metadata database
+#                              (default: the stored one, else the local emulator)
+#   AIRFLOW_CONN_HUBSPOT_DEFAULT  the HubSpot credentials it stores (default: the emulator's demo values)
 #
 # Every other AIRFLOW__SECTION__KEY variable already in your environment is
 # passed through to the processes, except the ones this file sets.
@@ -142,17 +143,28 @@ export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$AEP_WORKER_LOG_PORT"
 export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="$AEP_TRIGGERER_LOG_PORT"
 unset _aep_pg_auth _aep_pg_dsn
 
-# The AEP connection: the local emulator unless the caller points it at a real sandbox.
-if [[ -z "${AIRFLOW_CONN_AEP_DEFAULT:-}" ]]; then
-    AIRFLOW_CONN_AEP_DEFAULT="{\"conn_type\": \"adobe_experience_platform\", \"login\": \"demo-client\", \"password\": \"demo-secret\", \"host\": \"$AEP_EMULATOR_URL\", \"extra\": {\"ims_host\": \"$AEP_EMULATOR_URL\", \"org_id\": \"DEMO0000000000000000000@AdobeOrg\", \"sandbox\": \"prod\"}}"
+# The connections aep_default and hubspot_default live in the metadata database (airflow-up.sh stores
+# them, secrets encrypted with the deployment's Fernet key), so the Connections page shows them and its
+# Test button works. AIRFLOW_CONN_AEP_DEFAULT / AIRFLOW_CONN_HUBSPOT_DEFAULT, when set, are what
+# airflow-up.sh stores (replacing the stored one); they are not passed on to the components, where
+# they would shadow the stored connection. Unset, the stored connection is kept (edits made in the UI
+# survive a restart), or created pointing at the local emulator. Port 0: see connection_form.py.
+if [[ -n "${AIRFLOW_CONN_AEP_DEFAULT:-}" ]]; then
+    AEP_CONN_AEP_DEFAULT_JSON="$AIRFLOW_CONN_AEP_DEFAULT"; AEP_CONN_AEP_DEFAULT_GIVEN=1
+elif [[ -z "${AEP_CONN_AEP_DEFAULT_JSON:-}" ]]; then
+    AEP_CONN_AEP_DEFAULT_JSON="{\"conn_type\": \"adobe_experience_platform\", \"login\": \"demo-client\", \"password\": \"demo-secret\", \"host\": \"$AEP_EMULATOR_URL\", \"port\": 0, \"extra\": {\"ims_host\": \"$AEP_EMULATOR_URL\", \"org_id\": \"DEMO0000000000000000000@AdobeOrg\", \"sandbox\": \"prod\"}}"
 fi
-export AIRFLOW_CONN_AEP_DEFAULT
-# The HubSpot credentials the onboarding specs use (conn_id hubspot_default); the
-# emulator's simulated HubSpot accepts these demo values.
-if [[ -z "${AIRFLOW_CONN_HUBSPOT_DEFAULT:-}" ]]; then
-    AIRFLOW_CONN_HUBSPOT_DEFAULT='{"conn_type": "generic", "login": "hubspot-demo-client", "password": "hubspot-demo-secret", "extra": {"access_token": "hubspot-demo-access", "refresh_token": "hubspot-demo-refresh"}}'
+# The HubSpot credentials the onboarding specs use; the emulator's simulated HubSpot accepts these demo values.
+if [[ -n "${AIRFLOW_CONN_HUBSPOT_DEFAULT:-}" ]]; then
+    AEP_CONN_HUBSPOT_DEFAULT_JSON="$AIRFLOW_CONN_HUBSPOT_DEFAULT"; AEP_CONN_HUBSPOT_DEFAULT_GIVEN=1
+elif [[ -z "${AEP_CONN_HUBSPOT_DEFAULT_JSON:-}" ]]; then
+    AEP_CONN_HUBSPOT_DEFAULT_JSON='{"conn_type": "generic", "login": "hubspot-demo-client", "password": "hubspot-demo-secret", "port": 0, "extra": {"access_token": "hubspot-demo-access", "refresh_token": "hubspot-demo-refresh"}}'
 fi
-export AIRFLOW_CONN_HUBSPOT_DEFAULT
+export AEP_CONN_AEP_DEFAULT_JSON AEP_CONN_HUBSPOT_DEFAULT_JSON
+export AEP_CONN_AEP_DEFAULT_GIVEN="${AEP_CONN_AEP_DEFAULT_GIVEN:-0}" AEP_CONN_HUBSPOT_DEFAULT_GIVEN="${AEP_CONN_HUBSPOT_DEFAULT_GIVEN:-0}"
+unset AIRFLOW_CONN_AEP_DEFAULT AIRFLOW_CONN_HUBSPOT_DEFAULT
+# The Connections page's Test button (off by default in Airflow 3): this deployment is local.
+export AIRFLOW__CORE__TEST_CONNECTION=Enabled
 
 # Secrets generated once by airflow-up.sh (JWT secret, api secret key, Fernet key):
 # every component must share them, so they live in AIRFLOW_HOME, mode 0600.

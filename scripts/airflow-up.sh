@@ -150,6 +150,12 @@ airflow pools set aep_api "$AEP_POOL_SLOTS" "Adobe Experience Platform API calls
     || { tail -n 30 "$AEP_LOG_DIR/pools.log" >&2; aep_die "creating the pool aep_api failed, see $AEP_LOG_DIR/pools.log"; }
 fi
 
+# Connections in the metadata database (see airflow-env.sh): visible and testable on the Connections page.
+"$PY" "$SCRIPT_DIR/store_connections.py" >"$AEP_LOG_DIR/connections.log" 2>&1 \
+    || { tail -n 30 "$AEP_LOG_DIR/connections.log" >&2; aep_die "storing the connections failed, see $AEP_LOG_DIR/connections.log"; }
+# Stored: the components read them from the database, their environment does not carry the secrets.
+unset AEP_CONN_AEP_DEFAULT_JSON AEP_CONN_HUBSPOT_DEFAULT_JSON
+
 # ---------------------------------------------------------------- processes
 # A failed start-up stops what it started (logs are kept) unless AEP_KEEP_ON_FAILURE=1.
 STARTED_ANY=0

@@ -33,6 +33,9 @@ def main(argv: list[str]) -> int:
             return 2
         print(f"{', '.join(missing)} not answering on 127.0.0.1: skipping the integration suite")
         args += ["-m", "not integration"]
+    if not os.path.exists(os.environ.get("AEP_CHROMIUM", "/usr/bin/chromium")):
+        print("no chromium at /usr/bin/chromium: the browser walkthrough (tests/integration/test_ui_walkthrough.py) "
+              "will be skipped; apt-get install -y chromium to run it")
     code = int(pytest.main(args))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("pytest collected no tests: failing instead of passing an empty run")

@@ -21,6 +21,9 @@ With ``layout: per_object`` (the default), per object, in a task group named aft
 The bracketed window steps exist only with ``ingestion: airflow`` (a one-time flow, one on-demand run per
 data interval); with ``ingestion: aep`` the flow runs on AEP's schedule and the DAG watches its first run.
 
+Last, ``run_summary`` (``report.py``) after every object: what the run created or reused, and the asset
+events of the datasets that received records.
+
 With ``layout: batched`` the same steps are single tasks that each make their call for every
 selected object, concurrently (the operators' ``for_each`` mode, each object's IDs joined by key
 through dict XComs): about fifteen tasks whatever the number of objects, so Airflow's per-task cost
@@ -34,7 +37,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, TaskGroup, task, task_group
+from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup, task, task_group
 
 from aep_onboarding.chain import (
     DATASET_BASE,
@@ -47,8 +50,12 @@ from aep_onboarding.chain import (
     wire_batched,
     wire_one,
 )
-from aep_onboarding.names import asset_uri, dataset_base_connection_name, discovered_names, object_names
+from aep_onboarding.dag_docs import onboarding_doc
+from aep_onboarding.names import dataset_base_connection_name, discovered_names, object_names
+from aep_onboarding.params import chosen_slugs, objects_param
+from aep_onboarding.report import summary_task
 from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec, templated_fields
+from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -60,23 +67,14 @@ from aep_provider.sensors.flow_run import AepFlowRunSensor
 
 @task
 def select_objects(available: list[dict[str, str]], **context: Any) -> list[str]:
-    """The slugs this run onboards: all of them, or those named in the ``objects`` param."""
-    wanted = context["params"].get("objects") or []
-    if not isinstance(wanted, list) or not all(isinstance(name, str) for name in wanted):
-        raise ValueError(
-            f'param `objects` must be a list of object names such as ["Hubspot.All_Deals"], got {wanted!r}'
-        )
-    if not wanted:
-        return [item["slug"] for item in available]
-    by_key = {key: item["slug"] for item in available for key in (item["slug"], item["source"])}
-    unknown = [name for name in wanted if name not in by_key]
-    if unknown:
-        known = ", ".join(item["source"] for item in available)
-        raise ValueError(f"param `objects` names {unknown}, which this DAG does not onboard; use some of: {known}")
-    return sorted({by_key[name] for name in wanted})
+    """The slugs this run onboards: all of them, or those named in the ``objects`` param (a wrong name fails
+    the task at once, without retries)."""
+    return chosen_slugs(context["params"].get("objects"), available)
 
 
-@task.short_circuit(ignore_downstream_trigger_rules=True)
+# Not ignore_downstream_trigger_rules: the skip flows down the group through the default trigger rule,
+# and `run_summary` (trigger rule none_failed) still runs for the objects that were selected.
+@task.short_circuit(ignore_downstream_trigger_rules=False)
 def selected(slug: str, chosen: list[str]) -> bool:
     """Skip this object's whole group when the run's ``objects`` param leaves it out."""
     return slug in chosen
@@ -128,30 +126,27 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
         "max_retry_delay": timedelta(seconds=spec.max_retry_delay_seconds),
         "pool": spec.pool,
     }
-    doc = spec.description or f"Onboard {len(spec.objects)} HubSpot object(s) into AEP."
-    if source_file:
-        doc += f"\n\nBuilt from `{source_file}`."
     return {
         "dag_id": spec.dag_id,
         "description": (spec.description or f"Onboard HubSpot objects into AEP ({spec.name})")[:200],
-        "doc_md": doc,
+        "doc_md": onboarding_doc(spec, source_file),
         "schedule": _timetable(spec.schedule),
         "start_date": datetime.combine(spec.start_date, datetime.min.time(), tzinfo=timezone.utc),
         "catchup": spec.catchup,
         "default_args": default_args,
         "tags": ["aep", "hubspot", *spec.tags],
         "max_active_runs": 1,
-        # A plain default, validated by select_objects: a typed Param would have its JSON schema
-        # checked again for every task when the DAG is serialized.
-        "params": {"objects": []},
+        # A multi-select of the spec's objects in the trigger form; other values are refused when the run
+        # is created (select_objects checks again at run time).
+        "params": {"objects": objects_param(spec)},
     }
 
 
-def _sensors(spec: OnboardingSpec, tasks: dict[str, Any], outlets: list[Asset], common: dict[str, Any]) -> None:
+def _sensors(spec: OnboardingSpec, tasks: dict[str, Any], common: dict[str, Any]) -> None:
     """Wait for the flows' first runs, then (``ingestion: airflow``) for the window's on-demand runs."""
     judged: dict[str, Any] = {
         "failed_record_tolerance": spec.failed_record_tolerance, "poll_interval": spec.sensor_poll_seconds,
-        "outlets": outlets, **common,
+        **common,
     }
     wait_first_run = AepFlowRunSensor(task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first", **judged)
     if "ingest_window" not in tasks:
@@ -170,7 +165,7 @@ def _object_group(spec: OnboardingSpec, obj: ObjectSpec, chosen: Any, shared: di
         gate = selected.override(task_id="selected")(obj.slug, chosen)
         tasks = wire_one(listed_chain(spec), subject, dict(shared), common)
         gate >> tasks["check_source"] >> [tasks["adhoc_class"], tasks["target_schema"]]
-        _sensors(spec, tasks, [Asset(uri=asset_uri(spec, obj), name=f"{spec.name}.{obj.slug}")], common)
+        _sensors(spec, tasks, common)
 
 
 def _batched_tasks(spec: OnboardingSpec, chosen: Any, shared: dict[str, Any]) -> None:
@@ -183,8 +178,7 @@ def _batched_tasks(spec: OnboardingSpec, chosen: Any, shared: dict[str, Any]) ->
     }
     tasks = wire_batched(listed_chain(spec), subjects, dict(shared), {**common, "keys": chosen})
     tasks["check_source"] >> [tasks["adhoc_class"], tasks["target_schema"]]
-    outlets = [Asset(uri=asset_uri(spec, obj), name=f"{spec.name}.{obj.slug}") for obj in spec.objects]
-    _sensors(spec, tasks, outlets, common)
+    _sensors(spec, tasks, common)
 
 
 def _discovery_group(spec: OnboardingSpec, discovery: Discovery, shared: dict[str, Any]) -> None:
@@ -235,9 +229,22 @@ def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -
         shared = {HUBSPOT: hubspot, DATASET_BASE: dataset_base, FLOW_SPEC: flow_spec}
         if spec.layout == "batched":
             _batched_tasks(spec, chosen, shared)
-            return dag
-        for obj in spec.objects:
-            _object_group(spec, obj, chosen, shared)
-        if spec.discover is not None:
-            _discovery_group(spec, spec.discover, shared)
+        else:
+            for obj in spec.objects:
+                _object_group(spec, obj, chosen, shared)
+            if spec.discover is not None:
+                _discovery_group(spec, spec.discover, shared)
+        _run_summary(spec, dag)
     return dag
+
+
+def _run_summary(spec: OnboardingSpec, dag: DAG) -> None:
+    """``run_summary`` after every last step: what the run did, and the asset events of the datasets it fed."""
+    listed = [t for t in dag.tasks if not t.task_id.startswith("discovered.")]
+    platform = [t.task_id for t in listed if isinstance(t, AepBaseOperator)]
+    sensors = {
+        t.task_id: "first" if t.task_id.endswith("wait_first_run") else "window"
+        for t in listed if isinstance(t, AepFlowRunSensor)
+    }
+    leaves = [t for t in dag.tasks if not t.downstream_list]
+    summary_task(spec, platform, sensors).operator.set_upstream(leaves)

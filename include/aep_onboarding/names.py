@@ -53,8 +53,17 @@ def dataset_base_connection_name(spec: OnboardingSpec) -> str:
     return f"{spec.name} dataset base connection"
 
 
-def asset_uri(spec: OnboardingSpec, obj: ObjectSpec) -> str:
-    """The Airflow Asset that stands for the object's AEP dataset."""
-    sandbox = spec.sandbox or "default-sandbox"
+def asset_uri(spec: OnboardingSpec, obj: ObjectSpec, sandbox: str | None = None) -> str:
+    """The Airflow Asset that stands for the object's AEP dataset in ``sandbox``.
+
+    The sandbox is the spec's, else the one the connection names, which only a running task knows
+    (``run_summary`` passes it); without either it is ``prod``, AEP's default sandbox.
+    """
+    sandbox = sandbox or spec.sandbox or "prod"
     dataset = object_names(spec, obj).dataset.replace(" ", "_")
     return f"aep://{spec.aep_conn_id}/{sandbox}/datasets/{dataset}"
+
+
+def asset_name(spec: OnboardingSpec, obj: ObjectSpec) -> str:
+    """The asset alias of the object's dataset: ``<spec>.<object>``; schedule a DAG on it."""
+    return f"{spec.name}.{obj.slug}"

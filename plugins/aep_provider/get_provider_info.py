@@ -62,5 +62,8 @@ def get_provider_info() -> dict[str, Any]:
             "aep_provider.links.AepAccountLink",
             "aep_provider.links.AepDataflowLink",
             "aep_provider.links.AepFlowRunLink",
+            "aep_provider.links.AepSourceConnectionLink",
+            "aep_provider.links.AepTargetConnectionLink",
+            "aep_provider.links.AepMappingSetLink",
         ],
     }

@@ -14,6 +14,10 @@ the page in the user's current org; building a link never costs an API call. Pag
 * dataflow: ``source/dataflows/<flow id>``
 * dataflow run: ``source/dataflows/<flow id>/runs/<run id>``
 
+The Platform UI has no page of its own for a source connection, a target connection or a mapping set;
+their links open the page that shows them: the source account (base connection) the source connection
+reads through, the dataset the target connection writes to, the target schema the mapping set maps onto.
+
 The operators compute the URL while they run and store it in XCom under the link's ``xcom_key``,
 which is what Airflow 3's web server reads.
 """
@@ -98,4 +102,28 @@ class AepFlowRunLink(AepLink):
     page = "source/dataflows/{flow_id}/runs/{id}"
 
 
-ALL_LINKS = [AepSchemaLink, AepClassLink, AepDatasetLink, AepAccountLink, AepDataflowLink, AepFlowRunLink]
+class AepSourceConnectionLink(AepLink):
+    """A source connection is listed under its source account (the HubSpot base connection)."""
+
+    name = "AEP Source Account (of this source connection)"
+    page = "source/accounts/{id}"
+
+
+class AepTargetConnectionLink(AepLink):
+    """A target connection writes to one dataset: its page shows the batches the connection lands."""
+
+    name = "AEP Target Dataset (of this target connection)"
+    page = "dataset/browse/{id}"
+
+
+class AepMappingSetLink(AepLink):
+    """A mapping set maps onto a target schema: the schema's page shows the destination fields."""
+
+    name = "AEP Target Schema (of this mapping set)"
+    page = "schema/edit/{id}"
+
+
+ALL_LINKS = [
+    AepSchemaLink, AepClassLink, AepDatasetLink, AepAccountLink, AepDataflowLink, AepFlowRunLink,
+    AepSourceConnectionLink, AepTargetConnectionLink, AepMappingSetLink,
+]

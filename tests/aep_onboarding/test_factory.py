@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from airflow.sdk.definitions.param import ParamValidationError
 
 from aep_onboarding.factory import build_onboarding_dag
 from aep_onboarding.loader import DEFAULT_SPECS_DIR, load_spec, parse_spec
@@ -46,7 +47,7 @@ def test_each_task_waits_only_for_the_ids_it_consumes(marketing_dag) -> None:
         g + "source_connection", g + "target_connection", g + "mapping_set", "flow_spec",
     }
     assert _upstream(dag, g + "wait_first_run") == {g + "dataflow"}
-    assert dag.get_task(g + "wait_first_run").downstream_task_ids == set()
+    assert dag.get_task(g + "wait_first_run").downstream_task_ids == {"run_summary"}  # no window step
 
 
 def test_a_flow_on_aeps_schedule_gets_no_window_run(marketing_dag) -> None:
@@ -115,17 +116,44 @@ def test_platform_tasks_use_the_pool_retry_with_backoff_and_template_their_ids(m
     assert {"flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id"} <= set(task.template_fields)
 
 
-def test_window_steps_receive_the_data_interval_and_emit_the_dataset_asset(daily_dag) -> None:
+def test_window_steps_receive_the_data_interval(daily_dag) -> None:
     ingest = daily_dag.get_task("contacts.ingest_window")
     assert "data_interval_start" in ingest.window_start and "data_interval_end" in ingest.window_end
-    wait = daily_dag.get_task("contacts.wait_window")
-    assert [outlet.uri for outlet in wait.outlets] == [
-        "aep://aep_default/default-sandbox/datasets/hubspot_contacts_daily_Contacts_dataset"
+
+
+def test_the_dataset_assets_are_emitted_by_run_summary_through_one_alias_per_object(marketing_dag) -> None:
+    """Asset events come from run_summary only (after every object), one alias per object a DAG can schedule on;
+    the sensors emit none, so a run that ingested nothing cannot trigger a downstream DAG."""
+    summary = marketing_dag.get_task("run_summary")
+    assert sorted(alias.name for alias in summary.outlets) == [
+        "hubspot_marketing.all_deals", "hubspot_marketing.companies", "hubspot_marketing.contacts",
     ]
+    assert summary.trigger_rule == "none_failed"
+    # `ingestion: aep`: the last step of each object is the watch of its flow's first run.
+    assert summary.upstream_task_ids == {"contacts.wait_first_run", "companies.wait_first_run", "all_deals.wait_first_run"}
+    assert not marketing_dag.get_task("contacts.wait_first_run").outlets
 
 
-def test_dag_has_objects_param_for_subset_runs(marketing_dag) -> None:
-    assert marketing_dag.params["objects"] == []
+def test_objects_param_is_a_described_multi_select_of_the_spec_objects(marketing_dag) -> None:
+    """The trigger form shows a multi-select (array + examples) of the objects, with a description; the enum
+    makes Airflow refuse any other value when the run is created."""
+    param = marketing_dag.params.get_param("objects")
+    assert param.value == []
+    assert param.schema["type"] == ["array", "null"]  # null: every choice removed in the form = all objects
+    assert param.schema["examples"] == ["Hubspot.Contacts", "Hubspot.Companies", "Hubspot.All_Deals"]
+    assert "Hubspot.Contacts" in param.schema["items"]["enum"] and "contacts" in param.schema["items"]["enum"]
+    assert "onboard every object" in param.description
+    param.resolve(["Hubspot.Contacts"])
+    with pytest.raises(ParamValidationError):
+        param.resolve(["Hubspot.Contact"])
+
+
+def test_dag_docs_list_objects_datasets_subset_trigger_and_spec_path(marketing_dag) -> None:
+    """The DAG page tells a new user what the DAG onboards, where it lands, how to run a subset and where the spec is."""
+    doc = marketing_dag.doc_md
+    for text in ("`Hubspot.All_Deals`", "hubspot_marketing Contacts dataset", '{"objects": ["Hubspot.Contacts"]}',
+                 "hubspot_marketing.yaml", "**Schedule:** none"):
+        assert text in doc
 
 
 def _dagbag(folder: Path):
@@ -207,12 +235,12 @@ WINDOWS = "ingestion: airflow\nschedule: '@daily'\n"
 
 
 def test_batched_layout_has_the_same_steps_whatever_the_number_of_objects() -> None:
-    """`layout: batched` keeps the DAG at one task per step, so 50 objects cost Airflow 16 tasks, not 700
-    (14 on AEP's schedule, 16 with the two window steps of `ingestion: airflow`)."""
+    """`layout: batched` keeps the DAG at one task per step, so 50 objects cost Airflow 15 tasks, not 700
+    (14 steps on AEP's schedule and run_summary; 17 with the two window steps of `ingestion: airflow`)."""
     small, large = build_onboarding_dag(_big_spec(2, "batched")), build_onboarding_dag(_big_spec(50, "batched"))
     assert sorted(small.task_ids) == sorted(large.task_ids)
-    assert len(large.task_ids) == 14
-    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == 16
+    assert len(large.task_ids) == 15
+    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == 17
     dataflow = large.get_task("dataflow")
     assert [row["key"] for row in dataflow.for_each] == [f"table{i}" for i in range(50)]
     assert dataflow.max_concurrency == 12
@@ -231,7 +259,7 @@ def test_batched_layout_wires_the_same_dependencies_through_dict_xcoms() -> None
     assert _upstream(dag, "wait_window") == {"ingest_window", "dataflow"}
     # Source and target branches stay parallel.
     assert not dag.get_task("dataset").get_flat_relative_ids(upstream=True) & {"adhoc_class", "source_connection"}
-    assert len(dag.get_task("wait_window").outlets) == 3
+    assert len(dag.get_task("run_summary").outlets) == 3
 
 
 def test_discover_needs_the_per_object_layout() -> None:

@@ -72,6 +72,28 @@ def test_expired_token_mid_run_is_refreshed_once_and_the_call_repeated(aep_conn_
     assert ims_count() == 2
 
 
+def test_a_token_refreshed_after_a_restart_is_logged_as_information_not_as_a_rejection(aep_conn_env, capsys):
+    """A cached token IMS no longer accepts (expired, or from before a restart) is routine: the log says a new
+    one is fetched, at INFO, and never that access was rejected."""
+    aep_conn_env.admin.configure(token_ttl_seconds=60)
+    hook = AepHook()
+    hook.get(STATS)
+    aep_conn_env.admin.advance(120)
+    capsys.readouterr()
+    hook.get(STATS)
+    out = capsys.readouterr().out
+    refresh = [line for line in out.splitlines() if "no longer valid" in line]
+    assert refresh and all("[info" in line for line in refresh), out
+    assert "rejected" not in out.lower()
+
+
+def test_a_failed_connection_test_never_names_the_random_id_of_the_ui_test(conn_factory):
+    """The UI tests a form under a random connection id; the message says "this connection" instead of it."""
+    conn_factory("x8f3kq1z", org_id="")
+    ok, message = AepHook("x8f3kq1z").test_connection()
+    assert not ok and "x8f3kq1z" not in message and "org_id" in message
+
+
 @pytest.mark.parametrize("kind", ["429", "500", "502", "503", "drop"])
 def test_reads_survive_transient_faults(aep_conn_env, kind):
     aep_conn_env.admin.set_faults(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import threading
 
 import pytest
@@ -40,8 +41,30 @@ def test_providers_manager_sees_the_connection_type():
 
 def test_hook_form_behaviour_relabels_fields():
     behaviour = AepHook.get_ui_field_behaviour()
-    assert behaviour["relabeling"]["password"] == "Client secret"
+    assert behaviour["relabeling"]["password"] == "Client secret *"
     assert "extra" in behaviour["placeholders"]
+
+
+def test_connection_form_marks_org_id_required_and_suggests_values():
+    """Airflow's form marks a field required when its schema type does not allow null, and shows a string
+    field's examples as suggestions: org id is required, the optional fields are nullable (empty = default)."""
+    from aep_provider.hooks.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+
+    assert CONN_FIELDS["org_id"]["schema"]["type"] == "string"
+    assert CONN_FIELDS["org_id"]["schema"]["examples"]
+    optional = [name for name in CONN_FIELDS if name != "org_id"]
+    assert all("null" in CONN_FIELDS[name]["schema"]["type"] for name in optional)
+    assert {"org_id", "sandbox", "ims_host"} <= set(UI_FIELD_BEHAVIOUR["placeholders"])
+    # The list page's Test button sends port 0 for "no port": the port field stays visible to hold it.
+    assert "port" not in UI_FIELD_BEHAVIOUR["hidden_fields"]
+
+
+def test_a_zero_port_is_no_port(monkeypatch):
+    """Connections stored with port 0 (the Test button's "no port") keep their host URL as it is."""
+    conn = {"conn_type": "adobe_experience_platform", "login": "c", "password": "s", "host": "http://127.0.0.1:8765",
+            "port": 0, "extra": {"org_id": "ABC@AdobeOrg"}}
+    monkeypatch.setenv("AIRFLOW_CONN_AEP_PORT0", json.dumps(conn))
+    assert AepHook("aep_port0").settings.host == "http://127.0.0.1:8765"
 
 
 def test_run_window_is_templated_from_the_data_interval(make_context):

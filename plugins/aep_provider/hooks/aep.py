@@ -53,6 +53,14 @@ T = TypeVar("T")
 
 _ims_counter = itertools.count(1)
 _ims_lock = threading.Lock()
+_outcomes_lock = threading.Lock()
+#: ``key``: the object a ``for_each`` worker thread is working on (set by the operator).
+_outcome_scope = threading.local()
+
+
+def outcome_key(key: str | None) -> None:
+    """Tag the create-or-reuse outcomes this thread records next with the object ``key``."""
+    _outcome_scope.key = key
 IMS_REQUESTS = {"count": 0}
 
 
@@ -344,8 +352,10 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
                 return parse_body(resp.text)
             body = parse_body(resp.text)
             if status == 401 and not refreshed and is_invalid_token(status, body):
+                # Routine after a restart or an IMS-side expiry: the cached token is replaced, nothing failed.
                 self.log.info(
-                    "Access token rejected (401013); fetching a new one and repeating %s %s", method, path
+                    "The cached access token is no longer valid (expired, or issued before a restart); "
+                    "fetching a new one and repeating %s %s", method, path
                 )
                 refreshed = True
                 token = self.get_token(reject=token)
@@ -407,33 +417,53 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
         found = lookup()
         if found is not None:
             self.log.info("Reusing existing %s", what)
-            return found, False
+            return self.record_outcome(what, found, created=False), False
         budget = self.settings.retry.start()
         while True:
             try:
                 result = create()
                 self.log.info("Created %s", what)
-                return result, True
+                return self.record_outcome(what, result, created=True), True
             except AepAmbiguousWriteError as exc:
                 self.log.warning("Creating %s had an ambiguous outcome (%s); looking it up", what, exc.detail)
                 found = lookup()
                 if found is not None:
                     self.log.info("The create of %s had been applied; reusing it", what)
-                    return found, False
+                    return self.record_outcome(what, found, created=False), False
                 delay = budget.next_delay()
                 if delay is None:
                     raise
                 self.sleep(delay)
 
+    def record_outcome(self, what: str, resource: T, *, created: bool) -> T:
+        """Remember that ``what`` was created or reused (read by the operator for the run summary)."""
+        resource_id = (resource.get("id") or resource.get("$id")) if isinstance(resource, dict) else resource
+        entry = {"what": what, "id": None if resource_id is None else str(resource_id), "created": created,
+                 "key": getattr(_outcome_scope, "key", None)}
+        with _outcomes_lock:
+            self.__dict__.setdefault("_outcomes", []).append(entry)
+        return resource
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        """``[{"what", "id", "created", "key"}]``: every create-or-reuse this hook made, in order."""
+        with _outcomes_lock:
+            return list(self.__dict__.get("_outcomes", []))
+
     # -- connection test ------------------------------------------------------------------------
+    def _as_tested(self, message: str) -> str:
+        """The UI tests a copy of the form under a random connection id: name "this connection" instead."""
+        return message.replace(f"Connection '{self.aep_conn_id}'", "This connection").replace(
+            f"'{self.aep_conn_id}'", "this connection"
+        )
+
     def test_connection(self) -> tuple[bool, str]:
         """Get a token and read Schema Registry ``/stats`` (tenant id) - one cheap read."""
         try:
             stats = self.get_stats()
         except AepApiError as exc:
-            return False, str(exc)
+            return False, self._as_tested(str(exc))
         except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, self._as_tested(f"{type(exc).__name__}: {exc}")
         return True, (
             f"Connected to org {self.settings.org_id}, sandbox {self.settings.sandbox}, "
             f"tenant {stats.get('tenantId', '?')}"

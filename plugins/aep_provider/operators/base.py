@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowSkipException
 
-from aep_provider.hooks.aep import AepHook
+from aep_provider.hooks.aep import AepHook, outcome_key
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError
 from aep_provider.links import AepLink
@@ -116,6 +116,9 @@ class AepBaseOperator(BaseOperator):
         """The object this operator's own (rendered) arguments describe."""
         return AepItem(key=None, fields={name: getattr(self, name) for name in self.item_fields})
 
+    #: XCom key of ``[{"what", "id", "created", "key"}]``: what the task created or reused (run summary).
+    OUTCOMES_XCOM = "aep_outcomes"
+
     def execute(self, context: Any) -> Any:
         if self.for_each is None:
             item = self.own_item()
@@ -124,6 +127,24 @@ class AepBaseOperator(BaseOperator):
                 self.push(context, key, value)
             return result
         return self._execute_for_each(context)
+
+    def post_execute(self, context: Any, result: Any = None) -> None:
+        """After a successful ``execute`` (of any subclass): record what the task created or reused."""
+        super().post_execute(context, result)
+        hook = self.__dict__.get("hook")  # only if a call was made
+        outcomes = hook.outcomes() if hook is not None else []
+        if outcomes:
+            try:
+                self.push(context, self.OUTCOMES_XCOM, outcomes)
+            except Exception as exc:  # the summary is a report: it never fails the task
+                self.log.warning("Could not record what this task created: %s", exc)
+
+    def _execute_one_of_many(self, context: Any, item: AepItem) -> Any:
+        outcome_key(item.key)
+        try:
+            return self.execute_item(context, item)
+        finally:
+            outcome_key(None)
 
     def _execute_for_each(self, context: Any) -> dict[str, Any]:
         name = f"{type(self).__name__} ({self.task_id})"
@@ -147,7 +168,7 @@ class AepBaseOperator(BaseOperator):
                       ", ".join(str(item.key) for item in items))
         outcome = run_items(
             items,
-            lambda item: self.execute_item(context, item),
+            lambda item: self._execute_one_of_many(context, item),
             max_concurrency=self.max_concurrency,
             same_resource=self._same_resource if self.identity_fields else None,
         )

@@ -10,7 +10,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from aep_provider.hooks.aep import _mask
 from aep_provider.hooks.errors import AepConfigError, AepValidationError, missing_connection
-from aep_provider.links import AepAccountLink
+from aep_provider.links import AepAccountLink, AepSourceConnectionLink, AepTargetConnectionLink
 from aep_provider.models.common import DATA_LAKE_CONNECTION_SPEC_ID, HUBSPOT_CONNECTION_SPEC_ID
 from aep_provider.models.flow_service import (
     DatasetBaseConnectionCreate,
@@ -187,6 +187,7 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
     identity_fields: Sequence[str] = ("name",)
+    operator_extra_links = (AepSourceConnectionLink(),)
 
     def __init__(
         self,
@@ -238,6 +239,7 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
             if "params.path" not in refused.detail:
                 raise
             raise unknown_table_error(self.hook, item.base_connection_id, item.path, "path", refused) from None
+        self.persist_link(context, AepSourceConnectionLink, item, id=item.base_connection_id)
         return str(obj["id"])
 
 
@@ -252,6 +254,7 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
     identity_fields: Sequence[str] = ("name",)
+    operator_extra_links = (AepTargetConnectionLink(),)
 
     def __init__(
         self,
@@ -292,4 +295,5 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
             ),
             describe=describe,
         )
+        self.persist_link(context, AepTargetConnectionLink, item, id=item.dataset_id)
         return str(obj["id"])

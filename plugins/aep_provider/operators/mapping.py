@@ -8,6 +8,7 @@ from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError
 from aep_provider.hooks.transport import XED_FULL
+from aep_provider.links import AepMappingSetLink
 from aep_provider.models.data_prep import Mapping, MappingSetCreate, mapping_key
 from aep_provider.models.schema_registry import xdm_paths
 from aep_provider.operators._validation import build_model
@@ -43,6 +44,7 @@ class AepCreateMappingSetOperator(AepBaseOperator):
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("schema_id", "mappings")
     identity_fields: Sequence[str] = ("name", "schema_id")
+    operator_extra_links = (AepMappingSetLink(),)
 
     def __init__(
         self,
@@ -114,4 +116,5 @@ class AepCreateMappingSetOperator(AepBaseOperator):
                     mset["id"],
                 )
         item.output("mapping_version", str(mset.get("version", 0)))
+        self.persist_link(context, AepMappingSetLink, item, id=schema_id)
         return str(mset["id"])
