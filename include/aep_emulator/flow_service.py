@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Header, Request, Response
 from . import hubspot, schedule
 from .common import PatchError, apply_patch, new_uuid, public
 from .deps import RequestContext, container_of, ctx_of, store_of
+from .errors import neutral
 from .fs_common import (
     BAD_PATCH,
     BAD_SPEC_ID,
@@ -230,10 +231,13 @@ def build_target_connection(cont: Container, ctx: RequestContext, body: dict[str
     if schema is not None and ds_schema is not None:
         target = find_tenant(cont, "schema", schema["id"])
         if target is None or target["$id"] != ds_schema:
+            # Adobe's 1425-400 row (flow-service-errors.md) is about a flow's mapping against its dataset, so it is
+            # kept for the flow check (``_transformations``). No Adobe page gives a code for a target connection
+            # whose schema differs from its dataset's: the neutral EMU-400 is ours (docs/architecture.md).
             raise bad(
                 f"The schema {schema['id']} of the target connection differs from the schema {ds_schema} "
                 f"of dataset {params.get('dataSetId')}",
-                "1425-400",
+                neutral(400),
             )
     return {
         "id": new_uuid(),
