@@ -322,3 +322,19 @@ def test_on_demand_run_for_unknown_flow_is_400(emulator: EmulatorServer) -> None
                                                                            "windowEndTime": 1}})
     assert resp.status_code == 400 and resp.json()["type"].endswith("1430-400")
     assert Api(emulator).get(f"{FS}/runs/nope").status_code == 404
+
+
+def test_run_status_filters_match_in_any_case(emulator: EmulatorServer) -> None:
+    """sort-and-filter.md filters runs with ``property=metrics.statusSummary.status==Failed`` while monitor.md
+    answers ``"status": "success"``: a status filter finds the runs whatever the case of either side."""
+    api = Api(emulator)
+    _f, flow_id = _one_time_flow(api, mappings=[("Properties_Email_Value", "person.birthDate")])
+    failed = _run(api, flow_id, END - 2 * YEAR, END)
+    assert _get_run(api, failed)["metrics"]["statusSummary"]["status"] == "failed"
+    for value in ("Failed", "failed", "FAILED"):
+        found = api.get(f"{FS}/runs", params={"property": [f"flowId=={flow_id}",
+                                                           f"metrics.statusSummary.status=={value}"]}).json()
+        assert [r["id"] for r in found["items"]] == [failed], value
+    other = api.get(f"{FS}/runs", params={"property": [f"flowId=={flow_id}",
+                                                       "metrics.statusSummary.status==Success"]}).json()
+    assert other["items"] == []
