@@ -328,7 +328,11 @@ def _options(spec: dict[str, Any], raw: Any) -> dict[str, Any] | None:
     """A flow's ``options``, checked against its flow spec's ``optionSpec``.
 
     help/ingestion/batch-ingestion/partial.md patches ``"partialIngestionPercent": "10"`` (a string) and
-    reads it back as ``10``; the optionSpec says ``number``: both are accepted, a number is stored.
+    reads it back as ``10``; crm.md's optionSpec says ``number`` (exclusiveMinimum 0) while flow-service.yaml
+    OptionSpecDTO says ``integer`` (example 5): an integer, a number and a string of digits are all accepted,
+    a number is stored (docs/adobe-contract.md, "Contested"). ``options`` on ``POST /flows`` is not in
+    flow-service.yaml's CreateFlowRequest (partial.md sets them by PATCH ``/options``): kept, and listed as
+    unconfirmed against a sandbox.
     """
     if raw is None:
         return None

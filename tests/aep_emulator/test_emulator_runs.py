@@ -338,3 +338,17 @@ def test_run_status_filters_match_in_any_case(emulator: EmulatorServer) -> None:
     other = api.get(f"{FS}/runs", params={"property": [f"flowId=={flow_id}",
                                                        "metrics.statusSummary.status==Success"]}).json()
     assert other["items"] == []
+
+
+def test_partial_ingestion_percent_is_taken_as_an_integer_or_a_number(emulator: EmulatorServer) -> None:
+    """flow-service.yaml OptionSpecDTO types ``partialIngestionPercent`` integer (example 5), crm.md's optionSpec
+    number (exclusiveMinimum 0): a flow takes both, and reads them back as sent."""
+    api = Api(emulator)
+    f = build_connections(api)
+    for i, percent in enumerate((5, 7.5)):
+        body = flow_body(f, {"startTime": int(time.time()) + YEAR, "frequency": "once"}, name=f"p{i}",
+                         options={"partialIngestionPercent": percent})
+        resp = api.post(f"{FS}/flows", body)
+        assert resp.status_code == 201, resp.text
+        [flow] = api.get(f"{FS}/flows/{resp.json()['id']}").json()["items"]
+        assert flow["options"]["partialIngestionPercent"] == percent
