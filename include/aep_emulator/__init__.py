@@ -26,8 +26,9 @@ Time and runs
   default 1 s, 0 allowed), then ``inProgress``, then ends: the mapping set is applied to
   every source row whose delta column (the flow's Copy ``deltaColumn``) lies in the window,
   and the records are committed to the target dataset. The run ends ``success`` (also with
-  failed records, as monitor.md shows) or ``failed`` (every record failed, the failed share is
-  above the flow's ``options.partialIngestionPercent``, or the flow's resources are gone); see
+  failed records on a flow with ``partialIngestionPercent``, as monitor.md shows) or ``failed`` (every
+  record failed, the failed share is above the flow's ``options.partialIngestionPercent``, any record
+  failed on a flow without it (partial.md), or the flow's resources are gone); see
   :mod:`aep_emulator.runs`. Progress is computed lazily before every Platform or admin request.
 
 Deliberate choices where Adobe's documents leave room

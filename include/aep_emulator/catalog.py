@@ -124,7 +124,7 @@ def list_datasets(request: Request) -> dict[str, Any]:
     limit, start = _limit_start(q)
     filters = list(q.getlist("property"))
     try:
-        predicates = parse_filters(filters)
+        predicates = parse_filters(filters, name_wildcards=True)  # filter-data.md: `*` in `name`
     except FilterError as exc:
         raise _bad(str(exc)) from exc
     with store.lock:

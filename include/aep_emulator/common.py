@@ -127,15 +127,51 @@ class FilterError(ValueError):
     pass
 
 
-def parse_filters(values: Iterable[str]) -> list[Callable[[dict[str, Any]], bool]]:
+def name_pattern(value: str) -> re.Pattern[str]:
+    """A Catalog ``name`` filter value as a pattern. help/catalog/api/filter-data.md: "The `name` property supports
+    the use of a wildcard `*`, either as the entire search string or as a part of it. Wildcards match empty
+    characters ... Asterisks are escaped by doubling them (`**`). A double-asterisk in a search string represents a
+    single asterisk as a literal string." """
+    parts: list[str] = []
+    i = 0
+    while i < len(value):
+        if value.startswith("**", i):
+            parts.append(re.escape("*"))
+            i += 2
+        elif value[i] == "*":
+            parts.append(".*")
+            i += 1
+        else:
+            parts.append(re.escape(value[i]))
+            i += 1
+    return re.compile("".join(parts), re.S)
+
+
+def _name_comparison(op: str, value: str) -> Callable[[dict[str, Any]], bool]:
+    pattern = name_pattern(value)
+
+    def predicate(obj: dict[str, Any]) -> bool:
+        name = obj.get("name")
+        found = isinstance(name, str) and pattern.fullmatch(name) is not None
+        return found if op in ("==", "=") else not found
+
+    return predicate
+
+
+def parse_filters(values: Iterable[str], *, name_wildcards: bool = False) -> list[Callable[[dict[str, Any]], bool]]:
     """Parse ``property=`` query values (``name==X``, ``state==enabled``, ``createdAt>=1``,
-    ``name~regex``, ``!field``); quoted values are unquoted. Filters are ANDed."""
+    ``name~regex``, ``!field``); quoted values are unquoted. Filters are ANDed. ``name_wildcards`` (Catalog):
+    ``name==``/``name!=`` honour ``*`` wildcards and ``**`` escapes (:func:`name_pattern`)."""
     predicates: list[Callable[[dict[str, Any]], bool]] = []
     for raw in values:
         for expr in _split_and(raw):
             m = _FILTER_RE.match(expr)
             if m:
-                predicates.append(_comparison(m.group(1), m.group(2), _unquote(m.group(3))))
+                field, op, value = m.group(1), m.group(2), _unquote(m.group(3))
+                if name_wildcards and field == "name" and op in ("==", "=", "!="):
+                    predicates.append(_name_comparison(op, value))
+                else:
+                    predicates.append(_comparison(field, op, value))
                 continue
             m2 = _EXISTS_RE.match(expr)
             if m2:

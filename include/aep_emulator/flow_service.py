@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Header, Request, Response
 from . import hubspot, schedule
 from .common import PatchError, apply_patch, new_uuid, public
 from .deps import RequestContext, container_of, ctx_of, store_of
+from .errors import neutral
 from .fs_common import (
     BAD_PATCH,
     BAD_SPEC_ID,
@@ -230,10 +231,13 @@ def build_target_connection(cont: Container, ctx: RequestContext, body: dict[str
     if schema is not None and ds_schema is not None:
         target = find_tenant(cont, "schema", schema["id"])
         if target is None or target["$id"] != ds_schema:
+            # Adobe's 1425-400 row (flow-service-errors.md) is about a flow's mapping against its dataset, so it is
+            # kept for the flow check (``_transformations``). No Adobe page gives a code for a target connection
+            # whose schema differs from its dataset's: the neutral EMU-400 is ours (docs/architecture.md).
             raise bad(
                 f"The schema {schema['id']} of the target connection differs from the schema {ds_schema} "
                 f"of dataset {params.get('dataSetId')}",
-                "1425-400",
+                neutral(400),
             )
     return {
         "id": new_uuid(),
@@ -324,7 +328,11 @@ def _options(spec: dict[str, Any], raw: Any) -> dict[str, Any] | None:
     """A flow's ``options``, checked against its flow spec's ``optionSpec``.
 
     help/ingestion/batch-ingestion/partial.md patches ``"partialIngestionPercent": "10"`` (a string) and
-    reads it back as ``10``; the optionSpec says ``number``: both are accepted, a number is stored.
+    reads it back as ``10``; crm.md's optionSpec says ``number`` (exclusiveMinimum 0) while flow-service.yaml
+    OptionSpecDTO says ``integer`` (example 5): an integer, a number and a string of digits are all accepted,
+    a number is stored (docs/adobe-contract.md, "Contested"). ``options`` on ``POST /flows`` is not in
+    flow-service.yaml's CreateFlowRequest (partial.md sets them by PATCH ``/options``): kept, and listed as
+    unconfirmed against a sandbox.
     """
     if raw is None:
         return None

@@ -12,6 +12,8 @@ Service error table (``help/sources/errors/flow-service-errors.md``).
   ``attributes.sampleAttribute="abc"`` example). ``~`` is refused with ``1440-400`` ("Operator '~' not
   implemented"); a comparison with several values with ``1443-400``; an unparsable expression with
   ``1453-400``.
+* Status values (a path ending in ``status`` or ``state``) match case-insensitively: sort-and-filter.md
+  filters with ``property=metrics.statusSummary.status==Failed``, monitor.md answers ``"status": "success"``.
 * A value may be double-quoted (``name=="CRMToAEP"``, the CRM tutorial's flow spec look-up); the
   quotes are not part of the value.
 
@@ -70,7 +72,16 @@ def values_at(obj: Any, path: str) -> list[Any]:
     return [v for v in current if v is not _ABSENT]
 
 
-def _equal(actual: Any, expected: str) -> bool:
+def _is_status(path: str) -> bool:
+    """A run status path (``metrics.statusSummary.status``, ``activities[].statusSummary.status``, ``state``)."""
+    return path.rsplit(".", 1)[-1] in ("status", "state")
+
+
+def _equal(actual: Any, expected: str, fold: bool = False) -> bool:
+    """``fold``: compare strings case-insensitively. Status values are: sort-and-filter.md filters runs with
+    ``property=metrics.statusSummary.status==Failed`` while monitor.md shows runs with ``"status": "success"``."""
+    if fold and isinstance(actual, str):
+        return actual.casefold() == expected.casefold()
     if isinstance(actual, bool):
         return str(actual).lower() == expected.lower()
     if actual is None:
@@ -118,10 +129,11 @@ def parse(expressions: Iterable[str]) -> list[Predicate]:
 def _predicate(path: str, op: str, values: list[str]) -> Predicate:
     def predicate(obj: dict[str, Any]) -> bool:
         found = values_at(obj, path)
+        fold = _is_status(path)
         if op in ("==", "="):
-            return any(_equal(a, v) for a in found for v in values)
+            return any(_equal(a, v, fold) for a in found for v in values)
         if op == "!=":
-            return not any(_equal(a, v) for a in found for v in values)
+            return not any(_equal(a, v, fold) for a in found for v in values)
         return any(_ordered(a, op, values[0]) for a in found)
 
     return predicate

@@ -7,9 +7,10 @@ then (records are committed to the target dataset) and the run ends ``success`` 
 a ``success`` run with ``"failedRecordCount": 1``); ``partialSuccess`` appears in no Adobe page and is
 never produced. A run ends ``failed`` when every record failed, when the share of failed records
 exceeds the flow's ``options.partialIngestionPercent`` (the CRMToAEP ``optionSpec``: "threshold of
-errors allowed before the run is marked as failed"), or when the flow's resources are gone.
-Without ``partialIngestionPercent`` a run with at least one written record is ``success``: Adobe
-documents no default for flows (our choice).
+errors allowed before the run is marked as failed"), when any record failed and the flow has no
+``partialIngestionPercent`` (partial.md: partial ingestion ingests data with errors "up to a certain
+threshold", and "By default, dataflows may not have partial ingestion ... enabled"), or when the
+flow's resources are gone.
 
 Run errors use the codes Adobe shows in monitor.md: ``metrics.statusSummary.errors`` and the promotion
 activity carry ``CONNECTOR-2001-500`` ("Error occurred at promotion activity."), and the promotion
@@ -77,12 +78,10 @@ def new_run(store: Store, cont: Container, flow: dict[str, Any], start: float, w
         "flowId": flow["id"],
         **meta,
         "providerRefId": new_uuid().replace("-", "")[:24],
-        "params": {
-            "startTime": int(start),
-            "windowStartTime": int(window_start) if window_start is not None else 0,
-            "windowEndTime": int(window_end),
-            "deltaColumn": {"name": delta},
-        },
+        # No ``params`` in the answers: flow-service.yaml FlowRunItemDTO has none and monitor.md's run has none.
+        # The window a run used is shown where monitor.md shows it, the copy activity's
+        # ``durationSummary.extensions.windowStart/windowEnd`` (milliseconds; see run_view).
+        "__delta": delta,
         "__start": start,
         "__duration": float(store.config.run_duration_seconds),
         "__window": [window_start, window_end],
@@ -114,8 +113,16 @@ def _row_errors(result: IngestResult) -> list[dict[str, Any]]:
 
 
 def judge(input_count: int, failed_count: int, written: int, partial_percent: float | None) -> str:
-    """``success`` or ``failed`` from the record counts and the flow's ``partialIngestionPercent``."""
+    """``success`` or ``failed`` from the record counts and the flow's ``partialIngestionPercent``.
+
+    help/ingestion/batch-ingestion/partial.md: "Partial batch ingestion is the ability to ingest data containing
+    errors, up to a certain threshold", and "By default, dataflows may not have partial ingestion or error
+    diagnostics enabled": a flow without ``partialIngestionPercent`` has no tolerance, so one failed record fails
+    the run (nothing is written). With it, the run fails when the share of failed records exceeds it.
+    """
     if input_count and not written:
+        return "failed"
+    if failed_count and partial_percent is None:
         return "failed"
     if partial_percent is not None and input_count and failed_count * 100.0 / input_count > partial_percent:
         return "failed"
@@ -141,7 +148,7 @@ def _execute(store: Store, cont: Container, run: dict[str, Any]) -> dict[str, An
     fields = schema_fields(cont, mapping["xdmSchema"]) or {}
     rows = hubspot.rows(table.name, store.config.seed, store.config.data_end)
     window_start, window_end = run["__window"]
-    result: IngestResult = ingest(rows, run["params"]["deltaColumn"]["name"], window_start, window_end,
+    result: IngestResult = ingest(rows, run["__delta"], window_start, window_end,
                                   mapping["mappings"], fields)
     percent = (flow.get("options") or {}).get("partialIngestionPercent")
     status = judge(result.input_count, result.failed_count, len(result.records),
@@ -217,7 +224,6 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
     status_summary: dict[str, Any] = {"status": status, "errors": res["errors"]}
     if status in FINAL:
         status_summary["activityRefs"] = ["promotionActivity"]
-        status_summary["extensions"] = {"manifest": {"dataSetId": res.get("dataSetId")}}
     out["metrics"] = {
         "durationSummary": duration,
         "sizeSummary": size,
@@ -226,6 +232,8 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
         "statusSummary": status_summary,
     }
     window_start, window_end = run["__window"]
+    # monitor.md: the copy activity's ``durationSummary.extensions`` carries the window the run read,
+    # ``windowStart``/``windowEnd`` in epoch milliseconds. A first run with backfill reads from the beginning (0).
     copy_duration: dict[str, Any] = {**duration, "extensions": {
         "windowStart": int(window_start * 1000) if window_start is not None else 0,
         "windowEnd": int(window_end * 1000)}}
@@ -239,8 +247,7 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
         promotion_summary["extensions"] = {"errors": res["row_errors"]}
     out["activities"] = [
         {
-            "id": f"{run['id']}-copy",
-            "name": "copyActivity",
+            "id": "copyActivity",  # monitor.md: activities are identified by these ids
             "updatedAtUTC": run["updatedAt"],
             "durationSummary": copy_duration,
             "sizeSummary": {"inputBytes": res["in_bytes"], "outputBytes": res["in_bytes"]},
@@ -249,8 +256,7 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
             "statusSummary": copy_summary,
         },
         {
-            "id": f"{run['id']}-promotion",
-            "name": "promotionActivity",
+            "id": "promotionActivity",
             "updatedAtUTC": run["updatedAt"],
             "durationSummary": duration,
             "sizeSummary": size,

@@ -287,8 +287,11 @@ LIST_VARIANTS = ("xed", "xed-id")
 def _require_list_accept(request: Request) -> str:
     """Lists need ``Accept: application/vnd.adobe.xed-id+json`` or ``xed+json`` (appendix.md, list-resources.md:
     "All GET requests to the Schema Registry require an Accept header")."""
-    variant, _ = _parse_accept(request)
-    if variant not in LIST_VARIANTS:
+    variant, version = _parse_accept(request)
+    # A version parameter is refused on lists: schema-registry.yaml, definition ``acceptErrorList``, refuses
+    # ``application/vnd.adobe.xed+json;version=1`` with XDM-1006-400 ("A valid Accept value should look like
+    # application/vnd.adobe.'{xed|xdm'}+json").
+    if variant not in LIST_VARIANTS or version is not None:
         raise _bad(
             f"The supplied Accept header is not valid: {request.headers.get('accept', '')!r} - a valid Accept value "
             "should look like application/vnd.adobe.xed-id+json or application/vnd.adobe.xed+json",
@@ -326,7 +329,13 @@ def _page(request: Request, objects: list[dict[str, Any]], path: str, container:
     if limit < 0 or limit > 500:
         raise _bad("limit must be between 0 and 500")
     limit = min(limit or PAGE_MAX, PAGE_MAX)
-    page, rest = objects[:limit], objects[limit:]
+    # appendix.md ("Paging"): the limit "is not strictly honored ... as constrained by the need to provide the
+    # reliable operation of the start parameter". ``start`` is exclusive on the sort value, so a page ends only
+    # between two different sort values: it is extended through the whole group tying with its last entry.
+    cut = limit
+    while 0 < cut < len(objects) and str(objects[cut].get(key, "")) == str(objects[cut - 1].get(key, "")):
+        cut += 1
+    page, rest = objects[:cut], objects[cut:]
     nxt = str(page[-1].get(key, "")) if rest and page else None
     links: dict[str, Any] = {}
     if nxt is not None:

@@ -14,6 +14,7 @@ run with a data interval asks AEP for one run of that window.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -261,7 +262,7 @@ class OnboardingSpec(_Strict):
     catchup: bool = False
     ingestion: Literal["aep", "airflow"] = "aep"
     flow_schedule: FlowSchedule = FlowSchedule()
-    partial_ingestion_percent: float | None = Field(default=None, gt=0, le=100)
+    partial_ingestion_percent: int | None = Field(default=None, gt=0, le=100)
     pool: str = "aep_api"
     pool_slots: int = Field(default=8, ge=1, le=256)
     retries: int = Field(default=3, ge=0, le=20)
@@ -362,10 +363,21 @@ class OnboardingSpec(_Strict):
         return {"frequency": "once", "start_time": start}
 
     def flow_options(self) -> dict[str, object] | None:
-        """The flow's ``options`` (CRMToAEP ``optionSpec``): AEP's own failed-record threshold, when set."""
-        if self.partial_ingestion_percent is None:
+        """The flow's ``options`` (CRMToAEP ``optionSpec``): AEP's own failed-record threshold.
+
+        ``partial_ingestion_percent`` when set; else, when ``failed_record_tolerance`` > 0, that share as a
+        percentage rounded up to an integer (0.05 -> 5, 0.021 -> 3). Without the option AEP tolerates no failed
+        record (help/ingestion/batch-ingestion/partial.md: "By default, dataflows may not have partial ingestion
+        or error diagnostics enabled"), so the tolerance the sensor accepts would never be reached: the run
+        would fail first. An integer, as flow-service.yaml OptionSpecDTO types it (crm.md's optionSpec says
+        ``number``: an integer satisfies both; docs/adobe-contract.md).
+        """
+        percent = self.partial_ingestion_percent
+        if percent is None and self.failed_record_tolerance > 0:
+            percent = min(100, math.ceil(round(self.failed_record_tolerance * 100, 6)))
+        if percent is None:
             return None
-        return {"partialIngestionPercent": self.partial_ingestion_percent, "errorDiagnosticsEnabled": True}
+        return {"partialIngestionPercent": percent, "errorDiagnosticsEnabled": True}
 
     @property
     def windows(self) -> bool:

@@ -114,3 +114,22 @@ def test_delete_of_an_unknown_id_answers_200_with_an_empty_array(emulator: Emula
     assert again.status_code == 200 and again.json() == []
     never = api.delete(f"{CAT}/dataSets/000000000000000000000000")
     assert never.status_code == 200 and never.json() == []
+
+
+def test_name_filter_honours_wildcards_and_doubled_asterisks(emulator: EmulatorServer) -> None:
+    """help/catalog/api/filter-data.md: "The `name` property supports the use of a wildcard `*` ... Wildcards match
+    empty characters ... Asterisks are escaped by doubling them (`**`)"."""
+    api = Api(emulator)
+    schema_id = create_profile_schema(api)
+    test = create_dataset(api, schema_id, "test")
+    star = create_dataset(api, schema_id, "te*st")
+    toast = create_dataset(api, schema_id, "teXYst")
+
+    def names(value: str) -> set[str]:
+        return set(api.get(f"{CAT}/dataSets", params={"property": f"name=={value}"}).json())
+
+    assert names("te*st") == {test, star, toast}
+    assert names("te**st") == {star}
+    assert names("*") == {test, star, toast}
+    assert names("test") == {test}
+    assert set(api.get(f"{CAT}/dataSets", params={"property": "name!=te**st"}).json()) == {test, toast}

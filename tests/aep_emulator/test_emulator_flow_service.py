@@ -101,7 +101,8 @@ def test_target_connection_needs_data_lake_base_and_matching_schema(emulator: Em
     mismatch = api.post(f"{FS}/targetConnections", {
         **body, "baseConnectionId": ds_base,
         "data": {"format": "parquet_xdm", "schema": {"id": other_schema, "version": "x"}}})
-    assert mismatch.status_code == 400 and mismatch.json()["type"].endswith("1425-400")
+    # 1425-400 is Adobe's code for a flow's mapping against its dataset; here the code is the neutral EMU-400.
+    assert mismatch.status_code == 400 and mismatch.json()["type"].endswith("EMU-400")
     missing_ds = api.post(f"{FS}/targetConnections", {**body, "baseConnectionId": ds_base,
                                                        "params": {"dataSetId": "0" * 24}})
     assert missing_ds.status_code == 400

@@ -50,7 +50,15 @@ def _one_time_flow(api: Api, **kw: Any) -> tuple[Any, str]:
 
 
 def _promotion(run: dict[str, Any]) -> dict[str, Any]:
-    return next(a for a in run["activities"] if a["name"] == "promotionActivity")
+    return next(a for a in run["activities"] if a["id"] == "promotionActivity")
+
+
+def _window(run: dict[str, Any]) -> tuple[int, int]:
+    """The window a run read, where monitor.md shows it: the copy activity's ``durationSummary.extensions``
+    (epoch milliseconds), as seconds."""
+    copy = next(a for a in run["activities"] if a["id"] == "copyActivity")
+    ext = copy["durationSummary"]["extensions"]
+    return ext["windowStart"] // 1000, ext["windowEnd"] // 1000
 
 
 def test_on_demand_run_moves_scheduled_in_progress_success(emulator: EmulatorServer) -> None:
@@ -61,7 +69,8 @@ def test_on_demand_run_moves_scheduled_in_progress_success(emulator: EmulatorSer
     run_id = _run(api, flow_id, END - 30 * 86400, END)
     run = _get_run(api, run_id)
     assert run["metrics"]["statusSummary"]["status"] == "scheduled"
-    assert run["params"]["windowStartTime"] == int(END - 30 * 86400)
+    assert "params" not in run  # flow-service.yaml FlowRunItemDTO and monitor.md show none
+    assert _window(run) == (int(END - 30 * 86400), int(END))
     time.sleep(0.35)
     assert _get_run(api, run_id)["metrics"]["statusSummary"]["status"] == "inProgress"
     time.sleep(0.6)
@@ -72,7 +81,8 @@ def test_on_demand_run_moves_scheduled_in_progress_success(emulator: EmulatorSer
     assert m["recordSummary"]["failedRecordCount"] == 0
     assert m["recordSummary"]["inputRecordCount"] == m["recordSummary"]["outputRecordCount"] > 0
     assert m["sizeSummary"]["inputBytes"] > 0 and "fileSummary" in m
-    assert [a["name"] for a in run["activities"]] == ["copyActivity", "promotionActivity"]
+    assert [a["id"] for a in run["activities"]] == ["copyActivity", "promotionActivity"]  # monitor.md
+    assert "extensions" not in m["statusSummary"]  # no invented manifest
     assert all(a["statusSummary"]["status"] == "success" for a in run["activities"])
     copy = run["activities"][0]
     assert copy["durationSummary"]["extensions"] == {"windowStart": int(END - 30 * 86400) * 1000,
@@ -107,7 +117,7 @@ def test_run_params_are_taken_as_integers_or_strings_of_digits(emulator: Emulato
     resp = _post_run(api, flow_id, str(int(END - 86400)), str(int(END)), startTime=str(later))
     assert resp.status_code == 201, resp.text
     run = _get_run(api, resp.json()["id"])
-    assert run["params"]["windowStartTime"] == int(END - 86400) and run["params"]["startTime"] == later
+    assert _window(run) == (int(END - 86400), int(END))
     assert run["metrics"]["statusSummary"]["status"] == "scheduled"
     emulator.admin.advance(3601)
     api = Api(emulator)
@@ -167,11 +177,12 @@ BIRTH_YEAR = [("Vid", "_id"), ("Properties_Birthyear_Value", "person.birthYear")
 
 
 def test_failed_records_leave_a_success_run_with_the_codes_adobe_shows(emulator: EmulatorServer) -> None:
-    """monitor.md: a run with failed records ends ``success``; its counts tell, and the promotion activity's
-    ``statusSummary.extensions.errors`` carry INGEST-1212-400 and MAPPER-3700-400 with the record count.
-    No run is ever ``partialSuccess`` (a status in no Adobe page). Every record failed: ``failed``."""
+    """monitor.md: a run with failed records ends ``success`` (on a flow with partial ingestion, partial.md); its
+    counts tell, and the promotion activity's ``statusSummary.extensions.errors`` carry INGEST-1212-400 and
+    MAPPER-3700-400 with the record count. No run is ever ``partialSuccess`` (a status in no Adobe page). Every
+    record failed: ``failed``."""
     api = Api(emulator)
-    f, flow_id = _one_time_flow(api, mappings=BIRTH_YEAR)
+    f, flow_id = _one_time_flow(api, mappings=BIRTH_YEAR, options={"partialIngestionPercent": 50})
     run = _get_run(api, _run(api, flow_id, END - 2 * YEAR, END))
     summary = run["metrics"]["recordSummary"]
     bad = sum(1 for r in _rows() if r["Properties_Birthyear_Value"] == "unknown")
@@ -193,6 +204,25 @@ def test_failed_records_leave_a_success_run_with_the_codes_adobe_shows(emulator:
     assert emulator.admin.records(f2.dataset_id) == []
     statuses = {r["metrics"]["statusSummary"]["status"] for r in api.get(f"{FS}/runs").json()["items"]}
     assert "partialSuccess" not in statuses
+
+
+def test_a_flow_without_partial_ingestion_fails_a_run_with_any_failed_record(emulator: EmulatorServer) -> None:
+    """partial.md: partial ingestion ingests data with errors "up to a certain threshold", and "By default,
+    dataflows may not have partial ingestion or error diagnostics enabled": without ``partialIngestionPercent`` a
+    run with failed records fails and writes nothing; the codes still say why."""
+    api = Api(emulator)
+    f, flow_id = _one_time_flow(api, mappings=BIRTH_YEAR)
+    run = _get_run(api, _run(api, flow_id, END - 2 * YEAR, END))
+    assert run["metrics"]["statusSummary"]["status"] == "failed"
+    assert run["metrics"]["recordSummary"]["failedRecordCount"] > 0
+    assert run["metrics"]["recordSummary"]["outputRecordCount"] == 0
+    assert _promotion(run)["statusSummary"]["extensions"]["errors"][1]["code"] == "MAPPER-3700-400"
+    assert emulator.admin.records(f.dataset_id) == []
+    clean_api = Api(emulator, sandbox="dev")
+    f2, clean = _one_time_flow(clean_api)  # no failed record: success without the option
+    run = _get_run(clean_api, _run(clean_api, clean, END - 2 * YEAR, END))
+    assert run["metrics"]["statusSummary"]["status"] == "success"
+    assert len(emulator.admin.records(f2.dataset_id)) == run["metrics"]["recordSummary"]["outputRecordCount"] > 0
 
 
 def test_partial_ingestion_percent_fails_a_run_above_the_threshold(emulator: EmulatorServer) -> None:
@@ -246,13 +276,12 @@ def test_backfill_first_run_then_scheduled_runs_on_clock_advance(emulator: Emula
     assert api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}"}).json()["items"] == []
     emulator.admin.advance(3600)
     runs = api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}"}).json()["items"]
-    assert len(runs) == 1 and runs[0]["params"]["windowEndTime"] == now + 3600
+    assert len(runs) == 1 and _window(runs[0])[1] == now + 3600
     assert runs[0]["metrics"]["recordSummary"]["outputRecordCount"] == 3000  # all history
     emulator.admin.advance(3 * 3600)  # three slots pass: one catch-up run covers them
     runs = api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}", "orderby": "createdAt"}).json()["items"]
     assert len(runs) == 2
-    assert runs[1]["params"]["windowStartTime"] == now + 3600
-    assert runs[1]["params"]["windowEndTime"] == now + 4 * 3600
+    assert _window(runs[1]) == (now + 3600, now + 4 * 3600)
     emulator.admin.advance(3600)
     runs = api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}"}).json()["items"]
     assert len(runs) == 3
@@ -293,3 +322,33 @@ def test_on_demand_run_for_unknown_flow_is_400(emulator: EmulatorServer) -> None
                                                                            "windowEndTime": 1}})
     assert resp.status_code == 400 and resp.json()["type"].endswith("1430-400")
     assert Api(emulator).get(f"{FS}/runs/nope").status_code == 404
+
+
+def test_run_status_filters_match_in_any_case(emulator: EmulatorServer) -> None:
+    """sort-and-filter.md filters runs with ``property=metrics.statusSummary.status==Failed`` while monitor.md
+    answers ``"status": "success"``: a status filter finds the runs whatever the case of either side."""
+    api = Api(emulator)
+    _f, flow_id = _one_time_flow(api, mappings=[("Properties_Email_Value", "person.birthDate")])
+    failed = _run(api, flow_id, END - 2 * YEAR, END)
+    assert _get_run(api, failed)["metrics"]["statusSummary"]["status"] == "failed"
+    for value in ("Failed", "failed", "FAILED"):
+        found = api.get(f"{FS}/runs", params={"property": [f"flowId=={flow_id}",
+                                                           f"metrics.statusSummary.status=={value}"]}).json()
+        assert [r["id"] for r in found["items"]] == [failed], value
+    other = api.get(f"{FS}/runs", params={"property": [f"flowId=={flow_id}",
+                                                       "metrics.statusSummary.status==Success"]}).json()
+    assert other["items"] == []
+
+
+def test_partial_ingestion_percent_is_taken_as_an_integer_or_a_number(emulator: EmulatorServer) -> None:
+    """flow-service.yaml OptionSpecDTO types ``partialIngestionPercent`` integer (example 5), crm.md's optionSpec
+    number (exclusiveMinimum 0): a flow takes both, and reads them back as sent."""
+    api = Api(emulator)
+    f = build_connections(api)
+    for i, percent in enumerate((5, 7.5)):
+        body = flow_body(f, {"startTime": int(time.time()) + YEAR, "frequency": "once"}, name=f"p{i}",
+                         options={"partialIngestionPercent": percent})
+        resp = api.post(f"{FS}/flows", body)
+        assert resp.status_code == 201, resp.text
+        [flow] = api.get(f"{FS}/flows/{resp.json()['id']}").json()["items"]
+        assert flow["options"]["partialIngestionPercent"] == percent

@@ -218,3 +218,33 @@ def test_collection_paths_accept_a_trailing_slash_like_the_real_service(emulator
     listed = httpx.get(f"{base}/classes/", headers={**headers, "Accept": "application/vnd.adobe.xed-id+json"})
     assert listed.status_code == 200
     assert "Slash class" in [item["title"] for item in listed.json()["results"]]
+
+
+def test_a_page_extends_through_entries_tying_on_the_sort_value(emulator: EmulatorServer) -> None:
+    """appendix.md ("Paging"): the limit "is not strictly honored ... as constrained by the need to provide the
+    reliable operation of the start parameter". ``start`` is exclusive on the sort value, so a page cut inside a
+    group of equal values would lose the rest of the group: walking the pages lists every schema once."""
+    api = Api(emulator)
+    ids = {create_profile_schema(api, f"Tied {i}") for i in range(5)}
+    seen: list[str] = []
+    params: dict[str, str] = {"orderby": "version", "limit": "2"}  # every schema is version 1.0
+    for _ in range(10):
+        body = api.get(f"{SR}/tenant/schemas", params=params,
+                       headers={"Accept": "application/vnd.adobe.xed-id+json"}).json()
+        seen += [r["$id"] for r in body["results"]]
+        if body["_page"]["next"] is None:
+            break
+        params = {"orderby": "version", "limit": "2", "start": body["_page"]["next"]}
+    assert sorted(seen) == sorted(ids)
+
+
+def test_a_list_refuses_a_versioned_accept(emulator: EmulatorServer) -> None:
+    """schema-registry.yaml ``acceptErrorList``: a list asked with ``application/vnd.adobe.xed+json;version=1``
+    is refused with XDM-1006-400; the same list without the version answers."""
+    api = Api(emulator)
+    create_profile_schema(api)
+    for accept in ("application/vnd.adobe.xed+json;version=1", "application/vnd.adobe.xed-id+json; version=1"):
+        resp = api.get(f"{SR}/tenant/schemas", headers={"Accept": accept})
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["type"].endswith("XDM-1006-400")
+    assert api.get(f"{SR}/tenant/schemas", headers={"Accept": "application/vnd.adobe.xed+json"}).status_code == 200

@@ -68,6 +68,7 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
         (AIRFLOW + "discover: {delta_column: Added_At}\n", "(top level)", "list the tables under `objects`"),
         (VALID + "discover: {}\n", "discover", "`delta_column` is required"),
         (VALID + "partial_ingestion_percent: 0\n", "partial_ingestion_percent", "fit the bound"),
+        (VALID + "partial_ingestion_percent: 2.5\n", "partial_ingestion_percent", "integer"),
         (VALID + "ingestion: cron\n", "ingestion", "use one of"),
     ],
     ids=[
@@ -76,6 +77,7 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
         "identity-without-namespace", "mapping-source-not-in-fields", "unknown-field-type", "bad-flow-start",
         "tolerance-out-of-range", "bad-start-date", "bad-cron", "no-delta-column", "airflow-with-a-scheduled-flow",
         "airflow-without-intervals", "airflow-with-discover", "discover-without-delta-column", "zero-percent",
+        "fractional-percent",
         "unknown-ingestion",
     ],
 )
@@ -144,3 +146,17 @@ def test_who_owns_the_clock_sets_the_flow_schedule() -> None:
     assert aep.flow_schedule_params()["frequency"] == "hour" and aep.flow_options() is None
     once_by_aep = parse_spec(VALID + "flow_schedule: {frequency: once}\n")
     assert once_by_aep.flow_schedule_params() == {"frequency": "once", "start_time": "now"}
+
+
+def test_a_failed_record_tolerance_asks_aep_for_partial_ingestion() -> None:
+    """partial.md: without partial ingestion a flow tolerates no failed record, so a tolerance the sensor would
+    accept must be AEP's too: `failed_record_tolerance` > 0 sends `partialIngestionPercent` (the share x 100,
+    rounded up to an integer, flow-service.yaml OptionSpecDTO `type: integer`) unless the spec sets it."""
+    derived = {0.05: 5, 0.15: 15, 0.021: 3, 0.001: 1, 1.0: 100}
+    for tolerance, percent in derived.items():
+        spec = parse_spec(VALID + f"failed_record_tolerance: {tolerance}\n")
+        assert spec.flow_options() == {"partialIngestionPercent": percent, "errorDiagnosticsEnabled": True}
+    chosen = parse_spec(VALID + "failed_record_tolerance: 0.15\npartial_ingestion_percent: 20\n")
+    assert chosen.flow_options() == {"partialIngestionPercent": 20, "errorDiagnosticsEnabled": True}
+    assert parse_spec(VALID).flow_options() is None
+    assert isinstance(parse_spec(VALID + "failed_record_tolerance: 0.05\n").flow_options()["partialIngestionPercent"], int)

@@ -150,3 +150,26 @@ def test_the_emulators_own_codes_get_no_advice():
     from aep_provider.hooks.errors import hint_for
 
     assert hint_for("EMU-400") is None and hint_for("403010") is not None
+
+
+def test_a_dataset_name_with_an_asterisk_is_looked_up_literally(aep_conn_env, monkeypatch):
+    """help/catalog/api/filter-data.md: `*` in a Catalog `name` filter is a wildcard and `**` a literal asterisk:
+    the look-up doubles it, so `te*st` finds that dataset only (Catalog answers only it, not `test` too)."""
+    from aep_provider.hooks.aep import AepHook
+
+    hook = AepHook()
+    schema = hook.create_resource("schemas", {"title": "Star names", "description": "asterisk", "type": "object",
+                                              "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
+    star = hook.create_dataset({"name": "te*st", "schemaRef": {"id": schema["$id"]}})
+    hook.create_dataset({"name": "test", "schemaRef": {"id": schema["$id"]}})
+    answered: list[str] = []
+    real = AepHook.iter_datasets
+
+    def counting(self: AepHook, params: dict[str, Any] | None = None) -> Any:
+        for dataset_id, dataset in real(self, params):
+            answered.append(str(dataset.get("name")))
+            yield dataset_id, dataset
+
+    monkeypatch.setattr(AepHook, "iter_datasets", counting)
+    assert [i for i, _ in hook.find_datasets_by_name("te*st")] == [star]
+    assert answered == ["te*st"]

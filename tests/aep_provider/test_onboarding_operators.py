@@ -15,6 +15,7 @@ from aep_provider_chain import (
 )
 
 from aep_provider.hooks.aep import AepHook
+from aep_provider.hooks.runs import run_window
 from aep_provider.hooks.transport import XED_FULL
 
 
@@ -72,7 +73,7 @@ def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(
     # the run for the window
     run = hook.get_object("runs", ids["run"])
     assert run["flowId"] == ids["flow"]
-    assert run["params"]["windowStartTime"] == 1735689600 and run["params"]["windowEndTime"] == 1767225600
+    assert run_window(run) == (1735689600, 1767225600)  # the copy activity's window (monitor.md)
 
     # links point at the AEP UI (no ui_tenant in the connection: the user's current org)
     assert (

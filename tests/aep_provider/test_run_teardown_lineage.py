@@ -237,7 +237,7 @@ def test_the_delta_column_goes_with_the_first_run_only_and_a_change_is_refused(a
     window = {"window_start": "2030-01-01T00:00:00Z", "window_end": "2030-01-02T00:00:00Z"}
     first = run_op(chain, flow_id=future, delta_column="Updated_At", **window).execute(make_context())
     hook = AepHook()
-    assert hook.get_object("runs", first)["params"]["deltaColumn"] == {"name": "Updated_At"}
+    assert hook.get_object("runs", first)["flowId"] == future  # runs carry no params (FlowRunItemDTO)
     copy = next(t for t in hook.get_object("flows", future)["transformations"] if t["name"] == "Copy")
     assert copy["params"]["deltaColumn"]["name"] == "Updated_At"  # the first run set it
     later = {"window_start": "2030-01-02T00:00:00Z", "window_end": "2030-01-03T00:00:00Z"}

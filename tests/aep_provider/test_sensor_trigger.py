@@ -118,9 +118,11 @@ def _with_failed_records(chain, make_context, options=None):
 
 
 def test_success_with_failed_records_passes_below_the_tolerance_and_fails_above_it(aep_conn_env, chain, make_context):
-    """monitor.md shows ``success`` runs with failed records: the sensor weighs failedRecordCount against
+    """monitor.md shows ``success`` runs with failed records (a flow with partial ingestion, partial.md): the
+    sensor weighs failedRecordCount against
     failed_record_tolerance and names the codes and counts (from the activities' extensions) when it fails."""
-    flow, run_id, run = _with_failed_records(chain, make_context)
+    # partial.md: a flow tolerates failed records only with partial ingestion (partialIngestionPercent).
+    flow, run_id, run = _with_failed_records(chain, make_context, options={"partialIngestionPercent": 50})
     summary = run["metrics"]["recordSummary"]
     failed, total = summary["failedRecordCount"], summary["inputRecordCount"]
     assert run["metrics"]["statusSummary"]["status"] == "success"

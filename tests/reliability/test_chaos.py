@@ -463,7 +463,7 @@ def test_three_window_backfill_survives_faults_and_token_expiry(chaos) -> None:
         )
     # The one-time flows' own runs find no rows; the on-demand runs are the windows: exactly one per window and object, no duplicate.
     windows = Counter(
-        (run["flowId"], run["params"]["windowStartTime"], run["params"]["windowEndTime"])
+        (run["flowId"], int(run["__window"][0]), int(run["__window"][1]))
         for container in emulator.store.all_containers()
         for run in container.items["run"].values()
         if run.get("__trigger") == "onDemand"

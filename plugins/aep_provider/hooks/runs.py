@@ -11,13 +11,54 @@ from typing import Any, Literal
 
 from aep_provider.models.flow_service import RunSummary
 
+#: Lower case: statuses are compared case-insensitively (:func:`run_status`).
 FAILED = frozenset({"failed", "cancelled", "canceled"})
-TERMINAL = frozenset({"success", "partialSuccess", *FAILED})
+TERMINAL = frozenset({"success", "partialsuccess", *FAILED})
+COPY_ACTIVITY = "copyActivity"
 Which = Literal["latest", "first"]
 
 #: ``orderby`` of "the latest" and "the first" run: Flow Service lists sort by any property, ``-`` for descending
 #: (help/dataflows/api/sort-and-filter.md, "Sorting"; runs are among the sortable resources).
 ORDER_BY: dict[str, str] = {"latest": "-createdAt", "first": "createdAt"}
+
+
+def run_status(run: dict[str, Any]) -> str:
+    """A run's status in lower case. Adobe writes it in two cases: help/dataflows/api/sort-and-filter.md filters
+    with ``property=metrics.statusSummary.status==Failed`` while monitor.md answers ``"status": "success"``."""
+    return str(((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or run.get("status") or "").lower()
+
+
+def _epoch_seconds(value: Any, *, millis: bool) -> int | None:
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number // 1000) if millis else int(number)
+
+
+def run_window(run: dict[str, Any]) -> tuple[int, int] | None:
+    """The ``[start, end)`` window (epoch seconds) a run read, or ``None`` when the run does not say.
+
+    help/dataflows/api/monitor.md shows it on the copy activity: ``activities[]`` item ``"id": "copyActivity"``,
+    ``durationSummary.extensions.windowStart``/``windowEnd`` in epoch milliseconds. flow-service.yaml's
+    FlowRunItemDTO has no ``params`` and monitor.md's run shows none; a ``params.windowStartTime``/``windowEndTime``
+    (epoch seconds, as sent on ``POST /runs``) is read too, as services may echo the request.
+    """
+    activities = [a for a in run.get("activities") or [] if isinstance(a, dict)]
+    copy = [a for a in activities if COPY_ACTIVITY in (a.get("id"), a.get("name"))] or activities
+    for activity in copy:
+        ext = (activity.get("durationSummary") or {}).get("extensions") or {}
+        start, end = _epoch_seconds(ext.get("windowStart"), millis=True), _epoch_seconds(ext.get("windowEnd"), millis=True)
+        if start is not None and end is not None:
+            return start, end
+    params = run.get("params") or {}
+    start, end = (_epoch_seconds(params.get("windowStartTime"), millis=False),
+                  _epoch_seconds(params.get("windowEndTime"), millis=False))
+    if start is not None and end is not None:
+        return start, end
+    return None
 
 
 def one_run_query(flow_id: str, which: Which) -> dict[str, Any]:

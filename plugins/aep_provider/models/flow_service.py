@@ -183,7 +183,9 @@ class FlowOptions(Body):
     marked as failed" (a number above 0).
     """
 
-    partial_ingestion_percent: float | None = Field(default=None, alias="partialIngestionPercent", gt=0, le=100)
+    #: An integer (flow-service.yaml OptionSpecDTO ``type: integer``, example 5; crm.md's optionSpec says ``number``,
+    #: which an integer also satisfies). A fractional value is refused, naming the field.
+    partial_ingestion_percent: int | None = Field(default=None, alias="partialIngestionPercent", gt=0, le=100)
     error_diagnostics_enabled: bool | None = Field(default=None, alias="errorDiagnosticsEnabled")
 
     def to_body(self) -> dict[str, Any]:
@@ -307,7 +309,8 @@ class RunSummary(Answer):
         return cls(
             id=str(run.get("id")),
             flowId=run.get("flowId"),
-            status=str(status_summary.get("status") or run.get("status") or "scheduled"),
+            # Lower case: sort-and-filter.md writes ``Failed``, monitor.md ``success`` (hooks/runs.py run_status).
+            status=str(status_summary.get("status") or run.get("status") or "scheduled").lower(),
             errors=errors,
             input_records=int(records.get("inputRecordCount") or 0),
             output_records=int(records.get("outputRecordCount") or 0),

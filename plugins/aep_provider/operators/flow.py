@@ -11,6 +11,7 @@ import jsonschema
 from airflow.sdk.exceptions import AirflowSkipException
 
 from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
+from aep_provider.hooks.runs import FAILED, TERMINAL, run_status, run_window
 from aep_provider.lineage import FlowLineageMixin
 from aep_provider.links import AepDataflowLink, AepFlowRunLink
 from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
@@ -28,7 +29,7 @@ from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.batch import AepItem
 
-FAILED_RUN_STATES = frozenset({"failed", "cancelled", "canceled"})
+FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (hooks/runs.py)
 
 
 class AepGetFlowSpecOperator(AepBaseOperator):
@@ -241,7 +242,8 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
 
     On a retry (or a second run of the task) it reattaches to the run already started for the same
     window instead of starting another: first through the task state store (Airflow >= 3.3), then by
-    looking the flow's runs up by ``params.windowStartTime``/``windowEndTime``. Runs that failed are not
+    looking the flow's runs up by the window each run reports (the copy activity's
+    ``durationSummary.extensions.windowStart``/``windowEnd``, monitor.md; an echoed ``params`` too). Runs that failed are not
     reattached to, so a retry after a failed run starts a new one.
 
     :param window_start: ISO string, epoch seconds or datetime (templated, e.g. ``{{ data_interval_start }}``).
@@ -249,10 +251,14 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
         without a data interval) the task is skipped: there is no window to ingest.
     :param delta_column: the source column that selects the window's rows; sent on the flow's first run
         (default: the flow's own Copy ``deltaColumn``), and on a later run only checked against the flow's.
-    :param respect_flow_schedule: the flow's own one-time run ingests everything before its ``startTime``
-        (OUR model of that run; Adobe only says that with backfill "all current files ... will be ingested
-        during the first scheduled ingestion"). By default the window is cut to the part after it, and the task
-        is skipped when nothing is left, so no row is ingested twice.
+    :param respect_flow_schedule: the flow's own one-time run ingests a window of its own. By default the
+        window is cut to the part that run did not read, and the task is skipped when nothing is left, so no row
+        is ingested twice. The own run's window is read from that run (monitor.md: the copy activity's
+        ``durationSummary.extensions.windowStart``/``windowEnd``), waiting for it to say; only when it does not,
+        OUR model is used: everything before ``startTime`` (Adobe only says that with backfill "all current
+        files ... will be ingested during the first scheduled ingestion", flow-service.yaml ScheduleSpecDTO).
+    :param own_run_timeout_seconds: how long to wait for the flow's own run to be listed and report its window.
+    :param own_run_poll_seconds: how often to look while waiting.
     :return: the run id.
     """
 
@@ -272,9 +278,13 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
         window_end: Any = None,
         delta_column: str | None = None,
         respect_flow_schedule: bool = True,
+        own_run_timeout_seconds: float = 300.0,
+        own_run_poll_seconds: float = 10.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.own_run_timeout_seconds = own_run_timeout_seconds
+        self.own_run_poll_seconds = own_run_poll_seconds
         self.flow_id = flow_id
         self.window_start = window_start
         self.window_end = window_end
@@ -283,13 +293,35 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
         self.check_required()
 
     @staticmethod
-    def uncovered_window(flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
+    def uncovered_window(
+        flow: dict[str, Any], start: int, end: int, own_window: tuple[int, int] | None = None
+    ) -> tuple[int, int]:
         """The part of ``[start, end)`` that the flow's own first run and schedule do not ingest.
 
-        OUR model of a flow's own runs (the emulator's too): the first run takes everything before
-        ``startTime`` when ``backfill`` is on (the default; a ``once`` flow takes no backfill key), and the
-        scheduled runs take everything from ``startTime`` on while the flow is enabled (not for ``once``).
+        ``own_window``: the window the flow's own run REALLY read, as that run reports it (monitor.md: the copy
+        activity's ``durationSummary.extensions.windowStart``/``windowEnd``; :func:`run_window`); the window is
+        cut against it. Only when the run does not say (``None``) OUR model of a flow's own runs is used (the
+        emulator's too; Adobe only says, flow-service.yaml ScheduleSpecDTO.backfill, that with backfill "all
+        current files in the specified path will be ingested during the first scheduled ingestion"): the first
+        run takes everything before ``startTime`` when ``backfill`` is on (the default; a ``once`` flow takes no
+        backfill key), and the scheduled runs take everything from ``startTime`` on while the flow is enabled
+        (not for ``once``). An own window strictly inside ``[start, end)`` cannot be cut out of one run's
+        window: :class:`ValueError`.
         """
+        if own_window is not None:
+            own_start, own_end = own_window
+            if own_start >= own_end or own_end <= start or own_start >= end:
+                return start, end
+            if start < own_start and own_end < end:
+                raise ValueError(
+                    f"the flow's own run read {iso(own_start)} .. {iso(own_end)}, inside the window "
+                    f"{iso(start)} .. {iso(end)}: one on-demand run cannot ingest the parts before and after it"
+                )
+            if own_start <= start:
+                start = min(end, own_end)
+            else:
+                end = own_start
+            return start, max(start, end)
         schedule = flow.get("scheduleParams") or {}
         try:
             flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
@@ -332,20 +364,13 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
 
     @staticmethod
     def _same_window(run: dict[str, Any], start: int, end: int) -> bool:
-        params = run.get("params") or {}
-        try:
-            return (
-                to_epoch_seconds(params.get("windowStartTime"), field="windowStartTime") == start
-                and to_epoch_seconds(params.get("windowEndTime"), field="windowEndTime") == end
-            )
-        except ValueError:
-            return False
+        """Whether ``run`` read ``[start, end)``: from the copy activity's ``durationSummary.extensions``
+        (monitor.md; flow-service.yaml's FlowRunItemDTO has no ``params``), else an echoed ``params``."""
+        return run_window(run) == (start, end)
 
     @staticmethod
     def _status(run: dict[str, Any]) -> str:
-        return str(
-            ((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or run.get("status") or ""
-        )
+        return run_status(run)
 
     def _state_key(self, item: AepItem) -> str:
         return self.state_key if item.key is None else f"{self.state_key}:{item.key}"
@@ -370,17 +395,63 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             return str(run_id)
         return None
 
+    def _own_run_window(self, item: AepItem, flow: dict[str, Any], flow_id: str) -> tuple[int, int] | None:
+        """The window the flow's own (first) run read, waiting for that run to say; ``None`` when it does not.
+
+        The flow's own run is its first run (``orderby=createdAt``, limit 1): a one-time flow whose ``startTime``
+        has passed runs once by itself, before any data interval of the DAG has ended. While that run is not
+        listed yet, or reports no window and has not ended, this waits (``own_run_timeout_seconds``, polling every
+        ``own_run_poll_seconds``). An own run that ended failed wrote nothing: it covers no window.
+        """
+        schedule = flow.get("scheduleParams") or {}
+        try:
+            flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
+        except ValueError:
+            return None
+        if time.time() < flow_start:
+            return None  # the own run is not due yet
+        deadline = time.monotonic() + self.own_run_timeout_seconds
+        window: tuple[int, int] | None = None
+        while True:
+            run = self.hook.one_run(flow_id, "first")
+            if run is not None:
+                status, window = run_status(run), run_window(run)
+                if status in FAILED:
+                    self.log.info("%sThe flow's own run %s ended %s: it ingested no window", item.label,
+                                  run.get("id"), status)
+                    return (flow_start, flow_start)
+                if window is not None or status in TERMINAL:
+                    return window
+            if time.monotonic() >= deadline:
+                self.log.warning(
+                    "%sFlow %s's own run %s within %.0f s; cutting the window by the flow's startTime instead",
+                    item.label, flow_id, "did not report its window" if run else "was not listed",
+                    self.own_run_timeout_seconds,
+                )
+                return window if run is not None else None
+            self.log.info("%sWaiting for flow %s's own run to report the window it reads", item.label, flow_id)
+            time.sleep(self.own_run_poll_seconds)
+
     def _clip(self, item: AepItem, flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
-        clipped = self.uncovered_window(flow, start, end)
+        own = self._own_run_window(item, flow, str(flow.get("id")))
+        try:
+            clipped = self.uncovered_window(flow, start, end, own)
+        except ValueError as exc:
+            raise AepConfigError(f"{item.label}{exc}; run the window in two parts around it.") from None
         if clipped[0] >= clipped[1]:
             schedule = flow.get("scheduleParams") or {}
             flow_start = schedule.get("startTime")
             when = iso(to_epoch_seconds(flow_start, field="startTime")) if flow_start is not None else "?"
+            read = (
+                f"its first run read {iso(own[0])} .. {iso(own[1])}, as that run reports"
+                if own is not None
+                else "its first run takes everything before startTime"
+            )
             raise self._skip(
                 item,
                 f"the window {iso(start)} .. {iso(end)} is already ingested by flow {flow.get('id')}'s own runs "
-                f"(frequency {schedule.get('frequency')!r}, startTime {when}: its first run takes everything before "
-                "startTime); nothing is left to ingest on demand.",
+                f"(frequency {schedule.get('frequency')!r}, startTime {when}: {read}); nothing is left to ingest "
+                "on demand.",
             )
         if clipped != (start, end):
             self.log.info("%sWindow %s .. %s cut to %s .. %s, the part the flow's own runs do not ingest",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aep_provider.hooks.api.lookup import filter_safe
+from aep_provider.hooks.api.lookup import catalog_name_value, filter_safe
 from aep_provider.hooks.errors import AepApiError, AepNotFoundError
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_catalog
@@ -28,7 +28,7 @@ class CatalogApi:
     def find_datasets_by_name(self, name: str) -> list[tuple[str, dict[str, Any]]]:
         params = {"properties": "name,schemaRef"}
         if filter_safe(name):  # else the whole list, compared exactly (hooks/api/lookup.py)
-            params["property"] = f"name=={name}"
+            params["property"] = f"name=={catalog_name_value(name)}"
         return [(i, d) for i, d in self.iter_datasets(params) if d.get("name") == name]
 
     def get_dataset(self, dataset_id: str) -> dict[str, Any] | None:

@@ -22,3 +22,11 @@ def filter_safe(value: str) -> bool:
     if not value or "," in value:
         return False
     return not (value[0] in _QUOTES or value[-1] in _QUOTES)
+
+
+def catalog_name_value(name: str) -> str:
+    """``name`` as a Catalog ``property=name==`` value that matches it literally: help/catalog/api/filter-data.md,
+    "The `name` property supports the use of a wildcard `*` ... Asterisks are escaped by doubling them (`**`)".
+    Without the escape ``a*b`` would also find ``axyb`` (the exact compare after the look-up drops such names,
+    but a page limit could hide the one wanted)."""
+    return name.replace("*", "**")
