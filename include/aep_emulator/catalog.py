@@ -117,6 +117,15 @@ def _order_key(order_by: str) -> tuple[str, bool]:
     return field, direction.lower() == "desc"
 
 
+def _simple_filter(expression: str, value: Any) -> bool:
+    """A simple filter (help/catalog/api/filter-data.md, "Using simple filters"): ``name=a`` matches ``a``;
+    "When multiple values are provided, the response returns objects whose property matches **any** of the
+    values in the provided list" (``name=a,b``); a ``!`` before the list inverts it (``name=!a,b``)."""
+    negate = expression.startswith("!")
+    values = (expression[1:] if negate else expression).split(",")
+    return (value in values) != negate
+
+
 @router.get("/dataSets", summary="List datasets (map keyed by id, offset paging)")
 def list_datasets(request: Request) -> dict[str, Any]:
     q = request.query_params
@@ -130,7 +139,7 @@ def list_datasets(request: Request) -> dict[str, Any]:
     with store.lock:
         items = [(k, {**public(v), "id": k}) for k, v in cont.items["dataset"].items()]
     if "name" in q:
-        items = [(k, v) for k, v in items if v.get("name") == q["name"]]
+        items = [(k, v) for k, v in items if _simple_filter(q["name"], v.get("name"))]
     items = [(k, v) for k, v in items if matches(v, predicates)]
     field, desc = _order_key(q.get("orderBy") or q.get("orderby") or "asc:created")
     items.sort(key=lambda kv: (str(kv[1].get(field, "")) if not isinstance(kv[1].get(field), (int, float))

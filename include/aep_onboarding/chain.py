@@ -29,6 +29,7 @@ from aep_provider.operators.schema import (
     AepCreateAdhocSchemaOperator,
     AepCreateTargetSchemaOperator,
 )
+from aep_provider.planning.models import RESOURCES, xcom_key
 
 # The object-independent tasks, made once per DAG run.
 HUBSPOT = "hubspot_base_connection"
@@ -36,6 +37,8 @@ DATASET_BASE = "dataset_base_connection"
 FLOW_SPEC = "flow_spec"
 SHARED = frozenset({HUBSPOT, DATASET_BASE, FLOW_SPEC})
 ID = "return_value"
+#: The plan step (``plan_rows.py``): its answer per resource goes to the create steps as ``planned``.
+PLAN = "plan"
 
 # Runs without a logical date (manual triggers in Airflow 3) have no data interval: the window is empty.
 WINDOW_START = "{{ data_interval_start.isoformat() if data_interval_start is defined and data_interval_start else '' }}"
@@ -182,6 +185,8 @@ def wire_one(steps: Sequence[Step], subject: Subject, tasks: dict[str, Any], com
         })
         if step.derived is not None:
             args.update(step.derived(tasks))
+        if PLAN in tasks and subject.obj is not None and step.task_id in RESOURCES:
+            args["planned"] = out(tasks[PLAN], xcom_key(step.task_id, subject.obj.slug))
         tasks[step.task_id] = step.operator(task_id=step.task_id, **args, **common)
     return tasks
 
@@ -197,6 +202,8 @@ def wire_batched(
         inputs: dict[str, Any] = {}
         for arg, (source, key) in step.ids.items():
             (args if source in SHARED else inputs)[arg] = out(tasks[source], key)
+        if PLAN in tasks and step.task_id in RESOURCES:
+            inputs["planned"] = out(tasks[PLAN], xcom_key(step.task_id))
         rows = [{"key": key, **step.own(subject)} for key, subject in subjects.items()]
         tasks[step.task_id] = step.operator(
             task_id=step.task_id, for_each=rows, inputs=inputs or None, **args, **common

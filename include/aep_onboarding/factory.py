@@ -53,6 +53,7 @@ from aep_onboarding.chain import (
 from aep_onboarding.dag_docs import onboarding_doc
 from aep_onboarding.names import dataset_base_connection_name, discovered_names, object_names
 from aep_onboarding.params import chosen_slugs, objects_param
+from aep_onboarding.plan_rows import PLAN, apply, plan_only_param, plan_task
 from aep_onboarding.report import summary_task
 from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec, templated_fields
 from aep_provider.operators.base import AepBaseOperator
@@ -138,7 +139,7 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
         "max_active_runs": 1,
         # A multi-select of the spec's objects in the trigger form; other values are refused when the run
         # is created (select_objects checks again at run time).
-        "params": {"objects": objects_param(spec)},
+        "params": {"objects": objects_param(spec), "plan_only": plan_only_param()},
     }
 
 
@@ -227,6 +228,12 @@ def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -
         )
         flow_spec = AepGetFlowSpecOperator(task_id=FLOW_SPEC, name="CRMToAEP", **common)
         shared = {HUBSPOT: hubspot, DATASET_BASE: dataset_base, FLOW_SPEC: flow_spec}
+        # Plan, then apply: one read of the sandbox before any write; a dry run (plan_only) stops at the gate.
+        gate = apply()
+        if spec.objects:
+            shared[PLAN] = plan_task(spec, chosen, common)
+            shared[PLAN] >> gate
+        gate >> [hubspot, dataset_base, flow_spec]
         if spec.layout == "batched":
             _batched_tasks(spec, chosen, shared)
         else:

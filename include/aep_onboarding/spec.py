@@ -275,6 +275,8 @@ class OnboardingSpec(_Strict):
     max_concurrency: int = Field(default=8, ge=1, le=64)
     objects: tuple[ObjectSpec, ...] = ()
     discover: Discovery | None = None
+    #: What the plan does with a resource that exists with other settings (plugins/aep_provider/planning).
+    on_drift: Literal["warn", "fail", "update"] = "warn"
 
     @field_validator("name")
     @classmethod

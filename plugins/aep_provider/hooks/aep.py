@@ -13,6 +13,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
+from enum import Enum
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -62,6 +63,15 @@ def outcome_key(key: str | None) -> None:
     """Tag the create-or-reuse outcomes this thread records next with the object ``key``."""
     _outcome_scope.key = key
 IMS_REQUESTS = {"count": 0}
+
+
+class Planned(Enum):
+    """``create_idempotent(planned=LOOK_UP)``: no plan to go by, look the resource up first."""
+
+    LOOK_UP = "look up"
+
+
+LOOK_UP = Planned.LOOK_UP
 
 
 def _mask(value: str | None) -> None:
@@ -404,6 +414,7 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
         what: str,
         lookup: Callable[[], T | None],
         create: Callable[[], T],
+        planned: T | Planned | None = LOOK_UP,
     ) -> tuple[T, bool]:
         """Create-or-reuse: the single idempotency rule of this provider.
 
@@ -412,9 +423,12 @@ class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, HttpHo
         3. If the create fails ambiguously (no answer, timeout, 5xx), ``lookup()`` again: the write may
            have been applied. Reuse what it finds, else back off and create again (bounded).
 
+        ``planned`` is the plan's answer (``planning/``), read before any write: ``None`` (create: step 1 is
+        skipped) or the resource the plan found (reused without a request). Steps 2-3 stay as they are.
+
         :return: ``(resource, created)``.
         """
-        found = lookup()
+        found = lookup() if planned is LOOK_UP else planned
         if found is not None:
             self.log.info("Reusing existing %s", what)
             return self.record_outcome(what, found, created=False), False

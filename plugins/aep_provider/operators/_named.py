@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aep_provider.hooks.aep import AepHook
+from aep_provider.hooks.aep import LOOK_UP, AepHook
 from aep_provider.hooks.errors import AepConflictError
 
 
@@ -18,6 +18,7 @@ def create_named(
     body: dict[str, Any],
     matches: Callable[[dict[str, Any]], bool],
     describe: Callable[[dict[str, Any]], str],
+    planned: Any = LOOK_UP,
 ) -> tuple[dict[str, Any], bool]:
     """Reuse the object named ``name`` that ``matches``; fail if the name is taken by a different one.
 
@@ -40,5 +41,5 @@ def create_named(
         return None
 
     return hook.create_idempotent(
-        what=f"{what} '{name}'", lookup=lookup, create=lambda: hook.create_object(collection, body)
+        what=f"{what} '{name}'", lookup=lookup, create=lambda: hook.create_object(collection, body), planned=planned
     )

@@ -25,6 +25,7 @@ from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.batch import AepItem
 from aep_provider.operators.explore import unknown_table_error
+from aep_provider.planning.apply import planned_answer
 
 
 def _spec_id(obj: dict[str, Any]) -> str | None:
@@ -183,7 +184,7 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
     :return: the source connection id.
     """
 
-    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path", "data_format")
+    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path", "data_format", "planned")
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
     identity_fields: Sequence[str] = ("name",)
@@ -197,9 +198,11 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
         schema_id: str | None = None,
         path: str | None = None,
         data_format: str = "tabular",
+        planned: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.planned = planned
         self.name = name
         self.base_connection_id = base_connection_id
         self.schema_id = schema_id
@@ -234,6 +237,7 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
                     and _schema_id(o) in (None, item.schema_id)
                 ),
                 describe=describe,
+                planned=planned_answer(item.planned, context),
             )
         except AepValidationError as refused:
             if "params.path" not in refused.detail:
@@ -250,7 +254,7 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
     :return: the target connection id.
     """
 
-    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
+    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id", "planned")
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
     identity_fields: Sequence[str] = ("name",)
@@ -263,9 +267,11 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
         base_connection_id: str | None = None,
         schema_id: str | None = None,
         dataset_id: str | None = None,
+        planned: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.planned = planned
         self.name = name
         self.base_connection_id = base_connection_id
         self.schema_id = schema_id
@@ -294,6 +300,7 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
                 and (o.get("params") or {}).get("dataSetId") == item.dataset_id
             ),
             describe=describe,
+            planned=planned_answer(item.planned, context),
         )
         self.persist_link(context, AepTargetConnectionLink, item, id=item.dataset_id)
         return str(obj["id"])

@@ -12,6 +12,7 @@ from aep_provider.models.catalog import DatasetCreate
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.batch import AepItem
+from aep_provider.planning.apply import is_planned, planned_answer
 
 
 class AepCreateDatasetOperator(AepBaseOperator):
@@ -26,13 +27,17 @@ class AepCreateDatasetOperator(AepBaseOperator):
 
     operator_extra_links = (AepDatasetLink(),)
 
-    item_fields: Sequence[str] = ("name", "schema_id")
+    item_fields: Sequence[str] = ("name", "schema_id", "planned")
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("name", "schema_id")
     identity_fields: Sequence[str] = ("name",)
 
-    def __init__(self, *, name: str | None = None, schema_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, name: str | None = None, schema_id: str | None = None, planned: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        self.planned = planned
         self.name = name
         self.schema_id = schema_id
         self.check_required()
@@ -56,12 +61,14 @@ class AepCreateDatasetOperator(AepBaseOperator):
         def create() -> str:
             return hook.create_dataset(model.to_body())
 
-        existing = lookup()
-        if existing is None and hook.get_resource("schemas", schema_id, accept=XED_SINGLE) is None:
+        planned = planned_answer(item.planned, context, lambda found: str(found["id"]))
+        existing = planned if is_planned(planned) else lookup()
+        planned_create = is_planned(planned)
+        if existing is None and not planned_create and hook.get_resource("schemas", schema_id, accept=XED_SINGLE) is None:
             raise AepConfigError(
                 f"{item.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the $id "
                 "returned by AepCreateTargetSchemaOperator."
             )
-        dataset_id, _ = hook.create_idempotent(what=f"dataset '{name}'", lookup=lookup, create=create)
+        dataset_id, _ = hook.create_idempotent(what=f"dataset '{name}'", lookup=lookup, create=create, planned=existing)
         self.persist_link(context, AepDatasetLink, item, id=dataset_id)
         return dataset_id

@@ -28,6 +28,7 @@ from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.batch import AepItem
+from aep_provider.planning.apply import is_planned, planned_answer
 
 FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (hooks/runs.py)
 
@@ -100,6 +101,7 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         "schedule",
         "description",
         "options",
+        "planned",
     )
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = (
@@ -121,9 +123,11 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         mapping_version: str = "0",
         description: str = "",
         options: dict[str, Any] | None = None,
+        planned: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.planned = planned
         self.options = options
         self.name = name
         self.flow_spec_id = flow_spec_id
@@ -171,6 +175,7 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             return f"source connections {o.get('sourceConnectionIds')}, target connections {o.get('targetConnectionIds')}"
 
         body = model.to_body()
+        planned = planned_answer(item.planned, context)
         flow, created = create_named(
             hook,
             collection="flows",
@@ -182,9 +187,10 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
                 and list(o.get("targetConnectionIds") or []) == [item.target_connection_id]
             ),
             describe=describe,
+            planned=planned,
         )
         flow_id = str(flow["id"])
-        if not created:
+        if not created and not is_planned(planned):
             self._warn_if_changed(flow, body, str(item.name))
         item.output("etag", flow.get("etag"))
         self.record_flow_lineage(

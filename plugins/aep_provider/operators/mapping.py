@@ -14,6 +14,7 @@ from aep_provider.models.schema_registry import xdm_paths
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.batch import AepItem
+from aep_provider.planning.apply import is_planned, planned_answer
 
 
 def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str) -> None:
@@ -40,7 +41,7 @@ class AepCreateMappingSetOperator(AepBaseOperator):
     :return: the mapping set id; XCom key ``mapping_version``.
     """
 
-    item_fields: Sequence[str] = ("schema_id", "mappings", "name")
+    item_fields: Sequence[str] = ("schema_id", "mappings", "name", "planned")
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("schema_id", "mappings")
     identity_fields: Sequence[str] = ("name", "schema_id")
@@ -52,9 +53,11 @@ class AepCreateMappingSetOperator(AepBaseOperator):
         schema_id: str | None = None,
         mappings: list[dict[str, Any]] | None = None,
         name: str | None = None,
+        planned: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.planned = planned
         self.schema_id = schema_id
         self.mappings = mappings
         self.name = name
@@ -72,13 +75,16 @@ class AepCreateMappingSetOperator(AepBaseOperator):
                 f"{item.label}mappings is empty: give at least one {{'source': ..., 'destination': ...}}."
             )
         hook = self.hook
-        schema = hook.get_resource("schemas", schema_id, accept=XED_FULL)
-        if schema is None:
-            raise AepConfigError(
-                f"{item.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
-                "schema $id."
-            )
-        check_destinations(model.mappings, xdm_paths(schema), schema_id)
+        # With a plan, the destinations were checked against the schema's class and field groups before any write.
+        planned = planned_answer(item.planned, context)
+        if not is_planned(planned):
+            schema = hook.get_resource("schemas", schema_id, accept=XED_FULL)
+            if schema is None:
+                raise AepConfigError(
+                    f"{item.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
+                    "schema $id."
+                )
+            check_destinations(model.mappings, xdm_paths(schema), schema_id)
         body = model.to_body()
         wanted = mapping_key(body["mappings"])
 
@@ -104,6 +110,7 @@ class AepCreateMappingSetOperator(AepBaseOperator):
             what=f"mapping set {name or 'for ' + schema_id}",
             lookup=lookup,
             create=lambda: hook.create_mapping_set(body),
+            planned=planned,
         )
         if not created and name:
             full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset["id"])) or {})

@@ -19,6 +19,7 @@ from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.batch import AepItem
 from aep_provider.operators.explore import unknown_table_error
+from aep_provider.planning.apply import LOOK_UP, is_planned, planned_answer
 
 DEFAULT_FIELD_GROUPS = [PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS]
 XDM_CONTEXT = "https://ns.adobe.com/xdm/context/"
@@ -35,7 +36,7 @@ class _TitledResourceOperator(AepBaseOperator):
 
     kind: str = "schemas"
 
-    def create_or_reuse(self, title: str, body: dict[str, Any]) -> dict[str, Any]:
+    def create_or_reuse(self, title: str, body: dict[str, Any], planned: Any = LOOK_UP) -> dict[str, Any]:
         hook = self.hook
         kind: Any = self.kind
 
@@ -49,6 +50,7 @@ class _TitledResourceOperator(AepBaseOperator):
             what=f"{self.kind[:-1] if self.kind != 'classes' else 'class'} '{title}'",
             lookup=lookup,
             create=lambda: hook.create_resource(kind, body),
+            planned=planned,
         )
         return resource
 
@@ -77,7 +79,7 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
     operator_extra_links = (AepClassLink(),)
 
     kind = "classes"
-    item_fields: Sequence[str] = ("title", "fields", "base_connection_id", "source_path", "description")
+    item_fields: Sequence[str] = ("title", "fields", "base_connection_id", "source_path", "description", "planned")
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("title",)
     identity_fields: Sequence[str] = ("title",)
@@ -90,9 +92,11 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
         base_connection_id: str | None = None,
         source_path: str | None = None,
         description: str = "",
+        planned: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.planned = planned
         self.title = title
         self.fields = fields
         self.base_connection_id = base_connection_id
@@ -128,7 +132,7 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
             f"{item.label}ad-hoc class",
             lambda: AdhocClassCreate(title=item.title, description=item.description or "", fields=fields),  # type: ignore[arg-type]
         )
-        resource = self.create_or_reuse(str(item.title), model.to_body())
+        resource = self.create_or_reuse(str(item.title), model.to_body(), planned_answer(item.planned, context))
         item.output("meta_alt_id", resource.get("meta:altId"))
         item.output("dataset_namespace", resource.get("meta:datasetNamespace"))
         item.output("fields", fields)
@@ -146,15 +150,17 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
 
     operator_extra_links = (AepSchemaLink(),)
 
-    item_fields: Sequence[str] = ("title", "class_id", "description")
+    item_fields: Sequence[str] = ("title", "class_id", "description", "planned")
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("title", "class_id")
     identity_fields: Sequence[str] = ("title",)
 
     def __init__(
-        self, *, title: str | None = None, class_id: str | None = None, description: str = "", **kwargs: Any
+        self, *, title: str | None = None, class_id: str | None = None, description: str = "",
+        planned: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
+        self.planned = planned
         self.title = title
         self.class_id = class_id
         self.description = description
@@ -166,12 +172,13 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
             f"{item.label}ad-hoc schema",
             lambda: SchemaCreate.from_refs(title, [class_id], item.description or ""),
         )
-        if self.hook.get_resource("classes", class_id, accept=XED_SINGLE) is None:
+        planned = planned_answer(item.planned, context)
+        if not is_planned(planned) and self.hook.get_resource("classes", class_id, accept=XED_SINGLE) is None:
             raise AepConfigError(
                 f"{item.label}class_id={class_id!r} does not exist in sandbox {self.hook.sandbox}; pass the $id "
                 "returned by AepCreateAdhocClassOperator."
             )
-        resource = self.create_or_reuse(title, model.to_body())
+        resource = self.create_or_reuse(title, model.to_body(), planned)
         self.check_class(resource, class_id)
         item.output("meta_alt_id", resource.get("meta:altId"))
         self.persist_link(context, AepSchemaLink, item, id=resource["$id"])
@@ -191,7 +198,7 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
 
     operator_extra_links = (AepSchemaLink(),)
 
-    item_fields: Sequence[str] = ("title", "class_ref", "field_groups", "description")
+    item_fields: Sequence[str] = ("title", "class_ref", "field_groups", "description", "planned")
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
     required_fields: Sequence[str] = ("title",)
     identity_fields: Sequence[str] = ("title",)
@@ -203,9 +210,11 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
         class_ref: str = PROFILE_CLASS_REF,
         field_groups: list[str] | None = None,
         description: str = "",
+        planned: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.planned = planned
         self.title = title
         self.class_ref = class_ref
         self.field_groups = list(DEFAULT_FIELD_GROUPS) if field_groups is None else field_groups
@@ -222,7 +231,7 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
                 title, [expand_ref(r) for r in [class_ref, *groups]], item.description or ""
             ),
         )
-        resource = self.create_or_reuse(title, model.to_body())
+        resource = self.create_or_reuse(title, model.to_body(), planned_answer(item.planned, context))
         self.check_class(resource, class_ref)
         item.output("meta_alt_id", resource.get("meta:altId"))
         self.persist_link(context, AepSchemaLink, item, id=resource["$id"])

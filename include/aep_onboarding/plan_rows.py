@@ -1,0 +1,74 @@
+"""The onboarding spec as the plan step's rows, the plan task itself and the gate of a dry run.
+
+``plan`` (``AepPlanOperator``) reads the sandbox once for every selected object and runs before any write; the
+gate ``apply`` after it ends the run there when the DAG param ``plan_only`` is true (every later task is
+skipped, nothing is written, the plan stays in ``plan``'s log and XCom).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from airflow.sdk import Param, task
+
+from aep_onboarding.chain import delta_column
+from aep_onboarding.names import dataset_base_connection_name, object_names
+from aep_onboarding.spec import OnboardingSpec
+from aep_provider.operators.plan import AepPlanOperator
+
+PLAN = "plan"
+
+
+def plan_rows(spec: OnboardingSpec) -> list[dict[str, Any]]:
+    """One row per listed object: its names, columns, target schema, mapping rules and flow settings."""
+    return [
+        {
+            "key": obj.slug,
+            "source": obj.source,
+            "names": asdict(object_names(spec, obj)),
+            "fields": dict(obj.fields) if isinstance(obj.fields, dict) else None,
+            "class_ref": obj.target_schema.class_ref,
+            "field_groups": list(obj.target_schema.field_groups),
+            "mappings": [rule.model_dump() for rule in obj.mapping],
+            "delta_column": delta_column(obj),
+            "schedule": spec.flow_schedule_params(),
+            "options": spec.flow_options(),
+        }
+        for obj in spec.objects
+    ]
+
+
+def plan_only_param() -> Param:
+    return Param(
+        False,
+        type="boolean",
+        title="Plan only (dry run)",
+        description="Read the sandbox and log what the run would create, reuse or find different, then stop: "
+        "nothing is written. The plan is in the `plan` task's log and XCom.",
+    )
+
+
+@task.short_circuit
+def apply(**context: Any) -> bool:
+    """Go on to the writes, unless the run is a dry run (``plan_only``): then every later task is skipped."""
+    if context["params"].get("plan_only"):
+        print("plan_only: the plan is in the `plan` task's log; nothing is written.")
+        return False
+    return True
+
+
+def plan_task(spec: OnboardingSpec, chosen: Any, common: dict[str, Any]) -> AepPlanOperator:
+    """The plan of the selected objects (``keys``: the run's choice)."""
+    hubspot = spec.hubspot
+    return AepPlanOperator(
+        task_id=PLAN,
+        for_each=plan_rows(spec),
+        keys=chosen,
+        hubspot_base_connection_id=hubspot.base_connection_id,
+        hubspot_base_connection_name=None if hubspot.base_connection_id else hubspot.name,
+        dataset_base_connection_name=dataset_base_connection_name(spec),
+        on_drift=spec.on_drift,
+        max_concurrency=spec.max_concurrency,
+        **common,
+    )

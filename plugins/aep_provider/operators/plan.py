@@ -1,0 +1,153 @@
+"""``AepPlanOperator``: one read of the sandbox for every object, before any write.
+
+Rows in (one per object: what the spec wants), ``{key: {resource: plan}}`` out. For every resource the plan says
+``create``, ``reuse <id>`` or ``differs <id>`` with the fields that differ; it logs the plan as a table and pushes
+each resource's answers as the XCom ``plan.<resource>`` (``{key: entry}``) and ``plan.<resource>.<key>`` (one
+object's entry), which the create steps take instead of looking up again. A configuration error (a mapping
+destination the target schema lacks, a column the table lacks) fails the task at once, without retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from pydantic import ValidationError
+
+from aep_provider.hooks.errors import AepConfigError
+from aep_provider.operators.base import AepBaseOperator
+from aep_provider.operators.batch import plan_items
+from aep_provider.planning import readers
+from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings
+from aep_provider.planning.differ import Found, plan_object
+from aep_provider.planning.models import RESOURCES, Drift, Plan, PlanRow, ResourcePlan, xcom_key
+from aep_provider.planning.table import render
+
+
+class AepPlanOperator(AepBaseOperator):
+    """Plan an onboarding: what exists, what will be created, what differs; checks that need no write.
+
+    :param for_each: one row per object: ``{"key", "source", "names": {resource: name}, "fields", "class_ref",
+        "field_groups", "mappings", "delta_column", "schedule", "options"}`` (templated).
+    :param hubspot_base_connection_id: the HubSpot base connection, when the spec names one.
+    :param hubspot_base_connection_name: else the name the onboarding gives it (looked up, never created).
+    :param dataset_base_connection_name: the name of the dataset base connection.
+    :param on_drift: ``warn`` (log the differences), ``fail`` (fail the run before any write) or ``update``
+        (the create steps apply the differences they can).
+    :return: ``{object key: {resource: {"action", "id", "name", "differences", "found", "shared_with"}}}``.
+    """
+
+    item_fields: Sequence[str] = tuple(name for name in PlanRow.model_fields if name != "key")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "hubspot_base_connection_id")
+    ui_color = "#2d9d78"
+
+    def __init__(
+        self,
+        *,
+        hubspot_base_connection_id: str | None = None,
+        hubspot_base_connection_name: str | None = None,
+        dataset_base_connection_name: str | None = None,
+        on_drift: Drift = "warn",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if self.for_each is None:
+            raise AepConfigError(f"{type(self).__name__} ({self.task_id}) plans objects: pass for_each rows.")
+        if on_drift not in ("warn", "fail", "update"):
+            raise AepConfigError(f"on_drift={on_drift!r}: use warn, fail or update.")
+        self.hubspot_base_connection_id = hubspot_base_connection_id
+        self.hubspot_base_connection_name = hubspot_base_connection_name
+        self.dataset_base_connection_name = dataset_base_connection_name
+        self.on_drift = on_drift
+
+    def execute(self, context: Any) -> Plan:
+        try:
+            return self._plan(context)
+        except AepConfigError as exc:
+            # No retry can fix a wrong spec: fail at once, before the first write.
+            raise AirflowFailException(f"The plan found a configuration error: {exc}") from exc
+
+    def _rows(self) -> list[PlanRow]:
+        items = plan_items(
+            operator=f"{type(self).__name__} ({self.task_id})", item_fields=self.item_fields,
+            defaults={}, for_each=self.for_each, inputs=self.inputs, keys=self.keys,  # type: ignore[arg-type]
+        )
+        if not items:
+            raise AirflowSkipException(f"{self.task_id}: no object to plan (keys={self.keys}).")
+        try:
+            return [PlanRow(key=str(item.key), **item.fields) for item in items]
+        except ValidationError as exc:
+            raise AepConfigError(f"{self.task_id}: a plan row is not valid: {exc}") from None
+
+    def _base_connections(self) -> tuple[str | None, str | None]:
+        names = [n for n in (self.hubspot_base_connection_name, self.dataset_base_connection_name) if n]
+        found = readers.flow_objects_by_name(self.hook, "connections", names) if names else {}
+
+        def first(name: str | None) -> str | None:
+            objects = found.get(name or "") or []
+            return str(objects[0]["id"]) if objects else None
+
+        return self.hubspot_base_connection_id or first(self.hubspot_base_connection_name), first(
+            self.dataset_base_connection_name
+        )
+
+    def _read(self, rows: list[PlanRow]) -> Found:
+        hook = self.hook
+
+        def names(resource: str) -> list[str]:
+            return [row.name(resource) for row in rows]
+
+        hubspot_id, dataset_base_id = self._base_connections()
+        return Found(
+            classes=readers.tenant_by_title(hook, "classes"),
+            schemas=readers.tenant_by_title(hook, "schemas"),
+            datasets=readers.datasets_by_name(hook, names("dataset")),
+            source_connections=readers.flow_objects_by_name(hook, "sourceConnections", names("source_connection")),
+            target_connections=readers.flow_objects_by_name(hook, "targetConnections", names("target_connection")),
+            flows=readers.flow_objects_by_name(hook, "flows", names("dataflow")),
+            mapping_sets=readers.mapping_sets_by_name(hook, names("mapping_set")),
+            hubspot_base_id=hubspot_id,
+            dataset_base_id=dataset_base_id,
+        )
+
+    def _check(self, rows: list[PlanRow], found: Found) -> None:
+        paths = GlobalPaths(self.hook)
+        for row in rows:
+            check_mappings(row, paths.schema_paths(row))
+        if found.hubspot_base_id is None:
+            self.log.info("The HubSpot base connection does not exist yet: the source columns are checked by "
+                          "check_source once it is created.")
+            return
+        for row in rows:
+            check_columns(self.hook, row, found.hubspot_base_id)
+
+    def _plan(self, context: Any) -> Plan:
+        rows = self._rows()
+        self.hook.get_token()
+        found = self._read(rows)
+        self._check(rows, found)
+        plans: dict[str, dict[str, ResourcePlan]] = {}
+        first_of: dict[tuple[str, str], str] = {}
+        for row in rows:
+            plans[row.key] = plan_object(row, found)
+            for resource, entry in plans[row.key].items():
+                owner = first_of.setdefault((resource, entry.name), row.key)
+                if owner != row.key and entry.action == "create":
+                    entry.shared_with = owner
+        plan: Plan = {key: {r: e.model_dump() for r, e in resources.items()} for key, resources in plans.items()}
+        self.log.info("Plan of %d objects (on_drift: %s):\n%s", len(rows), self.on_drift, render(plan))
+        for resource in RESOURCES:
+            self.push(context, xcom_key(resource), {key: plan[key][resource] for key in plan})
+            for key in plan:
+                self.push(context, xcom_key(resource, key), plan[key][resource])
+        drifted = [f"{key}.{r}: {'; '.join(e['differences'])}" for key, rs in plan.items()
+                   for r, e in rs.items() if e["action"] == "differs"]
+        if drifted and self.on_drift == "fail":
+            raise AepConfigError(
+                "on_drift: fail, and resources exist with other settings - " + " | ".join(drifted)
+                + ". Tear those resources down (or rename them in the spec), or set on_drift: warn or update."
+            )
+        if drifted:
+            self.log.warning("%d resources exist with other settings (on_drift: %s)", len(drifted), self.on_drift)
+        return plan

@@ -1,0 +1,83 @@
+"""Bulk reads: what a sandbox already holds for many names, in as few requests as the APIs allow.
+
+* Flow Service: ``property=name==a,b`` (help/dataflows/api/sort-and-filter.md: a comma in a filter value is
+  OR, ``property=id==736873,9485095``), names in chunks so a query stays short.
+* Catalog: the simple filter ``name=a,b`` (help/catalog/api/filter-data.md, "Using simple filters": "When
+  multiple values are provided, the response returns objects whose property matches **any** of the values").
+* Schema Registry: one paged listing of the tenant's classes and schemas (``Accept: application/vnd.adobe.xed+json``
+  gives whole resources, help/xdm/api/appendix.md); no multi-value filter is documented there.
+* Data Prep: one look-up per name (no multi-value filter is documented).
+
+A value a filter cannot express exactly (a comma, quotes around it, or for Catalog a leading ``!`` or a ``*``)
+is looked up alone, the way the create steps do (hooks/api/lookup.py). Every result is compared exactly by
+name on this side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from aep_provider.hooks.api.lookup import filter_safe
+from aep_provider.hooks.transport import XED
+
+#: Names per Flow Service or Catalog query: keeps the URL well under common 8 KB limits.
+CHUNK = 20
+
+
+def _chunks(names: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(names), CHUNK):
+        yield names[start : start + CHUNK]
+
+
+def flow_objects_by_name(hook: Any, collection: str, names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """``{name: [objects named so, oldest first]}`` for every name (Flow Service names are not unique)."""
+    wanted = sorted(set(names))
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in wanted}
+    safe = [name for name in wanted if filter_safe(name)]
+    for chunk in _chunks(safe):
+        for obj in hook.iter_flow_service(collection, {"property": "name==" + ",".join(chunk)}):
+            if obj.get("name") in found:
+                found[obj["name"]].append(obj)
+    for name in wanted:
+        if name not in safe:
+            found[name] = list(hook.find_by_name(collection, name))
+    for objects in found.values():
+        objects.sort(key=lambda o: o.get("createdAt") or 0)
+    return found
+
+
+def catalog_safe(name: str) -> bool:
+    """True when ``name=<value>`` lists exactly the datasets named ``value`` (no comma, ``!`` or ``*``)."""
+    return bool(name) and not any(char in name for char in ",*") and not name.startswith("!")
+
+
+def datasets_by_name(hook: Any, names: Iterable[str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """``{name: [(dataset id, {name, schemaRef})]}`` for every name (Catalog names are not unique)."""
+    wanted = sorted(set(names))
+    found: dict[str, list[tuple[str, dict[str, Any]]]] = {name: [] for name in wanted}
+    safe = [name for name in wanted if catalog_safe(name)]
+    for chunk in _chunks(safe):
+        for dataset_id, dataset in hook.iter_datasets({"name": ",".join(chunk), "properties": "name,schemaRef"}):
+            if dataset.get("name") in found:
+                found[dataset["name"]].append((dataset_id, dataset))
+    for name in wanted:
+        if name not in safe:
+            found[name] = list(hook.find_datasets_by_name(name))
+    return found
+
+
+def tenant_by_title(hook: Any, kind: str) -> dict[str, dict[str, Any]]:
+    """``{title: resource}`` of every tenant class or schema, from one paged listing of whole resources."""
+    return {str(item.get("title")): item for item in hook.iter_tenant(kind, None, accept=XED)}
+
+
+def mapping_sets_by_name(hook: Any, names: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+    """``{name: the mapping set named so, with its mappings}`` (one look-up per name)."""
+    found: dict[str, dict[str, Any] | None] = {}
+    for name in sorted(set(names)):
+        match = next((m for m in hook.iter_mapping_sets({"name": name}) if m.get("name") == name), None)
+        if match is not None and "mappings" not in match:
+            match = hook.get_mapping_set(str(match["id"])) or match
+        found[name] = match
+    return found
