@@ -69,9 +69,8 @@ def target_schema_id(body: dict[str, Any]) -> str | None:
     return xdm if isinstance(xdm, str) else None
 
 
-@router.post("/mappingSets", summary="Create a mapping set (200 with id and version)")
-def create_mapping_set(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
+def _validated(cont: Any, body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
+    """The target schema, the normalized mappings and the name of a create or update body (store lock held)."""
     schema_id = target_schema_id(body)
     if schema_id is None:
         raise _bad("The target schema is missing (xdmSchema or outputSchema.schemaRef.id)")
@@ -82,17 +81,34 @@ def create_mapping_set(request: Request, body: Annotated[dict[str, Any], Body()]
     name = body.get("name")
     if name is not None and not isinstance(name, str):
         raise _bad("name must be a string")
+    schema = find_tenant(cont, "schema", schema_id)
+    fields = schema_fields(cont, schema_id)
+    if schema is None or fields is None:
+        raise _bad(f"The target schema {schema_id} does not exist")
+    for m in mappings:
+        node = std.field_at(fields, m["destination"])
+        if node is None:
+            raise _bad(f"The destination path '{m['destination']}' does not exist in schema {schema_id}")
+        if std.leaf_type(node) == "object":
+            raise _bad(f"The destination path '{m['destination']}' is an object, not a field")
+    return schema, mappings, name
+
+
+def _schema_fields(schema: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "xdmSchema": schema["$id"],
+        "xdmVersion": body.get("xdmVersion", "1.0"),
+        "outputSchema": {"schemaRef": {"id": schema["$id"],
+                                       "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+        **({"inputSchema": body["inputSchema"]} if isinstance(body.get("inputSchema"), dict) else {}),
+    }
+
+
+@router.post("/mappingSets", summary="Create a mapping set (200 with id and version)")
+def create_mapping_set(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     with store.lock:
-        schema = find_tenant(cont, "schema", schema_id)
-        fields = schema_fields(cont, schema_id)
-        if schema is None or fields is None:
-            raise _bad(f"The target schema {schema_id} does not exist")
-        for m in mappings:
-            node = std.field_at(fields, m["destination"])
-            if node is None:
-                raise _bad(f"The destination path '{m['destination']}' does not exist in schema {schema_id}")
-            if std.leaf_type(node) == "object":
-                raise _bad(f"The destination path '{m['destination']}' is an object, not a field")
+        schema, mappings, name = _validated(cont, body)
         mapping_id = new_hex(32)
         now_ms = store.clock.now_ms()
         user = f"{ctx.client_id}@AdobeID"
@@ -100,11 +116,7 @@ def create_mapping_set(request: Request, body: Annotated[dict[str, Any], Body()]
             "id": mapping_id,
             "version": 0,
             **({"name": name} if name is not None else {}),
-            "xdmSchema": schema["$id"],
-            "xdmVersion": body.get("xdmVersion", "1.0"),
-            "outputSchema": {"schemaRef": {"id": schema["$id"],
-                                           "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
-            **({"inputSchema": body["inputSchema"]} if isinstance(body.get("inputSchema"), dict) else {}),
+            **_schema_fields(schema, body),
             "mappings": mappings,
             "createdDate": now_ms,
             "modifiedDate": now_ms,
@@ -114,6 +126,44 @@ def create_mapping_set(request: Request, body: Annotated[dict[str, Any], Body()]
         cont.items["mappingSet"][mapping_id] = obj
         store.wrote()
     return {k: obj[k] for k in ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy")}
+
+
+#: Where a mapping set keeps its earlier versions (internal: ``public`` leaves it out).
+VERSIONS = "__versions"
+
+
+@router.put("/mappingSets/{mapping_id}", summary="Update a mapping set (a new version)")
+def update_mapping_set(mapping_id: str, request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """data-prep.yaml ``putMappingSet`` ("Update a mapping set"; the body and the answer are a ``MappingSet``) and
+    help/data-prep/api/mapping-set.md ("Update a mapping set"). An update makes a new version: the
+    mapping set's ``version`` goes up by one and the earlier one stays readable, as ``GET /mappingSets/{id}``
+    takes ``version`` ("Determines which version of the mapping set to retrieve", data-prep.yaml) and the list
+    example of mapping-set.md shows a modified set at ``"version": 1``. A flow keeps the version its
+    ``Mapping`` transformation names (``mappingVersion``), so its runs map with that version until the flow is
+    patched to the new one."""
+    store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
+    with store.lock:
+        obj = cont.items["mappingSet"].get(mapping_id)
+        if obj is None:
+            raise ApiError(404, neutral(404), "Not Found", f"The mapping set {mapping_id} was not found")
+        schema, mappings, name = _validated(cont, body)
+        earlier = {k: v for k, v in public(obj).items()}
+        obj.setdefault(VERSIONS, {})[str(obj["version"])] = earlier
+        obj.update({
+            **_schema_fields(schema, body),
+            **({"name": name} if name is not None else {}),
+            "mappings": mappings,
+            "version": int(obj["version"]) + 1,
+            "modifiedDate": store.clock.now_ms(),
+            "modifiedBy": f"{ctx.client_id}@AdobeID",
+        })
+        store.wrote()
+        return public(obj)
+
+
+def at_version(mapping: dict[str, Any], version: Any) -> dict[str, Any]:
+    """The mapping set as it was at ``version`` (the current one when ``version`` is it, absent or unknown)."""
+    return (mapping.get(VERSIONS) or {}).get(str(version), mapping) if version is not None else mapping
 
 
 @router.get("/mappingSets", summary="List mapping sets (limit/start paging, name filter)")
@@ -140,4 +190,7 @@ def get_mapping_set(mapping_id: str, request: Request) -> dict[str, Any]:
         obj = cont.items["mappingSet"].get(mapping_id)
         if obj is None:
             raise ApiError(404, neutral(404), "Not Found", f"The mapping set {mapping_id} was not found")
-        return public(obj)
+        version = request.query_params.get("version")
+        if version is not None and version != str(obj["version"]) and version not in (obj.get(VERSIONS) or {}):
+            raise ApiError(404, neutral(404), "Not Found", f"The mapping set {mapping_id} has no version {version}")
+        return public(at_version(obj, version))

@@ -30,6 +30,7 @@ from fastapi import APIRouter, Body, Request
 
 from . import hubspot, schedule
 from .common import new_etag, new_uuid, public
+from .data_prep import at_version
 from .deps import container_of, ctx_of, store_of
 from .errors import neutral
 from .fs_common import BASE, bad, list_page, metadata, not_found
@@ -135,8 +136,10 @@ def _execute(store: Store, cont: Container, run: dict[str, Any]) -> dict[str, An
         return _fail(f"The flow {run['flowId']} no longer exists")
     source = cont.items["sourceConnection"].get(flow["sourceConnectionIds"][0])
     target = cont.items["targetConnection"].get(flow["targetConnectionIds"][0])
-    mapping_id = next((t["params"].get("mappingId") for t in flow["transformations"] if t["name"] == "Mapping"), None)
-    mapping = cont.items["mappingSet"].get(mapping_id or "")
+    params: dict[str, Any] = next((t["params"] for t in flow["transformations"] if t["name"] == "Mapping"), {})
+    mapping = cont.items["mappingSet"].get(params.get("mappingId") or "")
+    # A run maps with the mapping-set version the flow names (data_prep.update_mapping_set).
+    mapping = None if mapping is None else at_version(mapping, params.get("mappingVersion"))
     if source is None or target is None or mapping is None:
         return _fail("The source connection, target connection or mapping set of the flow no longer exists")
     dataset_id = (target.get("params") or {}).get("dataSetId", "")

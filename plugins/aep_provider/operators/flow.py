@@ -29,6 +29,7 @@ from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.batch import AepItem
 from aep_provider.planning.apply import is_planned, planned_answer
+from aep_provider.planning.update import update_flow, wants_update
 
 FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (hooks/runs.py)
 
@@ -190,7 +191,9 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             planned=planned,
         )
         flow_id = str(flow["id"])
-        if not created and not is_planned(planned):
+        if not created and wants_update(item.planned):
+            flow = {**flow, "etag": update_flow(hook, flow_id, body, self.log)}
+        elif not created and not is_planned(planned):
             self._warn_if_changed(flow, body, str(item.name))
         item.output("etag", flow.get("etag"))
         self.record_flow_lineage(

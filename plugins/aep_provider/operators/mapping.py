@@ -15,6 +15,7 @@ from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.batch import AepItem
 from aep_provider.planning.apply import is_planned, planned_answer
+from aep_provider.planning.update import new_mapping_version, wants_update
 
 
 def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str) -> None:
@@ -112,7 +113,11 @@ class AepCreateMappingSetOperator(AepBaseOperator):
             create=lambda: hook.create_mapping_set(body),
             planned=planned,
         )
-        if not created and name:
+        if not created and wants_update(item.planned):
+            mset = new_mapping_version(hook, str(mset["id"]), body)
+            self.log.info("%son_drift update: mapping set %s is at version %s", item.label, mset["id"],
+                          mset.get("version"))
+        elif not created and name:
             full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset["id"])) or {})
             same_schema = full.get("xdmSchema") in (None, schema_id)
             if mapping_key(full.get("mappings") or []) != wanted or not same_schema:

@@ -23,6 +23,7 @@ from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappi
 from aep_provider.planning.differ import Found, plan_object
 from aep_provider.planning.models import RESOURCES, Drift, Plan, PlanRow, ResourcePlan, xcom_key
 from aep_provider.planning.table import render
+from aep_provider.planning.update import mark_updates
 
 
 class AepPlanOperator(AepBaseOperator):
@@ -129,8 +130,11 @@ class AepPlanOperator(AepBaseOperator):
         self._check(rows, found)
         plans: dict[str, dict[str, ResourcePlan]] = {}
         first_of: dict[tuple[str, str], str] = {}
+        notes: list[str] = []
         for row in rows:
             plans[row.key] = plan_object(row, found)
+            if self.on_drift == "update":
+                notes += [f"[{row.key}] {note}" for note in mark_updates(plans[row.key])]
             for resource, entry in plans[row.key].items():
                 owner = first_of.setdefault((resource, entry.name), row.key)
                 if owner != row.key and entry.action == "create":
@@ -148,6 +152,8 @@ class AepPlanOperator(AepBaseOperator):
                 "on_drift: fail, and resources exist with other settings - " + " | ".join(drifted)
                 + ". Tear those resources down (or rename them in the spec), or set on_drift: warn or update."
             )
+        for note in notes:
+            self.log.warning("on_drift update: %s", note)
         if drifted:
             self.log.warning("%d resources exist with other settings (on_drift: %s)", len(drifted), self.on_drift)
         return plan

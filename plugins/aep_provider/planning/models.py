@@ -51,6 +51,8 @@ class ResourcePlan(BaseModel):
     found: Any = None
     #: Another object of this run makes the same resource first: look it up before creating.
     shared_with: str | None = None
+    #: ``on_drift: update``: the create step applies the differences in place (planning/update.py).
+    update: bool = False
 
     @property
     def label(self) -> str:

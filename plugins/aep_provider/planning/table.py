@@ -14,6 +14,8 @@ def render(plan: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
     for key, resources in plan.items():
         for resource, entry in resources.items():
             action = entry["action"] if entry["action"] == "create" else f"{entry['action']} {entry.get('id')}"
+            if entry.get("update"):
+                action += " (update)"
             if entry.get("shared_with"):
                 action += f" (with {entry['shared_with']})"
             rows.append((key, resource, str(entry.get("name", "")), action))

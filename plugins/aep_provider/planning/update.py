@@ -1,0 +1,98 @@
+"""``on_drift: update``: the two changes applied to a live onboarding in place.
+
+* A changed mapping: a new version of the mapping set (Data Prep ``PUT /mappingSets/{id}``, data-prep.yaml
+  ``putMappingSet``), then the flow's ``transformations`` patched to name that version.
+* A changed schedule or state: a flow ``PATCH`` of ``scheduleParams`` with ``If-Match`` (flow-service.yaml: a
+  PATCH needs the flow's etag), and ``POST /flows/{id}/action?op=enable`` for a disabled flow.
+
+Every other difference stays a warning (or fails with ``on_drift: fail``) naming what to tear down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aep_provider.hooks.errors import AepAmbiguousWriteError
+from aep_provider.hooks.ids import path_id
+from aep_provider.hooks.transport import service_path
+from aep_provider.planning.models import ResourcePlan
+
+#: The differences ``update`` applies, by resource (the prefixes ``differ.py`` writes).
+UPDATABLE: dict[str, tuple[str, ...]] = {"mapping_set": ("mapping ",), "dataflow": ("schedule.", "state:")}
+
+
+def mark_updates(plan: Mapping[str, ResourcePlan]) -> list[str]:
+    """Mark what ``update`` applies to one object's resources; return a note for each difference it cannot."""
+    notes = []
+    for resource, entry in plan.items():
+        if entry.action != "differs":
+            continue
+        prefixes = UPDATABLE.get(resource, ())
+        if all(d.startswith(prefixes) for d in entry.differences) and prefixes:
+            entry.update = True
+        else:
+            notes.append(
+                f"{resource} {entry.id} ({entry.name!r}) cannot be updated in place ({'; '.join(entry.differences)}):"
+                f" tear it down (delete {entry.id}, and what was built on it) or rename it in the spec to apply it"
+            )
+    flow, mapping = plan.get("dataflow"), plan.get("mapping_set")
+    if flow is not None and mapping is not None and mapping.update and flow.action != "create":
+        flow.update = True  # the flow moves to the mapping set's new version
+    return notes
+
+
+def wants_update(entry: Mapping[str, Any] | None) -> bool:
+    return bool(entry) and bool(ResourcePlan.model_validate(entry).update)
+
+
+def new_mapping_version(hook: Any, mapping_set_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PUT the mapping set's new rules: the answer is the mapping set at its new ``version``."""
+    path = service_path("conversion", f"/mappingSets/{path_id('mappingSets', mapping_set_id)}")
+    return dict(hook.request("PUT", path, json={"id": mapping_set_id, **body}) or {})
+
+
+def _flow_path(flow_id: str, tail: str = "") -> str:
+    return service_path("flowservice", f"/flows/{path_id('flows', flow_id)}{tail}")
+
+
+def _patch(flow: dict[str, Any], wanted: dict[str, Any]) -> list[dict[str, Any]]:
+    """JSON Patch operations moving ``flow`` to the wanted mapping version and schedule."""
+    ops: list[dict[str, Any]] = []
+    want_mapping = next(t["params"] for t in wanted["transformations"] if t.get("name") == "Mapping")
+    transformations = [dict(t) for t in flow.get("transformations") or []]
+    for t in transformations:
+        if t.get("name") == "Mapping" and str((t.get("params") or {}).get("mappingVersion")) != str(
+            want_mapping["mappingVersion"]
+        ):
+            t["params"] = {**(t.get("params") or {}), **want_mapping}
+            ops.append({"op": "replace", "path": "/transformations", "value": transformations})
+    have, want = flow.get("scheduleParams") or {}, wanted["scheduleParams"]
+    changed = {k: want[k] for k in ("frequency", "interval") if k in want and str(have.get(k)) != str(want[k])}
+    if changed:
+        ops.append({"op": "replace", "path": "/scheduleParams", "value": {**have, **changed}})
+    return ops
+
+
+def update_flow(hook: Any, flow_id: str, wanted: dict[str, Any], log: Any) -> str | None:
+    """Patch the flow to the wanted mapping version and schedule (``If-Match``: its etag), enable it when disabled.
+
+    A PATCH without an answer is read back: applied, it is done; else it is sent again with the new etag.
+    :return: the flow's etag after the update.
+    """
+    for _ in range(3):
+        flow = hook.get_object("flows", flow_id) or {}
+        ops = _patch(flow, wanted)
+        if ops:
+            try:
+                answer = hook.request("PATCH", _flow_path(flow_id), json=ops, headers={"If-Match": str(flow["etag"])})
+            except AepAmbiguousWriteError:
+                log.warning("Patching dataflow %s had no answer; reading it back", flow_id)
+                continue
+            log.info("on_drift update: dataflow %s patched (%s)", flow_id, ", ".join(op["path"] for op in ops))
+            flow["etag"] = (answer or {}).get("etag", flow.get("etag"))
+        if str(flow.get("state") or "enabled").lower() == "disabled":
+            hook.request("POST", _flow_path(flow_id, "/action"), params={"op": "enable"}, idempotent=True)
+            log.info("on_drift update: dataflow %s enabled", flow_id)
+        return flow.get("etag")
+    raise AepAmbiguousWriteError(f"dataflow {flow_id}: the update stayed unconfirmed after 3 tries.")
