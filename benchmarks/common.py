@@ -225,6 +225,10 @@ class Emulator:
         self.set_latency(self.latency_ms if latency_ms is None else latency_ms)
         self._log_mark = self.log_path.stat().st_size if self.log_path.exists() else 0
 
+    def mark(self) -> None:
+        """Start ``request_breakdown`` here without dropping anything (a second run on the same resources)."""
+        self._log_mark = self.log_path.stat().st_size if self.log_path.exists() else 0
+
     def request_breakdown(self) -> dict[str, int]:
         """IMS/Platform requests since the last reset by method and path pattern (needs ``access_log``).
 

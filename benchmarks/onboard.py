@@ -97,16 +97,25 @@ def physical_limit(n: int, latency_ms: int) -> OnboardRow:
                            f"{CHAIN_WITH_LOOKUPS} x = {CHAIN_WITH_LOOKUPS * latency_ms / 1000.0:g} s)")
 
 
-def run_aepp(emulator: Emulator, spec: Path, n: int, latency_ms: int, timeout: float) -> OnboardRow:
+#: The threaded aepp baseline runs as many objects at once as our batched tasks (the specs' max_concurrency).
+AEPP_THREADS = 8
+
+
+def aepp_method(threads: int) -> str:
+    return "aepp sequential" if threads <= 1 else f"aepp threaded ({threads})"
+
+
+def run_aepp(emulator: Emulator, spec: Path, n: int, latency_ms: int, timeout: float, threads: int = 1) -> OnboardRow:
     emulator.reset(latency_ms)
+    method = aepp_method(threads)
     result = run_child([PYTHON, "-m", "benchmarks.aepp_onboarding", "--base-url", emulator.base_url,
-                        "--spec", str(spec)], timeout=timeout)
+                        "--spec", str(spec), "--threads", str(threads)], timeout=timeout)
     if result.returncode != 0:
-        return OnboardRow("aepp sequential", n, latency_ms, None, state="failed", note=result.stderr[-300:])
+        return OnboardRow(method, n, latency_ms, None, state="failed", note=result.stderr[-300:])
     data = result.last_json()
     counters = emulator.counters()
     breakdown = emulator.request_breakdown()
-    return OnboardRow("aepp sequential", n, latency_ms, data["total_seconds"], data["total_seconds"],
+    return OnboardRow(method, n, latency_ms, data["total_seconds"], data["total_seconds"],
                       counters["requests"], counters["ims_token_requests"], len(data["flows"]), "success",
                       extra={"per_object_median": sorted(data["per_object_seconds"])[n // 2],
                              "shared_seconds": data["shared_seconds"], "max_rss_mib": result.max_rss_mib,
@@ -115,14 +124,20 @@ def run_aepp(emulator: Emulator, spec: Path, n: int, latency_ms: int, timeout: f
 
 
 def run_dag_test(home: AirflowHome, emulator: Emulator, spec: Path, n: int, latency_ms: int, timeout: float,
-                 onboarding_only: bool = False, layout: str = "per_object") -> OnboardRow:
-    emulator.reset(latency_ms)
+                 onboarding_only: bool = False, layout: str = "per_object", again: bool = False) -> OnboardRow:
+    """``again``: a second run of the same spec on what the first created (no reset; the counters are this run's)."""
+    if again:
+        emulator.mark()
+    else:
+        emulator.reset(latency_ms)
+    before = emulator.counters() if again else {"requests": 0, "ims_token_requests": 0}
     cache = home.root / f"token-cache-{spec.stem}-{int(onboarding_only)}"
     env = {**home.with_aep(emulator.base_url, token_cache=cache), "AEP_SPECS_DIR": str(spec.parent)}
     cmd = [PYTHON, "-m", "benchmarks._dag_test_runner", str(spec)]
     if onboarding_only:
         cmd.append("--onboarding-only")
-    method = ours("dag.test()", layout) + (" (onboarding tasks)" if onboarding_only else "")
+    method = ours("dag.test()", layout) + (" (onboarding tasks)" if onboarding_only else "") + (
+        " (second run, unchanged spec)" if again else "")
     try:
         result = run_child(cmd, env=env, timeout=timeout)
     except BenchTimeout as exc:
@@ -130,7 +145,7 @@ def run_dag_test(home: AirflowHome, emulator: Emulator, spec: Path, n: int, late
     if result.returncode != 0:
         return OnboardRow(method, n, latency_ms, None, state="failed", note=result.stderr[-500:])
     data = result.last_json()
-    counters = emulator.counters()
+    counters = {k: v - before.get(k, 0) for k, v in emulator.counters().items()}
     breakdown = emulator.request_breakdown()
     onboarded, flows = _onboarded(emulator, data["started"], n)
     tis = [t for t in data["tis"] if t["start"] and t["end"]]
@@ -188,8 +203,9 @@ def _aepp_series(emulator: Emulator, specs: dict[tuple[int, int, str], Path], jo
     for n, latency in jobs:
         expected = (7 + 8 * n) * latency / 1000.0 + 5
         log(f"onboard: aepp n={n} latency={latency} ms (expect ~{expected:.0f} s)")
-        out.append(run_aepp(emulator, specs[(n, latency, "per_object")], n, latency,
-                            timeout=60 + timeout_factor * expected))
+        for threads in (1, AEPP_THREADS):
+            out.append(run_aepp(emulator, specs[(n, latency, "per_object")], n, latency,
+                                timeout=60 + timeout_factor * expected, threads=threads))
 
 
 def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardRow], list[str]]:
@@ -265,11 +281,14 @@ def requests_only(home: AirflowHome, work: Path, sizes: list[int]) -> list[Onboa
     specs = write_specs(work / "requests-specs", sizes, [0])
     with Emulator(work, latency_ms=0, synthetic_tables=max(sizes) + 10, access_log=True) as emulator:
         for n in sizes:
-            rows.append(run_aepp(emulator, specs[(n, 0, "per_object")], n, 0, timeout=300))
+            for threads in (1, AEPP_THREADS):
+                rows.append(run_aepp(emulator, specs[(n, 0, "per_object")], n, 0, timeout=300, threads=threads))
             for layout in LAYOUTS:
                 rows.append(run_dag_test(home, emulator, specs[(n, 0, layout)], n, 0, timeout=600,
                                          onboarding_only=True, layout=layout))
                 rows.append(run_dag_test(home, emulator, specs[(n, 0, layout)], n, 0, timeout=600, layout=layout))
+                rows.append(run_dag_test(home, emulator, specs[(n, 0, layout)], n, 0, timeout=600, layout=layout,
+                                         again=True))
     return rows
 
 
