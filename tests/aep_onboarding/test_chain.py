@@ -38,9 +38,9 @@ def test_every_step_consumes_only_ids_made_before_it(chain: str) -> None:
 
 def test_an_object_with_listed_fields_does_not_wait_for_the_hubspot_connection_to_make_its_class() -> None:
     dag = build_onboarding_dag(parse_spec(SPEC))
-    assert dag.get_task("contacts.adhoc_class").upstream_task_ids == {"contacts.check_source"}
+    assert dag.get_task("contacts.adhoc_class").upstream_task_ids == {"contacts.check_source", "plan"}
     assert dag.get_task("companies.adhoc_class").upstream_task_ids == {
-        "companies.check_source", "hubspot_base_connection",
+        "companies.check_source", "hubspot_base_connection", "plan",
     }
 
 

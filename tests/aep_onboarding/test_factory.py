@@ -36,15 +36,15 @@ def test_each_task_waits_only_for_the_ids_it_consumes(marketing_dag) -> None:
     g = "contacts."
     assert _upstream(dag, g + "selected") == {"select_objects"}
     assert _upstream(dag, g + "check_source") == {g + "selected", "hubspot_base_connection"}
-    assert _upstream(dag, g + "adhoc_class") == {g + "check_source", "hubspot_base_connection"}
-    assert _upstream(dag, g + "adhoc_schema") == {g + "adhoc_class"}
-    assert _upstream(dag, g + "source_connection") == {g + "adhoc_schema", "hubspot_base_connection"}
-    assert _upstream(dag, g + "target_schema") == {g + "check_source"}
-    assert _upstream(dag, g + "dataset") == {g + "target_schema"}
-    assert _upstream(dag, g + "mapping_set") == {g + "target_schema"}
-    assert _upstream(dag, g + "target_connection") == {g + "dataset", g + "target_schema", "dataset_base_connection"}
+    assert _upstream(dag, g + "adhoc_class") == {g + "check_source", "hubspot_base_connection", "plan"}
+    assert _upstream(dag, g + "adhoc_schema") == {g + "adhoc_class", "plan"}
+    assert _upstream(dag, g + "source_connection") == {g + "adhoc_schema", "hubspot_base_connection", "plan"}
+    assert _upstream(dag, g + "target_schema") == {g + "check_source", "plan"}
+    assert _upstream(dag, g + "dataset") == {g + "target_schema", "plan"}
+    assert _upstream(dag, g + "mapping_set") == {g + "target_schema", "plan"}
+    assert _upstream(dag, g + "target_connection") == {g + "dataset", g + "target_schema", "dataset_base_connection", "plan"}
     assert _upstream(dag, g + "dataflow") == {
-        g + "source_connection", g + "target_connection", g + "mapping_set", "flow_spec",
+        g + "source_connection", g + "target_connection", g + "mapping_set", "flow_spec", "plan",
     }
     assert _upstream(dag, g + "wait_first_run") == {g + "dataflow"}
     assert dag.get_task(g + "wait_first_run").downstream_task_ids == {"run_summary"}  # no window step
@@ -96,10 +96,14 @@ def test_source_branch_and_target_branch_are_parallel(marketing_dag) -> None:
 
 def test_object_independent_steps_run_once_and_start_at_once(marketing_dag) -> None:
     dag = marketing_dag
-    shared = {"hubspot_base_connection", "dataset_base_connection", "flow_spec", "select_objects"}
+    shared = {"hubspot_base_connection", "dataset_base_connection", "flow_spec"}
     assert shared <= set(dag.task_ids)
+    # Every write waits for the plan (read-only) and its gate, which a dry run (plan_only) stops at.
+    assert _upstream(dag, "select_objects") == set()
+    assert _upstream(dag, "plan") == {"select_objects"}
+    assert _upstream(dag, "apply") == {"plan"}
     for task_id in shared:
-        assert _upstream(dag, task_id) == set()
+        assert _upstream(dag, task_id) == {"apply"}
     groups = {task_id.split(".")[0] for task_id in dag.task_ids if "." in task_id}
     assert groups == {"contacts", "companies", "all_deals"}
     assert len(dag.get_task("flow_spec").downstream_task_ids) == 3
@@ -241,8 +245,8 @@ def test_batched_layout_has_the_same_steps_whatever_the_number_of_objects() -> N
     (14 steps on AEP's schedule and run_summary; 17 with the two window steps of `ingestion: airflow`)."""
     small, large = build_onboarding_dag(_big_spec(2, "batched")), build_onboarding_dag(_big_spec(50, "batched"))
     assert sorted(small.task_ids) == sorted(large.task_ids)
-    assert len(large.task_ids) == 15
-    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == 17
+    assert len(large.task_ids) == 17  # with plan and apply
+    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == 19
     dataflow = large.get_task("dataflow")
     assert [row["key"] for row in dataflow.for_each] == [f"table{i}" for i in range(50)]
     assert dataflow.max_concurrency == 12
@@ -251,12 +255,12 @@ def test_batched_layout_has_the_same_steps_whatever_the_number_of_objects() -> N
 def test_batched_layout_wires_the_same_dependencies_through_dict_xcoms() -> None:
     dag = build_onboarding_dag(_big_spec(3, "batched", WINDOWS))
     assert _upstream(dag, "check_source") == {"select_objects", "hubspot_base_connection"}
-    assert _upstream(dag, "adhoc_schema") == {"adhoc_class", "select_objects"}
+    assert _upstream(dag, "adhoc_schema") == {"adhoc_class", "select_objects", "plan"}
     assert _upstream(dag, "target_connection") == {
-        "dataset", "target_schema", "dataset_base_connection", "select_objects",
+        "dataset", "target_schema", "dataset_base_connection", "select_objects", "plan",
     }
     assert _upstream(dag, "dataflow") == {
-        "source_connection", "target_connection", "mapping_set", "flow_spec", "select_objects",
+        "source_connection", "target_connection", "mapping_set", "flow_spec", "select_objects", "plan",
     }
     assert _upstream(dag, "wait_window") == {"ingest_window", "dataflow"}
     # Source and target branches stay parallel.
