@@ -25,6 +25,9 @@ from aep_provider.planning.models import RESOURCES, Drift, Plan, PlanRow, Resour
 from aep_provider.planning.table import render
 from aep_provider.planning.update import mark_updates
 
+#: What a create step reads from a reused class or schema (the plan's XCom carries no field definitions).
+TITLED_KEYS = ("$id", "title", "version", "meta:altId", "meta:class", "meta:datasetNamespace")
+
 
 class AepPlanOperator(AepBaseOperator):
     """Plan an onboarding: what exists, what will be created, what differs; checks that need no write.
@@ -139,6 +142,11 @@ class AepPlanOperator(AepBaseOperator):
                 owner = first_of.setdefault((resource, entry.name), row.key)
                 if owner != row.key and entry.action == "create":
                     entry.shared_with = owner
+        for resources in plans.values():
+            for resource in ("adhoc_class", "adhoc_schema", "target_schema"):
+                found = resources[resource].found
+                if isinstance(found, dict):
+                    resources[resource].found = {k: found[k] for k in TITLED_KEYS if k in found}
         plan: Plan = {key: {r: e.model_dump() for r, e in resources.items()} for key, resources in plans.items()}
         self.log.info("Plan of %d objects (on_drift: %s):\n%s", len(rows), self.on_drift, render(plan))
         for resource in RESOURCES:
@@ -156,4 +164,5 @@ class AepPlanOperator(AepBaseOperator):
             self.log.warning("on_drift update: %s", note)
         if drifted:
             self.log.warning("%d resources exist with other settings (on_drift: %s)", len(drifted), self.on_drift)
-        return plan
+        # The task's own XCom is the readable plan; what the create steps reuse travels in plan.<resource>.
+        return {key: {r: {k: v for k, v in e.items() if k != "found"} for r, e in rs.items()} for key, rs in plan.items()}
