@@ -57,20 +57,23 @@ def _flow_path(flow_id: str, tail: str = "") -> str:
 
 
 def _patch(flow: dict[str, Any], wanted: dict[str, Any]) -> list[dict[str, Any]]:
-    """JSON Patch operations moving ``flow`` to the wanted mapping version and schedule."""
+    """JSON Patch operations moving ``flow`` to the wanted mapping version and schedule, in the forms of
+    help/sources/tutorials/api/update-dataflows.md ("Update mapping": ``replace /transformations/<i>`` with the
+    whole Mapping transformation; "Update dataflow": ``replace /scheduleParams/frequency``)."""
     ops: list[dict[str, Any]] = []
-    want_mapping = next(t["params"] for t in wanted["transformations"] if t.get("name") == "Mapping")
-    transformations = [dict(t) for t in flow.get("transformations") or []]
-    for t in transformations:
-        if t.get("name") == "Mapping" and str((t.get("params") or {}).get("mappingVersion")) != str(
-            want_mapping["mappingVersion"]
+    want_mapping = next(t for t in wanted["transformations"] if t.get("name") == "Mapping")
+    for index, t in enumerate(flow.get("transformations") or []):
+        have = (t.get("params") or {}) if t.get("name") == "Mapping" else None
+        if have is not None and (str(have.get("mappingId")), str(have.get("mappingVersion"))) != (
+            str(want_mapping["params"]["mappingId"]), str(want_mapping["params"]["mappingVersion"])
         ):
-            t["params"] = {**(t.get("params") or {}), **want_mapping}
-            ops.append({"op": "replace", "path": "/transformations", "value": transformations})
-    have, want = flow.get("scheduleParams") or {}, wanted["scheduleParams"]
-    changed = {k: want[k] for k in ("frequency", "interval") if k in want and str(have.get(k)) != str(want[k])}
-    if changed:
-        ops.append({"op": "replace", "path": "/scheduleParams", "value": {**have, **changed}})
+            ops.append({"op": "replace", "path": f"/transformations/{index}", "value": want_mapping})
+    have_schedule, want = flow.get("scheduleParams") or {}, wanted["scheduleParams"]
+    ops += [
+        {"op": "replace", "path": f"/scheduleParams/{key}", "value": want[key]}
+        for key in ("frequency", "interval")
+        if key in want and str(have_schedule.get(key)) != str(want[key])
+    ]
     return ops
 
 
