@@ -26,8 +26,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from starlette.types import Message, Receive, Scope, Send
 
-from .errors import problem_body, service_of_path
+from .errors import problem_body
 from .gateway import send_json
+from .services import service_of_path
 from .state import Store
 
 FaultKind = Literal["latency", "500", "502", "503", "429", "drop", "commit_then_drop"]

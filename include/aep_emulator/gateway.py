@@ -14,19 +14,11 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .deps import RequestContext
-from .errors import (
-    CONTENT_TYPE_CODES,
-    FLOW_SERVICE,
-    UNKNOWN_SANDBOX_CODES,
-    ApiError,
-    GatewayError,
-    service_of_path,
-)
+from .errors import ApiError, GatewayError
+from .services import is_platform_path, service_of_path
 from .state import Store
 
-PLATFORM_PREFIX = "/data/foundation/"
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
-JSON_TYPES = ("application/json", "application/json-patch+json")
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -66,23 +58,23 @@ def check(store: Store, method: str, path: str, headers: dict[str, str], request
     service = service_of_path(path)
     sandbox = headers.get("x-sandbox-name", "").strip()
     if not sandbox:
-        if service == FLOW_SERVICE:
-            raise ApiError(400, "2105-400", "Bad Request", "The header x-sandbox-name is missing")
+        if service is not None and service.missing_sandbox_code is not None:
+            raise ApiError(400, service.missing_sandbox_code, "Bad Request", "The header x-sandbox-name is missing")
         sandbox = "prod"  # the other services fall back to the default production sandbox
     org = store.orgs[org_id]
     if sandbox not in org.sandboxes and service is not None:
         raise ApiError(
             404,
-            UNKNOWN_SANDBOX_CODES[service],
+            service.unknown_sandbox_code,
             "Sandbox not found",
             f"The sandbox {sandbox!r} does not exist in the organization {org_id}",
         )
     if method in WRITE_METHODS and _has_body(headers) and service is not None:
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype not in JSON_TYPES:
+        if ctype not in service.write_content_types:
             raise ApiError(
                 400,
-                CONTENT_TYPE_CODES[service],
+                service.content_type_code,
                 "Bad Request",
                 "A valid content-type must be specified (Content-Type: application/json)",
             )
@@ -95,7 +87,7 @@ class GatewayMiddleware:
         self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PLATFORM_PREFIX):
+        if scope["type"] != "http" or not is_platform_path(scope["path"]):
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})

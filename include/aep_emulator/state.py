@@ -16,24 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock
+from .services import KINDS
 
 DEMO_ORG = "DEMO0000000000000000000@AdobeOrg"
 OTHER_ORG = "OTHER000000000000000000@AdobeOrg"
 DEFAULT_DATA_END = "2026-01-01T00:00:00Z"
-
-# Resource kinds, as reported by /_emulator/state.
-KINDS = (
-    "class",
-    "schema",
-    "dataset",
-    "connection",
-    "sourceConnection",
-    "targetConnection",
-    "mappingSet",
-    "flow",
-    "run",
-)
-
 
 @dataclass
 class Org:
@@ -91,6 +78,13 @@ class Container:
         data = data or {}
         self.items: dict[str, dict[str, dict[str, Any]]] = {k: dict(data.get("items", {}).get(k, {})) for k in KINDS}
         self.records: dict[str, list[dict[str, Any]]] = dict(data.get("records", {}))
+
+    def require(self, kind: str, ident: str, missing: Exception) -> dict[str, Any]:
+        """The stored ``kind`` object with id ``ident``; raise ``missing`` when there is none."""
+        obj = self.items[kind].get(ident)
+        if obj is None:
+            raise missing
+        return obj
 
     def to_json(self) -> dict[str, Any]:
         return {"org_id": self.org_id, "sandbox": self.sandbox, "items": self.items, "records": self.records}
