@@ -127,12 +127,12 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return None
         with self.store.lock:
-            self.store.counters.requests += 1
+            self.store.counters.count("requests")
             base_latency = int(self.store.config.latency_ms)
         extra, rule = self.engine.draw(scope["method"], scope["path"])
         if rule is not None:
             with self.store.lock:
-                self.store.counters.faults_injected += 1
+                self.store.counters.count("faults_injected")
         delay = base_latency + extra
         if delay > 0:
             await asyncio.sleep(delay / 1000.0)

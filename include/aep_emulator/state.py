@@ -61,12 +61,19 @@ def default_clients() -> dict[str, Client]:
     }
 
 
-@dataclass
-class Counters:
-    requests: int = 0
-    faults_injected: int = 0
-    ims_token_requests: int = 0
-    writes: int = 0
+class Counters(dict[str, int]):
+    """What the emulator counted since it started or was reset, as ``/_emulator/state`` reports it: every
+    request, the faults injected, the IMS token requests and the committed writes."""
+
+    NAMES = ("requests", "faults_injected", "ims_token_requests", "writes")
+
+    def __init__(self) -> None:
+        super().__init__(dict.fromkeys(self.NAMES, 0))
+
+    def count(self, name: str) -> None:
+        if name not in self.NAMES:
+            raise KeyError(f"no counter {name!r}; the counters are {', '.join(self.NAMES)}")
+        self[name] += 1
 
 
 class Container:
@@ -147,7 +154,7 @@ class Store:
     def wrote(self) -> None:
         """Count a committed write and persist if a state file is configured."""
         with self.lock:
-            self.counters.writes += 1
+            self.counters.count("writes")
             self.save()
 
     def reset(self) -> None:
