@@ -7,10 +7,17 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
-from .app import create_app
 from .state import Config, Store
+
+try:
+    import uvicorn
+
+    from .app import create_app
+except ModuleNotFoundError as exc:  # the web stack is the `emulator` extra, not a provider dependency
+    raise ModuleNotFoundError(
+        f"{exc.msg}: the AEP emulator needs the emulator extra, pip install 'airflow-aep-onboarding[emulator]' "
+        "(make setup installs it)", name=exc.name
+    ) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
