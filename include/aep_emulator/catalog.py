@@ -17,8 +17,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
-from .common import FilterError, matches, new_hex, parse_filters, public
+from .common import new_hex, public
 from .deps import container_of, ctx_of, store_of
+from .property_filters import FilterError, matches, parse_filters
 from .schema_registry_resources import find_tenant
 from .services import CATALOG
 

@@ -16,10 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Request, Response
 
 from . import hubspot, schedule
-from .common import PatchError, apply_patch, public
+from .common import public
 from .deps import container_of, ctx_of, store_of
 from .flow_service_common import BAD_PATCH, list_page, touch
 from .flow_service_resources import BUILDERS, build_flow, check_flow, masked_auth, validate_auth
+from .json_patch import PatchError, apply_patch
 from .services import FLOW_SERVICE
 from .specs import CONNECTION_SPECS, FLOW_SPECS, HUBSPOT_SPEC_ID, connection_spec, flow_spec
 from .state import Container

@@ -11,8 +11,10 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Body, Request, Response
 
 from . import xdm_standard as std
-from .common import FilterError, PatchError, apply_patch, matches, parse_filters, public
+from .common import public
 from .deps import container_of, ctx_of, store_of
+from .json_patch import PatchError, apply_patch
+from .property_filters import FilterError, matches, parse_filters
 from .schema_registry_resources import BUILDERS, check_title, find_tenant, full_fields
 from .services import SCHEMA_REGISTRY
 from .state import Container
