@@ -38,14 +38,14 @@ def test_kinds_are_registered_once() -> None:
 
 def test_a_route_of_an_unregistered_service_stops_the_app_from_building() -> None:
     app = create_app()
-    toy = APIRouter(prefix=f"{services.PLATFORM_PREFIX}toyservice")
+    toy = APIRouter(prefix=f"{services.PLATFORM_PREFIX}unregisteredservice")
 
     @toy.get("/things")
     def things() -> list[str]:
         return []
 
     app.include_router(toy)
-    with pytest.raises(UnregisteredServiceError, match="/data/foundation/toyservice/things"):
+    with pytest.raises(UnregisteredServiceError, match="/data/foundation/unregisteredservice/things"):
         check_platform_routes(app)
 
 
