@@ -81,10 +81,8 @@ FLOW_SERVICE = Service(
 )
 DATA_PREP = Service(name="conversion", router_modules=("data_prep",), kinds=("mappingSet",),
                     not_found_code=neutral(404))
-TOY_SERVICE = Service(name="toyservice", router_modules=("toy_service",), kinds=("thing",),
-                      not_found_code=neutral(404))
 
-SERVICES: tuple[Service, ...] = (SCHEMA_REGISTRY, CATALOG, FLOW_SERVICE, DATA_PREP, TOY_SERVICE)
+SERVICES: tuple[Service, ...] = (SCHEMA_REGISTRY, CATALOG, FLOW_SERVICE, DATA_PREP)
 KINDS: tuple[str, ...] = tuple(kind for service in SERVICES for kind in service.kinds)
 
 
