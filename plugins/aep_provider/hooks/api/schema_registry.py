@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from aep_provider.hooks.api.lookup import filter_safe
+from aep_provider.hooks.api.protocol import PlatformCalls
 from aep_provider.hooks.errors import AepNotFoundError
 from aep_provider.hooks.ids import path_segment
 from aep_provider.hooks.paging import iter_schema_registry
@@ -22,9 +23,9 @@ def quote_id(resource_id: str) -> str:
     return path_segment(str(resource_id))
 
 
-class SchemaRegistryApi:
+class SchemaRegistryApi(PlatformCalls):
     def get_stats(self) -> dict[str, Any]:
-        return self.get(_sr("/stats")) or {}  # type: ignore[attr-defined]
+        return self.get(_sr("/stats")) or {}
 
     def get_tenant_id(self) -> str:
         return str(self.get_stats().get("tenantId", ""))
@@ -33,7 +34,7 @@ class SchemaRegistryApi:
         self, kind: Kind, params: dict[str, Any] | None = None, *, accept: str = XED_ID
     ) -> Iterator[dict[str, Any]]:
         def get(path: str, p: dict[str, Any] | None) -> Any:
-            return self.get(path, p, accept=accept)  # type: ignore[attr-defined]
+            return self.get(path, p, accept=accept)
 
         return iter_schema_registry(get, _sr(f"/tenant/{kind}"), params)
 
@@ -50,12 +51,12 @@ class SchemaRegistryApi:
         """A tenant or global resource by ``$id`` or ``meta:altId``; ``None`` when missing."""
         container = "global" if resource_id.startswith("https://ns.adobe.com/xdm/") else "tenant"
         try:
-            return self.get(_sr(f"/{container}/{kind}/{quote_id(resource_id)}"), accept=accept)  # type: ignore[attr-defined]
+            return self.get(_sr(f"/{container}/{kind}/{quote_id(resource_id)}"), accept=accept)
         except AepNotFoundError:
             return None
 
     def create_resource(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
-        return self.post(_sr(f"/tenant/{kind}"), body)  # type: ignore[attr-defined]
+        return self.post(_sr(f"/tenant/{kind}"), body)
 
     def delete_resource(self, kind: Kind, resource_id: str) -> bool:
-        return self.delete(_sr(f"/tenant/{kind}/{quote_id(resource_id)}"))  # type: ignore[attr-defined]
+        return self.delete(_sr(f"/tenant/{kind}/{quote_id(resource_id)}"))
