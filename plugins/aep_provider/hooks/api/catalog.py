@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aep_provider.hooks.api.lookup import catalog_name_value, filter_safe
-from aep_provider.hooks.api.protocol import PlatformCalls
+from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.errors import AepApiError, AepNotFoundError
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_catalog
@@ -34,10 +34,7 @@ class CatalogApi(PlatformCalls):
 
     def get_dataset(self, dataset_id: str) -> dict[str, Any] | None:
         path = _cat(f"/dataSets/{path_id('dataSets', dataset_id)}")
-        try:
-            body = self.get(path)
-        except AepNotFoundError:
-            return None
+        body = get_or_none(self, path)
         if isinstance(body, dict):
             return body.get(dataset_id) or next(iter(body.values()), None)
         return None

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aep_provider.hooks.api.protocol import PlatformCalls
-from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import path_id
 from aep_provider.hooks.paging import iter_data_prep
 from aep_provider.hooks.transport import service_path
@@ -22,10 +21,7 @@ class DataPrepApi(PlatformCalls):
 
     def get_mapping_set(self, mapping_set_id: str) -> dict[str, Any] | None:
         path = _dp(f"/mappingSets/{path_id('mappingSets', mapping_set_id)}")
-        try:
-            return self.get(path)
-        except AepNotFoundError:
-            return None
+        return get_or_none(self, path)
 
     def create_mapping_set(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.post(_dp("/mappingSets"), body)

@@ -6,8 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from aep_provider.hooks.api.lookup import filter_safe
-from aep_provider.hooks.api.protocol import PlatformCalls
-from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_flow_service
 from aep_provider.hooks.runs import Which, one_run_query, pick_run
@@ -66,10 +65,7 @@ class FlowServiceApi(PlatformCalls):
 
     def get_object(self, collection: Collection, object_id: str) -> dict[str, Any] | None:
         path = _fs(f"/{collection}/{path_id(collection, object_id)}")
-        try:
-            return first_item(self.get(path))
-        except AepNotFoundError:
-            return None
+        return first_item(get_or_none(self, path))
 
     def create_object(self, collection: Collection, body: dict[str, Any]) -> dict[str, Any]:
         """POST; answers ``{"id", "etag"}``."""

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from aep_provider.hooks.api.lookup import filter_safe
-from aep_provider.hooks.api.protocol import PlatformCalls
-from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import path_segment
 from aep_provider.hooks.paging import iter_schema_registry
 from aep_provider.hooks.transport import XED_FULL, XED_ID, service_path
@@ -50,10 +49,7 @@ class SchemaRegistryApi(PlatformCalls):
     def get_resource(self, kind: Kind, resource_id: str, *, accept: str = XED_FULL) -> dict[str, Any] | None:
         """A tenant or global resource by ``$id`` or ``meta:altId``; ``None`` when missing."""
         container = "global" if resource_id.startswith("https://ns.adobe.com/xdm/") else "tenant"
-        try:
-            return self.get(_sr(f"/{container}/{kind}/{quote_id(resource_id)}"), accept=accept)
-        except AepNotFoundError:
-            return None
+        return get_or_none(self, _sr(f"/{container}/{kind}/{quote_id(resource_id)}"), accept=accept)
 
     def create_resource(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
         return self.post(_sr(f"/tenant/{kind}"), body)
