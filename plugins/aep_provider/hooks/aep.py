@@ -53,11 +53,13 @@ def outcome_key(key: str | None) -> None:
     _outcome_scope.key = key
 
 
-class AepHook(SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, AepBaseHook):
+class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi):
     """Talk to the Adobe Experience Platform APIs through an ``adobe_experience_platform`` connection.
 
     The constructor's arguments are those of :class:`~aep_provider.hooks.base.AepBaseHook`
-    (``aep_conn_id`` and :class:`~aep_provider.hooks.params.AepHookParams`).
+    (``aep_conn_id`` and :class:`~aep_provider.hooks.params.AepHookParams`). ``AepBaseHook`` comes
+    first among the bases so that ``__init__`` is its own, never the typing protocol's placeholder the
+    API mixins (subclasses of :class:`~aep_provider.hooks.api.protocol.PlatformCalls`) carry.
     """
 
     def sleep(self, seconds: float) -> None:
