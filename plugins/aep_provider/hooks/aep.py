@@ -13,8 +13,8 @@ repeat any method, while a Platform write that got no answer must not be repeate
 (:class:`AepAmbiguousWriteError`), a ``401013`` must swap the token, and the async hook (used by the
 trigger) must follow the same rules. So the hook keeps one call path, :meth:`AepHook.request`, whose
 decisions live in :mod:`aep_provider.hooks.exchange` (shared with the async hook and the IMS
-exchange), and keeps from the HTTP provider only what it really used: a requests session with TCP
-keep-alive (:mod:`aep_provider.hooks.sync_transport`).
+exchange), and keeps of ``HttpHook`` only what it really used: a requests session with the same TCP
+keep-alive adapter and settings (:mod:`aep_provider.hooks.sync_transport`).
 """
 
 from __future__ import annotations
