@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from aep_provider.hooks.api.lookup import filter_safe
-from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import path_segment
 from aep_provider.hooks.paging import iter_schema_registry
 from aep_provider.hooks.transport import XED_FULL, XED_ID, service_path
@@ -22,9 +22,9 @@ def quote_id(resource_id: str) -> str:
     return path_segment(str(resource_id))
 
 
-class SchemaRegistryApi:
+class SchemaRegistryApi(PlatformCalls):
     def get_stats(self) -> dict[str, Any]:
-        return self.get(_sr("/stats")) or {}  # type: ignore[attr-defined]
+        return self.get(_sr("/stats")) or {}
 
     def get_tenant_id(self) -> str:
         return str(self.get_stats().get("tenantId", ""))
@@ -33,7 +33,7 @@ class SchemaRegistryApi:
         self, kind: Kind, params: dict[str, Any] | None = None, *, accept: str = XED_ID
     ) -> Iterator[dict[str, Any]]:
         def get(path: str, p: dict[str, Any] | None) -> Any:
-            return self.get(path, p, accept=accept)  # type: ignore[attr-defined]
+            return self.get(path, p, accept=accept)
 
         return iter_schema_registry(get, _sr(f"/tenant/{kind}"), params)
 
@@ -49,13 +49,10 @@ class SchemaRegistryApi:
     def get_resource(self, kind: Kind, resource_id: str, *, accept: str = XED_FULL) -> dict[str, Any] | None:
         """A tenant or global resource by ``$id`` or ``meta:altId``; ``None`` when missing."""
         container = "global" if resource_id.startswith("https://ns.adobe.com/xdm/") else "tenant"
-        try:
-            return self.get(_sr(f"/{container}/{kind}/{quote_id(resource_id)}"), accept=accept)  # type: ignore[attr-defined]
-        except AepNotFoundError:
-            return None
+        return get_or_none(self, _sr(f"/{container}/{kind}/{quote_id(resource_id)}"), accept=accept)
 
     def create_resource(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
-        return self.post(_sr(f"/tenant/{kind}"), body)  # type: ignore[attr-defined]
+        return self.post(_sr(f"/tenant/{kind}"), body)
 
     def delete_resource(self, kind: Kind, resource_id: str) -> bool:
-        return self.delete(_sr(f"/tenant/{kind}/{quote_id(resource_id)}"))  # type: ignore[attr-defined]
+        return self.delete(_sr(f"/tenant/{kind}/{quote_id(resource_id)}"))
