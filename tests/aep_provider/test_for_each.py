@@ -19,7 +19,7 @@ from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
 
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.hooks.runs import run_window
+from aep_provider.flow_runs import run_window
 from aep_provider.hooks.transport import XED_SINGLE
 from aep_provider.operators.batch import AepBatchError
 from aep_provider.operators.connections import (

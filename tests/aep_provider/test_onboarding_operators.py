@@ -15,7 +15,7 @@ from aep_provider_chain import (
 )
 
 from aep_provider.hooks.aep import AepHook
-from aep_provider.hooks.runs import run_window
+from aep_provider.flow_runs import run_window
 from aep_provider.hooks.transport import XED_FULL
 
 

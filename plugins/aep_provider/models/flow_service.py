@@ -309,7 +309,7 @@ class RunSummary(Answer):
         return cls(
             id=str(run.get("id")),
             flowId=run.get("flowId"),
-            # Lower case: sort-and-filter.md writes ``Failed``, monitor.md ``success`` (hooks/runs.py run_status).
+            # Lower case: sort-and-filter.md writes ``Failed``, monitor.md ``success`` (flow_runs.py run_status).
             status=str(status_summary.get("status") or run.get("status") or "scheduled").lower(),
             errors=errors,
             input_records=int(records.get("inputRecordCount") or 0),

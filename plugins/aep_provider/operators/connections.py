@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from airflow.sdk import BaseHook
@@ -22,9 +23,9 @@ from aep_provider.models.flow_service import (
 )
 from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
+from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
 from aep_provider.operators.explore import unknown_table_error
+from aep_provider.operators.rows import Row
 
 
 def _spec_id(obj: dict[str, Any]) -> str | None:
@@ -176,42 +177,40 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
         return str(obj["id"])
 
 
-class AepCreateSourceConnectionOperator(AepBaseOperator):
+@dataclass(frozen=True)
+class SourceConnectionFields:
+    name: str = ""
+    base_connection_id: str = ""
+    schema_id: str = ""
+    path: str = ""
+    data_format: str = "tabular"
+
+
+@dataclass(frozen=True)
+class TargetConnectionFields:
+    name: str = ""
+    base_connection_id: str = ""
+    schema_id: str = ""
+    dataset_id: str = ""
+
+
+class AepCreateSourceConnectionOperator(AepRowsOperator[SourceConnectionFields]):
     """Create (or reuse by name) the source connection: base connection + table path + ad-hoc schema.
 
     :param data_format: ``tabular`` (default) or ``parquet_xdm``.
     :return: the source connection id.
     """
 
-    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path", "data_format")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
+    Fields = SourceConnectionFields
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
     identity_fields: Sequence[str] = ("name",)
     operator_extra_links = (AepSourceConnectionLink(),)
 
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        base_connection_id: str | None = None,
-        schema_id: str | None = None,
-        path: str | None = None,
-        data_format: str = "tabular",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.name = name
-        self.base_connection_id = base_connection_id
-        self.schema_id = schema_id
-        self.path = path
-        self.data_format = data_format
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
+    def execute_row(self, context: Any, row: Row[SourceConnectionFields]) -> str:
         model = build_model(
-            f"{item.label}source connection",
+            f"{row.label}source connection",
             lambda: SourceConnectionCreate.build(
-                item.name, item.base_connection_id, item.schema_id, item.path, item.data_format
+                row.fields.name, row.fields.base_connection_id, row.fields.schema_id, row.fields.path, row.fields.data_format
             ),
         )
 
@@ -226,57 +225,40 @@ class AepCreateSourceConnectionOperator(AepBaseOperator):
                 self.hook,
                 collection="sourceConnections",
                 what="source connection",
-                name=item.name,
+                name=row.fields.name,
                 body=model.to_body(),
                 matches=lambda o: (
-                    o.get("baseConnectionId") == item.base_connection_id
-                    and (o.get("params") or {}).get("path") == item.path
-                    and _schema_id(o) in (None, item.schema_id)
+                    o.get("baseConnectionId") == row.fields.base_connection_id
+                    and (o.get("params") or {}).get("path") == row.fields.path
+                    and _schema_id(o) in (None, row.fields.schema_id)
                 ),
                 describe=describe,
             )
         except AepValidationError as refused:
             if "params.path" not in refused.detail:
                 raise
-            raise unknown_table_error(self.hook, item.base_connection_id, item.path, "path", refused) from None
-        self.persist_link(context, AepSourceConnectionLink, item, id=item.base_connection_id)
+            raise unknown_table_error(self.hook, row.fields.base_connection_id, row.fields.path, "path", refused) from None
+        self.persist_link(context, AepSourceConnectionLink, row, id=row.fields.base_connection_id)
         return str(obj["id"])
 
 
-class AepCreateTargetConnectionOperator(AepBaseOperator):
+class AepCreateTargetConnectionOperator(AepRowsOperator[TargetConnectionFields]):
     """Create (or reuse by name) the target connection: dataset base connection + dataset + target schema.
 
     :param base_connection_id: the *dataset* base connection (never the HubSpot one).
     :return: the target connection id.
     """
 
-    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
+    Fields = TargetConnectionFields
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
     identity_fields: Sequence[str] = ("name",)
     operator_extra_links = (AepTargetConnectionLink(),)
 
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        base_connection_id: str | None = None,
-        schema_id: str | None = None,
-        dataset_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.name = name
-        self.base_connection_id = base_connection_id
-        self.schema_id = schema_id
-        self.dataset_id = dataset_id
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
+    def execute_row(self, context: Any, row: Row[TargetConnectionFields]) -> str:
         model = build_model(
-            f"{item.label}target connection",
+            f"{row.label}target connection",
             lambda: TargetConnectionCreate.build(
-                item.name, item.base_connection_id, item.schema_id, item.dataset_id
+                row.fields.name, row.fields.base_connection_id, row.fields.schema_id, row.fields.dataset_id
             ),
         )
 
@@ -287,13 +269,13 @@ class AepCreateTargetConnectionOperator(AepBaseOperator):
             self.hook,
             collection="targetConnections",
             what="target connection",
-            name=item.name,
+            name=row.fields.name,
             body=model.to_body(),
             matches=lambda o: (
-                o.get("baseConnectionId") == item.base_connection_id
-                and (o.get("params") or {}).get("dataSetId") == item.dataset_id
+                o.get("baseConnectionId") == row.fields.base_connection_id
+                and (o.get("params") or {}).get("dataSetId") == row.fields.dataset_id
             ),
             describe=describe,
         )
-        self.persist_link(context, AepTargetConnectionLink, item, id=item.dataset_id)
+        self.persist_link(context, AepTargetConnectionLink, row, id=row.fields.dataset_id)
         return str(obj["id"])

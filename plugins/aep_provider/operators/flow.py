@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 from airflow.sdk.exceptions import AirflowSkipException
 
+from aep_provider.flow_runs import FAILED, TERMINAL, run_status, run_window
 from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
-from aep_provider.hooks.runs import FAILED, TERMINAL, run_status, run_window
 from aep_provider.lineage import FlowLineageMixin
 from aep_provider.links import AepDataflowLink, AepFlowRunLink
 from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
@@ -26,10 +27,10 @@ from aep_provider.models.flow_service import (
 from aep_provider.models.time import to_epoch_seconds
 from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
+from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
+from aep_provider.operators.rows import Row
 
-FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (hooks/runs.py)
+FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (flow_runs.py)
 
 
 class AepGetFlowSpecOperator(AepBaseOperator):
@@ -72,7 +73,29 @@ def check_schedule(schedule: Schedule, flow_spec: dict[str, Any]) -> None:
         )
 
 
-class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
+@dataclass(frozen=True)
+class DataflowFields:
+    name: str = ""
+    flow_spec_id: str = ""
+    source_connection_id: str = ""
+    target_connection_id: str = ""
+    mapping_id: str = ""
+    mapping_version: str = "0"
+    delta_column: str | dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    description: str = ""
+    options: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RunFlowFields:
+    flow_id: str = ""
+    window_start: Any = None
+    window_end: Any = None
+    delta_column: str | None = None
+
+
+class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields]):
     """Create (or reuse by name) the dataflow joining source and target connection with the mapping.
 
     :param delta_column: the source column of incremental loads; a name or
@@ -89,79 +112,39 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
 
     operator_extra_links = (AepDataflowLink(),)
 
-    item_fields: Sequence[str] = (
-        "name",
-        "flow_spec_id",
-        "source_connection_id",
-        "target_connection_id",
-        "mapping_id",
-        "mapping_version",
-        "delta_column",
-        "schedule",
-        "description",
-        "options",
-    )
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
+    Fields = DataflowFields
     required_fields: Sequence[str] = (
         "name", "flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id", "delta_column",
         "schedule",
     )
     identity_fields: Sequence[str] = ("name",)
 
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        flow_spec_id: str | None = None,
-        source_connection_id: str | None = None,
-        target_connection_id: str | None = None,
-        mapping_id: str | None = None,
-        delta_column: str | dict[str, Any] | None = None,
-        schedule: dict[str, Any] | None = None,
-        mapping_version: str = "0",
-        description: str = "",
-        options: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.options = options
-        self.name = name
-        self.flow_spec_id = flow_spec_id
-        self.source_connection_id = source_connection_id
-        self.target_connection_id = target_connection_id
-        self.mapping_id = mapping_id
-        self.delta_column = delta_column
-        self.schedule = schedule
-        self.mapping_version = mapping_version
-        self.description = description
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        schedule = build_model(f"{item.label}schedule", lambda: Schedule.model_validate(dict(item.schedule or {})))
+    def execute_row(self, context: Any, row: Row[DataflowFields]) -> str:
+        schedule = build_model(f"{row.label}schedule", lambda: Schedule.model_validate(dict(row.fields.schedule or {})))
         delta = build_model(
-            f"{item.label}delta_column",
+            f"{row.label}delta_column",
             lambda: DeltaColumn.model_validate(
-                {"name": item.delta_column} if isinstance(item.delta_column, str) else item.delta_column
+                {"name": row.fields.delta_column} if isinstance(row.fields.delta_column, str) else row.fields.delta_column
             ),
         )
         options = build_model(
-            f"{item.label}options", lambda: FlowOptions.model_validate(dict(item.options)) if item.options else None
+            f"{row.label}options", lambda: FlowOptions.model_validate(dict(row.fields.options)) if row.fields.options else None
         )
         hook = self.hook
-        flow_spec = self._flow_spec(str(item.flow_spec_id))
+        flow_spec = self._flow_spec(str(row.fields.flow_spec_id))
         if flow_spec is None:
             raise AepConfigError(
-                f"{item.label}flow_spec_id={item.flow_spec_id!r} does not exist; pass the id returned by AepGetFlowSpecOperator."
+                f"{row.label}flow_spec_id={row.fields.flow_spec_id!r} does not exist; pass the id returned by AepGetFlowSpecOperator."
             )
         check_schedule(schedule, flow_spec)
         model = FlowCreate.build(
-            name=item.name,
-            description=item.description or item.name,
-            flow_spec_id=item.flow_spec_id,
-            source_connection_id=item.source_connection_id,
-            target_connection_id=item.target_connection_id,
-            mapping_id=item.mapping_id,
-            mapping_version=str(item.mapping_version),
+            name=row.fields.name,
+            description=row.fields.description or row.fields.name,
+            flow_spec_id=row.fields.flow_spec_id,
+            source_connection_id=row.fields.source_connection_id,
+            target_connection_id=row.fields.target_connection_id,
+            mapping_id=row.fields.mapping_id,
+            mapping_version=str(row.fields.mapping_version),
             delta_column=delta,
             schedule=schedule,
             options=options,
@@ -175,27 +158,27 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             hook,
             collection="flows",
             what="dataflow",
-            name=item.name,
+            name=row.fields.name,
             body=body,
             matches=lambda o: (
-                list(o.get("sourceConnectionIds") or []) == [item.source_connection_id]
-                and list(o.get("targetConnectionIds") or []) == [item.target_connection_id]
+                list(o.get("sourceConnectionIds") or []) == [row.fields.source_connection_id]
+                and list(o.get("targetConnectionIds") or []) == [row.fields.target_connection_id]
             ),
             describe=describe,
         )
         flow_id = str(flow["id"])
         if not created:
-            self._warn_if_changed(flow, body, str(item.name))
-        item.output("etag", flow.get("etag"))
+            self._warn_if_changed(flow, body, str(row.fields.name))
+        row.output("etag", flow.get("etag"))
         self.record_flow_lineage(
             hook,
             {
                 "id": flow_id,
-                "sourceConnectionIds": [item.source_connection_id],
-                "targetConnectionIds": [item.target_connection_id],
+                "sourceConnectionIds": [row.fields.source_connection_id],
+                "targetConnectionIds": [row.fields.target_connection_id],
             },
         )
-        self.persist_link(context, AepDataflowLink, item, id=flow_id)
+        self.persist_link(context, AepDataflowLink, row, id=flow_id)
         return flow_id
 
     def _flow_spec(self, flow_spec_id: str) -> dict[str, Any] | None:
@@ -231,7 +214,7 @@ def iso(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
+class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
     """Start an on-demand run of a one-time dataflow for one time window - once.
 
     AEP creates runs only against a flow "scheduled for one-time ingestion" (flow-service.yaml ``POST /runs``;
@@ -265,18 +248,13 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     operator_extra_links = (AepFlowRunLink(),)
 
     state_key = "aep_run_id"
-    item_fields: Sequence[str] = ("flow_id", "window_start", "window_end", "delta_column")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
+    Fields = RunFlowFields
     required_fields: Sequence[str] = ("flow_id",)
     identity_fields: Sequence[str] = ("flow_id",)
 
     def __init__(
         self,
         *,
-        flow_id: str | None = None,
-        window_start: Any = None,
-        window_end: Any = None,
-        delta_column: str | None = None,
         respect_flow_schedule: bool = True,
         own_run_timeout_seconds: float = 300.0,
         own_run_poll_seconds: float = 10.0,
@@ -285,12 +263,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
         super().__init__(**kwargs)
         self.own_run_timeout_seconds = own_run_timeout_seconds
         self.own_run_poll_seconds = own_run_poll_seconds
-        self.flow_id = flow_id
-        self.window_start = window_start
-        self.window_end = window_end
-        self.delta_column = delta_column
         self.respect_flow_schedule = respect_flow_schedule
-        self.check_required()
 
     @staticmethod
     def uncovered_window(
@@ -334,31 +307,31 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             end = min(end, flow_start)
         return start, max(start, end)
 
-    def _skip(self, item: AepItem, reason: str) -> AirflowSkipException:
+    def _skip(self, row: Row[RunFlowFields], reason: str) -> AirflowSkipException:
         """Say why in the task's main log, then skip."""
-        self.log.info("%sSkipped: %s", item.label, reason)
+        self.log.info("%sSkipped: %s", row.label, reason)
         return AirflowSkipException(reason)
 
-    def _window(self, item: AepItem) -> tuple[int, int]:
-        empty = [v in (None, "") for v in (item.window_start, item.window_end)]
+    def _window(self, row: Row[RunFlowFields]) -> tuple[int, int]:
+        empty = [v in (None, "") for v in (row.fields.window_start, row.fields.window_end)]
         if all(empty):
             raise self._skip(
-                item,
+                row,
                 "no window to ingest: window_start and window_end are empty (a manual run without a data "
                 "interval). Trigger the DAG with a logical date, or use `airflow backfill create`.",
             )
         if any(empty):
             raise AepConfigError(
-                f"{item.label}window_start={item.window_start!r} and window_end={item.window_end!r}: give both or neither."
+                f"{row.label}window_start={row.fields.window_start!r} and window_end={row.fields.window_end!r}: give both or neither."
             )
         try:
-            start = to_epoch_seconds(item.window_start, field="window_start")
-            end = to_epoch_seconds(item.window_end, field="window_end")
+            start = to_epoch_seconds(row.fields.window_start, field="window_start")
+            end = to_epoch_seconds(row.fields.window_end, field="window_end")
         except ValueError as exc:
             raise AepConfigError(str(exc)) from None
         if end < start:
             raise AepConfigError(
-                f"{item.label}window_end ({item.window_end}) is before window_start ({item.window_start}); swap them."
+                f"{row.label}window_end ({row.fields.window_end}) is before window_start ({row.fields.window_start}); swap them."
             )
         return start, end
 
@@ -372,30 +345,30 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
     def _status(run: dict[str, Any]) -> str:
         return run_status(run)
 
-    def _state_key(self, item: AepItem) -> str:
-        return self.state_key if item.key is None else f"{self.state_key}:{item.key}"
+    def _state_key(self, row: Row[RunFlowFields]) -> str:
+        return f"{self.state_key}:{row.key}" if row.many else self.state_key
 
-    def _from_state_store(self, context: Any, item: AepItem, start: int, end: int) -> str | None:
+    def _from_state_store(self, context: Any, row: Row[RunFlowFields], start: int, end: int) -> str | None:
         store = context.get("task_state_store") if hasattr(context, "get") else None
         if store is None:
             return None
         try:
-            run_id = store.get(self._state_key(item))
+            run_id = store.get(self._state_key(row))
         except Exception as exc:  # the store is an aid: the look-up by window below still finds the run
             self.log.warning(
                 "%sCould not read the task state store (%s: %s); looking the run up by its window instead",
-                item.label, type(exc).__name__, exc,
+                row.label, type(exc).__name__, exc,
             )
             return None
         if not run_id:
             return None
         run = self.hook.get_object("runs", str(run_id))
         if run and self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
-            self.log.info("%sReattaching to run %s recorded by an earlier try", item.label, run_id)
+            self.log.info("%sReattaching to run %s recorded by an earlier try", row.label, run_id)
             return str(run_id)
         return None
 
-    def _own_run_window(self, item: AepItem, flow: dict[str, Any], flow_id: str) -> tuple[int, int] | None:
+    def _own_run_window(self, row: Row[RunFlowFields], flow: dict[str, Any], flow_id: str) -> tuple[int, int] | None:
         """The window the flow's own (first) run read, waiting for that run to say; ``None`` when it does not.
 
         The flow's own run is its first run (``orderby=createdAt``, limit 1): a one-time flow whose ``startTime``
@@ -417,7 +390,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             if run is not None:
                 status, window = run_status(run), run_window(run)
                 if status in FAILED:
-                    self.log.info("%sThe flow's own run %s ended %s: it ingested no window", item.label,
+                    self.log.info("%sThe flow's own run %s ended %s: it ingested no window", row.label,
                                   run.get("id"), status)
                     return (flow_start, flow_start)
                 if window is not None or status in TERMINAL:
@@ -425,19 +398,19 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             if time.monotonic() >= deadline:
                 self.log.warning(
                     "%sFlow %s's own run %s within %.0f s; cutting the window by the flow's startTime instead",
-                    item.label, flow_id, "did not report its window" if run else "was not listed",
+                    row.label, flow_id, "did not report its window" if run else "was not listed",
                     self.own_run_timeout_seconds,
                 )
                 return window if run is not None else None
-            self.log.info("%sWaiting for flow %s's own run to report the window it reads", item.label, flow_id)
+            self.log.info("%sWaiting for flow %s's own run to report the window it reads", row.label, flow_id)
             time.sleep(self.own_run_poll_seconds)
 
-    def _clip(self, item: AepItem, flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
-        own = self._own_run_window(item, flow, str(flow.get("id")))
+    def _clip(self, row: Row[RunFlowFields], flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
+        own = self._own_run_window(row, flow, str(flow.get("id")))
         try:
             clipped = self.uncovered_window(flow, start, end, own)
         except ValueError as exc:
-            raise AepConfigError(f"{item.label}{exc}; run the window in two parts around it.") from None
+            raise AepConfigError(f"{row.label}{exc}; run the window in two parts around it.") from None
         if clipped[0] >= clipped[1]:
             schedule = flow.get("scheduleParams") or {}
             flow_start = schedule.get("startTime")
@@ -448,14 +421,14 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
                 else "its first run takes everything before startTime"
             )
             raise self._skip(
-                item,
+                row,
                 f"the window {iso(start)} .. {iso(end)} is already ingested by flow {flow.get('id')}'s own runs "
                 f"(frequency {schedule.get('frequency')!r}, startTime {when}: {read}); nothing is left to ingest "
                 "on demand.",
             )
         if clipped != (start, end):
             self.log.info("%sWindow %s .. %s cut to %s .. %s, the part the flow's own runs do not ingest",
-                          item.label, iso(start), iso(end), iso(clipped[0]), iso(clipped[1]))
+                          row.label, iso(start), iso(end), iso(clipped[0]), iso(clipped[1]))
         return clipped
 
     @staticmethod
@@ -466,52 +439,52 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
                 return str(name) if name else None
         return None
 
-    def _delta_for_run(self, item: AepItem, flow: dict[str, Any], first: bool) -> str | None:
+    def _delta_for_run(self, row: Row[RunFlowFields], flow: dict[str, Any], first: bool) -> str | None:
         """The ``deltaColumn`` to send: on the flow's first run only (on-demand-ingestion.md)."""
         current = self._flow_delta_column(flow)
-        wanted = item.delta_column or current
+        wanted = row.fields.delta_column or current
         if not first:
-            if item.delta_column and current and item.delta_column != current:
+            if row.fields.delta_column and current and row.fields.delta_column != current:
                 raise AepConfigError(
-                    f"{item.label}delta_column={item.delta_column!r} differs from the deltaColumn {current!r} of flow "
+                    f"{row.label}delta_column={row.fields.delta_column!r} differs from the deltaColumn {current!r} of flow "
                     f"{flow.get('id')}; AEP refuses a changed deltaColumn on a later run. Use {current!r} (or a new "
                     "flow)."
                 )
             return None
         if not wanted:
             raise AepConfigError(
-                f"{item.label}delta_column is empty and flow {flow.get('id')} names none: name the source column "
+                f"{row.label}delta_column is empty and flow {flow.get('id')} names none: name the source column "
                 "holding the change time."
             )
         return str(wanted)
 
-    def _one_time_flow(self, item: AepItem, flow: dict[str, Any], flow_id: str) -> None:
+    def _one_time_flow(self, row: Row[RunFlowFields], flow: dict[str, Any], flow_id: str) -> None:
         frequency = (flow.get("scheduleParams") or {}).get("frequency")
         if frequency != "once":
             raise AepConfigError(
-                f"{item.label}flow {flow_id} is scheduled with frequency {frequency!r}: AEP creates on-demand runs only "
+                f"{row.label}flow {flow_id} is scheduled with frequency {frequency!r}: AEP creates on-demand runs only "
                 "for a flow scheduled for one-time ingestion. Create the flow with schedule frequency 'once' (in an "
                 "onboarding spec: `ingestion: airflow`), or let AEP's own schedule ingest (no window runs)."
             )
 
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        start, end = self._window(item)
-        flow_id = str(item.flow_id)
+    def execute_row(self, context: Any, row: Row[RunFlowFields]) -> str:
+        start, end = self._window(row)
+        flow_id = str(row.fields.flow_id)
         hook = self.hook
         flow = hook.get_object("flows", flow_id)
         if flow is None:
             raise AepConfigError(
-                f"{item.label}flow_id={flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
+                f"{row.label}flow_id={flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
                 "AepCreateDataflowOperator."
             )
-        self._one_time_flow(item, flow, flow_id)
+        self._one_time_flow(row, flow, flow_id)
         if self.respect_flow_schedule:
-            start, end = self._clip(item, flow, start, end)
-        run_id = self._from_state_store(context, item, start, end)
+            start, end = self._clip(row, flow, start, end)
+        run_id = self._from_state_store(context, row, start, end)
         if run_id is None:
             first = not flow.get("lastRunDetails") and hook.one_run(flow_id, "latest") is None
             body = RunCreate.build(
-                flow_id, start, end, start_time=int(time.time()), delta_column=self._delta_for_run(item, flow, first)
+                flow_id, start, end, start_time=int(time.time()), delta_column=self._delta_for_run(row, flow, first)
             ).to_body()
 
             def lookup() -> dict[str, Any] | None:
@@ -529,9 +502,9 @@ class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
             store = context.get("task_state_store") if hasattr(context, "get") else None
             if store is not None:
                 try:
-                    store.set(self._state_key(item), run_id)
+                    store.set(self._state_key(row), run_id)
                 except Exception as exc:
                     self.log.warning("Could not record run id in the task state store: %s", exc)
         self.record_flow_lineage(hook, flow)
-        self.persist_link(context, AepFlowRunLink, item, flow_id=flow_id, id=run_id)
+        self.persist_link(context, AepFlowRunLink, row, flow_id=flow_id, id=run_id)
         return run_id
