@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -42,6 +43,12 @@ SCHEDULE = {"frequency": "once", "start_time": "2024-01-01T00:00:00Z"}
 DELTA = "Added_At"
 
 
+def only(result: dict[str, Any]) -> Any:
+    """The value of a per-object task's one row (``{key: value}`` out, one object is one row)."""
+    assert isinstance(result, dict) and len(result) == 1, result
+    return next(iter(result.values()))
+
+
 def hubspot_conn_env(monkeypatch) -> str:
     monkeypatch.setenv(
         "AIRFLOW_CONN_HUBSPOT_DEFAULT",
@@ -67,7 +74,8 @@ def onboard(make_context: Callable[[], dict[str, Any]], run: bool = True) -> dic
 
     def step(key: str, op: Any) -> Any:
         ctxs[key] = make_context()
-        ids[key] = op.execute(ctxs[key])
+        result = op.execute(ctxs[key])
+        ids[key] = only(result) if isinstance(op, AepRowsOperator) else result
         return ids[key]
 
     base = step(

@@ -17,11 +17,10 @@ import pytest
 from aep_provider_chain import SCHEDULE, hubspot_conn_env
 from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
 
+from aep_provider.flow_runs import run_window
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.flow_runs import run_window
 from aep_provider.hooks.transport import XED_SINGLE
-from aep_provider.operators.batch import AepBatchError
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -31,6 +30,7 @@ from aep_provider.operators.connections import (
 from aep_provider.operators.dataset import AepCreateDatasetOperator
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepGetFlowSpecOperator, AepRunFlowOperator
 from aep_provider.operators.mapping import AepCreateMappingSetOperator
+from aep_provider.operators.rows import AepRowsFailedError
 from aep_provider.operators.schema import (
     AepCreateAdhocClassOperator,
     AepCreateAdhocSchemaOperator,
@@ -486,7 +486,7 @@ def test_one_bad_mapping_row_fails_the_task_naming_that_key_and_the_others_are_c
     message = str(info.value)
     assert "companies" in message and "person.name.fullName" in message
     assert "1 of 3 objects failed (2 done)" in message
-    assert not isinstance(info.value, AepBatchError)
+    assert not isinstance(info.value, AepRowsFailedError)
     assert "contacts:" not in message and "deals:" not in message
     schemas = {r["id"] for r in kinds(aep_conn_env, "mappingSet")}
     assert len(schemas) == 2  # the good rows' mapping sets exist
@@ -498,7 +498,7 @@ def test_one_bad_mapping_row_fails_the_task_naming_that_key_and_the_others_are_c
 
 def test_a_dataset_name_taken_on_another_schema_fails_only_that_key(aep_conn_env, hubspot, make_context):
     """The clash is named with its key; the other datasets are created. A conflict (not a config
-    error) makes the task's error an AepBatchError."""
+    error) makes the task's error an AepRowsFailedError."""
     chain = for_each_chain(make_context, keys=["contacts"])
     targets = AepCreateTargetSchemaOperator(
         task_id="t",
@@ -509,7 +509,7 @@ def test_a_dataset_name_taken_on_another_schema_fails_only_that_key(aep_conn_env
         for_each=[{"key": "a", "name": "HubSpot contacts"}, {"key": "b", "name": "Fresh dataset"}],
         inputs={"schema_id": targets},
     )
-    with pytest.raises(AepBatchError) as info:
+    with pytest.raises(AepRowsFailedError) as info:
         op.execute(make_context())
     message = str(info.value)
     assert "1 of 2 objects failed (1 done) - a: AepConflictError" in message
@@ -534,7 +534,7 @@ def test_a_config_error_and_a_transient_error_give_an_aep_batch_error_naming_bot
         ],
         inputs={"schema_id": chain.ids["target_schema"]},
     )
-    with pytest.raises(AepBatchError) as info:
+    with pytest.raises(AepRowsFailedError) as info:
         op.execute(make_context())
     message = str(info.value)
     assert "2 of 3 objects failed (1 done)" in message
