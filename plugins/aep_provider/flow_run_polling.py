@@ -68,12 +68,9 @@ class RunWatch:
     def finished(self) -> bool:
         return not self.pending
 
-    def record(self, target: RunTarget, run: dict[str, Any] | None) -> None:
-        """What one read of ``target``'s run found (``None``: the flow has no run yet, or ``run_id`` is unknown)."""
+    def record(self, target: RunTarget, summary: RunSummary | None) -> None:
+        """What one read of ``target``'s run found (``None``: the flow has no run yet)."""
         prefix = label(target, self.many)
-        if run is None and target.run_id:
-            raise AepConfigError(f"{prefix}run_id={target.run_id!r} is not a run of flow {target.flow_id}; check run_id.")
-        summary = RunSummary.from_run(run) if run else None
         if summary is not None and is_terminal(summary):
             self.ended[target.key] = summary
             del self.pending[target.key]
@@ -95,6 +92,15 @@ class RunWatch:
         return {"status": "terminal", "runs": {key: run.model_dump(by_alias=True) for key, run in self.ended.items()}}
 
 
+def summarize(target: RunTarget, run: dict[str, Any] | None, many: bool) -> RunSummary | None:
+    """The summary of one read of ``target``'s run; a ``run_id`` that names no run is an error."""
+    if run is None and target.run_id:
+        raise AepConfigError(
+            f"{label(target, many)}run_id={target.run_id!r} is not a run of flow {target.flow_id}; check run_id."
+        )
+    return RunSummary.from_run(run) if run else None
+
+
 def runs_of_event(event: Mapping[str, Any]) -> dict[str, RunSummary]:
     """The :class:`RunSummary` of each run of a ``terminal`` event (the inverse of ``events_payload``)."""
     return {str(key): RunSummary.model_validate(run) for key, run in dict(event["runs"]).items()}
@@ -105,4 +111,4 @@ def naming(target: RunTarget, many: bool, exc: AepConfigError) -> AepConfigError
     return AepConfigError(f"{label(target, many)}Run {target.run_id} of flow {target.flow_id}: {exc}")
 
 
-__all__ = ["RunTarget", "RunWatch", "Which", "naming", "run_targets", "runs_of_event"]
+__all__ = ["RunTarget", "RunWatch", "Which", "naming", "run_targets", "runs_of_event", "summarize"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aep_provider_chain import SCHEDULE, hubspot_conn_env
+from aep_provider_chain import SCHEDULE, hubspot_conn_env, only
 from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
 
 from aep_provider.flow_runs import run_window
@@ -454,7 +454,7 @@ def test_rows_sharing_a_target_schema_title_share_one_schema_when_run_concurrent
 def test_rows_sharing_a_dataset_name_share_one_dataset_when_run_concurrently(aep_conn_env, make_context):
     """Objects whose rows name the same dataset on the same schema share one dataset at any concurrency
     (otherwise every row would create its own dataset of that name: silent duplicates)."""
-    schema = AepCreateTargetSchemaOperator(task_id="t", title="Shared profile").execute(make_context())
+    schema = only(AepCreateTargetSchemaOperator(task_id="t", title="Shared profile").execute(make_context()))
     aep_conn_env.admin.configure(latency_ms=20)
     datasets = _shared_rows(AepCreateDatasetOperator, "name", "Shared dataset", schema_id=schema).execute(
         make_context()
@@ -659,10 +659,12 @@ def test_max_concurrency_out_of_range_is_refused(value):
 def test_max_concurrency_bounds_and_misplaced_inputs_or_keys():
     assert _dataset_op(for_each=[], max_concurrency=1).max_concurrency == 1
     assert _dataset_op(for_each=[], max_concurrency=64).max_concurrency == 64
-    with pytest.raises(AepConfigError, match="inputs and keys go with for_each"):
-        _dataset_op(name="A", schema_id="s", inputs={"schema_id": {"a": "s"}})
-    with pytest.raises(AepConfigError, match="inputs and keys go with for_each"):
-        _dataset_op(name="A", schema_id="s", keys=["a"])
+    # Without for_each the operator's own arguments are one row (keyed row_key) that inputs join into.
+    joined = _dataset_op(name="A", inputs={"schema_id": {"a": "s"}}, row_key="a").rows()
+    assert [(row.key, row.fields.name, row.fields.schema_id) for row in joined] == [("a", "A", "s")]
+    with pytest.raises(AepConfigError, match=r"inputs\['schema_id'\] has no value for 'object'"):
+        _dataset_op(name="A", inputs={"schema_id": {"a": "s"}}).rows()
+    assert _dataset_op(name="A", schema_id="s", keys=["a"]).rows() == []
     # One object still needs its required arguments at construction; for_each rows may set them later.
     with pytest.raises(AepConfigError, match="needs schema_id"):
         _dataset_op(name="A")
@@ -826,7 +828,7 @@ def test_sensor_refuses_mismatched_flow_and_run_dicts(aep_conn_env, chain, make_
         AepFlowRunSensor(task_id="w", flow_id=flows["deals"], run_id={"deals": "r"}, deferrable=False).poke(
             make_context()
         )
-    with pytest.raises(AepConfigError, match="run_id must be one too"):
+    with pytest.raises(AepConfigError, match="run_id must be a"):
         AepFlowRunSensor(task_id="w", flow_id=flows, run_id="r", deferrable=False).poke(make_context())
 
 
@@ -855,7 +857,9 @@ def test_one_failed_run_fails_the_sensor_naming_its_key_and_run(aep_conn_env, ch
 def test_deferrable_sensor_defers_one_trigger_for_every_flow(aep_conn_env, chain, make_context):
     aep_conn_env.admin.configure(run_duration_seconds=600)
     runs = run_flows(chain, make_context)
-    sensor = AepFlowRunSensor(task_id="wait", flow_id=chain.ids["flow"], run_id=runs, poll_interval=0.05)
+    sensor = AepFlowRunSensor(
+        task_id="wait", flow_id=chain.ids["flow"], run_id=runs, deferrable=True, poll_interval=0.05
+    )
     with pytest.raises(TaskDeferred) as info:
         sensor.execute(make_context())
     trigger = info.value.trigger

@@ -214,7 +214,7 @@ def test_trigger_survives_transient_faults(aep_conn_env, chain, make_context):
         return await trigger.run().__anext__()
 
     event = asyncio.run(first())
-    assert event.payload["status"] == "terminal" and event.payload["runs"]["o"]["id"] == run_id
+    assert event.payload["status"] == "terminal" and event.payload["runs"]["o"]["run_id"] == run_id
 
 
 def test_deferral_timeout_honours_execution_timeout(aep_conn_env, chain, make_context):

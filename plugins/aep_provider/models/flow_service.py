@@ -279,9 +279,10 @@ class Created(Answer):
 
 
 class RunSummary(Answer):
-    """The parts of a run the sensor reports."""
+    """The parts of a run the sensor reports: one type from the run's read to the trigger's event (its dump) and
+    the sensor's XCom (a part of the dump). The id is ``run_id`` when dumped, as users see it in XCom."""
 
-    id: str
+    id: str = Field(alias="run_id")
     flow_id: str | None = Field(default=None, alias="flowId")
     status: str
     errors: list[dict[str, Any]] = []
@@ -318,10 +319,5 @@ class RunSummary(Answer):
         )
 
     def xcom(self) -> dict[str, Any]:
-        return {
-            "run_id": self.id,
-            "status": self.status,
-            "input_records": self.input_records,
-            "output_records": self.output_records,
-            "failed_records": self.failed_records,
-        }
+        """The sensor's XCom of this run: the dump without the flow and the error detail."""
+        return self.model_dump(by_alias=True, exclude={"flow_id", "errors"})

@@ -54,6 +54,12 @@ class AepBaseOperator(BaseOperator):
         request_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
+        misplaced = sorted({"for_each", "inputs", "keys"} & set(kwargs)) if not isinstance(self, AepRowsOperator) else []
+        if misplaced:
+            raise AepConfigError(
+                f"{type(self).__name__} makes one call per DAG run, shared by every object: it takes no for_each "
+                f"(nor inputs or keys); remove {', '.join(misplaced)}."
+            )
         super().__init__(**kwargs)
         self.aep_conn_id = aep_conn_id
         self.sandbox = sandbox

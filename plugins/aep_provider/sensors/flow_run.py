@@ -11,7 +11,7 @@ from typing import Any
 from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from aep_provider.flow_run_polling import RunTarget, RunWatch, naming, run_targets, runs_of_event
+from aep_provider.flow_run_polling import RunTarget, RunWatch, naming, run_targets, runs_of_event, summarize
 from aep_provider.flow_runs import error_codes, verdict
 from aep_provider.hook_params import AepHookParams, checked_hook_params, sync_hook
 from aep_provider.hooks.aep import AepHook
@@ -97,13 +97,15 @@ class AepFlowRunSensor(BaseSensorOperator):
         return sync_hook(self.aep_conn_id, self.hook_params)
 
     # -- the polling routine, in the worker ---------------------------------------------------------
-    def _read(self, target: RunTarget, many: bool) -> dict[str, Any] | None:
+    def _read(self, target: RunTarget, many: bool) -> RunSummary | None:
         try:
             if target.run_id:
-                return self.hook.get_object("runs", target.run_id)
-            return self.hook.one_run(target.flow_id, self.which)  # type: ignore[arg-type]
+                run = self.hook.get_object("runs", target.run_id)
+            else:
+                run = self.hook.one_run(target.flow_id, self.which)  # type: ignore[arg-type]
         except AepConfigError as exc:
             raise naming(target, many, exc) from None
+        return summarize(target, run, many)
 
     def _poll(self) -> RunWatch:
         """Read every run once (concurrently when there are many)."""
@@ -177,7 +179,8 @@ class AepFlowRunSensor(BaseSensorOperator):
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         if not event or event.get("status") != "terminal":
             message = (event or {}).get("message", "the trigger ended without an event")
-            raise AepFlowRunFailed(f"Waiting for the runs of flows {self.flow_id} failed: {message}")
+            keys = sorted(self.flow_id) if isinstance(self.flow_id, Mapping) else self.flow_id
+            raise AepFlowRunFailed(f"Waiting for the flows of {keys} failed: {message}")
         return self._finish(context, runs_of_event(event))
 
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from aep_provider.flow_run_polling import RunTarget, RunWatch, naming
+from aep_provider.flow_run_polling import RunTarget, RunWatch, naming, summarize
 from aep_provider.hook_params import AepHookParams, async_hook, checked_hook_params
 from aep_provider.hooks.aep_async import AepAsyncHook
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError
+from aep_provider.models.flow_service import RunSummary
 
 
 class AepFlowRunTrigger(BaseTrigger):
@@ -58,14 +59,16 @@ class AepFlowRunTrigger(BaseTrigger):
             },
         )
 
-    async def read(self, hook: AepAsyncHook, target: RunTarget, many: bool) -> dict[str, Any] | None:
-        """The current record of ``target``'s run."""
+    async def read(self, hook: AepAsyncHook, target: RunTarget, many: bool) -> RunSummary | None:
+        """The current state of ``target``'s run."""
         try:
             if target.run_id:
-                return await hook.get_run(target.run_id)
-            return await hook.one_run(target.flow_id, self.which)  # type: ignore[arg-type]
+                run = await hook.get_run(target.run_id)
+            else:
+                run = await hook.one_run(target.flow_id, self.which)  # type: ignore[arg-type]
         except AepConfigError as exc:
             raise naming(target, many, exc) from None
+        return summarize(target, run, many)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
