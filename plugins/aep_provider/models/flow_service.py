@@ -308,7 +308,7 @@ class RunSummary(Answer):
             if isinstance(error, dict) and error not in errors:
                 errors.append(error)
         return cls(
-            id=str(run.get("id")),
+            run_id=str(run.get("id")),
             flowId=run.get("flowId"),
             # Lower case: sort-and-filter.md writes ``Failed``, monitor.md ``success`` (flow_runs.py run_status).
             status=str(status_summary.get("status") or run.get("status") or "scheduled").lower(),
