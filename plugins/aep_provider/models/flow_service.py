@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -61,50 +61,49 @@ class ConnectionData(Body):
     schema_: SchemaVersionRef = Field(alias="schema")
 
 
-class SourceConnectionCreate(Body):
+class ConnectionCreate(Body):
+    """A source or target connection: a base connection, the data's format and schema, and params."""
+
     name: str
     description: str = ""
     base_connection_id: str = Field(alias="baseConnectionId")
     data: ConnectionData
     params: dict[str, Any]
+
+    @classmethod
+    def _on(
+        cls: type[ConnectionT], name: str, base_connection_id: str, data: tuple[str, str, str], params: dict[str, Any]
+    ) -> ConnectionT:
+        """``data``: (format, schema id, schema version)."""
+        data_format, schema_id, version = data
+        return cls(
+            name=name,
+            description=name,
+            baseConnectionId=base_connection_id,
+            data=ConnectionData(format=data_format, schema=SchemaVersionRef(id=schema_id, version=version)),
+            params=params,
+        )
+
+
+ConnectionT = TypeVar("ConnectionT", bound=ConnectionCreate)
+
+
+class SourceConnectionCreate(ConnectionCreate):
     connection_spec: SpecRef = Field(default=SpecRef(id=HUBSPOT_CONNECTION_SPEC_ID), alias="connectionSpec")
 
     @classmethod
     def build(
         cls, name: str, base_connection_id: str, schema_id: str, path: str, data_format: str = "tabular"
     ) -> SourceConnectionCreate:
-        return cls(
-            name=name,
-            description=name,
-            baseConnectionId=base_connection_id,
-            data=ConnectionData(
-                format=data_format, schema=SchemaVersionRef(id=schema_id, version=XED_FULL_NOTEXT_V1)
-            ),
-            params={"path": path},
-        )
+        return cls._on(name, base_connection_id, (data_format, schema_id, XED_FULL_NOTEXT_V1), {"path": path})
 
 
-class TargetConnectionCreate(Body):
-    name: str
-    description: str = ""
-    base_connection_id: str = Field(alias="baseConnectionId")
-    data: ConnectionData
-    params: dict[str, Any]
+class TargetConnectionCreate(ConnectionCreate):
     connection_spec: SpecRef = Field(default=SpecRef(id=DATA_LAKE_CONNECTION_SPEC_ID), alias="connectionSpec")
 
     @classmethod
-    def build(
-        cls, name: str, base_connection_id: str, schema_id: str, dataset_id: str
-    ) -> TargetConnectionCreate:
-        return cls(
-            name=name,
-            description=name,
-            baseConnectionId=base_connection_id,
-            data=ConnectionData(
-                format="parquet_xdm", schema=SchemaVersionRef(id=schema_id, version=XED_FULL_V1)
-            ),
-            params={"dataSetId": dataset_id},
-        )
+    def build(cls, name: str, base_connection_id: str, schema_id: str, dataset_id: str) -> TargetConnectionCreate:
+        return cls._on(name, base_connection_id, ("parquet_xdm", schema_id, XED_FULL_V1), {"dataSetId": dataset_id})
 
 
 Frequency = Literal["once", "minute", "hour", "day", "week"]

@@ -21,9 +21,17 @@ from aep_provider.hooks.aep import AepHook, outcome_key
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError
 from aep_provider.links import AepLink
-from aep_provider.operators.rows import F, Row, field_defaults, field_names, plan_rows, rows_error, run_rows
+from aep_provider.operators.rows import (
+    F,
+    Row,
+    checked_concurrency,
+    field_defaults,
+    field_names,
+    plan_rows,
+    rows_error,
+    run_rows,
+)
 
-MAX_CONCURRENCY = 64
 #: The key of the one row a per-object operator makes from its own arguments (without ``for_each``).
 ONE_ROW_KEY = "object"
 
@@ -152,15 +160,8 @@ class AepRowsOperator(AepBaseOperator, Generic[F]):
         super().__init__(**kwargs)
         for name, value in own.items():
             setattr(self, name, value)
-        if not 1 <= int(max_concurrency) <= MAX_CONCURRENCY:
-            raise AepConfigError(
-                f"{type(self).__name__}: max_concurrency={max_concurrency} must be between 1 and {MAX_CONCURRENCY}."
-            )
-        self.for_each = for_each
-        self.inputs = inputs
-        self.keys = keys
-        self.row_key = row_key
-        self.max_concurrency = int(max_concurrency)
+        self.max_concurrency = checked_concurrency(type(self).__name__, max_concurrency)
+        self.for_each, self.inputs, self.keys, self.row_key = for_each, inputs, keys, row_key
         self._check_own_required()
 
     @property

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from aep_provider.hooks.aep import _mask
 from aep_provider.hooks.errors import AepConfigError, AepValidationError, missing_connection
-from aep_provider.links import AepAccountLink, AepSourceConnectionLink, AepTargetConnectionLink
+from aep_provider.links import AepAccountLink, AepLink, AepSourceConnectionLink, AepTargetConnectionLink
 from aep_provider.models.common import DATA_LAKE_CONNECTION_SPEC_ID, HUBSPOT_CONNECTION_SPEC_ID
 from aep_provider.models.flow_service import (
+    ConnectionCreate,
     DatasetBaseConnectionCreate,
     HubSpotAuth,
     HubSpotAuthParams,
@@ -178,23 +179,59 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
 
 
 @dataclass(frozen=True)
-class SourceConnectionFields:
+class _ConnectionFields:
     name: str = ""
     base_connection_id: str = ""
     schema_id: str = ""
+
+
+CF = TypeVar("CF", bound=_ConnectionFields)
+
+
+@dataclass(frozen=True)
+class SourceConnectionFields(_ConnectionFields):
     path: str = ""
     data_format: str = "tabular"
 
 
 @dataclass(frozen=True)
-class TargetConnectionFields:
-    name: str = ""
-    base_connection_id: str = ""
-    schema_id: str = ""
+class TargetConnectionFields(_ConnectionFields):
     dataset_id: str = ""
 
 
-class AepCreateSourceConnectionOperator(AepRowsOperator[SourceConnectionFields]):
+class _ConnectionOperator(AepRowsOperator[CF]):
+    """Create (or reuse by name) a source or target connection; a subclass says what it is and how to match."""
+
+    collection: ClassVar[str]
+    what: ClassVar[str]
+    link: ClassVar[type[AepLink]]
+    identity_fields: Sequence[str] = ("name",)
+
+    def body(self, row: Row[CF]) -> ConnectionCreate:
+        raise NotImplementedError
+
+    def matches(self, row: Row[CF], existing: dict[str, Any]) -> bool:
+        """Whether the connection of the same name is this row's (then it is reused)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def describe(existing: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def link_id(self, row: Row[CF]) -> str:
+        raise NotImplementedError
+
+    def execute_row(self, context: Any, row: Row[CF]) -> str:
+        model = build_model(f"{row.label}{self.what}", lambda: self.body(row))
+        obj, _ = create_named(
+            self.hook, collection=self.collection, what=self.what, name=row.fields.name, body=model.to_body(),
+            matches=lambda existing: self.matches(row, existing), describe=self.describe,
+        )
+        self.persist_link(context, self.link, row, id=self.link_id(row))
+        return str(obj["id"])
+
+
+class AepCreateSourceConnectionOperator(_ConnectionOperator[SourceConnectionFields]):
     """Create (or reuse by name) the source connection: base connection + table path + ad-hoc schema.
 
     :param data_format: ``tabular`` (default) or ``parquet_xdm``.
@@ -203,46 +240,40 @@ class AepCreateSourceConnectionOperator(AepRowsOperator[SourceConnectionFields])
 
     Fields = SourceConnectionFields
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
-    identity_fields: Sequence[str] = ("name",)
     operator_extra_links = (AepSourceConnectionLink(),)
+    collection, what, link = "sourceConnections", "source connection", AepSourceConnectionLink
 
-    def execute_row(self, context: Any, row: Row[SourceConnectionFields]) -> str:
-        model = build_model(
-            f"{row.label}source connection",
-            lambda: SourceConnectionCreate.build(
-                row.fields.name, row.fields.base_connection_id, row.fields.schema_id, row.fields.path, row.fields.data_format
-            ),
+    def body(self, row: Row[SourceConnectionFields]) -> ConnectionCreate:
+        f = row.fields
+        return SourceConnectionCreate.build(f.name, f.base_connection_id, f.schema_id, f.path, f.data_format)
+
+    def matches(self, row: Row[SourceConnectionFields], existing: dict[str, Any]) -> bool:
+        return (
+            existing.get("baseConnectionId") == row.fields.base_connection_id
+            and (existing.get("params") or {}).get("path") == row.fields.path
+            and _schema_id(existing) in (None, row.fields.schema_id)
         )
 
-        def describe(o: dict[str, Any]) -> str:
-            return (
-                f"base connection {o.get('baseConnectionId')}, path {(o.get('params') or {}).get('path')!r}, "
-                f"schema {_schema_id(o)}"
-            )
+    @staticmethod
+    def describe(existing: dict[str, Any]) -> str:
+        return (
+            f"base connection {existing.get('baseConnectionId')}, path "
+            f"{(existing.get('params') or {}).get('path')!r}, schema {_schema_id(existing)}"
+        )
 
+    def link_id(self, row: Row[SourceConnectionFields]) -> str:
+        return row.fields.base_connection_id
+
+    def execute_row(self, context: Any, row: Row[SourceConnectionFields]) -> str:
         try:
-            obj, _ = create_named(
-                self.hook,
-                collection="sourceConnections",
-                what="source connection",
-                name=row.fields.name,
-                body=model.to_body(),
-                matches=lambda o: (
-                    o.get("baseConnectionId") == row.fields.base_connection_id
-                    and (o.get("params") or {}).get("path") == row.fields.path
-                    and _schema_id(o) in (None, row.fields.schema_id)
-                ),
-                describe=describe,
-            )
+            return super().execute_row(context, row)
         except AepValidationError as refused:
             if "params.path" not in refused.detail:
                 raise
             raise unknown_table_error(self.hook, row.fields.base_connection_id, row.fields.path, "path", refused) from None
-        self.persist_link(context, AepSourceConnectionLink, row, id=row.fields.base_connection_id)
-        return str(obj["id"])
 
 
-class AepCreateTargetConnectionOperator(AepRowsOperator[TargetConnectionFields]):
+class AepCreateTargetConnectionOperator(_ConnectionOperator[TargetConnectionFields]):
     """Create (or reuse by name) the target connection: dataset base connection + dataset + target schema.
 
     :param base_connection_id: the *dataset* base connection (never the HubSpot one).
@@ -251,31 +282,25 @@ class AepCreateTargetConnectionOperator(AepRowsOperator[TargetConnectionFields])
 
     Fields = TargetConnectionFields
     required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
-    identity_fields: Sequence[str] = ("name",)
     operator_extra_links = (AepTargetConnectionLink(),)
+    collection, what, link = "targetConnections", "target connection", AepTargetConnectionLink
 
-    def execute_row(self, context: Any, row: Row[TargetConnectionFields]) -> str:
-        model = build_model(
-            f"{row.label}target connection",
-            lambda: TargetConnectionCreate.build(
-                row.fields.name, row.fields.base_connection_id, row.fields.schema_id, row.fields.dataset_id
-            ),
+    def body(self, row: Row[TargetConnectionFields]) -> ConnectionCreate:
+        f = row.fields
+        return TargetConnectionCreate.build(f.name, f.base_connection_id, f.schema_id, f.dataset_id)
+
+    def matches(self, row: Row[TargetConnectionFields], existing: dict[str, Any]) -> bool:
+        return (
+            existing.get("baseConnectionId") == row.fields.base_connection_id
+            and (existing.get("params") or {}).get("dataSetId") == row.fields.dataset_id
         )
 
-        def describe(o: dict[str, Any]) -> str:
-            return f"base connection {o.get('baseConnectionId')}, dataset {(o.get('params') or {}).get('dataSetId')}"
-
-        obj, _ = create_named(
-            self.hook,
-            collection="targetConnections",
-            what="target connection",
-            name=row.fields.name,
-            body=model.to_body(),
-            matches=lambda o: (
-                o.get("baseConnectionId") == row.fields.base_connection_id
-                and (o.get("params") or {}).get("dataSetId") == row.fields.dataset_id
-            ),
-            describe=describe,
+    @staticmethod
+    def describe(existing: dict[str, Any]) -> str:
+        return (
+            f"base connection {existing.get('baseConnectionId')}, dataset "
+            f"{(existing.get('params') or {}).get('dataSetId')}"
         )
-        self.persist_link(context, AepTargetConnectionLink, row, id=row.fields.dataset_id)
-        return str(obj["id"])
+
+    def link_id(self, row: Row[TargetConnectionFields]) -> str:
+        return row.fields.dataset_id

@@ -25,6 +25,14 @@ from aep_provider.hooks.errors import AepConfigError, AepError
 
 F = TypeVar("F")
 T = TypeVar("T")
+MAX_CONCURRENCY = 64
+
+
+def checked_concurrency(owner: str, value: int) -> int:
+    """Calls in flight at once: 1..64."""
+    if not 1 <= int(value) <= MAX_CONCURRENCY:
+        raise AepConfigError(f"{owner}: max_concurrency={value} must be between 1 and {MAX_CONCURRENCY}.")
+    return int(value)
 
 
 def field_names(fields_type: type[Any]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError, AepError
 from aep_provider.links import AepFlowRunLink
 from aep_provider.models.flow_service import RunSummary
-from aep_provider.operators.rows import Row, rows_error, run_rows
+from aep_provider.operators.rows import Row, checked_concurrency, rows_error, run_rows
 from aep_provider.triggers.flow_run import AepFlowRunTrigger
 
 
@@ -82,15 +82,11 @@ class AepFlowRunSensor(BaseSensorOperator):
             raise AepConfigError(
                 f"failed_record_tolerance={failed_record_tolerance} must be a ratio between 0 and 1 (e.g. 0.05)"
             )
-        self.flow_id = flow_id
-        self.run_id = run_id
-        self.which = which
-        self.deferrable = deferrable
-        self.failed_record_tolerance = float(failed_record_tolerance)
-        self.poll_interval = float(poll_interval)
+        self.flow_id, self.run_id, self.which, self.deferrable = flow_id, run_id, which, deferrable
+        self.failed_record_tolerance, self.poll_interval = float(failed_record_tolerance), float(poll_interval)
         self.aep_conn_id = aep_conn_id
         self.hook_params = checked_hook_params(hook_params, f"AepFlowRunSensor ({self.task_id})")
-        self.max_concurrency = int(max_concurrency)
+        self.max_concurrency = checked_concurrency(f"AepFlowRunSensor ({self.task_id})", max_concurrency)
 
     @cached_property
     def hook(self) -> AepHook:
