@@ -134,7 +134,7 @@ class AepRowsOperator(AepBaseOperator, Generic[F]):
     """
 
     Fields: ClassVar[type[Any]]
-    #: The fields without which the call cannot be made.
+    #: The fields without which the call cannot be made (default: those whose default is ``""``).
     required_fields: Sequence[str] = ()
     #: The fields that name the resource the call creates: rows equal on them run one after another.
     identity_fields: Sequence[str] = ()
@@ -142,8 +142,12 @@ class AepRowsOperator(AepBaseOperator, Generic[F]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "Fields" in cls.__dict__ and "template_fields" not in cls.__dict__:
+        if "Fields" not in cls.__dict__:
+            return
+        if "template_fields" not in cls.__dict__:
             cls.template_fields = (*AepRowsOperator.template_fields, *field_names(cls.Fields))
+        if "required_fields" not in cls.__dict__:  # by default the fields declared ``str = ""``
+            cls.required_fields = tuple(name for name, value in field_defaults(cls.Fields).items() if value == "")
 
     def __init__(
         self,

@@ -239,7 +239,6 @@ class AepCreateSourceConnectionOperator(_ConnectionOperator[SourceConnectionFiel
     """
 
     Fields = SourceConnectionFields
-    required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
     operator_extra_links = (AepSourceConnectionLink(),)
     collection, what, link = "sourceConnections", "source connection", AepSourceConnectionLink
 
@@ -281,7 +280,6 @@ class AepCreateTargetConnectionOperator(_ConnectionOperator[TargetConnectionFiel
     """
 
     Fields = TargetConnectionFields
-    required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
     operator_extra_links = (AepTargetConnectionLink(),)
     collection, what, link = "targetConnections", "target connection", AepTargetConnectionLink
 

@@ -34,7 +34,6 @@ class AepCreateDatasetOperator(AepRowsOperator[DatasetFields]):
     operator_extra_links = (AepDatasetLink(),)
 
     Fields = DatasetFields
-    required_fields: Sequence[str] = ("name", "schema_id")
     identity_fields: Sequence[str] = ("name",)
 
     def execute_row(self, context: Any, row: Row[DatasetFields]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +51,6 @@ class AepExploreSourceOperator(AepRowsOperator[ExploreFields]):
     """
 
     Fields = ExploreFields
-    required_fields: Sequence[str] = ("base_connection_id",)
 
     def __init__(
         self,

@@ -71,7 +71,6 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
 
     state_key = "aep_run_id"
     Fields = RunFlowFields
-    required_fields: Sequence[str] = ("flow_id",)
     identity_fields: Sequence[str] = ("flow_id",)
 
     def __init__(

@@ -37,14 +37,14 @@ class AdhocClassFields:
     fields: dict[str, str] | None = None
     base_connection_id: str | None = None
     source_path: str | None = None
-    description: str = ""
+    description: str | None = None
 
 
 @dataclass(frozen=True)
 class AdhocSchemaFields:
     title: str = ""
     class_id: str = ""
-    description: str = ""
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,14 +52,13 @@ class TargetSchemaFields:
     title: str = ""
     class_ref: str = PROFILE_CLASS_REF
     field_groups: list[str] | None = field(default_factory=lambda: list(DEFAULT_FIELD_GROUPS))
-    description: str = ""
+    description: str | None = None
 
 
 class _TitledResourceOperator(AepRowsOperator[F]):
     """Create a tenant class/schema by title, or reuse the one that has that title."""
 
     kind: str = "schemas"
-    required_fields: Sequence[str] = ("title",)
     identity_fields: Sequence[str] = ("title",)
 
     def create_or_reuse(self, title: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +152,6 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator[AdhocSchemaFields]):
     operator_extra_links = (AepSchemaLink(),)
 
     Fields = AdhocSchemaFields
-    required_fields: Sequence[str] = ("title", "class_id")
 
     def execute_row(self, context: Any, row: Row[AdhocSchemaFields]) -> str:
         title, class_id = str(row.fields.title), str(row.fields.class_id)
