@@ -50,15 +50,15 @@ def run_targets(flow_id: Any, run_id: Any = None) -> list[RunTarget]:
     return [RunTarget(str(key), str(flow_id[key]), (run_id or {}).get(key) or None) for key in keys]
 
 
-def label(target: RunTarget, many: bool) -> str:
-    return f"[{target.key}] " if many else ""
+def label(target: RunTarget) -> str:
+    """The object a log line or error is about (always named: the sensor's XCom is keyed by it too)."""
+    return f"[{target.key}] "
 
 
 class RunWatch:
     """The runs still running and those ended, updated from each read of a run."""
 
     def __init__(self, targets: list[RunTarget], log: logging.Logger | Any) -> None:
-        self.many = len(targets) > 1
         self.pending: dict[str, RunTarget] = {target.key: target for target in targets}
         self.ended: dict[str, RunSummary] = {}
         self._log = log
@@ -70,7 +70,7 @@ class RunWatch:
 
     def record(self, target: RunTarget, summary: RunSummary | None) -> None:
         """What one read of ``target``'s run found (``None``: the flow has no run yet)."""
-        prefix = label(target, self.many)
+        prefix = label(target)
         if summary is not None and is_terminal(summary):
             self.ended[target.key] = summary
             del self.pending[target.key]
@@ -92,11 +92,11 @@ class RunWatch:
         return {"status": "terminal", "runs": {key: run.model_dump(by_alias=True) for key, run in self.ended.items()}}
 
 
-def summarize(target: RunTarget, run: dict[str, Any] | None, many: bool) -> RunSummary | None:
+def summarize(target: RunTarget, run: dict[str, Any] | None) -> RunSummary | None:
     """The summary of one read of ``target``'s run; a ``run_id`` that names no run is an error."""
     if run is None and target.run_id:
         raise AepConfigError(
-            f"{label(target, many)}run_id={target.run_id!r} is not a run of flow {target.flow_id}; check run_id."
+            f"{label(target)}run_id={target.run_id!r} is not a run of flow {target.flow_id}; check run_id."
         )
     return RunSummary.from_run(run) if run else None
 
@@ -106,9 +106,9 @@ def runs_of_event(event: Mapping[str, Any]) -> dict[str, RunSummary]:
     return {str(key): RunSummary.model_validate(run) for key, run in dict(event["runs"]).items()}
 
 
-def naming(target: RunTarget, many: bool, exc: AepConfigError) -> AepConfigError:
+def naming(target: RunTarget, exc: AepConfigError) -> AepConfigError:
     """A malformed id's error, naming the run and flow it belongs to."""
-    return AepConfigError(f"{label(target, many)}Run {target.run_id} of flow {target.flow_id}: {exc}")
+    return AepConfigError(f"{label(target)}Run {target.run_id} of flow {target.flow_id}: {exc}")
 
 
 __all__ = ["RunTarget", "RunWatch", "Which", "naming", "run_targets", "runs_of_event", "summarize"]

@@ -93,15 +93,15 @@ class AepFlowRunSensor(BaseSensorOperator):
         return sync_hook(self.aep_conn_id, self.hook_params)
 
     # -- the polling routine, in the worker ---------------------------------------------------------
-    def _read(self, target: RunTarget, many: bool) -> RunSummary | None:
+    def _read(self, target: RunTarget) -> RunSummary | None:
         try:
             if target.run_id:
                 run = self.hook.get_object("runs", target.run_id)
             else:
                 run = self.hook.one_run(target.flow_id, self.which)  # type: ignore[arg-type]
         except AepConfigError as exc:
-            raise naming(target, many, exc) from None
-        return summarize(target, run, many)
+            raise naming(target, exc) from None
+        return summarize(target, run)
 
     def _poll(self) -> RunWatch:
         """Read every run once (concurrently when there are many)."""
@@ -109,8 +109,8 @@ class AepFlowRunSensor(BaseSensorOperator):
         watch = RunWatch(targets, self.log)
         if len(targets) > 1:
             self.hook.get_token()  # the connection and token in this thread; the pool only makes HTTP calls
-        rows = [Row(key=target.key, fields=target, many=watch.many) for target in targets]
-        outcome = run_rows(rows, lambda row: self._read(row.fields, watch.many), max_concurrency=self.max_concurrency)
+        rows = [Row(key=target.key, fields=target) for target in targets]
+        outcome = run_rows(rows, lambda row: self._read(row.fields), max_concurrency=self.max_concurrency)
         if outcome.failed:
             if len(targets) == 1:
                 raise next(iter(outcome.failed.values()))
@@ -121,11 +121,10 @@ class AepFlowRunSensor(BaseSensorOperator):
 
     # -- judging --------------------------------------------------------------------------------
     def _finish(self, context: Any, ended: Mapping[str, RunSummary]) -> dict[str, Any]:
-        many = len(ended) > 1
         failed: list[str] = []
         for key, run in sorted(ended.items()):
             ok, sentence = verdict(run, self.failed_record_tolerance)
-            sentence = f"[{key}] {sentence}" if many else sentence
+            sentence = f"[{key}] {sentence}"
             if ok:
                 self.log.info(sentence)
             else:

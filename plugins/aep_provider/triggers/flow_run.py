@@ -59,7 +59,7 @@ class AepFlowRunTrigger(BaseTrigger):
             },
         )
 
-    async def read(self, hook: AepAsyncHook, target: RunTarget, many: bool) -> RunSummary | None:
+    async def read(self, hook: AepAsyncHook, target: RunTarget) -> RunSummary | None:
         """The current state of ``target``'s run."""
         try:
             if target.run_id:
@@ -67,8 +67,8 @@ class AepFlowRunTrigger(BaseTrigger):
             else:
                 run = await hook.one_run(target.flow_id, self.which)  # type: ignore[arg-type]
         except AepConfigError as exc:
-            raise naming(target, many, exc) from None
-        return summarize(target, run, many)
+            raise naming(target, exc) from None
+        return summarize(target, run)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
@@ -78,7 +78,7 @@ class AepFlowRunTrigger(BaseTrigger):
 
             async def poll(target: RunTarget) -> None:
                 async with limit:
-                    watch.record(target, await self.read(hook, target, watch.many))
+                    watch.record(target, await self.read(hook, target))
 
             while True:
                 await asyncio.gather(*(poll(target) for target in list(watch.pending.values())))
