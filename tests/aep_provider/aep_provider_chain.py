@@ -188,3 +188,40 @@ EXPECTED_COUNTS = {
     "flow": 1,
     "run": 2,  # the one-time flow's own run and the window's on-demand run
 }
+
+
+def defer_and_rebuild(sensor: Any, context: dict[str, Any]) -> Any:
+    """The trigger the sensor defers to, rebuilt from its serialized form as the triggerer does."""
+    import importlib
+
+    import pytest
+    from airflow.sdk.exceptions import TaskDeferred
+
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute(context)
+    assert info.value.method_name == "execute_complete"
+    classpath, kwargs = info.value.trigger.serialize()
+    module, name = classpath.rsplit(".", 1)
+    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    return rebuilt
+
+
+def only_event_once_runs_end(trigger: Any, admin: Any, seconds: float = 700) -> Any:
+    """The trigger's one event: none while the runs go on, then one after the emulator's clock moves on."""
+    import asyncio
+
+    import pytest
+
+    async def drive() -> Any:
+        gen = trigger.run()
+        task = asyncio.ensure_future(gen.__anext__())
+        await asyncio.sleep(0.3)
+        assert not task.done()  # still waiting while the runs are in progress
+        await asyncio.to_thread(admin.advance, seconds)
+        event = await asyncio.wait_for(task, 10)
+        with pytest.raises(StopAsyncIteration):
+            await gen.__anext__()  # exactly one event
+        return event
+
+    return asyncio.run(drive())

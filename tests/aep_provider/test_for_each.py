@@ -9,13 +9,12 @@ row among good ones; bad ``for_each`` input; faults; the flow-run sensor/trigger
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aep_provider_chain import SCHEDULE, hubspot_conn_env, only
-from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
+from aep_provider_chain import SCHEDULE, defer_and_rebuild, hubspot_conn_env, only, only_event_once_runs_end
+from airflow.sdk.exceptions import AirflowSkipException
 
 from aep_provider.flow_runs import run_window
 from aep_provider.hooks.aep import AepHook
@@ -860,33 +859,14 @@ def test_deferrable_sensor_defers_one_trigger_for_every_flow(aep_conn_env, chain
     sensor = AepFlowRunSensor(
         task_id="wait", flow_id=chain.ids["flow"], run_id=runs, deferrable=True, poll_interval=0.05
     )
-    with pytest.raises(TaskDeferred) as info:
-        sensor.execute(make_context())
-    trigger = info.value.trigger
-    assert isinstance(trigger, AepFlowRunTrigger)
-    assert info.value.method_name == "execute_complete"
-    classpath, kwargs = trigger.serialize()
+    rebuilt = defer_and_rebuild(sensor, make_context())
+    assert isinstance(rebuilt, AepFlowRunTrigger)
+    kwargs = rebuilt.serialize()[1]
     assert sorted(t["key"] for t in kwargs["targets"]) == KEYS
     assert {t["key"]: t["run_id"] for t in kwargs["targets"]} == runs
     assert {t["key"]: t["flow_id"] for t in kwargs["targets"]} == chain.ids["flow"]
-    module, name = classpath.rsplit(".", 1)
-    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
-    assert rebuilt.serialize() == (classpath, kwargs)
 
-    events = []
-
-    async def drive():
-        gen = rebuilt.run()
-        task = asyncio.ensure_future(gen.__anext__())
-        await asyncio.sleep(0.3)
-        assert not task.done()  # still waiting while the runs are in progress
-        await asyncio.to_thread(aep_conn_env.admin.advance, 700)
-        events.append(await asyncio.wait_for(task, 10))
-        with pytest.raises(StopAsyncIteration):
-            await gen.__anext__()  # exactly one event
-
-    asyncio.run(drive())
-    payload = events[0].payload
+    payload = only_event_once_runs_end(rebuilt, aep_conn_env.admin).payload
     assert payload["status"] == "terminal" and sorted(payload["runs"]) == KEYS
     assert {key: run["run_id"] for key, run in payload["runs"].items()} == runs
     result = sensor.execute_complete(make_context(), payload)

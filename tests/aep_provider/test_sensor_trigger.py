@@ -4,10 +4,17 @@ the tolerance, whatever its status word - naming the error codes; read runs with
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 import pytest
-from aep_provider_chain import DELTA, SCHEDULE, hubspot_conn_env, onboard, only
+from aep_provider_chain import (
+    DELTA,
+    SCHEDULE,
+    defer_and_rebuild,
+    hubspot_conn_env,
+    onboard,
+    only,
+    only_event_once_runs_end,
+)
 from airflow.sdk.exceptions import TaskDeferred
 
 from aep_provider.hooks.aep import AepHook
@@ -168,24 +175,8 @@ def test_deferrable_sensor_defers_to_a_trigger_that_survives_serialization(aep_c
     aep_conn_env.admin.configure(run_duration_seconds=600)
     start_run(chain, make_context)
     sensor = AepFlowRunSensor(task_id="wait", flow_id={"o": chain["flow"]}, deferrable=True, poll_interval=0.05)
-    with pytest.raises(TaskDeferred) as info:
-        sensor.execute(make_context())
-    trigger = info.value.trigger
-    classpath, kwargs = trigger.serialize()
-    module, name = classpath.rsplit(".", 1)
-    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
-    assert rebuilt.serialize() == (classpath, kwargs)
-    assert info.value.method_name == "execute_complete"
-
-    async def wait_for_event():
-        gen = rebuilt.run()
-        task = asyncio.ensure_future(gen.__anext__())
-        await asyncio.sleep(0.3)
-        assert not task.done()  # still waiting while the run is in progress
-        await asyncio.to_thread(aep_conn_env.admin.advance, 700)
-        return await asyncio.wait_for(task, 10)
-
-    event = asyncio.run(wait_for_event())
+    rebuilt = defer_and_rebuild(sensor, make_context())
+    event = only_event_once_runs_end(rebuilt, aep_conn_env.admin)
     assert event.payload["status"] == "terminal"
     result = sensor.execute_complete(make_context(), event.payload)["o"]
     assert result["status"] == "success" and result["output_records"] > 0
