@@ -225,3 +225,12 @@ def only_event_once_runs_end(trigger: Any, admin: Any, seconds: float = 700) -> 
         return event
 
     return asyncio.run(drive())
+
+
+def dataflow_op(ids: dict[str, Any], schedule: dict[str, Any], task_id: str = "flow",
+                name: str = "HubSpot contacts dataflow") -> AepCreateDataflowOperator:
+    """A dataflow on the onboarded chain's connections and mapping, with another schedule."""
+    return AepCreateDataflowOperator(
+        task_id=task_id, name=name, flow_spec_id=ids["flow_spec"], source_connection_id=ids["source"],
+        target_connection_id=ids["target"], mapping_id=ids["mapping"], delta_column=DELTA, schedule=schedule,
+    )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from aep_provider_chain import SCHEDULE, hubspot_conn_env, onboard, only
+from aep_provider_chain import SCHEDULE, dataflow_op, hubspot_conn_env, onboard, only
 
 from aep_provider.hooks.errors import AepConfigError, AepConflictError
 from aep_provider.operators.dataset import AepCreateDatasetOperator
-from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
+from aep_provider.operators.flow import AepRunFlowOperator
 from aep_provider.operators.mapping import AepCreateMappingSetOperator
 from aep_provider.operators.schema import AepCreateAdhocClassOperator, AepCreateTargetSchemaOperator
 
@@ -37,16 +37,7 @@ def test_unknown_mapping_destination_fails_before_writing_and_suggests_close_pat
 
 
 def _flow_op(chain, schedule):
-    return AepCreateDataflowOperator(
-        task_id="f",
-        name="another flow",
-        flow_spec_id=chain["flow_spec"],
-        source_connection_id=chain["source"],
-        target_connection_id=chain["target"],
-        mapping_id=chain["mapping"],
-        delta_column="Added_At",
-        schedule=schedule,
-    )
+    return dataflow_op(chain, schedule, task_id="f", name="another flow")
 
 
 def test_minute_interval_below_fifteen_fails_naming_interval_and_minimum(aep_conn_env, chain, ctx):

@@ -9,6 +9,7 @@ from aep_provider_chain import (
     EXPECTED_COUNTS,
     HUBSPOT_SECRETS,
     MAPPINGS,
+    dataflow_op,
     hubspot_conn_env,
     onboard,
     only,
@@ -215,20 +216,9 @@ def test_short_field_group_names_and_type_synonyms_are_accepted(aep_conn_env, ma
 def test_an_existing_dataflow_with_another_schedule_is_reused_with_a_warning(
     aep_conn_env, hubspot, make_context, caplog, capsys
 ):
-    from aep_provider.operators.flow import AepCreateDataflowOperator
-
     ids = onboard(make_context, run=False)
     caplog.set_level(logging.WARNING)
-    op = AepCreateDataflowOperator(
-        task_id="flow",
-        name="HubSpot contacts dataflow",
-        flow_spec_id=ids["flow_spec"],
-        source_connection_id=ids["source"],
-        target_connection_id=ids["target"],
-        mapping_id=ids["mapping"],
-        delta_column="Added_At",
-        schedule={"frequency": "day", "interval": 2, "start_time": "2030-01-01T00:00:00Z"},
-    )
+    op = dataflow_op(ids, {"frequency": "day", "interval": 2, "start_time": "2030-01-01T00:00:00Z"})
     assert only(op.execute(make_context())) == ids["flow"]
     assert resource_counts(aep_conn_env)["flow"] == 1
     out = capsys.readouterr()

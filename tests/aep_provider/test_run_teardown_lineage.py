@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 
 import pytest
-from aep_provider_chain import hubspot_conn_env, onboard, only
+from aep_provider_chain import dataflow_op, hubspot_conn_env, onboard, only
 
 from aep_provider.hooks.aep import AepHook
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
@@ -132,16 +132,7 @@ def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(
     aep_conn_env, chain, make_context
 ):
     pytest.importorskip("airflow.providers.openlineage")
-    op = AepCreateDataflowOperator(
-        task_id="flow",
-        name="HubSpot contacts dataflow",
-        flow_spec_id=chain["flow_spec"],
-        source_connection_id=chain["source"],
-        target_connection_id=chain["target"],
-        mapping_id=chain["mapping"],
-        delta_column="Added_At",
-        schedule={"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"},
-    )
+    op = dataflow_op(chain, {"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"})
     op.execute(make_context())
     for task in (op, run_op(chain)):
         if isinstance(task, AepRunFlowOperator):
