@@ -177,22 +177,10 @@ def test_discover_mode_onboards_every_table_the_connection_exposes(
         assert len(records) == len(_source_rows(path)), path
 
 
-REATTACH_SPEC = """
-name: contacts_reattach
-hubspot: {conn_id: hubspot_default}
-ingestion: airflow
-schedule: "@daily"
-start_date: 2025-12-01
-retries: 1
-retry_delay_seconds: 0.1
-sensor_poll_seconds: 0.2
-objects:
-  - source: Hubspot.Contacts
-    delta_column: Added_At
-    mapping:
-      - {source: Vid, destination: _id}
-      - {source: Properties_Firstname_Value, destination: person.name.firstName}
-"""
+# The backfill spec, retried once (the first try's worker "dies").
+REATTACH_SPEC = BACKFILL_SPEC.replace("name: contacts_windows", "name: contacts_reattach").replace(
+    "retries: 0", "retries: 1\nretry_delay_seconds: 0.1"
+)
 
 
 def test_a_retried_window_reattaches_through_airflows_task_state_store_alone(
