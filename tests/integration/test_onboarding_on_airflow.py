@@ -373,7 +373,7 @@ def test_backfill_three_days_ingests_each_window_once(deployment) -> None:
     for run, day in zip(runs, days, strict=True):
         states = states_by_task(client.task_instances(dag_id, run["dag_run_id"]))
         assert states[f"{group}.ingest_window"] == "success", f"{run['dag_run_id']}: {states}"
-        window = _xcom(client, dag_id, run["dag_run_id"], f"{group}.wait_window")
+        window = _xcom(client, dag_id, run["dag_run_id"], f"{group}.wait_window")[group]  # {object: run}
         contacts = len(by_day.get(day, ()))
         assert window["status"] == "success" and window["failed_records"] == 0, window
         assert window["output_records"] == window["input_records"] == contacts, (

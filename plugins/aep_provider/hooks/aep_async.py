@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from aep_provider.flow_runs import Which, one_run_query
 from aep_provider.hooks.api.flow_service import (
     RUNS_PATH,
     first_item,
@@ -28,7 +29,6 @@ from aep_provider.hooks.exchange import Exchange, Step
 from aep_provider.hooks.ids import checked_id
 from aep_provider.hooks.ims import ImsTokens
 from aep_provider.hooks.paging import FlowServicePages, aiter_pages
-from aep_provider.hooks.runs import Which, one_run_query
 from aep_provider.hooks.settings import AepSettings
 from aep_provider.hooks.sync_transport import new_session
 from aep_provider.hooks.transport import platform_headers

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from aep_provider.hooks.errors import AepConfigError
+
 
 class AepHookParams(TypedDict, total=False):
     """Per-task overrides of the connection's settings; a missing or ``None`` key keeps the connection's.
@@ -26,3 +28,14 @@ class AepHookParams(TypedDict, total=False):
     retry_max_seconds: float | None
     timeout: float | None
     token_cache_dir: str | None
+
+
+HOOK_PARAM_NAMES = frozenset(AepHookParams.__annotations__)
+
+
+def checked_hook_params(params: AepHookParams | None, owner: str) -> AepHookParams:
+    """``params`` with only known keys, as a plain dict; an unknown key is named with the valid ones."""
+    unknown = sorted(set(params or {}) - HOOK_PARAM_NAMES)
+    if unknown:
+        raise AepConfigError(f"{owner}: hook_params has unknown key(s) {unknown}; use some of {sorted(HOOK_PARAM_NAMES)}.")
+    return AepHookParams(**(params or {}))

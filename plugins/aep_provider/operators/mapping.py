@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError
@@ -12,8 +13,8 @@ from aep_provider.links import AepMappingSetLink
 from aep_provider.models.data_prep import Mapping, MappingSetCreate, mapping_key
 from aep_provider.models.schema_registry import xdm_paths
 from aep_provider.operators._validation import build_model
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
+from aep_provider.operators.base import AepRowsOperator
+from aep_provider.operators.rows import Row
 
 
 def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str) -> None:
@@ -31,7 +32,14 @@ def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str
         raise AepConfigError(f"mappings do not fit target schema {schema_id}: " + "; ".join(problems))
 
 
-class AepCreateMappingSetOperator(AepBaseOperator):
+@dataclass(frozen=True)
+class MappingSetFields:
+    schema_id: str = ""
+    mappings: list[dict[str, Any]] | None = None
+    name: str | None = None
+
+
+class AepCreateMappingSetOperator(AepRowsOperator[MappingSetFields]):
     """Create (or reuse) the mapping set, after checking each destination against the schema's full view.
 
     :param schema_id: target schema ``$id`` (templated).
@@ -40,42 +48,27 @@ class AepCreateMappingSetOperator(AepBaseOperator):
     :return: the mapping set id; XCom key ``mapping_version``.
     """
 
-    item_fields: Sequence[str] = ("schema_id", "mappings", "name")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
+    Fields = MappingSetFields
     required_fields: Sequence[str] = ("schema_id", "mappings")
     identity_fields: Sequence[str] = ("name", "schema_id")
     operator_extra_links = (AepMappingSetLink(),)
 
-    def __init__(
-        self,
-        *,
-        schema_id: str | None = None,
-        mappings: list[dict[str, Any]] | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.schema_id = schema_id
-        self.mappings = mappings
-        self.name = name
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        schema_id, name = str(item.schema_id), item.name
-        rules = list(item.mappings or [])
+    def execute_row(self, context: Any, row: Row[MappingSetFields]) -> str:
+        schema_id, name = str(row.fields.schema_id), row.fields.name
+        rules = list(row.fields.mappings or [])
         model = build_model(
-            f"{item.label}mappings",
+            f"{row.label}mappings",
             lambda: MappingSetCreate(xdmSchema=schema_id, name=name, mappings=[Mapping(**m) for m in rules]),
         )
         if not model.mappings:
             raise AepConfigError(
-                f"{item.label}mappings is empty: give at least one {{'source': ..., 'destination': ...}}."
+                f"{row.label}mappings is empty: give at least one {{'source': ..., 'destination': ...}}."
             )
         hook = self.hook
         schema = hook.get_resource("schemas", schema_id, accept=XED_FULL)
         if schema is None:
             raise AepConfigError(
-                f"{item.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
+                f"{row.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
                 "schema $id."
             )
         check_destinations(model.mappings, xdm_paths(schema), schema_id)
@@ -115,6 +108,6 @@ class AepCreateMappingSetOperator(AepBaseOperator):
                     name,
                     mset["id"],
                 )
-        item.output("mapping_version", str(mset.get("version", 0)))
-        self.persist_link(context, AepMappingSetLink, item, id=schema_id)
+        row.output("mapping_version", str(mset.get("version", 0)))
+        self.persist_link(context, AepMappingSetLink, row, id=schema_id)
         return str(mset["id"])

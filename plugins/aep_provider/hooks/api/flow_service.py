@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
+from aep_provider.flow_runs import Which, one_run_query, pick_run
 from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_flow_service
-from aep_provider.hooks.runs import Which, one_run_query, pick_run
 from aep_provider.hooks.transport import service_path
 
 Collection = Literal["connections", "sourceConnections", "targetConnections", "flows", "runs", "flowSpecs"]
