@@ -525,7 +525,7 @@ def test_a_config_error_and_a_transient_error_give_an_aep_batch_error_naming_bot
     op = AepCreateMappingSetOperator(
         task_id="m",
         name="second mappings",
-        max_retries=1,
+        hook_params={"max_retries": 1},
         for_each=[
             {"key": "companies", "mappings": [{"source": "Company_Id", "destination": "nope"}]},
             {"key": "contacts", "mappings": OBJECTS["contacts"]["mappings"]},

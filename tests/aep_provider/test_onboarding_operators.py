@@ -230,7 +230,7 @@ def test_operator_retry_settings_override_the_connection(aep_conn_env, make_cont
     from aep_provider.operators.schema import AepCreateTargetSchemaOperator
 
     aep_conn_env.admin.set_faults([{"kind": "503", "method": "GET", "path_regex": "/tenant/schemas"}])
-    op = AepCreateTargetSchemaOperator(task_id="t", title="Retry budget", max_retries=1)
+    op = AepCreateTargetSchemaOperator(task_id="t", title="Retry budget", hook_params={"max_retries": 1})
     with pytest.raises(AepTransientError):
         op.execute(make_context())
     assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 2

@@ -20,6 +20,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 from aep_provider.hooks.aep import AepHook, outcome_key
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError
+from aep_provider.hooks.params import AepHookParams, checked_hook_params
 from aep_provider.links import AepLink
 from aep_provider.operators.rows import (
     F,
@@ -41,9 +42,9 @@ class AepBaseOperator(BaseOperator):
 
     :param aep_conn_id: ``adobe_experience_platform`` connection id.
     :param sandbox: overrides the connection's sandbox (templated).
-    :param max_retries: overrides the connection's ``extra.max_retries`` for every call.
-    :param retry_max_seconds: overrides ``extra.retry_max_seconds``.
-    :param request_timeout: overrides ``extra.timeout`` (seconds per HTTP request).
+    :param hook_params: the hook's other per-task overrides (``max_retries``, ``retry_max_seconds``,
+        ``timeout``, ``token_cache_dir``; :class:`~aep_provider.hooks.params.AepHookParams`), the same
+        dict the flow-run sensor and trigger take.
     """
 
     template_fields: Sequence[str] = ("aep_conn_id", "sandbox")
@@ -57,9 +58,7 @@ class AepBaseOperator(BaseOperator):
         *,
         aep_conn_id: str = DEFAULT_CONN_ID,
         sandbox: str | None = None,
-        max_retries: int | None = None,
-        retry_max_seconds: float | None = None,
-        request_timeout: float | None = None,
+        hook_params: AepHookParams | None = None,
         **kwargs: Any,
     ) -> None:
         misplaced = sorted({"for_each", "inputs", "keys"} & set(kwargs)) if not isinstance(self, AepRowsOperator) else []
@@ -71,19 +70,15 @@ class AepBaseOperator(BaseOperator):
         super().__init__(**kwargs)
         self.aep_conn_id = aep_conn_id
         self.sandbox = sandbox
-        self.max_retries = max_retries
-        self.retry_max_seconds = retry_max_seconds
-        self.request_timeout = request_timeout
+        self.hook_params = checked_hook_params(hook_params, type(self).__name__)
 
     @cached_property
     def hook(self) -> AepHook:
-        return AepHook(
-            aep_conn_id=self.aep_conn_id,
-            sandbox=self.sandbox,
-            max_retries=self.max_retries,
-            retry_max_seconds=self.retry_max_seconds,
-            timeout=self.request_timeout,
-        )
+        # The templated ``sandbox`` argument, rendered by now, wins over a sandbox in hook_params.
+        params = AepHookParams(**self.hook_params)
+        if self.sandbox is not None:
+            params["sandbox"] = self.sandbox
+        return AepHook(self.aep_conn_id, **params)
 
     def post_execute(self, context: Any, result: Any = None) -> None:
         """After a successful ``execute`` (of any subclass): record what the task created or reused."""
