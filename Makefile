@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,deploy,openlineage]"
+	$(BIN)/pip install --quiet -e ".[dev,deploy,openlineage,emulator]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -40,7 +40,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 $(BENCH_STAMP): pyproject.toml
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/pip install --quiet -e ".[deploy,bench]"
+	$(BENCH_VENV)/bin/pip install --quiet -e ".[deploy,bench,emulator]"
 	@touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

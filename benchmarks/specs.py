@@ -66,15 +66,17 @@ def bench_objects(n: int) -> list[dict[str, Any]]:
     return objects
 
 
-def spec_dict(name: str, n: int, sensor_poll_seconds: float = 1.0, layout: str = "per_object") -> dict[str, Any]:
+def spec_dict(name: str, n: int, sensor_poll_seconds: float = 1.0, layout: str = "per_object",
+              ingestion: str = "airflow") -> dict[str, Any]:
+    """``ingestion: airflow`` (the default): one-time flows, one on-demand run per data interval, scheduled so every
+    run has a data interval for `ingest_window`. ``ingestion: aep``: flows on AEP's own schedule (day, interval 1,
+    backfill: the flow the aepp script creates), no window run - the like-for-like request comparison."""
     extra: dict[str, Any] = {"layout": layout} if layout != "per_object" else {}
     return {
         "name": name,
         "description": f"benchmark spec with {n} objects",
         "hubspot": {"conn_id": "hubspot_default"},
-        # Airflow-driven windows (one-time flows, one on-demand run per data interval), scheduled so every
-        # run has a data interval for `ingest_window`.
-        "ingestion": "airflow",
+        "ingestion": ingestion,
         "schedule": "@daily",
         "sensor_poll_seconds": sensor_poll_seconds,
         **extra,
@@ -82,10 +84,10 @@ def spec_dict(name: str, n: int, sensor_poll_seconds: float = 1.0, layout: str =
     }
 
 
-def write_spec(folder: Path, name: str, n: int, layout: str = "per_object") -> Path:
+def write_spec(folder: Path, name: str, n: int, layout: str = "per_object", ingestion: str = "airflow") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(spec_dict(name, n, layout=layout), sort_keys=False))
+    path.write_text(yaml.safe_dump(spec_dict(name, n, layout=layout, ingestion=ingestion), sort_keys=False))
     return path
 
 

@@ -54,7 +54,7 @@ if ! "$PY" -c 'import aep_emulator.cli' >/dev/null 2>&1 || ! command -v "${EMULA
         aep_log "WARNING: the AEP emulator (aep_emulator.cli) is not installed; starting Airflow without it (--without-emulator)"
         START_EMULATOR=0
     else
-        aep_die "the AEP emulator is not installed (python -c 'import aep_emulator.cli' fails in $AEP_VENV). Install the project (pip install -e .) or pass --without-emulator to start Airflow alone."
+        aep_die "the AEP emulator is not installed (python -c 'import aep_emulator.cli' fails in $AEP_VENV). Install the project with its emulator extra (pip install -e '.[emulator]') or pass --without-emulator to start Airflow alone."
     fi
 fi
 

@@ -75,6 +75,7 @@ ENDPOINTS: list[tuple[str, str, str, str]] = [
     ("flowservice", "GET", "/flows/{FLOW_ID}", "/flows/{FLOW_ID}"),
     ("flowservice", "PATCH", "/flows/{FLOW_ID}", "/flows/{FLOW_ID}"),
     ("flowservice", "DELETE", "/flows/{FLOW_ID}", "/flows/{FLOW_ID}"),
+    ("flowservice", "POST", "/flows/{FLOW_ID}/action", "/flows/{FLOW_ID}/action"),
     ("flowservice", "GET", "/flowSpecs", "/flowSpecs"),
     ("flowservice", "GET", "/flowSpecs/{FLOW_SPEC_ID}", "/flowSpecs/{FLOW_SPEC_ID}"),
     ("flowservice", "GET", "/runs", "/runs"),

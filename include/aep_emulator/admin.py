@@ -46,7 +46,7 @@ def get_state(request: Request) -> dict[str, Any]:
                     resources.append(
                         {"org": cont.org_id, "sandbox": cont.sandbox, "kind": kind, "id": rid, "name": name}
                     )
-        counters = dict(vars(store.counters))
+        counters = dict(store.counters)
     return {"resources": resources, "counters": counters, "now": store.clock.now()}
 
 

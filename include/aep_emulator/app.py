@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,19 +13,36 @@ from starlette.types import Receive, Scope, Send
 
 from . import admin, ims
 from .deps import request_id_of
-from .errors import BAD_REQUEST_CODES, NOT_FOUND_CODES, ApiError, neutral, problem_body, service_of_path
+from .errors import ApiError, neutral, problem_body
 from .faults import FaultEngine, FaultMiddleware
 from .gateway import GatewayMiddleware
 from .middleware import RequestIdMiddleware, TickMiddleware
 from .recording import Recorder, RecordingMiddleware
+from .services import SERVICES, is_platform_path, service_of_path
 from .state import Config, Store
 
 
-def _register_service_routers(app: FastAPI) -> None:
-    from . import catalog, data_prep, flow_service, runs, schema_registry
+class UnregisteredServiceError(RuntimeError):
+    """A Platform route whose service is missing from the registry (services.py): the gateway would not know
+    its sandbox and Content-Type rules nor the error builder its codes."""
 
-    for module in (schema_registry, catalog, runs, flow_service, data_prep):  # runs before the generic /{collection}
-        app.include_router(module.router)
+
+def _register_service_routers(app: FastAPI) -> None:
+    """Mount every registered service's routers, in registry order."""
+    for service in SERVICES:
+        for name in service.router_modules:
+            app.include_router(importlib.import_module(f"{__package__}.{name}").router)
+
+
+def check_platform_routes(app: FastAPI) -> None:
+    """Every route under ``/data/foundation/`` must belong to a registered service; raise otherwise."""
+    for route in app.routes:
+        path = str(getattr(route, "path", ""))
+        if is_platform_path(path) and service_of_path(path) is None:
+            raise UnregisteredServiceError(
+                f"The route {path} belongs to no service of aep_emulator.services.SERVICES: add the service's "
+                "registry entry (path prefix, routers, kinds, error codes)"
+            )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -44,7 +62,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if service is None:
             return JSONResponse({"detail": detail, "errors": subs}, status_code=400)
         body = problem_body(
-            400, BAD_REQUEST_CODES[service], "Bad Request", detail, service, request_id_of(request), subs
+            400, service.bad_request_code, "Bad Request", detail, service, request_id_of(request), subs
         )
         return JSONResponse(body, status_code=400)
 
@@ -53,7 +71,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         service = service_of_path(request.url.path)
         if service is None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        code = NOT_FOUND_CODES[service] if exc.status_code == 404 else neutral(exc.status_code)
+        code = service.not_found_code if exc.status_code == 404 else neutral(exc.status_code)
         body = problem_body(
             exc.status_code, code, str(exc.detail), str(exc.detail), service, request_id_of(request)
         )
@@ -94,6 +112,7 @@ def create_app(store: Store | None = None, config: Config | None = None) -> Emul
     app.include_router(ims.router)
     _register_service_routers(app)
     app.include_router(admin.router)
+    check_platform_routes(app)
     _install_error_handlers(app)
 
     # outermost first: request id -> faults -> (starlette) -> recording -> tick -> gateway -> routes

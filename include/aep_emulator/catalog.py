@@ -17,24 +17,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
-from .common import FilterError, matches, new_hex, parse_filters, public
+from .common import new_hex, public
 from .deps import container_of, ctx_of, store_of
-from .errors import ApiError, neutral
-from .schema_registry import find_tenant
+from .property_filters import FilterError, matches, parse_filters
+from .schema_registry_resources import find_tenant
+from .services import CATALOG
 
-BASE = "/data/foundation/catalog"
-router = APIRouter(prefix=BASE, tags=["Catalog"])
+router = APIRouter(prefix=CATALOG.prefix, tags=["Catalog"])
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-
-
-def _bad(detail: str) -> ApiError:
-    return ApiError(400, neutral(400), "Bad Request", detail)
-
-
-def _not_found(dataset_id: str) -> ApiError:
-    return ApiError(404, neutral(404), "Not Found", f"The dataset {dataset_id} was not found.")
 
 
 def _limit_start(query: Any) -> tuple[int, int]:
@@ -42,11 +34,11 @@ def _limit_start(query: Any) -> tuple[int, int]:
         limit = int(query.get("limit", DEFAULT_LIMIT))
         start = int(query.get("start", 0))
     except ValueError as exc:
-        raise _bad("limit and start must be integers") from exc
+        raise CATALOG.bad_request("limit and start must be integers") from exc
     if not 1 <= limit <= MAX_LIMIT:
-        raise _bad(f"limit must range from 1 to {MAX_LIMIT}, got {limit}")
+        raise CATALOG.bad_request(f"limit must range from 1 to {MAX_LIMIT}, got {limit}")
     if start < 0:
-        raise _bad("start must not be negative")
+        raise CATALOG.bad_request("start must not be negative")
     return limit, start
 
 
@@ -58,7 +50,7 @@ def _classification(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         out.update({k: v for k, v in raw.items() if isinstance(v, str)})
     if out["managedBy"] not in ("CUSTOMER", "SYSTEM"):
-        raise _bad("classification.managedBy must be CUSTOMER or SYSTEM")
+        raise CATALOG.bad_request("classification.managedBy must be CUSTOMER or SYSTEM")
     return out
 
 
@@ -67,17 +59,17 @@ def create_dataset(request: Request, body: Annotated[dict[str, Any], Body()]) ->
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise _bad("The field 'name' is required.")
+        raise CATALOG.bad_request("The field 'name' is required.")
     schema_ref = body.get("schemaRef")
     if schema_ref is not None and (not isinstance(schema_ref, dict) or not isinstance(schema_ref.get("id"), str)):
-        raise _bad("schemaRef must be an object with an 'id'.")
+        raise CATALOG.bad_request("schemaRef must be an object with an 'id'.")
     tags = body.get("tags", {})
     if not isinstance(tags, dict) or not all(isinstance(v, list) for v in tags.values()):
-        raise _bad("tags must be an object of arrays, e.g. {\"sampleTag\": [\"123456\"]}")
+        raise CATALOG.bad_request("tags must be an object of arrays, e.g. {\"sampleTag\": [\"123456\"]}")
     classification = _classification(body.get("classification"))
     with store.lock:
         if schema_ref is not None and find_tenant(cont, "schema", schema_ref["id"]) is None:
-            raise _bad(f"The schema {schema_ref['id']} referenced by schemaRef does not exist.")
+            raise CATALOG.bad_request(f"The schema {schema_ref['id']} referenced by schemaRef does not exist.")
         dataset_id = new_hex(24)
         now_ms = store.clock.now_ms()
         obj: dict[str, Any] = {
@@ -135,7 +127,7 @@ def list_datasets(request: Request) -> dict[str, Any]:
     try:
         predicates = parse_filters(filters, name_wildcards=True)  # filter-data.md: `*` in `name`
     except FilterError as exc:
-        raise _bad(str(exc)) from exc
+        raise CATALOG.bad_request(str(exc)) from exc
     with store.lock:
         items = [(k, {**public(v), "id": k}) for k, v in cont.items["dataset"].items()]
     if "name" in q:
@@ -157,9 +149,7 @@ def list_datasets(request: Request) -> dict[str, Any]:
 def get_dataset(dataset_id: str, request: Request) -> dict[str, Any]:
     store, cont = store_of(request), container_of(request)
     with store.lock:
-        obj = cont.items["dataset"].get(dataset_id)
-        if obj is None:
-            raise _not_found(dataset_id)
+        obj = cont.require("dataset", dataset_id, CATALOG.not_found(f"dataset {dataset_id}"))
         return {dataset_id: public(obj)}
 
 

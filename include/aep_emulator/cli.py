@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 
-import uvicorn
+from .state import Config, Store
 
-from .app import create_app
-from .state import DEFAULT_DATA_END, Config, Store
+try:
+    import uvicorn
+
+    from .app import create_app
+except ModuleNotFoundError as exc:  # the web stack is the `emulator` extra, not a provider dependency
+    raise ModuleNotFoundError(
+        f"{exc.msg}: the AEP emulator needs the emulator extra, pip install 'airflow-aep-onboarding[emulator]' "
+        "(make setup installs it)", name=exc.name
+    ) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,24 +26,27 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve IMS and the Platform APIs on one host and port")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--latency-ms", type=int, default=0, help="latency added to every Platform/IMS call")
-    serve.add_argument("--seed", type=int, default=42, help="seed of the simulated HubSpot data")
     serve.add_argument("--state", default=None, metavar="FILE", help="persist state in this JSON file")
-    serve.add_argument("--token-ttl", type=int, default=86399, help="access token lifetime in seconds")
-    serve.add_argument("--run-duration", type=float, default=1.0, help="real seconds a flow run takes")
-    serve.add_argument("--data-end", default=DEFAULT_DATA_END, help="end date of the simulated HubSpot data")
     serve.add_argument("--log-level", default="warning")
+    # One option per Config field (dest = the field), defaulting to the field's default.
+    default = Config()
+    for flag, dest, kind, text in CONFIG_OPTIONS:
+        serve.add_argument(flag, dest=dest, type=kind, default=getattr(default, dest), help=text,
+                           metavar=flag[2:].upper().replace("-", "_"))
     return parser
 
 
+CONFIG_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
+    ("--latency-ms", "latency_ms", int, "latency added to every Platform/IMS call"),
+    ("--seed", "seed", int, "seed of the simulated HubSpot data"),
+    ("--token-ttl", "token_ttl_seconds", int, "access token lifetime in seconds"),
+    ("--run-duration", "run_duration_seconds", float, "real seconds a flow run takes"),
+    ("--data-end", "data_end", str, "end date of the simulated HubSpot data"),
+)
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
-    return Config(
-        token_ttl_seconds=args.token_ttl,
-        run_duration_seconds=args.run_duration,
-        latency_ms=args.latency_ms,
-        seed=args.seed,
-        data_end=args.data_end,
-    )
+    return Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config)})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,34 +18,28 @@ from fastapi import APIRouter, Body, Request
 from . import xdm_standard as std
 from .common import new_hex, offset_page, public, sort_value
 from .deps import container_of, ctx_of, store_of
-from .errors import ApiError, neutral
-from .schema_registry import find_tenant, schema_fields
+from .schema_registry_resources import find_tenant, schema_fields
+from .services import DATA_PREP
 
-BASE = "/data/foundation/conversion"
-router = APIRouter(prefix=BASE, tags=["Data Prep"])
+router = APIRouter(prefix=DATA_PREP.prefix, tags=["Data Prep"])
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 SOURCE_TYPES = {"ATTRIBUTE"}
 
 
-def _bad(detail: str) -> ApiError:
-    """Data Prep documents no error codes: ours is ``EMU-400`` (docs/architecture.md)."""
-    return ApiError(400, neutral(400), "Bad Request", detail)
-
-
 def normalize_mapping(raw: Any, index: int) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise _bad(f"mappings[{index}] must be an object")
+        raise DATA_PREP.bad_request(f"mappings[{index}] must be an object")
     destination = raw.get("destination", raw.get("destinationXdmPath"))
     source = raw.get("source", raw.get("sourceAttribute"))
     source_type = raw.get("sourceType", "ATTRIBUTE")
     if not isinstance(destination, str) or not destination:
-        raise _bad(f"mappings[{index}] has no destination (destination / destinationXdmPath)")
+        raise DATA_PREP.bad_request(f"mappings[{index}] has no destination (destination / destinationXdmPath)")
     if not isinstance(source, str) or not source:
-        raise _bad(f"mappings[{index}] has no source (source / sourceAttribute)")
+        raise DATA_PREP.bad_request(f"mappings[{index}] has no source (source / sourceAttribute)")
     if source_type not in SOURCE_TYPES:
-        raise _bad(f"mappings[{index}]: sourceType {source_type!r} is not supported (use ATTRIBUTE)")
+        raise DATA_PREP.bad_request(f"mappings[{index}]: sourceType {source_type!r} is not supported (use ATTRIBUTE)")
     return {
         "sourceType": source_type,
         "source": source,
@@ -73,24 +67,24 @@ def _validated(cont: Any, body: dict[str, Any]) -> tuple[dict[str, Any], list[di
     """The target schema, the normalized mappings and the name of a create or update body (store lock held)."""
     schema_id = target_schema_id(body)
     if schema_id is None:
-        raise _bad("The target schema is missing (xdmSchema or outputSchema.schemaRef.id)")
+        raise DATA_PREP.bad_request("The target schema is missing (xdmSchema or outputSchema.schemaRef.id)")
     raw_mappings = body.get("mappings")
     if not isinstance(raw_mappings, list) or not raw_mappings:
-        raise _bad("mappings must be a non-empty array")
+        raise DATA_PREP.bad_request("mappings must be a non-empty array")
     mappings = [normalize_mapping(m, i) for i, m in enumerate(raw_mappings)]
     name = body.get("name")
     if name is not None and not isinstance(name, str):
-        raise _bad("name must be a string")
+        raise DATA_PREP.bad_request("name must be a string")
     schema = find_tenant(cont, "schema", schema_id)
     fields = schema_fields(cont, schema_id)
     if schema is None or fields is None:
-        raise _bad(f"The target schema {schema_id} does not exist")
+        raise DATA_PREP.bad_request(f"The target schema {schema_id} does not exist")
     for m in mappings:
         node = std.field_at(fields, m["destination"])
         if node is None:
-            raise _bad(f"The destination path '{m['destination']}' does not exist in schema {schema_id}")
+            raise DATA_PREP.bad_request(f"The destination path '{m['destination']}' does not exist in schema {schema_id}")
         if std.leaf_type(node) == "object":
-            raise _bad(f"The destination path '{m['destination']}' is an object, not a field")
+            raise DATA_PREP.bad_request(f"The destination path '{m['destination']}' is an object, not a field")
     return schema, mappings, name
 
 
@@ -145,7 +139,7 @@ def update_mapping_set(mapping_id: str, request: Request, body: Annotated[dict[s
     with store.lock:
         obj = cont.items["mappingSet"].get(mapping_id)
         if obj is None:
-            raise ApiError(404, neutral(404), "Not Found", f"The mapping set {mapping_id} was not found")
+            raise DATA_PREP.not_found(f"mapping set {mapping_id}")
         schema, mappings, name = _validated(cont, body)
         earlier = {k: v for k, v in public(obj).items()}
         obj.setdefault(VERSIONS, {})[str(obj["version"])] = earlier
@@ -161,6 +155,11 @@ def update_mapping_set(mapping_id: str, request: Request, body: Annotated[dict[s
         return public(obj)
 
 
+def has_version(mapping: dict[str, Any], version: Any) -> bool:
+    """Whether the mapping set has (or had) ``version``: its current one or a kept earlier one."""
+    return str(version) == str(mapping["version"]) or str(version) in (mapping.get(VERSIONS) or {})
+
+
 def at_version(mapping: dict[str, Any], version: Any) -> dict[str, Any]:
     """The mapping set as it was at ``version`` (the current one when ``version`` is it, absent or unknown)."""
     return (mapping.get(VERSIONS) or {}).get(str(version), mapping) if version is not None else mapping
@@ -170,7 +169,7 @@ def at_version(mapping: dict[str, Any], version: Any) -> dict[str, Any]:
 def list_mapping_sets(request: Request) -> dict[str, Any]:
     q = request.query_params
     store, cont = store_of(request), container_of(request)
-    limit, start = offset_page(q, DEFAULT_LIMIT, MAX_LIMIT, _bad)
+    limit, start = offset_page(q, DEFAULT_LIMIT, MAX_LIMIT, DATA_PREP.bad_request)
     with store.lock:
         items = [public(o) for o in cont.items["mappingSet"].values()]
     if "name" in q:
@@ -189,8 +188,8 @@ def get_mapping_set(mapping_id: str, request: Request) -> dict[str, Any]:
     with store.lock:
         obj = cont.items["mappingSet"].get(mapping_id)
         if obj is None:
-            raise ApiError(404, neutral(404), "Not Found", f"The mapping set {mapping_id} was not found")
+            raise DATA_PREP.not_found(f"mapping set {mapping_id}")
         version = request.query_params.get("version")
-        if version is not None and version != str(obj["version"]) and version not in (obj.get(VERSIONS) or {}):
-            raise ApiError(404, neutral(404), "Not Found", f"The mapping set {mapping_id} has no version {version}")
+        if version is not None and not has_version(obj, version):
+            raise DATA_PREP.not_found(f"version {version} of mapping set {mapping_id}")
         return public(at_version(obj, version))

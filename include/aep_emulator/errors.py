@@ -11,7 +11,10 @@ Two body styles exist on the Platform:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .services import Service
 
 ERROR_TYPE_BASE = "http://ns.adobe.com/aep/errors/"
 # Codes Adobe does not document are ours: ``EMU-<status>``, under a type URL that is plainly not
@@ -27,11 +30,6 @@ def neutral(status: int) -> str:
 
 def is_neutral(code: str) -> bool:
     return code.startswith(NEUTRAL_PREFIX)
-
-SCHEMA_REGISTRY = "schemaregistry"
-CATALOG = "catalog"
-FLOW_SERVICE = "flowservice"
-DATA_PREP = "conversion"
 
 
 class GatewayError(Exception):
@@ -68,18 +66,10 @@ class ApiError(Exception):
         self.headers = headers or {}
         self.sub_errors = sub_errors or []
 
-    def body(self, service: str | None, request_id: str) -> dict[str, Any]:
+    def body(self, service: Service | None, request_id: str) -> dict[str, Any]:
         return problem_body(
             self.status, self.code, self.title, self.detail, service, request_id, self.sub_errors
         )
-
-
-def service_of_path(path: str) -> str | None:
-    """Which Platform service a request path belongs to (None for IMS/admin/other)."""
-    for name in (SCHEMA_REGISTRY, CATALOG, FLOW_SERVICE, DATA_PREP):
-        if path.startswith(f"/data/foundation/{name}"):
-            return name
-    return None
 
 
 def problem_body(
@@ -87,12 +77,13 @@ def problem_body(
     code: str,
     title: str,
     detail: str,
-    service: str | None,
+    service: Service | None,
     request_id: str,
     sub_errors: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """An Adobe problem body, in the style of ``service`` (its request-id key, Flow Service's extra fields)."""
     timestamp = dt.datetime.now(dt.timezone.utc).strftime("%m-%d-%Y %H:%M:%S")
-    id_key = "registryRequestId" if service == SCHEMA_REGISTRY else "request-id"
+    id_key = service.request_id_key if service is not None else "request-id"
     body: dict[str, Any] = {
         "type": (NEUTRAL_TYPE_BASE if is_neutral(code) else ERROR_TYPE_BASE) + code,
         "title": title,
@@ -105,40 +96,7 @@ def problem_body(
             "sub-errors": sub_errors or [],
         },
     }
-    if service == FLOW_SERVICE:
+    if service is not None and service.legacy_error_fields:
         body["errorMessage"] = detail
         body["errorDetails"] = {"code": code}
     return body
-
-
-# Per-service codes for the generic cases: Adobe's where it documents one, else ours (``EMU-*``).
-# Sources: Flow Service error table (help/sources/errors/flow-service-errors.md: 1101-404 "Resource
-# not found", 2100-404 "Sandbox not found"); XDM troubleshooting guide (help/xdm/troubleshooting.md:
-# XDM-1010-404 "Resource not found"). Catalog and Data Prep document no codes at all.
-NOT_FOUND_CODES = {
-    SCHEMA_REGISTRY: "XDM-1010-404",
-    CATALOG: neutral(404),
-    FLOW_SERVICE: "1101-404",
-    DATA_PREP: neutral(404),
-}
-BAD_REQUEST_CODES = {
-    SCHEMA_REGISTRY: neutral(400),
-    CATALOG: neutral(400),
-    FLOW_SERVICE: neutral(400),
-    DATA_PREP: neutral(400),
-}
-CONTENT_TYPE_CODES = {service: neutral(400) for service in (SCHEMA_REGISTRY, CATALOG, FLOW_SERVICE, DATA_PREP)}
-UNKNOWN_SANDBOX_CODES = {
-    SCHEMA_REGISTRY: neutral(404),
-    CATALOG: neutral(404),
-    FLOW_SERVICE: "2100-404",
-    DATA_PREP: neutral(404),
-}
-
-
-def not_found(service: str, what: str) -> ApiError:
-    return ApiError(404, NOT_FOUND_CODES[service], "Resource not found", f"{what} was not found")
-
-
-def bad_request(service: str, detail: str, code: str | None = None, title: str = "Bad request") -> ApiError:
-    return ApiError(400, code or BAD_REQUEST_CODES[service], title, detail)

@@ -26,8 +26,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from starlette.types import Message, Receive, Scope, Send
 
-from .errors import problem_body, service_of_path
+from .errors import problem_body
 from .gateway import send_json
+from .services import service_of_path
 from .state import Store
 
 FaultKind = Literal["latency", "500", "502", "503", "429", "drop", "commit_then_drop"]
@@ -126,12 +127,12 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return None
         with self.store.lock:
-            self.store.counters.requests += 1
+            self.store.counters.count("requests")
             base_latency = int(self.store.config.latency_ms)
         extra, rule = self.engine.draw(scope["method"], scope["path"])
         if rule is not None:
             with self.store.lock:
-                self.store.counters.faults_injected += 1
+                self.store.counters.count("faults_injected")
         delay = base_latency + extra
         if delay > 0:
             await asyncio.sleep(delay / 1000.0)

@@ -2,7 +2,8 @@
 
 Implemented as a pure ASGI middleware on ``/data/foundation/*`` so the checks come first,
 before any body parsing, in this order: Authorization, x-api-key, token validity,
-x-gw-ims-org-id, token/org entitlement, x-sandbox-name, Content-Type on writes. On success
+x-gw-ims-org-id, token/org entitlement, x-sandbox-name, Content-Type on writes (the last two by the rules of
+the path's service in the registry, :mod:`aep_emulator.services`). On success
 the resolved :class:`RequestContext` is put in ``scope["state"]["ctx"]``.
 """
 
@@ -14,19 +15,11 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .deps import RequestContext
-from .errors import (
-    CONTENT_TYPE_CODES,
-    FLOW_SERVICE,
-    UNKNOWN_SANDBOX_CODES,
-    ApiError,
-    GatewayError,
-    service_of_path,
-)
+from .errors import ApiError, GatewayError
+from .services import is_platform_path, service_of_path
 from .state import Store
 
-PLATFORM_PREFIX = "/data/foundation/"
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
-JSON_TYPES = ("application/json", "application/json-patch+json")
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -63,29 +56,23 @@ def check(store: Store, method: str, path: str, headers: dict[str, str], request
         raise GatewayError(400, "400003", "Missing header")
     if org_id != info.org_id or org_id not in store.orgs:
         raise GatewayError(403, "403025", "Profile is not valid")
+    org = store.orgs[org_id]
     service = service_of_path(path)
     sandbox = headers.get("x-sandbox-name", "").strip()
+    if service is None:  # a path no service serves (create_app refuses unregistered routes): its 404 follows
+        return RequestContext(org_id, sandbox or "prod", org.tenant_id, info.client_id, request_id)
     if not sandbox:
-        if service == FLOW_SERVICE:
-            raise ApiError(400, "2105-400", "Bad Request", "The header x-sandbox-name is missing")
+        if service.missing_sandbox_code is not None:
+            raise service.error(400, service.missing_sandbox_code, "The header x-sandbox-name is missing", "Bad Request")
         sandbox = "prod"  # the other services fall back to the default production sandbox
-    org = store.orgs[org_id]
-    if sandbox not in org.sandboxes and service is not None:
-        raise ApiError(
-            404,
-            UNKNOWN_SANDBOX_CODES[service],
-            "Sandbox not found",
-            f"The sandbox {sandbox!r} does not exist in the organization {org_id}",
-        )
-    if method in WRITE_METHODS and _has_body(headers) and service is not None:
+    if sandbox not in org.sandboxes:
+        raise service.error(404, service.unknown_sandbox_code,
+                            f"The sandbox {sandbox!r} does not exist in the organization {org_id}", "Sandbox not found")
+    if method in WRITE_METHODS and _has_body(headers):
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype not in JSON_TYPES:
-            raise ApiError(
-                400,
-                CONTENT_TYPE_CODES[service],
-                "Bad Request",
-                "A valid content-type must be specified (Content-Type: application/json)",
-            )
+        if ctype not in service.write_content_types:
+            raise service.error(400, service.content_type_code,
+                                "A valid content-type must be specified (Content-Type: application/json)", "Bad Request")
     return RequestContext(org_id, sandbox, org.tenant_id, info.client_id, request_id)
 
 
@@ -95,7 +82,7 @@ class GatewayMiddleware:
         self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PLATFORM_PREFIX):
+        if scope["type"] != "http" or not is_platform_path(scope["path"]):
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})

@@ -56,7 +56,8 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     rows: int
-    make: Callable[[random.Random, int], dict[str, Any]]
+    make: Callable[[random.Random, int], dict[str, Any]]  # the values of row ``i`` but its id and portal
+    first_id: int  # row ``i``'s id (the first column) is ``first_id + i``; every row has ``Portal_Id``
 
 
 def _iso(ts: float) -> str:
@@ -78,24 +79,25 @@ def parse_time(value: Any) -> float | None:
     return parsed.timestamp()
 
 
+def _place(r: random.Random) -> dict[str, str]:
+    city, state, zip_code, country = r.choice(CITIES)
+    return {"Properties_City_Value": city, "Properties_State_Value": state, "Properties_Zip_Value": zip_code,
+            "Properties_Country_Value": country}
+
+
 def _contact(r: random.Random, i: int) -> dict[str, Any]:
     first, last = r.choice(FIRST), r.choice(LAST)
-    city, state, zip_code, country = r.choice(CITIES)
+    place = _place(r)
     email = f"{first.lower()}.{last.lower()}{i}@example.com"
     birth_year = "unknown" if r.random() < 0.1 else str(r.randint(1950, 2005))
     return {
-        "Vid": 100000 + i,
-        "Portal_Id": PORTAL_ID,
         "Properties_Firstname_Value": first,
         "Properties_Lastname_Value": last,
         "Properties_Email_Value": email,
         "Properties_Phone_Value": f"+1-555-{r.randint(1000000, 9999999)}",
         "Properties_Mobilephone_Value": f"+34-6{r.randint(10000000, 99999999)}",
         "Properties_Address_Value": f"{r.randint(1, 999)} {r.choice(LAST)} Street",
-        "Properties_City_Value": city,
-        "Properties_State_Value": state,
-        "Properties_Zip_Value": zip_code,
-        "Properties_Country_Value": country,
+        **place,
         "Properties_Company_Value": f"{r.choice(LAST)} {r.choice(['Inc', 'GmbH', 'SL', 'Ltd'])}",
         "Properties_Jobtitle_Value": r.choice(["Engineer", "Manager", "Director", "Analyst", "VP Sales"]),
         "Properties_Lifecyclestage_Value": r.choice(LIFECYCLE),
@@ -105,30 +107,23 @@ def _contact(r: random.Random, i: int) -> dict[str, Any]:
 
 
 def _company(r: random.Random, i: int) -> dict[str, Any]:
-    city, state, zip_code, country = r.choice(CITIES)
+    place = _place(r)
     name = f"{r.choice(LAST)} {r.choice(['Labs', 'Systems', 'Foods', 'Health', 'Capital'])} {i}"
     employees = "n/a" if r.random() < 0.05 else str(r.randint(5, 20000))
     return {
-        "Company_Id": 500000 + i,
-        "Portal_Id": PORTAL_ID,
         "Properties_Name_Value": name,
         "Properties_Domain_Value": name.lower().replace(" ", "") + ".example.com",
         "Properties_Industry_Value": r.choice(INDUSTRIES),
         "Properties_Numberofemployees_Value": employees,
         "Properties_Annualrevenue_Value": round(r.uniform(1e5, 5e8), 2),
         "Properties_Phone_Value": f"+1-555-{r.randint(1000000, 9999999)}",
-        "Properties_City_Value": city,
-        "Properties_State_Value": state,
-        "Properties_Zip_Value": zip_code,
-        "Properties_Country_Value": country,
+        **place,
     }
 
 
 def _deal(r: random.Random, i: int) -> dict[str, Any]:
     stage = r.choice(STAGES)
     return {
-        "Deal_Id": 900000 + i,
-        "Portal_Id": PORTAL_ID,
         "Properties_Dealname_Value": f"Deal {i} - {r.choice(INDUSTRIES)}",
         "Properties_Amount_Value": str(r.randint(1, 500) * 100),
         "Properties_Dealstage_Value": stage,
@@ -142,8 +137,6 @@ def _deal(r: random.Random, i: int) -> dict[str, Any]:
 
 def _ticket(r: random.Random, i: int) -> dict[str, Any]:
     return {
-        "Ticket_Id": 700000 + i,
-        "Portal_Id": PORTAL_ID,
         "Properties_Subject_Value": f"Ticket {i}: {r.choice(['Login', 'Billing', 'Bug', 'Feature'])} issue",
         "Properties_Content_Value": "Customer reported a problem.",
         "Properties_Hs_Pipeline_Stage_Value": r.choice(["new", "waiting", "closed"]),
@@ -155,8 +148,6 @@ def _ticket(r: random.Random, i: int) -> dict[str, Any]:
 def _owner(r: random.Random, i: int) -> dict[str, Any]:
     first, last = r.choice(FIRST), r.choice(LAST)
     return {
-        "Owner_Id": 300 + i,
-        "Portal_Id": PORTAL_ID,
         "First_Name": first,
         "Last_Name": last,
         "Email": f"{first.lower()}.{last.lower()}.{i}@sales.example.com",
@@ -168,8 +159,6 @@ def _owner(r: random.Random, i: int) -> dict[str, Any]:
 def _blog_comment(r: random.Random, i: int) -> dict[str, Any]:
     first, last = r.choice(FIRST), r.choice(LAST)
     return {
-        "Id": 40000 + i,
-        "Portal_Id": PORTAL_ID,
         "Content_Id": 8000 + r.randint(0, 49),
         "User_Name": f"{first} {last}",
         "User_Email": f"{first.lower()}{i}@readers.example.com",
@@ -181,8 +170,6 @@ def _blog_comment(r: random.Random, i: int) -> dict[str, Any]:
 def _blog_author(r: random.Random, i: int) -> dict[str, Any]:
     first, last = r.choice(FIRST), r.choice(LAST)
     return {
-        "Id": 60000 + i,
-        "Portal_Id": PORTAL_ID,
         "Full_Name": f"{first} {last}",
         "Email": f"{first.lower()}.{last.lower()}@blog.example.com",
         "Bio": "Writes about marketing automation.",
@@ -203,28 +190,28 @@ TABLES: dict[str, Table] = {
             "Properties_Address_Value": S, "Properties_City_Value": S, "Properties_State_Value": S,
             "Properties_Zip_Value": S, "Properties_Country_Value": S, "Properties_Company_Value": S,
             "Properties_Jobtitle_Value": S, "Properties_Lifecyclestage_Value": S, "Properties_Birthyear_Value": S,
-            "Properties_Hs_Email_Optout_Value": B}), 3000, _contact),
+            "Properties_Hs_Email_Optout_Value": B}), 3000, _contact, 100000),
         Table("Hubspot.Companies", _cols({
             "Company_Id": L, "Portal_Id": L, "Properties_Name_Value": S, "Properties_Domain_Value": S,
             "Properties_Industry_Value": S, "Properties_Numberofemployees_Value": S,
             "Properties_Annualrevenue_Value": D, "Properties_Phone_Value": S, "Properties_City_Value": S,
-            "Properties_State_Value": S, "Properties_Zip_Value": S, "Properties_Country_Value": S}), 400, _company),
+            "Properties_State_Value": S, "Properties_Zip_Value": S, "Properties_Country_Value": S}), 400, _company, 500000),
         Table("Hubspot.All_Deals", _cols({
             "Deal_Id": L, "Portal_Id": L, "Properties_Dealname_Value": S, "Properties_Amount_Value": S,
             "Properties_Dealstage_Value": S, "Properties_Pipeline_Value": S, "Properties_Closedate_Value": DATE_TIME,
-            "Properties_Hs_Is_Closed_Value": B, "Associated_Company_Id": L, "Associated_Vid": L}), 600, _deal),
+            "Properties_Hs_Is_Closed_Value": B, "Associated_Company_Id": L, "Associated_Vid": L}), 600, _deal, 900000),
         Table("Hubspot.Tickets", _cols({
             "Ticket_Id": L, "Portal_Id": L, "Properties_Subject_Value": S, "Properties_Content_Value": S,
             "Properties_Hs_Pipeline_Stage_Value": S, "Properties_Hs_Ticket_Priority_Value": S,
-            "Associated_Vid": L}), 300, _ticket),
+            "Associated_Vid": L}), 300, _ticket, 700000),
         Table("Hubspot.Owners", _cols({
             "Owner_Id": L, "Portal_Id": L, "First_Name": S, "Last_Name": S, "Email": S, "Type": S,
-            "Is_Active": B}), 120, _owner),
+            "Is_Active": B}), 120, _owner, 300),
         Table("Hubspot.Blog_Comments", _cols({
             "Id": L, "Portal_Id": L, "Content_Id": L, "User_Name": S, "User_Email": S, "Comment": S,
-            "State": S}), 250, _blog_comment),
+            "State": S}), 250, _blog_comment, 40000),
         Table("Hubspot.Blog_Authors", _cols({
-            "Id": L, "Portal_Id": L, "Full_Name": S, "Email": S, "Bio": S}), 100, _blog_author),
+            "Id": L, "Portal_Id": L, "Full_Name": S, "Email": S, "Bio": S}), 100, _blog_author, 60000),
     )
 }
 
@@ -245,7 +232,7 @@ def _rows(name: str, seed: int, data_end: str) -> tuple[dict[str, Any], ...]:
     offsets = sorted(rng.sample(range(1, year), spec.rows))
     rows: list[dict[str, Any]] = []
     for i in range(spec.rows):
-        row = spec.make(rng, i)
+        row = {spec.columns[0].name: spec.first_id + i, "Portal_Id": PORTAL_ID, **spec.make(rng, i)}
         updated = end - year + offsets[(i * 7919) % spec.rows]
         added = updated - rng.randint(0, 90 * 86400)
         row["Added_At"] = _iso(added)

@@ -24,7 +24,7 @@ async def token(request: Request) -> JSONResponse:
     """
     store = store_of(request)
     with store.lock:
-        store.counters.ims_token_requests += 1
+        store.counters.count("ims_token_requests")
     raw = (await request.body()).decode("utf-8", "replace")
     params = {k: v[0] for k, v in parse_qs(raw).items()}
     for k, v in request.query_params.items():

@@ -16,7 +16,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PLATFORM_PREFIX = "/data/foundation/"
+from .services import is_platform_path
+
 SECRET_KEYS = frozenset({"clientSecret", "accessToken", "refreshToken", "password", "client_secret"})
 
 
@@ -71,7 +72,7 @@ class RecordingMiddleware:
         if (
             self.recorder.path is None
             or scope["type"] != "http"
-            or not scope["path"].startswith(PLATFORM_PREFIX)
+            or not is_platform_path(scope["path"])
         ):
             await self.app(scope, receive, send)
             return

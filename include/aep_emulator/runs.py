@@ -33,12 +33,13 @@ from .common import new_etag, new_uuid, public
 from .data_prep import at_version
 from .deps import container_of, ctx_of, store_of
 from .errors import neutral
-from .fs_common import BASE, bad, list_page, metadata, not_found
+from .flow_service_common import list_page, metadata
 from .ingestion import IngestResult, ingest
-from .schema_registry import schema_fields
+from .schema_registry_resources import schema_fields
+from .services import FLOW_SERVICE
 from .state import Container, Store
 
-router = APIRouter(prefix=BASE, tags=["Flow Service runs"])
+router = APIRouter(prefix=FLOW_SERVICE.prefix, tags=["Flow Service runs"])
 
 FINAL = ("success", "failed")
 
@@ -298,7 +299,7 @@ def _epoch(value: Any, name: str) -> float:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
     if number is None:
-        raise bad(f"params.{name} must be epoch seconds (an integer or a string of digits), got {value!r}",
+        raise FLOW_SERVICE.bad_request(f"params.{name} must be epoch seconds (an integer or a string of digits), got {value!r}",
                   RUN_PARAMS_CODE)
     return number / 1000.0 if number > 1e11 else number
 
@@ -312,12 +313,12 @@ def _check_delta_column(cont: Container, flow: dict[str, Any], requested: Any) -
     has_run = any(r["flowId"] == flow["id"] for r in cont.items["run"].values())
     if name is None:
         if current is None:
-            raise bad("params.deltaColumn.name is required on the first run of a flow", RUN_PARAMS_CODE)
+            raise FLOW_SERVICE.bad_request("params.deltaColumn.name is required on the first run of a flow", RUN_PARAMS_CODE)
         return current
     if not isinstance(name, str) or not name:
-        raise bad("params.deltaColumn.name must be a column name", RUN_PARAMS_CODE)
+        raise FLOW_SERVICE.bad_request("params.deltaColumn.name must be a column name", RUN_PARAMS_CODE)
     if name != current and has_run:
-        raise bad(
+        raise FLOW_SERVICE.bad_request(
             f"params.deltaColumn {name!r} differs from the flow's deltaColumn {current!r}; the deltaColumn "
             "cannot be changed through flow run parameters", DELTA_COLUMN_CODE)
     if name != current:
@@ -338,16 +339,16 @@ def create_run(request: Request, body: Annotated[dict[str, Any], Body()]) -> dic
     with store.lock:
         flow = cont.items["flow"].get(str(body.get("flowId", "")))
         if flow is None:
-            raise bad(f"Flow not found with id {body.get('flowId')}.", FLOW_NOT_FOUND_CODE)  # flow-service-errors.md
+            raise FLOW_SERVICE.bad_request(f"Flow not found with id {body.get('flowId')}.", FLOW_NOT_FOUND_CODE)  # flow-service-errors.md
         frequency = (flow.get("scheduleParams") or {}).get("frequency")
         if frequency != "once":
-            raise bad(
+            raise FLOW_SERVICE.bad_request(
                 f"The flow {flow['id']} is scheduled with frequency {frequency!r}; a run can only be created "
                 "against a flow scheduled for one-time ingestion (frequency 'once')", NOT_ONE_TIME_CODE)
         start = _epoch(params.get("windowStartTime"), "windowStartTime")
         end = _epoch(params.get("windowEndTime"), "windowEndTime")
         if end < start:
-            raise bad("params.windowEndTime must not be before params.windowStartTime", RUN_PARAMS_CODE)
+            raise FLOW_SERVICE.bad_request("params.windowEndTime must not be before params.windowStartTime", RUN_PARAMS_CODE)
         now = store.clock.now()
         begin = max(now, _epoch(params["startTime"], "startTime")) if params.get("startTime") is not None else now
         delta = _check_delta_column(cont, flow, params.get("deltaColumn"))
@@ -369,7 +370,5 @@ def list_runs(request: Request) -> dict[str, Any]:
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
     store, cont = store_of(request), container_of(request)
     with store.lock:
-        run = cont.items["run"].get(run_id)
-        if run is None:
-            raise not_found("run", run_id)
+        run = cont.require("run", run_id, FLOW_SERVICE.not_found(f"run with id {run_id}"))
         return {"items": [run_view(run, store.clock.now())]}

@@ -16,24 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock
+from .services import KINDS
 
 DEMO_ORG = "DEMO0000000000000000000@AdobeOrg"
 OTHER_ORG = "OTHER000000000000000000@AdobeOrg"
 DEFAULT_DATA_END = "2026-01-01T00:00:00Z"
-
-# Resource kinds, as reported by /_emulator/state.
-KINDS = (
-    "class",
-    "schema",
-    "dataset",
-    "connection",
-    "sourceConnection",
-    "targetConnection",
-    "mappingSet",
-    "flow",
-    "run",
-)
-
 
 @dataclass
 class Org:
@@ -74,12 +61,19 @@ def default_clients() -> dict[str, Client]:
     }
 
 
-@dataclass
-class Counters:
-    requests: int = 0
-    faults_injected: int = 0
-    ims_token_requests: int = 0
-    writes: int = 0
+class Counters(dict[str, int]):
+    """What the emulator counted since it started or was reset, as ``/_emulator/state`` reports it: every
+    request, the faults injected, the IMS token requests and the committed writes."""
+
+    NAMES = ("requests", "faults_injected", "ims_token_requests", "writes")
+
+    def __init__(self) -> None:
+        super().__init__(dict.fromkeys(self.NAMES, 0))
+
+    def count(self, name: str) -> None:
+        if name not in self.NAMES:
+            raise KeyError(f"no counter {name!r}; the counters are {', '.join(self.NAMES)}")
+        self[name] += 1
 
 
 class Container:
@@ -91,6 +85,13 @@ class Container:
         data = data or {}
         self.items: dict[str, dict[str, dict[str, Any]]] = {k: dict(data.get("items", {}).get(k, {})) for k in KINDS}
         self.records: dict[str, list[dict[str, Any]]] = dict(data.get("records", {}))
+
+    def require(self, kind: str, ident: str, missing: Exception) -> dict[str, Any]:
+        """The stored ``kind`` object with id ``ident``; raise ``missing`` when there is none."""
+        obj = self.items[kind].get(ident)
+        if obj is None:
+            raise missing
+        return obj
 
     def to_json(self) -> dict[str, Any]:
         return {"org_id": self.org_id, "sandbox": self.sandbox, "items": self.items, "records": self.records}
@@ -153,7 +154,7 @@ class Store:
     def wrote(self) -> None:
         """Count a committed write and persist if a state file is configured."""
         with self.lock:
-            self.counters.writes += 1
+            self.counters.count("writes")
             self.save()
 
     def reset(self) -> None:

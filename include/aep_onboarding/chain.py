@@ -1,9 +1,11 @@
-"""The onboarding chain as data, and the two ways the factory wires it.
+"""The onboarding chain as data, and its one wiring.
 
 Each :class:`Step` says which operator makes the call, which arguments come from the object itself
-(:class:`Subject`) and which IDs it consumes from an upstream step or a shared task. The factory lays
-the same steps out per object (a task group each, IDs passed as plain XComs) or batched (one task per
-step with a ``for_each`` row per object, IDs joined by object key from dict XComs).
+(:class:`Subject`, the object's row) and which IDs it consumes from an upstream step or a shared task.
+:func:`wire` lays the steps out for some subjects: the factory calls it once per object in a task group
+(the per-object layout) or once for every object (batched). Either way every per-object task returns
+``{key: value}`` and the next step joins it into its rows by key, so the options of a step mean the same
+in both layouts. A step added at the head of :func:`listed_chain` is wired like any other.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ SHARED = frozenset({HUBSPOT, DATASET_BASE, FLOW_SPEC})
 ID = "return_value"
 #: The plan step (``plan_rows.py``): its answer per resource goes to the create steps as ``planned``.
 PLAN = "plan"
+_UNSET = object()
 
 # Runs without a logical date (manual triggers in Airflow 3) have no data interval: the window is empty.
 WINDOW_START = "{{ data_interval_start.isoformat() if data_interval_start is defined and data_interval_start else '' }}"
@@ -54,6 +57,7 @@ def out(task: Any, key: str = ID) -> Any:
 class Subject:
     """What one chain is for: a listed object, or a table discovered at run time (then XComArgs)."""
 
+    key: Any  # its rows' key: the object's slug, or the discovered table's path
     source: Any
     names: Any  # {resource: name}, or the XComArg of a task returning it
     obj: ObjectSpec | None = None
@@ -63,15 +67,15 @@ class Subject:
 class Step:
     task_id: str
     operator: type[AepBaseOperator]
-    #: The object's own arguments (a ``for_each`` row when batched).
+    #: The object's own arguments (its row).
     own: Callable[[Subject], dict[str, Any]]
     #: argument -> (upstream step or shared task, XCom key).
     ids: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: Arguments that are the same for every object.
     fixed: Mapping[str, Any] = field(default_factory=dict)
-    #: Arguments made from the tasks built so far (per-object layout only).
+    #: Arguments made from the tasks built so far: ``{argument: a {key: value} XCom}``, joined by key.
     derived: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
-    #: Arguments of ``ids`` an object needs only sometimes (per-object layout: no edge when it does not).
+    #: Arguments of ``ids`` an object needs only sometimes (no edge when no object of the task needs it).
     only_if: Mapping[str, Callable[[Subject], bool]] = field(default_factory=dict)
 
 
@@ -175,37 +179,33 @@ def discovered_chain(spec: OnboardingSpec, delta_column: str, adhoc_mappings: Ca
     return [*_source_steps(), *_target_steps("adhoc_schema", mappings), _dataflow_step(spec, lambda s: delta_column)]
 
 
-def wire_one(steps: Sequence[Step], subject: Subject, tasks: dict[str, Any], common: Mapping[str, Any]) -> dict[str, Any]:
-    """One task per step for one object; ``tasks`` holds the shared tasks and receives the new ones."""
-    for step in steps:
-        args = {**step.fixed, **step.own(subject)}
-        args.update({
-            arg: out(tasks[source], key) for arg, (source, key) in step.ids.items()
-            if arg not in step.only_if or step.only_if[arg](subject)
-        })
-        if step.derived is not None:
-            args.update(step.derived(tasks))
-        if PLAN in tasks and subject.obj is not None and step.task_id in RESOURCES:
-            args["planned"] = out(tasks[PLAN], xcom_key(step.task_id, subject.obj.slug))
-        tasks[step.task_id] = step.operator(task_id=step.task_id, **args, **common)
-    return tasks
-
-
-def wire_batched(
-    steps: Sequence[Step], subjects: Mapping[str, Subject], tasks: dict[str, Any], common: Mapping[str, Any]
+def wire(
+    steps: Sequence[Step], subjects: Sequence[Subject], tasks: dict[str, Any], common: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """One task per step for every object: a ``for_each`` row per object, upstream IDs joined by key."""
+    """One task per step, a row per subject (one subject: the per-object layout's task group; all of them:
+    the batched layout). A shared task's ID is a plain argument; a per-object step's ``{key: id}`` XCom is
+    joined into the rows by key (``inputs``). ``tasks`` holds the shared tasks and receives the new ones."""
     for step in steps:
-        if step.derived is not None:
-            raise ValueError(f"step {step.task_id} derives arguments from tasks: it cannot be batched")
         args: dict[str, Any] = dict(step.fixed)
         inputs: dict[str, Any] = {}
         for arg, (source, key) in step.ids.items():
+            wanted = step.only_if.get(arg)
+            if wanted is not None and not any(wanted(subject) for subject in subjects):
+                continue  # no subject needs it: no edge either
             (args if source in SHARED else inputs)[arg] = out(tasks[source], key)
-        if PLAN in tasks and step.task_id in RESOURCES:
+        if PLAN in tasks and step.task_id in RESOURCES and all(subject.obj is not None for subject in subjects):
             inputs["planned"] = out(tasks[PLAN], xcom_key(step.task_id))
-        rows = [{"key": key, **step.own(subject)} for key, subject in subjects.items()]
+        if step.derived is not None:
+            inputs.update(step.derived(tasks))
+        own = [step.own(subject) for subject in subjects]
+        # What every row has alike is the operator's own argument (its rendered field in the UI): in the
+        # per-object layout the row keeps only its key.
+        alike = {name: value for name, value in own[0].items() if all(o.get(name, _UNSET) == value for o in own[1:])}
+        rows = [
+            {"key": subject.key, **{name: value for name, value in values.items() if name not in alike}}
+            for subject, values in zip(subjects, own, strict=True)
+        ]
         tasks[step.task_id] = step.operator(
-            task_id=step.task_id, for_each=rows, inputs=inputs or None, **args, **common
+            task_id=step.task_id, for_each=rows, inputs=inputs or None, **alike, **args, **common
         )
     return tasks

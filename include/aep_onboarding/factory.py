@@ -24,9 +24,10 @@ data interval); with ``ingestion: aep`` the flow runs on AEP's schedule and the 
 Last, ``run_summary`` (``report.py``) after every object: what the run created or reused, and the asset
 events of the datasets that received records.
 
+Every per-object task has rows in and returns ``{key: value}``: in a task group one row, the object's.
 With ``layout: batched`` the same steps are single tasks that each make their call for every
-selected object, concurrently (the operators' ``for_each`` mode, each object's IDs joined by key
-through dict XComs): about fifteen tasks whatever the number of objects, so Airflow's per-task cost
+selected object, concurrently (a row per object, each object's IDs joined by key
+through ``{key: value}`` XComs, as in the per-object layout): about fifteen tasks whatever the number of objects, so Airflow's per-task cost
 is paid once per step instead of once per step and object.
 """
 
@@ -47,8 +48,7 @@ from aep_onboarding.chain import (
     discovered_chain,
     listed_chain,
     out,
-    wire_batched,
-    wire_one,
+    wire,
 )
 from aep_onboarding.dag_docs import onboarding_doc
 from aep_onboarding.names import dataset_base_connection_name, discovered_names, object_names
@@ -56,6 +56,7 @@ from aep_onboarding.params import chosen_slugs, objects_param
 from aep_onboarding.plan_rows import PLAN, apply, plan_only_param, plan_task
 from aep_onboarding.report import summary_task
 from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec, templated_fields
+from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
@@ -93,8 +94,10 @@ def _timetable(schedule: str | None) -> CronDataIntervalTimetable | str | None:
 
 
 @task
-def pick_tables(tables: list[dict[str, Any]], include: list[str], exclude: list[str], listed: list[str]) -> list[str]:
-    """The discovered tables to onboard: matching ``include``, not ``exclude``, not already listed."""
+def pick_tables(found: dict[str, list[dict[str, Any]]], include: list[str], exclude: list[str], listed: list[str]) -> list[str]:
+    """The discovered tables to onboard: matching ``include``, not ``exclude``, not already listed (``found``:
+    the ``{key: tables}`` XCom of the explore task)."""
+    tables = [table for listing in found.values() for table in listing]
     paths = sorted(str(table.get("path") or table["name"]) for table in tables if table.get("type", "table") == "table")
     chosen = [
         path for path in paths
@@ -114,9 +117,13 @@ def names_for(spec_name: str, source: str) -> dict[str, str]:
 
 
 @task
-def adhoc_mappings(fields: dict[str, str], namespace: str) -> list[dict[str, Any]]:
-    """Map every source column onto its own field of the ad-hoc schema: the data lands as-is."""
-    return [{"source": column, "destination": f"{namespace}.{column}"} for column in sorted(fields)]
+def adhoc_mappings(fields: dict[str, dict[str, str]], namespace: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Map every source column onto its own field of the ad-hoc schema, per object (``{key: ...}`` XComs of
+    the ad-hoc class): the data lands as-is."""
+    return {
+        key: [{"source": column, "destination": f"{namespace[key]}.{column}"} for column in sorted(columns)]
+        for key, columns in fields.items()
+    }
 
 
 def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]:
@@ -143,12 +150,17 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
     }
 
 
-def _sensors(spec: OnboardingSpec, tasks: dict[str, Any], common: dict[str, Any]) -> None:
-    """Wait for the flows' first runs, then (``ingestion: airflow``) for the window's on-demand runs."""
-    judged: dict[str, Any] = {
+def _sensor_args(spec: OnboardingSpec) -> dict[str, Any]:
+    """The sensors' arguments; they always defer (the triggerer waits, not a worker slot)."""
+    return {
         "failed_record_tolerance": spec.failed_record_tolerance, "poll_interval": spec.sensor_poll_seconds,
-        **common,
+        "aep_conn_id": spec.aep_conn_id, "hook_params": {"sandbox": spec.sandbox}, "deferrable": True,
     }
+
+
+def _sensors(spec: OnboardingSpec, tasks: dict[str, Any], **extra: Any) -> None:
+    """Wait for the flows' first runs, then (``ingestion: airflow``) for the window's on-demand runs."""
+    judged = {**_sensor_args(spec), **extra}
     wait_first_run = AepFlowRunSensor(task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first", **judged)
     if "ingest_window" not in tasks:
         return
@@ -161,25 +173,25 @@ def _sensors(spec: OnboardingSpec, tasks: dict[str, Any], common: dict[str, Any]
 def _object_group(spec: OnboardingSpec, obj: ObjectSpec, chosen: Any, shared: dict[str, Any]) -> None:
     """One object's chain in a task group named after it, behind a gate that skips it when not selected."""
     common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
-    subject = Subject(source=obj.source, names=asdict(object_names(spec, obj)), obj=obj)
+    subject = Subject(key=obj.slug, source=obj.source, names=asdict(object_names(spec, obj)), obj=obj)
     with TaskGroup(group_id=obj.slug, tooltip=f"Onboard {obj.source}"):
         gate = selected.override(task_id="selected")(obj.slug, chosen)
-        tasks = wire_one(listed_chain(spec), subject, dict(shared), common)
+        tasks = wire(listed_chain(spec), [subject], dict(shared), common)
         gate >> tasks["check_source"] >> [tasks["adhoc_class"], tasks["target_schema"]]
-        _sensors(spec, tasks, common)
+        _sensors(spec, tasks)
 
 
 def _batched_tasks(spec: OnboardingSpec, chosen: Any, shared: dict[str, Any]) -> None:
-    """Every step once, for all selected objects (``for_each`` rows keyed by object slug)."""
-    subjects = {
-        obj.slug: Subject(source=obj.source, names=asdict(object_names(spec, obj)), obj=obj) for obj in spec.objects
-    }
+    """Every step once, for all selected objects (a row per object, keyed by its slug)."""
+    subjects = [
+        Subject(key=obj.slug, source=obj.source, names=asdict(object_names(spec, obj)), obj=obj) for obj in spec.objects
+    ]
     common: dict[str, Any] = {
         "aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox, "max_concurrency": spec.max_concurrency,
     }
-    tasks = wire_batched(listed_chain(spec), subjects, dict(shared), {**common, "keys": chosen})
+    tasks = wire(listed_chain(spec), subjects, dict(shared), {**common, "keys": chosen})
     tasks["check_source"] >> [tasks["adhoc_class"], tasks["target_schema"]]
-    _sensors(spec, tasks, common)
+    _sensors(spec, tasks, max_concurrency=spec.max_concurrency)
 
 
 def _discovery_group(spec: OnboardingSpec, discovery: Discovery, shared: dict[str, Any]) -> None:
@@ -193,12 +205,9 @@ def _discovery_group(spec: OnboardingSpec, discovery: Discovery, shared: dict[st
 
     @task_group(group_id="discovered")
     def onboard_table(source: str) -> None:
-        subject = Subject(source=source, names=names_for(spec.name, source))
-        tasks = wire_one(steps, subject, dict(shared), common)
-        AepFlowRunSensor(
-            task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first",
-            failed_record_tolerance=spec.failed_record_tolerance, poll_interval=spec.sensor_poll_seconds, **common,
-        )
+        subject = Subject(key=source, source=source, names=names_for(spec.name, source))
+        tasks = wire(steps, [subject], dict(shared), common)
+        AepFlowRunSensor(task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first", **_sensor_args(spec))
 
     onboard_table.expand(source=chosen)
 
@@ -226,7 +235,7 @@ def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -
         dataset_base = AepCreateDatasetBaseConnectionOperator(
             task_id=DATASET_BASE, name=dataset_base_connection_name(spec), **common
         )
-        flow_spec = AepGetFlowSpecOperator(task_id=FLOW_SPEC, name="CRMToAEP", **common)
+        flow_spec = AepGetFlowSpecOperator(task_id=FLOW_SPEC, name=CRM_TO_AEP_FLOW_SPEC_NAME, **common)
         shared = {HUBSPOT: hubspot, DATASET_BASE: dataset_base, FLOW_SPEC: flow_spec}
         # Plan, then apply: one read of the sandbox before any write; a dry run (plan_only) stops at the gate.
         gate = apply()

@@ -136,12 +136,7 @@ def gather(
         value = ti.xcom_pull(task_ids=task_id)
         if not isinstance(value, dict):
             continue
-        if "run_id" in value:  # one object: the task group names it
-            slug = task_id.split(".", 1)[0]
-            if slug in objects:
-                objects[slug].runs.append({**value, "which": which})
-            continue
-        for slug, run in value.items():  # many objects: {slug: run}
+        for slug, run in value.items():  # {slug: run}, one object or many
             if slug in objects and isinstance(run, dict):
                 objects[slug].runs.append({**run, "which": which})
     return shared, objects

@@ -40,6 +40,7 @@ def get_provider_info() -> dict[str, Any]:
                     "aep_provider.operators.dataset",
                     "aep_provider.operators.mapping",
                     "aep_provider.operators.flow",
+                    "aep_provider.operators.flow_run",
                     "aep_provider.operators.teardown",
                     "aep_provider.operators.plan",
                 ],

@@ -72,55 +72,30 @@ class AepLink(BaseOperatorLink):
         return str(getattr(operator, "_aep_link_urls", {}).get(type(self).__name__, ""))
 
 
-class AepSchemaLink(AepLink):
-    name = "AEP Schema"
-    page = "schema/edit/{id}"
+def _link(class_name: str, name: str, page: str, doc: str = "") -> type[AepLink]:
+    """One button: a module-level :class:`AepLink` subclass (Airflow re-imports links by class path)."""
+    return type(class_name, (AepLink,), {"name": name, "page": page, "__doc__": doc or name, "__module__": __name__})
 
 
-class AepClassLink(AepLink):
-    name = "AEP Class"
-    page = "schema/class/edit/{id}"
-
-
-class AepDatasetLink(AepLink):
-    name = "AEP Dataset"
-    page = "dataset/browse/{id}"
-
-
-class AepAccountLink(AepLink):
-    name = "AEP Source Account"
-    page = "source/accounts/{id}"
-
-
-class AepDataflowLink(AepLink):
-    name = "AEP Dataflow"
-    page = "source/dataflows/{id}"
-
-
-class AepFlowRunLink(AepLink):
-    name = "AEP Dataflow Run"
-    page = "source/dataflows/{flow_id}/runs/{id}"
-
-
-class AepSourceConnectionLink(AepLink):
-    """A source connection is listed under its source account (the HubSpot base connection)."""
-
-    name = "AEP Source Account (of this source connection)"
-    page = "source/accounts/{id}"
-
-
-class AepTargetConnectionLink(AepLink):
-    """A target connection writes to one dataset: its page shows the batches the connection lands."""
-
-    name = "AEP Target Dataset (of this target connection)"
-    page = "dataset/browse/{id}"
-
-
-class AepMappingSetLink(AepLink):
-    """A mapping set maps onto a target schema: the schema's page shows the destination fields."""
-
-    name = "AEP Target Schema (of this mapping set)"
-    page = "schema/edit/{id}"
+# Each resource's page in the AEP UI: name on the button, path under ``/platform/``.
+AepSchemaLink = _link("AepSchemaLink", "AEP Schema", "schema/edit/{id}")
+AepClassLink = _link("AepClassLink", "AEP Class", "schema/class/edit/{id}")
+AepDatasetLink = _link("AepDatasetLink", "AEP Dataset", "dataset/browse/{id}")
+AepAccountLink = _link("AepAccountLink", "AEP Source Account", "source/accounts/{id}")
+AepDataflowLink = _link("AepDataflowLink", "AEP Dataflow", "source/dataflows/{id}")
+AepFlowRunLink = _link("AepFlowRunLink", "AEP Dataflow Run", "source/dataflows/{flow_id}/runs/{id}")
+AepSourceConnectionLink = _link(
+    "AepSourceConnectionLink", "AEP Source Account (of this source connection)", "source/accounts/{id}",
+    "A source connection is listed under its source account (the HubSpot base connection).",
+)
+AepTargetConnectionLink = _link(
+    "AepTargetConnectionLink", "AEP Target Dataset (of this target connection)", "dataset/browse/{id}",
+    "A target connection writes to one dataset: its page shows the batches the connection lands.",
+)
+AepMappingSetLink = _link(
+    "AepMappingSetLink", "AEP Target Schema (of this mapping set)", "schema/edit/{id}",
+    "A mapping set maps onto a target schema: the schema's page shows the destination fields.",
+)
 
 
 ALL_LINKS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aep_onboarding.chain import SHARED, Step, discovered_chain, listed_chain, wire_batched
+from aep_onboarding.chain import SHARED, Step, Subject, discovered_chain, listed_chain, wire
 from aep_onboarding.factory import adhoc_mappings, build_onboarding_dag
 from aep_onboarding.loader import parse_spec
 
@@ -44,7 +44,21 @@ def test_an_object_with_listed_fields_does_not_wait_for_the_hubspot_connection_t
     }
 
 
-def test_a_step_that_derives_arguments_from_tasks_cannot_be_batched() -> None:
-    step = Step("x", object, lambda s: {}, derived=lambda tasks: {})  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="cannot be batched"):
-        wire_batched([step], {}, {}, {})
+def test_a_step_that_derives_arguments_gets_them_joined_by_key_in_either_layout() -> None:
+    """One wiring: a derived argument (the discovered chain's mappings) is a {key: value} input whatever the
+    number of objects, so the batched layout takes the same steps as the per-object one."""
+    from airflow.sdk import DAG
+
+    from aep_provider.operators.mapping import AepCreateMappingSetOperator
+
+    derived = {"mappings": {"a": [{"source": "x", "destination": "_id"}], "b": []}}
+    step = Step("mapping_set", AepCreateMappingSetOperator, lambda s: {"name": f"{s.key} mapping"},
+                derived=lambda tasks: derived)
+    for keys in (["a"], ["a", "b"]):
+        with DAG(dag_id=f"wire_{len(keys)}", schedule=None):
+            subjects = [Subject(key=key, source=key, names={}) for key in keys]
+            task = wire([step], subjects, {}, {"schema_id": "s"})["mapping_set"]
+        assert task.inputs == derived
+        assert [(row.key, row.fields.name, row.fields.mappings) for row in task.rows()] == [
+            (key, f"{key} mapping", derived["mappings"][key]) for key in keys
+        ]

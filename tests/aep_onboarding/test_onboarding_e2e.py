@@ -177,22 +177,10 @@ def test_discover_mode_onboards_every_table_the_connection_exposes(
         assert len(records) == len(_source_rows(path)), path
 
 
-REATTACH_SPEC = """
-name: contacts_reattach
-hubspot: {conn_id: hubspot_default}
-ingestion: airflow
-schedule: "@daily"
-start_date: 2025-12-01
-retries: 1
-retry_delay_seconds: 0.1
-sensor_poll_seconds: 0.2
-objects:
-  - source: Hubspot.Contacts
-    delta_column: Added_At
-    mapping:
-      - {source: Vid, destination: _id}
-      - {source: Properties_Firstname_Value, destination: person.name.firstName}
-"""
+# The backfill spec, retried once (the first try's worker "dies").
+REATTACH_SPEC = BACKFILL_SPEC.replace("name: contacts_windows", "name: contacts_reattach").replace(
+    "retries: 0", "retries: 1\nretry_delay_seconds: 0.1"
+)
 
 
 def test_a_retried_window_reattaches_through_airflows_task_state_store_alone(
@@ -220,13 +208,13 @@ def test_a_retried_window_reattaches_through_airflows_task_state_store_alone(
         try_number = context["ti"].try_number
         blind["on"] = try_number > 1
         try:
-            run_id = execute(self, context)
+            [run_id] = execute(self, context).values()  # {object: run id}
         finally:
             blind["on"] = False
         tries.append((try_number, run_id, type(context["task_state_store"]).__name__))
         if try_number == 1:
             raise RuntimeError("the worker died after the run had started")
-        return run_id
+        return {"contacts": run_id}
 
     monkeypatch.setattr(AepRunFlowOperator, "execute", crash_after_the_first_try_started_its_run)
     monkeypatch.setattr(AepHook, "list_runs", lambda self, flow_id: [] if blind["on"] else list_runs(self, flow_id))

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -42,6 +43,12 @@ SCHEDULE = {"frequency": "once", "start_time": "2024-01-01T00:00:00Z"}
 DELTA = "Added_At"
 
 
+def only(result: dict[str, Any]) -> Any:
+    """The value of a per-object task's one row (``{key: value}`` out, one object is one row)."""
+    assert isinstance(result, dict) and len(result) == 1, result
+    return next(iter(result.values()))
+
+
 def hubspot_conn_env(monkeypatch) -> str:
     monkeypatch.setenv(
         "AIRFLOW_CONN_HUBSPOT_DEFAULT",
@@ -67,7 +74,8 @@ def onboard(make_context: Callable[[], dict[str, Any]], run: bool = True) -> dic
 
     def step(key: str, op: Any) -> Any:
         ctxs[key] = make_context()
-        ids[key] = op.execute(ctxs[key])
+        result = op.execute(ctxs[key])
+        ids[key] = only(result) if isinstance(op, AepRowsOperator) else result
         return ids[key]
 
     base = step(
@@ -142,7 +150,7 @@ def onboard(make_context: Callable[[], dict[str, Any]], run: bool = True) -> dic
             source_connection_id=src,
             target_connection_id=tgt,
             mapping_id=mapping,
-            mapping_version=ctxs["mapping"]["ti"].xcom["mapping_version"],
+            mapping_version=only(ctxs["mapping"]["ti"].xcom["mapping_version"]),
             delta_column=DELTA,
             schedule=SCHEDULE,
         ),
@@ -180,3 +188,49 @@ EXPECTED_COUNTS = {
     "flow": 1,
     "run": 2,  # the one-time flow's own run and the window's on-demand run
 }
+
+
+def defer_and_rebuild(sensor: Any, context: dict[str, Any]) -> Any:
+    """The trigger the sensor defers to, rebuilt from its serialized form as the triggerer does."""
+    import importlib
+
+    import pytest
+    from airflow.sdk.exceptions import TaskDeferred
+
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute(context)
+    assert info.value.method_name == "execute_complete"
+    classpath, kwargs = info.value.trigger.serialize()
+    module, name = classpath.rsplit(".", 1)
+    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    return rebuilt
+
+
+def only_event_once_runs_end(trigger: Any, admin: Any, seconds: float = 700) -> Any:
+    """The trigger's one event: none while the runs go on, then one after the emulator's clock moves on."""
+    import asyncio
+
+    import pytest
+
+    async def drive() -> Any:
+        gen = trigger.run()
+        task = asyncio.ensure_future(gen.__anext__())
+        await asyncio.sleep(0.3)
+        assert not task.done()  # still waiting while the runs are in progress
+        await asyncio.to_thread(admin.advance, seconds)
+        event = await asyncio.wait_for(task, 10)
+        with pytest.raises(StopAsyncIteration):
+            await gen.__anext__()  # exactly one event
+        return event
+
+    return asyncio.run(drive())
+
+
+def dataflow_op(ids: dict[str, Any], schedule: dict[str, Any], task_id: str = "flow",
+                name: str = "HubSpot contacts dataflow") -> AepCreateDataflowOperator:
+    """A dataflow on the onboarded chain's connections and mapping, with another schedule."""
+    return AepCreateDataflowOperator(
+        task_id=task_id, name=name, flow_spec_id=ids["flow_spec"], source_connection_id=ids["source"],
+        target_connection_id=ids["target"], mapping_id=ids["mapping"], delta_column=DELTA, schedule=schedule,
+    )

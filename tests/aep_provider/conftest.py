@@ -39,11 +39,14 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def ims_count() -> Callable[[], int]:
-    from aep_provider.hooks import aep as aep_module
+def ims_count(emulator: EmulatorServer) -> Callable[[], int]:
+    """How many token requests IMS (the emulator's) has received since the test started."""
 
-    start = aep_module.IMS_REQUESTS["count"]
-    return lambda: aep_module.IMS_REQUESTS["count"] - start
+    def received() -> int:
+        return int(emulator.admin.state()["counters"]["ims_token_requests"])
+
+    start = received()
+    return lambda: received() - start
 
 
 class FakeTI:

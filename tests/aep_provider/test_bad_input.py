@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from aep_provider_chain import SCHEDULE, hubspot_conn_env, onboard
+from aep_provider_chain import SCHEDULE, dataflow_op, hubspot_conn_env, onboard, only
 
 from aep_provider.hooks.errors import AepConfigError, AepConflictError
 from aep_provider.operators.dataset import AepCreateDatasetOperator
-from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
+from aep_provider.operators.flow import AepRunFlowOperator
 from aep_provider.operators.mapping import AepCreateMappingSetOperator
 from aep_provider.operators.schema import AepCreateAdhocClassOperator, AepCreateTargetSchemaOperator
 
@@ -37,22 +37,13 @@ def test_unknown_mapping_destination_fails_before_writing_and_suggests_close_pat
 
 
 def _flow_op(chain, schedule):
-    return AepCreateDataflowOperator(
-        task_id="f",
-        name="another flow",
-        flow_spec_id=chain["flow_spec"],
-        source_connection_id=chain["source"],
-        target_connection_id=chain["target"],
-        mapping_id=chain["mapping"],
-        delta_column="Added_At",
-        schedule=schedule,
-    )
+    return dataflow_op(chain, schedule, task_id="f", name="another flow")
 
 
 def test_minute_interval_below_fifteen_fails_naming_interval_and_minimum(aep_conn_env, chain, ctx):
     before = writes(aep_conn_env)
     with pytest.raises(AepConfigError) as info:
-        _flow_op(chain, {**SCHEDULE, "frequency": "minute", "interval": 10}).execute(ctx)
+        only(_flow_op(chain, {**SCHEDULE, "frequency": "minute", "interval": 10}).execute(ctx))
     assert "schedule.interval" in str(info.value) and "15" in str(info.value)
     assert writes(aep_conn_env) == before
 
@@ -71,7 +62,7 @@ def test_schedule_is_checked_against_the_flow_specs_schedule_spec(aep_conn_env, 
 
 def test_unparseable_start_time_names_the_field(aep_conn_env, chain, ctx):
     with pytest.raises(AepConfigError, match="start_time"):
-        _flow_op(chain, {**SCHEDULE, "start_time": "next tuesday-ish"}).execute(ctx)
+        only(_flow_op(chain, {**SCHEDULE, "start_time": "next tuesday-ish"}).execute(ctx))
 
 
 def test_unknown_schema_id_for_a_dataset_fails_before_writing(aep_conn_env, ctx):
@@ -85,12 +76,12 @@ def test_unknown_schema_id_for_a_dataset_fails_before_writing(aep_conn_env, ctx)
 
 
 def test_dataset_name_taken_on_another_schema_is_an_error_naming_both(aep_conn_env, chain, make_context):
-    other = AepCreateTargetSchemaOperator(task_id="s", title="Other schema").execute(make_context())
+    other = only(AepCreateTargetSchemaOperator(task_id="s", title="Other schema").execute(make_context()))
     before = writes(aep_conn_env)
     with pytest.raises(AepConflictError) as info:
-        AepCreateDatasetOperator(task_id="d", name="HubSpot contacts", schema_id=other).execute(
+        only(AepCreateDatasetOperator(task_id="d", name="HubSpot contacts", schema_id=other).execute(
             make_context()
-        )
+        ))
     assert chain["target_schema"] in str(info.value) and other in str(info.value)
     assert writes(aep_conn_env) == before
 
@@ -98,7 +89,7 @@ def test_dataset_name_taken_on_another_schema_is_an_error_naming_both(aep_conn_e
 def test_missing_sandbox_fails_before_any_call(aep_conn_env, ctx):
     before = aep_conn_env.admin.state()["counters"]["requests"]
     with pytest.raises(AepConfigError, match="sandbox"):
-        AepCreateTargetSchemaOperator(task_id="s", title="x", sandbox="").execute(ctx)
+        only(AepCreateTargetSchemaOperator(task_id="s", title="x", sandbox="").execute(ctx))
     assert aep_conn_env.admin.state()["counters"]["requests"] == before
 
 
@@ -119,10 +110,10 @@ def test_window_end_before_start_fails_before_any_write(aep_conn_env, chain, ctx
 def test_unknown_field_type_for_an_adhoc_class_names_the_field(aep_conn_env, ctx):
     before = writes(aep_conn_env)
     with pytest.raises(AepConfigError, match=r"fields\.Vid"):
-        AepCreateAdhocClassOperator(task_id="c", title="t", fields={"Vid": "varchar"}).execute(ctx)
+        only(AepCreateAdhocClassOperator(task_id="c", title="t", fields={"Vid": "varchar"}).execute(ctx))
     assert writes(aep_conn_env) == before
 
 
 def test_adhoc_class_without_fields_or_source_says_what_to_pass(aep_conn_env, ctx):
     with pytest.raises(AepConfigError, match="source_path"):
-        AepCreateAdhocClassOperator(task_id="c", title="t").execute(ctx)
+        only(AepCreateAdhocClassOperator(task_id="c", title="t").execute(ctx))

@@ -9,19 +9,17 @@ row among good ones; bad ``for_each`` input; faults; the flow-run sensor/trigger
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aep_provider_chain import SCHEDULE, hubspot_conn_env
-from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
+from aep_provider_chain import SCHEDULE, defer_and_rebuild, hubspot_conn_env, only, only_event_once_runs_end
+from airflow.sdk.exceptions import AirflowSkipException
 
+from aep_provider.flow_runs import run_window
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.hooks.runs import run_window
 from aep_provider.hooks.transport import XED_SINGLE
-from aep_provider.operators.batch import AepBatchError
 from aep_provider.operators.connections import (
     AepCreateDatasetBaseConnectionOperator,
     AepCreateHubSpotBaseConnectionOperator,
@@ -31,6 +29,7 @@ from aep_provider.operators.connections import (
 from aep_provider.operators.dataset import AepCreateDatasetOperator
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepGetFlowSpecOperator, AepRunFlowOperator
 from aep_provider.operators.mapping import AepCreateMappingSetOperator
+from aep_provider.operators.rows import AepRowsFailedError
 from aep_provider.operators.schema import (
     AepCreateAdhocClassOperator,
     AepCreateAdhocSchemaOperator,
@@ -454,7 +453,7 @@ def test_rows_sharing_a_target_schema_title_share_one_schema_when_run_concurrent
 def test_rows_sharing_a_dataset_name_share_one_dataset_when_run_concurrently(aep_conn_env, make_context):
     """Objects whose rows name the same dataset on the same schema share one dataset at any concurrency
     (otherwise every row would create its own dataset of that name: silent duplicates)."""
-    schema = AepCreateTargetSchemaOperator(task_id="t", title="Shared profile").execute(make_context())
+    schema = only(AepCreateTargetSchemaOperator(task_id="t", title="Shared profile").execute(make_context()))
     aep_conn_env.admin.configure(latency_ms=20)
     datasets = _shared_rows(AepCreateDatasetOperator, "name", "Shared dataset", schema_id=schema).execute(
         make_context()
@@ -486,7 +485,7 @@ def test_one_bad_mapping_row_fails_the_task_naming_that_key_and_the_others_are_c
     message = str(info.value)
     assert "companies" in message and "person.name.fullName" in message
     assert "1 of 3 objects failed (2 done)" in message
-    assert not isinstance(info.value, AepBatchError)
+    assert not isinstance(info.value, AepRowsFailedError)
     assert "contacts:" not in message and "deals:" not in message
     schemas = {r["id"] for r in kinds(aep_conn_env, "mappingSet")}
     assert len(schemas) == 2  # the good rows' mapping sets exist
@@ -498,7 +497,7 @@ def test_one_bad_mapping_row_fails_the_task_naming_that_key_and_the_others_are_c
 
 def test_a_dataset_name_taken_on_another_schema_fails_only_that_key(aep_conn_env, hubspot, make_context):
     """The clash is named with its key; the other datasets are created. A conflict (not a config
-    error) makes the task's error an AepBatchError."""
+    error) makes the task's error an AepRowsFailedError."""
     chain = for_each_chain(make_context, keys=["contacts"])
     targets = AepCreateTargetSchemaOperator(
         task_id="t",
@@ -509,7 +508,7 @@ def test_a_dataset_name_taken_on_another_schema_fails_only_that_key(aep_conn_env
         for_each=[{"key": "a", "name": "HubSpot contacts"}, {"key": "b", "name": "Fresh dataset"}],
         inputs={"schema_id": targets},
     )
-    with pytest.raises(AepBatchError) as info:
+    with pytest.raises(AepRowsFailedError) as info:
         op.execute(make_context())
     message = str(info.value)
     assert "1 of 2 objects failed (1 done) - a: AepConflictError" in message
@@ -526,7 +525,7 @@ def test_a_config_error_and_a_transient_error_give_an_aep_batch_error_naming_bot
     op = AepCreateMappingSetOperator(
         task_id="m",
         name="second mappings",
-        max_retries=1,
+        hook_params={"max_retries": 1},
         for_each=[
             {"key": "companies", "mappings": [{"source": "Company_Id", "destination": "nope"}]},
             {"key": "contacts", "mappings": OBJECTS["contacts"]["mappings"]},
@@ -534,7 +533,7 @@ def test_a_config_error_and_a_transient_error_give_an_aep_batch_error_naming_bot
         ],
         inputs={"schema_id": chain.ids["target_schema"]},
     )
-    with pytest.raises(AepBatchError) as info:
+    with pytest.raises(AepRowsFailedError) as info:
         op.execute(make_context())
     message = str(info.value)
     assert "2 of 3 objects failed (1 done)" in message
@@ -659,10 +658,12 @@ def test_max_concurrency_out_of_range_is_refused(value):
 def test_max_concurrency_bounds_and_misplaced_inputs_or_keys():
     assert _dataset_op(for_each=[], max_concurrency=1).max_concurrency == 1
     assert _dataset_op(for_each=[], max_concurrency=64).max_concurrency == 64
-    with pytest.raises(AepConfigError, match="inputs and keys go with for_each"):
-        _dataset_op(name="A", schema_id="s", inputs={"schema_id": {"a": "s"}})
-    with pytest.raises(AepConfigError, match="inputs and keys go with for_each"):
-        _dataset_op(name="A", schema_id="s", keys=["a"])
+    # Without for_each the operator's own arguments are one row (keyed row_key) that inputs join into.
+    joined = _dataset_op(name="A", inputs={"schema_id": {"a": "s"}}, row_key="a").rows()
+    assert [(row.key, row.fields.name, row.fields.schema_id) for row in joined] == [("a", "A", "s")]
+    with pytest.raises(AepConfigError, match=r"inputs\['schema_id'\] has no value for 'object'"):
+        _dataset_op(name="A", inputs={"schema_id": {"a": "s"}}).rows()
+    assert _dataset_op(name="A", schema_id="s", keys=["a"]).rows() == []
     # One object still needs its required arguments at construction; for_each rows may set them later.
     with pytest.raises(AepConfigError, match="needs schema_id"):
         _dataset_op(name="A")
@@ -826,7 +827,7 @@ def test_sensor_refuses_mismatched_flow_and_run_dicts(aep_conn_env, chain, make_
         AepFlowRunSensor(task_id="w", flow_id=flows["deals"], run_id={"deals": "r"}, deferrable=False).poke(
             make_context()
         )
-    with pytest.raises(AepConfigError, match="run_id must be one too"):
+    with pytest.raises(AepConfigError, match="run_id must be a"):
         AepFlowRunSensor(task_id="w", flow_id=flows, run_id="r", deferrable=False).poke(make_context())
 
 
@@ -855,34 +856,17 @@ def test_one_failed_run_fails_the_sensor_naming_its_key_and_run(aep_conn_env, ch
 def test_deferrable_sensor_defers_one_trigger_for_every_flow(aep_conn_env, chain, make_context):
     aep_conn_env.admin.configure(run_duration_seconds=600)
     runs = run_flows(chain, make_context)
-    sensor = AepFlowRunSensor(task_id="wait", flow_id=chain.ids["flow"], run_id=runs, poll_interval=0.05)
-    with pytest.raises(TaskDeferred) as info:
-        sensor.execute(make_context())
-    trigger = info.value.trigger
-    assert isinstance(trigger, AepFlowRunTrigger)
-    assert info.value.method_name == "execute_complete"
-    classpath, kwargs = trigger.serialize()
+    sensor = AepFlowRunSensor(
+        task_id="wait", flow_id=chain.ids["flow"], run_id=runs, deferrable=True, poll_interval=0.05
+    )
+    rebuilt = defer_and_rebuild(sensor, make_context())
+    assert isinstance(rebuilt, AepFlowRunTrigger)
+    kwargs = rebuilt.serialize()[1]
     assert sorted(t["key"] for t in kwargs["targets"]) == KEYS
     assert {t["key"]: t["run_id"] for t in kwargs["targets"]} == runs
     assert {t["key"]: t["flow_id"] for t in kwargs["targets"]} == chain.ids["flow"]
-    module, name = classpath.rsplit(".", 1)
-    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
-    assert rebuilt.serialize() == (classpath, kwargs)
 
-    events = []
-
-    async def drive():
-        gen = rebuilt.run()
-        task = asyncio.ensure_future(gen.__anext__())
-        await asyncio.sleep(0.3)
-        assert not task.done()  # still waiting while the runs are in progress
-        await asyncio.to_thread(aep_conn_env.admin.advance, 700)
-        events.append(await asyncio.wait_for(task, 10))
-        with pytest.raises(StopAsyncIteration):
-            await gen.__anext__()  # exactly one event
-
-    asyncio.run(drive())
-    payload = events[0].payload
+    payload = only_event_once_runs_end(rebuilt, aep_conn_env.admin).payload
     assert payload["status"] == "terminal" and sorted(payload["runs"]) == KEYS
     assert {key: run["run_id"] for key, run in payload["runs"].items()} == runs
     result = sensor.execute_complete(make_context(), payload)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,11 @@ from aep_provider.hooks.token_cache import clear_memory_cache
 from aep_provider.hooks.transport import service_path
 
 STATS = service_path("schemaregistry", "/stats")
+
+
+def profile_schema(title: str) -> dict[str, Any]:
+    """The body of a profile schema create titled ``title``."""
+    return {"title": title, "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]}
 
 
 def test_two_hooks_on_one_worker_ask_ims_once_through_the_encrypted_file_cache(
@@ -116,14 +122,7 @@ def test_429_on_a_write_is_retried_because_nothing_was_applied(aep_conn_env):
     aep_conn_env.admin.set_faults(
         [{"kind": "429", "method": "POST", "path_regex": "/tenant/schemas", "max_hits": 2, "retry_after": 0}]
     )
-    AepHook().create_resource(
-        "schemas",
-        {
-            "title": "After 429",
-            "type": "object",
-            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
-        },
-    )
+    AepHook().create_resource("schemas", profile_schema("After 429"))
     assert len([r for r in aep_conn_env.admin.state()["resources"] if r["kind"] == "schema"]) == 1
 
 
@@ -132,14 +131,7 @@ def test_a_dropped_write_is_reported_as_ambiguous_not_blindly_repeated(aep_conn_
         [{"kind": "commit_then_drop", "method": "POST", "path_regex": "/tenant/schemas", "max_hits": 1}]
     )
     with pytest.raises(AepAmbiguousWriteError):
-        AepHook().create_resource(
-            "schemas",
-            {
-                "title": "Dropped",
-                "type": "object",
-                "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
-            },
-        )
+        AepHook().create_resource("schemas", profile_schema("Dropped"))
     assert len([r for r in aep_conn_env.admin.state()["resources"] if r["kind"] == "schema"]) == 1
 
 
@@ -216,8 +208,45 @@ def test_logs_never_contain_the_secret_or_the_token(aep_conn_env, caplog, capsys
 def test_writes_send_content_type_and_schema_reads_a_versioned_accept(aep_conn_env):
     """The gateway refuses writes without Content-Type and single SR reads without versioned Accept."""
     hook = AepHook()
-    created = hook.create_resource(
-        "schemas",
-        {"title": "Hdr", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]},
-    )
+    created = hook.create_resource("schemas", profile_schema("Hdr"))
     assert hook.get_resource("schemas", created["$id"])["title"] == "Hdr"
+
+
+def test_the_async_hook_retries_and_refreshes_its_token_like_the_sync_hook(aep_conn_env, ims_count):
+    """The trigger's hook follows the same rules: a 503 and a 429 are waited out, an expired token is replaced
+    once, and the call succeeds."""
+    import asyncio
+
+    from aep_provider.hooks.aep_async import AepAsyncHook
+
+    aep_conn_env.admin.configure(token_ttl_seconds=60)
+    hook = AepAsyncHook()
+    assert asyncio.run(hook.get(STATS))["tenantId"] == "demotenant"
+    aep_conn_env.admin.advance(120)
+    aep_conn_env.admin.set_faults([
+        {"kind": "503", "method": "GET", "path_regex": "/stats", "max_hits": 1, "retry_after": 0},
+        {"kind": "429", "method": "GET", "path_regex": "/stats", "max_hits": 1, "retry_after": 0},
+    ])
+    assert asyncio.run(hook.get(STATS))["tenantId"] == "demotenant"
+    assert [rule["hits"] for rule in aep_conn_env.admin.faults()["rules"]] == [1, 1]
+    assert ims_count() == 2
+
+
+def test_one_set_of_hook_params_builds_the_sync_and_the_async_hook(aep_conn_env):
+    """Operators, sensor and trigger pass one ``hook_params`` dict to either hook; both honour every key."""
+    import asyncio
+
+    from aep_provider.hooks.aep_async import AepAsyncHook
+    from aep_provider.hooks.params import AepHookParams
+
+    params: AepHookParams = {"sandbox": "nosuchsandbox", "max_retries": 0, "retry_max_seconds": 5.0,
+                             "timeout": 7.0, "token_cache_dir": None}
+    sync_hook, async_hook = AepHook("aep_default", **params), AepAsyncHook("aep_default", **params)
+    async_settings = asyncio.run(async_hook.settings())
+    for settings in (sync_hook.settings, async_settings):
+        assert settings.sandbox == "nosuchsandbox" and settings.timeout == 7.0
+        assert settings.retry.max_retries == 0 and settings.retry.max_seconds == 5.0
+    with pytest.raises(AepNotFoundError, match="nosuchsandbox"):
+        sync_hook.get(STATS)
+    with pytest.raises(AepNotFoundError, match="nosuchsandbox"):
+        asyncio.run(async_hook.get(STATS))

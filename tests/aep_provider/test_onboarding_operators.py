@@ -9,13 +9,15 @@ from aep_provider_chain import (
     EXPECTED_COUNTS,
     HUBSPOT_SECRETS,
     MAPPINGS,
+    dataflow_op,
     hubspot_conn_env,
     onboard,
+    only,
     resource_counts,
 )
 
+from aep_provider.flow_runs import run_window
 from aep_provider.hooks.aep import AepHook
-from aep_provider.hooks.runs import run_window
 from aep_provider.hooks.transport import XED_FULL
 
 
@@ -35,9 +37,9 @@ def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(
     # ad-hoc class derived from explored columns, with XCom keys
     cls = hook.get_resource("classes", ids["class"], accept="application/vnd.adobe.xed+json; version=1")
     assert ids["class"].startswith("https://ns.adobe.com/demotenant/classes/")
-    assert ctx["class"]["ti"].xcom["meta_alt_id"] == cls["meta:altId"]
-    assert ctx["class"]["ti"].xcom["dataset_namespace"] == cls["meta:datasetNamespace"]
-    assert ctx["adhoc_schema"]["ti"].xcom["meta_alt_id"].startswith("_demotenant.schemas.")
+    assert only(ctx["class"]["ti"].xcom["meta_alt_id"]) == cls["meta:altId"]
+    assert only(ctx["class"]["ti"].xcom["dataset_namespace"]) == cls["meta:datasetNamespace"]
+    assert only(ctx["adhoc_schema"]["ti"].xcom["meta_alt_id"]).startswith("_demotenant.schemas.")
 
     # target schema: duplicate field-group refs removed
     target = hook.get_resource(
@@ -66,7 +68,7 @@ def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(
     names = {t["name"]: t["params"] for t in flow["transformations"]}
     assert names["Copy"]["deltaColumn"]["name"] == "Added_At"
     assert names["Mapping"]["mappingId"] == ids["mapping"]
-    assert ctx["flow"]["ti"].xcom["etag"]
+    assert only(ctx["flow"]["ti"].xcom["etag"])
     assert ids["flow_spec"] == "14518937-270c-4525-bdec-c2ba7cce3860"
     assert ctx["flow_spec"]["ti"].xcom["schedule_spec"]["name"] == "PeriodicSchedule"
 
@@ -157,12 +159,12 @@ def test_explore_lists_tables_then_columns_with_preview(aep_conn_env, hubspot, m
     base = AepCreateHubSpotBaseConnectionOperator(
         task_id="b", name="hs", hubspot_conn_id="hubspot_default"
     ).execute(make_context())
-    tables = AepExploreSourceOperator(task_id="e", base_connection_id=base).execute(make_context())
+    tables = only(AepExploreSourceOperator(task_id="e", base_connection_id=base).execute(make_context()))
     assert "Hubspot.Contacts" in [t["path"] for t in tables]
     ctx = make_context()
-    columns = AepExploreSourceOperator(
+    columns = only(AepExploreSourceOperator(
         task_id="e", base_connection_id=base, object_path="Hubspot.Contacts", preview=True
-    ).execute(ctx)
+    ).execute(ctx))
     assert "Vid" in [c["name"] for c in columns]
     assert ctx["ti"].xcom["preview"]
 
@@ -179,14 +181,14 @@ def test_explore_check_fails_on_a_missing_table_or_column_naming_the_closest(
     ).execute(make_context())
     before = emulator.admin.state()["resources"]
     with pytest.raises(AepConfigError, match=r"'Hubspot.Contact' is not a table.*Hubspot.Contacts"):
-        AepExploreSourceOperator(task_id="e", base_connection_id=base, object_path="Hubspot.Contact").execute(
+        only(AepExploreSourceOperator(task_id="e", base_connection_id=base, object_path="Hubspot.Contact").execute(
             make_context()
-        )
+        ))
     with pytest.raises(AepConfigError, match=r"no column 'Properties_Firstname'.*closest \['Properties_Firstname_Value'"):
-        AepExploreSourceOperator(
+        only(AepExploreSourceOperator(
             task_id="e", base_connection_id=base, object_path="Hubspot.Contacts",
             required_columns=["Vid", "Properties_Firstname"],
-        ).execute(make_context())
+        ).execute(make_context()))
     assert emulator.admin.state()["resources"] == before
 
 
@@ -200,35 +202,24 @@ def test_short_field_group_names_and_type_synonyms_are_accepted(aep_conn_env, ma
     from aep_provider.operators.schema import AepCreateAdhocClassOperator, AepCreateTargetSchemaOperator
 
     hook = AepHook()
-    sid = AepCreateTargetSchemaOperator(
+    sid = only(AepCreateTargetSchemaOperator(
         task_id="t", title="Short refs", field_groups=["profile-person-details"]
-    ).execute(make_context())
+    ).execute(make_context()))
     schema = hook.get_resource("schemas", sid, accept="application/vnd.adobe.xed+json; version=1")
     assert "https://ns.adobe.com/xdm/context/profile-person-details" in [p["$ref"] for p in schema["allOf"]]
-    cid = AepCreateAdhocClassOperator(
+    cid = only(AepCreateAdhocClassOperator(
         task_id="c", title="Synonyms", fields={"Vid": "long", "At": "datetime"}
-    ).execute(make_context())
+    ).execute(make_context()))
     assert cid.startswith("https://ns.adobe.com/demotenant/classes/")
 
 
 def test_an_existing_dataflow_with_another_schedule_is_reused_with_a_warning(
     aep_conn_env, hubspot, make_context, caplog, capsys
 ):
-    from aep_provider.operators.flow import AepCreateDataflowOperator
-
     ids = onboard(make_context, run=False)
     caplog.set_level(logging.WARNING)
-    op = AepCreateDataflowOperator(
-        task_id="flow",
-        name="HubSpot contacts dataflow",
-        flow_spec_id=ids["flow_spec"],
-        source_connection_id=ids["source"],
-        target_connection_id=ids["target"],
-        mapping_id=ids["mapping"],
-        delta_column="Added_At",
-        schedule={"frequency": "day", "interval": 2, "start_time": "2030-01-01T00:00:00Z"},
-    )
-    assert op.execute(make_context()) == ids["flow"]
+    op = dataflow_op(ids, {"frequency": "day", "interval": 2, "start_time": "2030-01-01T00:00:00Z"})
+    assert only(op.execute(make_context())) == ids["flow"]
     assert resource_counts(aep_conn_env)["flow"] == 1
     out = capsys.readouterr()
     assert "schedule.frequency" in caplog.text + out.out + out.err
@@ -239,7 +230,7 @@ def test_operator_retry_settings_override_the_connection(aep_conn_env, make_cont
     from aep_provider.operators.schema import AepCreateTargetSchemaOperator
 
     aep_conn_env.admin.set_faults([{"kind": "503", "method": "GET", "path_regex": "/tenant/schemas"}])
-    op = AepCreateTargetSchemaOperator(task_id="t", title="Retry budget", max_retries=1)
+    op = AepCreateTargetSchemaOperator(task_id="t", title="Retry budget", hook_params={"max_retries": 1})
     with pytest.raises(AepTransientError):
         op.execute(make_context())
     assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 2

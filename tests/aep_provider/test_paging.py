@@ -18,6 +18,12 @@ from aep_provider.hooks.paging import (
 ITEMS = [f"item-{i:02d}" for i in range(23)]
 
 
+def profile_schema(hook: Any, title: str) -> dict[str, Any]:
+    """A profile schema titled ``title``, created through ``hook`` (datasets and mapping sets need one)."""
+    body = {"title": title, "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]}
+    return hook.create_resource("schemas", body)
+
+
 def test_schema_registry_pages_follow_page_next_without_skipping_or_repeating():
     calls: list[dict[str, Any]] = []
 
@@ -132,14 +138,7 @@ def test_catalog_paging_against_the_emulator(aep_conn_env):
     from aep_provider.hooks.transport import service_path
 
     hook = AepHook()
-    schema = hook.create_resource(
-        "schemas",
-        {
-            "title": "Paging schema",
-            "type": "object",
-            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
-        },
-    )
+    schema = profile_schema(hook, "Paging schema")
     made = {
         hook.create_dataset({"name": f"ds {i}", "schemaRef": {"id": schema["$id"], "contentType": "x"}})
         for i in range(5)
@@ -169,14 +168,7 @@ def test_data_prep_paging_against_the_emulator(aep_conn_env):
     from aep_provider.hooks.transport import service_path
 
     hook = AepHook()
-    schema = hook.create_resource(
-        "schemas",
-        {
-            "title": "DP paging",
-            "type": "object",
-            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
-        },
-    )
+    schema = profile_schema(hook, "DP paging")
     made = set()
     for i in range(5):
         body = {

@@ -25,15 +25,58 @@ def _base_connection(hook: AepHook, name: str) -> str:
     return str(hook.create_object("connections", body)["id"])
 
 
-def test_flow_service_names_are_read_in_one_request_and_a_comma_name_alone(aep_conn_env: EmulatorServer) -> None:
+def test_flow_service_objects_are_listed_by_a_documented_or_filter_and_matched_by_exact_name(
+    aep_conn_env: EmulatorServer,
+) -> None:
+    """sort-and-filter.md documents a comma-OR for connectionSpec.id, not for name: one listing by spec finds every
+    name, a comma in a name included; a name not there is missing, whatever the filter would make of it."""
+    from aep_provider.models.common import DATA_LAKE_CONNECTION_SPEC_ID, HUBSPOT_CONNECTION_SPEC_ID
+
     hook = AepHook()
     hook.get_token()
     ids = {name: _base_connection(hook, name) for name in ("lake a", "lake b", "lake, c")}
     before = _requests(aep_conn_env)
-    found = readers.flow_objects_by_name(hook, "connections", ["lake a", "lake b", "lake, c", "absent"])
-    assert _requests(aep_conn_env) - before == 2, "one comma-OR query, one wider look-up for the comma name"
+    found = readers.flow_objects_by_name(hook, "connections", ["lake a", "lake b", "lake, c", "absent"],
+                                         "connectionSpec.id", [HUBSPOT_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_ID])
+    assert _requests(aep_conn_env) - before == 1, "one connectionSpec.id==a,b listing"
     assert {name: [o["id"] for o in objects] for name, objects in found.items()} == {
         "lake a": [ids["lake a"]], "lake b": [ids["lake b"]], "lake, c": [ids["lake, c"]], "absent": []}
+    before = _requests(aep_conn_env)
+    assert readers.flow_objects_by_name(hook, "flows", ["lake a"], "flowSpec.id", [None]) == {"lake a": []}
+    assert _requests(aep_conn_env) == before, "no flow spec: no flow of it can exist, nothing is read"
+
+
+PLAN_ROW: dict[str, Any] = {
+    "key": "contacts", "source": "Hubspot.Contacts", "names": {name: f"p {name}" for name in (
+        "adhoc_class", "adhoc_schema", "source_connection", "target_schema", "dataset", "mapping_set",
+        "target_connection", "flow")},
+    "class_ref": "https://ns.adobe.com/xdm/context/profile", "field_groups": [],
+    "mappings": [{"source": "email", "destination": "personalEmail.address"}], "delta_column": "lastmodifieddate",
+}
+
+
+def test_the_plan_sends_no_name_or_filter(aep_conn_env: EmulatorServer) -> None:
+    """The plan's Flow Service listings use only the comma-OR filters sort-and-filter.md documents."""
+    from aep_provider.operators.plan import AepPlanOperator
+
+    hook = AepHook()
+    sent: list[dict[str, Any]] = []
+    real = hook.iter_flow_service
+
+    def spy(collection: Any, params: dict[str, Any] | None = None) -> Any:
+        sent.append({"collection": collection, **(params or {})})
+        return real(collection, params)
+
+    hook.iter_flow_service = spy  # type: ignore[method-assign]
+    _base_connection(hook, "lake")
+    op = AepPlanOperator(task_id="plan", for_each=[PLAN_ROW], hubspot_base_connection_id="b" * 32,
+                         dataset_base_connection_name="lake")
+    op.__dict__["hook"] = hook
+    op._read(op._rows())
+    documented = {"connections": "connectionSpec.id", "sourceConnections": "baseConnectionId",
+                  "targetConnections": "baseConnectionId", "flows": "flowSpec.id"}
+    assert {q["collection"] for q in sent} == set(documented)
+    assert all(str(q["property"]).startswith(documented[str(q["collection"])] + "==") for q in sent), sent
 
 
 def test_datasets_of_many_names_are_read_in_one_request(aep_conn_env: EmulatorServer) -> None:
@@ -83,3 +126,86 @@ def test_the_table_shows_each_resource_its_action_and_each_difference() -> None:
     assert any(line.endswith("differs m1 (update)") for line in lines)
     assert any(line.strip() == "~ mapping + B -> person.name.lastName" for line in lines)
     assert lines[-1] == "Plan: 1 to create, 1 to reuse, 1 differ."
+
+
+def test_only_the_tenants_own_ids_are_read_from_the_tenant_container(aep_conn_env: EmulatorServer) -> None:
+    """Adobe's field groups outside xdm/ (https://ns.adobe.com/experience/...) are global resources: reading them
+    from the tenant container would make the plan call them missing."""
+    hook = AepHook()
+    tenant = hook.get_tenant_id()
+    schema = hook.create_resource("schemas", {
+        "title": "container rule", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
+    assert hook.container_of(schema["$id"]) == "tenant"
+    assert hook.container_of(f"_{tenant}.schemas.abc") == "tenant"
+    assert hook.container_of("https://ns.adobe.com/xdm/context/profile-person-details") == "global"
+    assert hook.container_of("https://ns.adobe.com/experience/campaign/orchestration/reachability") == "global"
+    assert hook.get_resource("schemas", schema["$id"]) is not None
+
+
+def _found_flow(schedule: dict[str, Any], version: str = "0") -> dict[str, Any]:
+    return {"id": "f1", "name": "p flow", "sourceConnectionIds": ["s1"], "targetConnectionIds": ["t1"],
+            "state": "enabled", "scheduleParams": schedule,
+            "transformations": [{"name": "Mapping", "params": {"mappingId": "m1", "mappingVersion": version}}]}
+
+
+def _plan_with(flow: dict[str, Any], target_all_of: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    from aep_provider.planning.differ import Found, plan_object
+    from aep_provider.planning.models import PlanRow
+
+    row = PlanRow(**{**PLAN_ROW, "schedule": {"frequency": "once", "start_time": "now"}})
+    names = PLAN_ROW["names"]
+    found = Found(
+        schemas={names["target_schema"]: {"$id": "ts", "meta:class": PLAN_ROW["class_ref"], "allOf": target_all_of
+                                           or [{"$ref": PLAN_ROW["class_ref"]}]}},
+        mapping_sets={names["mapping_set"]: {"id": "m1", "version": 2, "xdmSchema": "ts", "mappings": [
+            {"sourceAttribute": "email", "destinationXdmPath": "personalEmail.address"}]}},
+        source_connections={names["source_connection"]: [{"id": "s1", "baseConnectionId": "b", "params": {
+            "path": "Hubspot.Contacts"}}]},
+        target_connections={names["target_connection"]: [{"id": "t1", "baseConnectionId": "d"}]},
+        flows={names["flow"]: [flow]}, hubspot_base_id="b", dataset_base_id="d",
+    )
+    return plan_object(row, found)
+
+
+def test_the_plan_reports_schedule_keys_to_remove_and_a_flow_on_an_old_mapping_version() -> None:
+    """A flow on minute/15 wanted once: interval goes (a remove), and a flow naming version 0 of a set now at 2 is
+    moved (update-dataflows.md: mappingId and mappingVersion); both are updatable in place."""
+    from aep_provider.planning.update import _patch, mark_updates
+
+    plan = _plan_with(_found_flow({"frequency": "minute", "interval": 15, "startTime": 1}))
+    flow = plan["dataflow"]
+    assert flow.action == "differs"
+    assert set(flow.differences) == {"schedule.frequency: minute -> once", "schedule.interval: 15 -> None",
+                                     "mapping version: 0 -> 2"}
+    assert not [note for note in mark_updates(plan) if note.startswith("dataflow")] and flow.update
+    wanted = {"transformations": [{"name": "Mapping", "params": {"mappingId": "m1", "mappingVersion": "2"}}],
+              "scheduleParams": {"frequency": "once", "startTime": 1}}
+    ops = _patch(_found_flow({"frequency": "minute", "interval": 15, "startTime": 1}), wanted)
+    assert {(op["op"], op["path"]) for op in ops} == {
+        ("replace", "/transformations/0"), ("replace", "/scheduleParams/frequency"), ("remove", "/scheduleParams/interval")}
+    back = _patch(_found_flow({"frequency": "once", "startTime": 1}, "2"),
+                  {**wanted, "scheduleParams": {"frequency": "minute", "interval": 15, "startTime": 1}})
+    assert {(op["op"], op["path"]) for op in back} == {
+        ("replace", "/scheduleParams/frequency"), ("add", "/scheduleParams/interval")}
+
+
+def test_an_inline_allof_part_is_no_field_group_difference() -> None:
+    plan = _plan_with(_found_flow({"frequency": "once", "startTime": 1}, "2"),
+                      [{"$ref": PLAN_ROW["class_ref"]}, {"properties": {"x": {"type": "string"}}}])
+    assert plan["target_schema"].action == "reuse", plan["target_schema"].differences
+
+
+def test_mappings_are_checked_against_the_field_groups_the_found_target_schema_has(aep_conn_env: EmulatorServer) -> None:
+    """A target schema reused with fewer field groups than the spec names: a destination only the spec's groups
+    have fails at plan, before any write (Data Prep would refuse the mapping set later)."""
+    from aep_provider.hooks.errors import AepConfigError
+    from aep_provider.planning.checks import GlobalPaths, check_mappings
+    from aep_provider.planning.models import PlanRow
+
+    details = "https://ns.adobe.com/xdm/context/profile-personal-details"
+    row = PlanRow(**{**PLAN_ROW, "field_groups": [details]})
+    paths = GlobalPaths(AepHook())
+    check_mappings(row, paths.schema_paths(row))
+    found = {"$id": "ts", "meta:class": PLAN_ROW["class_ref"], "allOf": [{"$ref": PLAN_ROW["class_ref"]}]}
+    with pytest.raises(AepConfigError, match=r"personalEmail\.address"):
+        check_mappings(row, paths.schema_paths(row, found))

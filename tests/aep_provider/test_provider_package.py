@@ -84,7 +84,8 @@ def test_run_window_is_templated_from_the_data_interval(make_context):
     }
     op.render_template_fields(ctx)
     assert op.flow_id == "f-1"
-    assert op._window(op.own_item()) == (1735689600, 1735776000)
+    [row] = op.rows()
+    assert op._window(row) == (1735689600, 1735776000)
 
 
 @pytest.mark.parametrize(
@@ -176,7 +177,7 @@ def test_extra_links_come_from_the_run_and_are_empty_for_a_task_that_made_nothin
     op = AepCreateTargetSchemaOperator(task_id="t", title="Linked")
     assert AepSchemaLink().get_link(op, ti_key=None) == ""  # e.g. skipped: no XCom look-up, no error
     ctx = make_context()
-    sid = op.execute(ctx)
+    [sid] = op.execute(ctx).values()
     url = AepSchemaLink().get_link(op, ti_key=None)
     assert url == ctx["ti"].xcom[AepSchemaLink().xcom_key]
     assert url.startswith("https://experience.adobe.com/#/@acme/sname:prod/platform/schema/edit/")

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 
 import pytest
-from aep_provider_chain import hubspot_conn_env, onboard
+from aep_provider_chain import dataflow_op, hubspot_conn_env, onboard, only
 
 from aep_provider.hooks.aep import AepHook
 from aep_provider.operators.flow import AepCreateDataflowOperator, AepRunFlowOperator
@@ -35,8 +35,8 @@ def run_op(chain, **kw):
 
 
 def test_a_retry_reattaches_to_the_run_of_the_same_window(aep_conn_env, chain, make_context):
-    first = run_op(chain).execute(make_context())
-    again = run_op(chain).execute(make_context())
+    first = only(run_op(chain).execute(make_context()))
+    again = only(run_op(chain).execute(make_context()))
     assert first == again and len(runs(aep_conn_env)) == OWN_RUN + 1
 
 
@@ -48,13 +48,13 @@ def blind_run_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_task_state_store_remembers_the_run_across_tries(aep_conn_env, chain, make_context, monkeypatch):
     """A retry reattaches through the task state store alone (the look-up by window is made blind)."""
     ctx = make_context()
-    run_id = run_op(chain).execute(ctx)
+    run_id = only(run_op(chain).execute(ctx))
     assert ctx["task_state_store"]["aep_run_id"] == run_id
     blind_run_lookup(monkeypatch)
-    assert run_op(chain).execute(ctx) == run_id
+    assert only(run_op(chain).execute(ctx)) == run_id
     assert len(runs(aep_conn_env)) == OWN_RUN + 1
     # The same blind look-up without the store's entry starts a second run: the store did the work.
-    assert run_op(chain).execute(make_context()) != run_id
+    assert only(run_op(chain).execute(make_context())) != run_id
     assert len(runs(aep_conn_env)) == OWN_RUN + 2
 
 
@@ -70,10 +70,10 @@ def test_an_unreadable_task_state_store_is_logged_and_the_window_look_up_still_r
         def set(self, key, value):
             self[key] = value
 
-    first = run_op(chain).execute(make_context())
+    first = only(run_op(chain).execute(make_context()))
     ctx = {**make_context(), "task_state_store": BrokenStore()}
     with caplog.at_level(logging.WARNING):
-        assert run_op(chain).execute(ctx) == first
+        assert only(run_op(chain).execute(ctx)) == first
     out = capsys.readouterr()
     logged = caplog.text + out.out + out.err  # the task logger writes through structlog to stdout
     assert "Could not read the task state store (RuntimeError: state store backend unreachable)" in logged
@@ -81,23 +81,23 @@ def test_an_unreadable_task_state_store_is_logged_and_the_window_look_up_still_r
 
 
 def test_windows_accept_iso_strings_epochs_and_datetimes(aep_conn_env, chain, make_context):
-    a = run_op(chain).execute(make_context())
-    b = run_op(
+    a = only(run_op(chain).execute(make_context()))
+    b = only(run_op(
         chain, window_start=1735689600, window_end=dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
-    ).execute(make_context())
+    ).execute(make_context()))
     assert a == b
-    c = run_op(chain, window_start="2025-07-01T00:00:00Z", window_end="2026-01-01T00:00:00Z").execute(
+    c = only(run_op(chain, window_start="2025-07-01T00:00:00Z", window_end="2026-01-01T00:00:00Z").execute(
         make_context()
-    )
+    ))
     assert c != a and len(runs(aep_conn_env)) == OWN_RUN + 2
 
 
 def test_a_failed_run_is_not_reattached_to(aep_conn_env, chain, make_context):
     aep_conn_env.admin.configure(run_duration_seconds=600)
     AepHook().delete_dataset(chain["dataset"])
-    first = run_op(chain).execute(make_context())
+    first = only(run_op(chain).execute(make_context()))
     aep_conn_env.admin.advance(700)  # it fails: the dataset is gone
-    second = run_op(chain).execute(make_context())
+    second = only(run_op(chain).execute(make_context()))
     assert second != first
 
 
@@ -105,7 +105,7 @@ def test_run_start_survives_commit_then_drop_without_a_second_run(aep_conn_env, 
     aep_conn_env.admin.set_faults(
         [{"kind": "commit_then_drop", "method": "POST", "path_regex": "/runs$", "max_hits": 1}]
     )
-    run_op(chain).execute(make_context())
+    only(run_op(chain).execute(make_context()))
     assert aep_conn_env.admin.faults()["rules"][0]["hits"] == 1
     assert len(runs(aep_conn_env)) == OWN_RUN + 1
 
@@ -132,16 +132,7 @@ def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(
     aep_conn_env, chain, make_context
 ):
     pytest.importorskip("airflow.providers.openlineage")
-    op = AepCreateDataflowOperator(
-        task_id="flow",
-        name="HubSpot contacts dataflow",
-        flow_spec_id=chain["flow_spec"],
-        source_connection_id=chain["source"],
-        target_connection_id=chain["target"],
-        mapping_id=chain["mapping"],
-        delta_column="Added_At",
-        schedule={"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"},
-    )
+    op = dataflow_op(chain, {"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"})
     op.execute(make_context())
     for task in (op, run_op(chain)):
         if isinstance(task, AepRunFlowOperator):
@@ -159,13 +150,13 @@ def test_a_flow_name_taken_by_another_pipeline_is_an_error_not_a_reuse(aep_conn_
     from aep_provider.hooks.errors import AepConflictError
     from aep_provider.operators.connections import AepCreateSourceConnectionOperator
 
-    src2 = AepCreateSourceConnectionOperator(
+    src2 = only(AepCreateSourceConnectionOperator(
         task_id="s",
         name="deals source",
         base_connection_id=chain["base"],
         schema_id=chain["adhoc_schema"],
         path="Hubspot.All_Deals",
-    ).execute(make_context())
+    ).execute(make_context()))
     op = AepCreateDataflowOperator(
         task_id="flow",
         name="HubSpot contacts dataflow",
@@ -186,17 +177,17 @@ def test_a_run_without_a_data_interval_skips_instead_of_guessing_a_window(aep_co
     from aep_provider.hooks.errors import AepConfigError
 
     with pytest.raises(AirflowSkipException):
-        run_op(chain, window_start="", window_end="").execute(make_context())
+        only(run_op(chain, window_start="", window_end="").execute(make_context()))
     with pytest.raises(AepConfigError, match="both or neither"):
-        run_op(chain, window_start="", window_end="2025-01-01T00:00:00Z").execute(make_context())
+        only(run_op(chain, window_start="", window_end="2025-01-01T00:00:00Z").execute(make_context()))
     assert len(runs(aep_conn_env)) == OWN_RUN
 
 
 def _flow(chain, make_context, name, schedule):
-    return AepCreateDataflowOperator(
+    return only(AepCreateDataflowOperator(
         task_id="flow", name=name, flow_spec_id=chain["flow_spec"], source_connection_id=chain["source"],
         target_connection_id=chain["target"], mapping_id=chain["mapping"], delta_column="Added_At", schedule=schedule,
-    ).execute(make_context())
+    ).execute(make_context()))
 
 
 def test_a_window_run_against_a_scheduled_flow_is_refused_before_any_call(aep_conn_env, chain, make_context):
@@ -206,7 +197,7 @@ def test_a_window_run_against_a_scheduled_flow_is_refused_before_any_call(aep_co
     daily = _flow(chain, make_context, "daily flow", {"frequency": "day", "interval": 1, "start_time": "2030-01-01T00:00:00Z"})
     before = len(runs(aep_conn_env))
     with pytest.raises(AepConfigError, match=r"frequency 'day'.*frequency 'once'.*ingestion: airflow"):
-        run_op(chain, flow_id=daily).execute(make_context())
+        only(run_op(chain, flow_id=daily).execute(make_context()))
     assert len(runs(aep_conn_env)) == before
 
 
@@ -221,7 +212,7 @@ def test_a_window_the_flows_own_run_covers_skips_saying_why_with_iso_dates(
 
     caplog.set_level(logging.INFO)
     with pytest.raises(AirflowSkipException):
-        run_op(chain, window_start="2023-03-01T00:00:00Z", window_end="2023-03-02T00:00:00Z").execute(make_context())
+        only(run_op(chain, window_start="2023-03-01T00:00:00Z", window_end="2023-03-02T00:00:00Z").execute(make_context()))
     out = capsys.readouterr()
     logged = caplog.text + out.out + out.err
     assert "Skipped:" in logged and "2023-03-01T00:00:00Z .. 2023-03-02T00:00:00Z" in logged
@@ -235,12 +226,12 @@ def test_the_delta_column_goes_with_the_first_run_only_and_a_change_is_refused(a
 
     future = _flow(chain, make_context, "future flow", {"frequency": "once", "start_time": "2030-01-01T00:00:00Z"})
     window = {"window_start": "2030-01-01T00:00:00Z", "window_end": "2030-01-02T00:00:00Z"}
-    first = run_op(chain, flow_id=future, delta_column="Updated_At", **window).execute(make_context())
+    first = only(run_op(chain, flow_id=future, delta_column="Updated_At", **window).execute(make_context()))
     hook = AepHook()
     assert hook.get_object("runs", first)["flowId"] == future  # runs carry no params (FlowRunItemDTO)
     copy = next(t for t in hook.get_object("flows", future)["transformations"] if t["name"] == "Copy")
     assert copy["params"]["deltaColumn"]["name"] == "Updated_At"  # the first run set it
     later = {"window_start": "2030-01-02T00:00:00Z", "window_end": "2030-01-03T00:00:00Z"}
     with pytest.raises(AepConfigError, match="refuses a changed deltaColumn"):
-        run_op(chain, flow_id=future, delta_column="Added_At", **later).execute(make_context())
-    assert run_op(chain, flow_id=future, delta_column="Updated_At", **later).execute(make_context()) != first
+        only(run_op(chain, flow_id=future, delta_column="Added_At", **later).execute(make_context()))
+    assert only(run_op(chain, flow_id=future, delta_column="Updated_At", **later).execute(make_context())) != first

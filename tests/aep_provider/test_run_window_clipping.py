@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from aep_provider.hooks.runs import is_terminal, run_status, run_window, verdict
+from aep_provider.flow_runs import is_terminal, run_status, run_window, verdict
 from aep_provider.models.flow_service import RunSummary
 from aep_provider.operators.flow import FAILED_RUN_STATES, AepRunFlowOperator
 

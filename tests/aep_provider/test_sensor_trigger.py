@@ -4,10 +4,17 @@ the tolerance, whatever its status word - naming the error codes; read runs with
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 import pytest
-from aep_provider_chain import DELTA, SCHEDULE, hubspot_conn_env, onboard
+from aep_provider_chain import (
+    DELTA,
+    SCHEDULE,
+    defer_and_rebuild,
+    hubspot_conn_env,
+    onboard,
+    only,
+    only_event_once_runs_end,
+)
 from airflow.sdk.exceptions import TaskDeferred
 
 from aep_provider.hooks.aep import AepHook
@@ -28,7 +35,7 @@ def start_run(chain, make_context, flow_id=None, **window):
     op = AepRunFlowOperator(
         task_id="run", flow_id=flow_id or chain["flow"], delta_column=DELTA, **{**WINDOW, **window}
     )
-    return op.execute(make_context())
+    return only(op.execute(make_context()))
 
 
 def another_flow(chain, make_context, name, mapping=None, schedule=None, options=None):
@@ -38,10 +45,10 @@ def another_flow(chain, make_context, name, mapping=None, schedule=None, options
 
     mapping_id = chain["mapping"]
     if mapping is not None:
-        mapping_id = AepCreateMappingSetOperator(
+        mapping_id = only(AepCreateMappingSetOperator(
             task_id="m", schema_id=chain["target_schema"], name=f"{name} mapping", mappings=mapping
-        ).execute(make_context())
-    return AepCreateDataflowOperator(
+        ).execute(make_context()))
+    return only(AepCreateDataflowOperator(
         task_id="f",
         name=name,
         flow_spec_id=chain["flow_spec"],
@@ -51,18 +58,24 @@ def another_flow(chain, make_context, name, mapping=None, schedule=None, options
         delta_column=DELTA,
         schedule=schedule or SCHEDULE,
         options=options,
-    ).execute(make_context())
+    ).execute(make_context()))
 
 
-def poke_sensor(chain, **kw):
-    return AepFlowRunSensor(task_id="wait", flow_id=chain["flow"], deferrable=False, poll_interval=0.01, **kw)
+def poke_sensor(chain, run_id=None, **kw):
+    runs = {"o": run_id} if run_id else None
+    return AepFlowRunSensor(task_id="wait", flow_id={"o": chain["flow"]}, run_id=runs, deferrable=False,
+                            poll_interval=0.01, **kw)
+
+
+def one_target(flow_id, run_id=None):
+    return [{"key": "o", "flow_id": flow_id, "run_id": run_id}]
 
 
 def test_success_passes_and_returns_the_record_counts(aep_conn_env, chain, make_context):
     run_id = start_run(chain, make_context)
     result = poke_sensor(chain).poke(make_context())
     assert result.is_done
-    xcom = result.xcom_value
+    xcom = result.xcom_value["o"]
     assert xcom["run_id"] == run_id and xcom["status"] == "success"
     assert (
         xcom["input_records"] > 0
@@ -75,7 +88,7 @@ def test_poke_mode_execute_returns_the_summary(aep_conn_env, chain, make_context
     start_run(chain, make_context)
     sensor = poke_sensor(chain, mode="poke", timeout=30)
     out = sensor.execute(make_context())
-    assert out["status"] == "success"
+    assert out["o"]["status"] == "success"
 
 
 def test_no_run_yet_keeps_waiting_and_in_progress_logs_progress(aep_conn_env, chain, make_context, caplog):
@@ -83,7 +96,7 @@ def test_no_run_yet_keeps_waiting_and_in_progress_logs_progress(aep_conn_env, ch
     run in progress."""
     future = {"frequency": "once", "start_time": "2030-01-01T00:00:00Z"}
     flow = another_flow(chain, make_context, "flow without a run yet", schedule=future)
-    sensor = AepFlowRunSensor(task_id="wait", flow_id=flow, deferrable=False, poll_interval=0.01)
+    sensor = AepFlowRunSensor(task_id="wait", flow_id={"o": flow}, deferrable=False, poll_interval=0.01)
     assert sensor.poke(make_context()) is False
     aep_conn_env.admin.configure(run_duration_seconds=600)
     start_run(chain, make_context, flow_id=flow,
@@ -129,7 +142,7 @@ def test_success_with_failed_records_passes_below_the_tolerance_and_fails_above_
     assert 0 < failed < total, f"the contacts have no unconvertible birth year ({failed}/{total})"
     ratio = failed / total
     strict = AepFlowRunSensor(
-        task_id="w", flow_id=flow, run_id=run_id, deferrable=False, failed_record_tolerance=ratio / 2
+        task_id="w", flow_id={"o": flow}, run_id={"o": run_id}, deferrable=False, failed_record_tolerance=ratio / 2
     )
     with pytest.raises(AepFlowRunFailed, match="failed_record_tolerance") as info:
         strict.poke(make_context())
@@ -137,9 +150,10 @@ def test_success_with_failed_records_passes_below_the_tolerance_and_fails_above_
     assert f"{failed} of {total} records failed" in message and run_id in message
     assert f"MAPPER-3700-400 ({failed} records)" in message and "INGEST-1212-400" in message
     lenient = AepFlowRunSensor(
-        task_id="w", flow_id=flow, run_id=run_id, deferrable=False, failed_record_tolerance=min(1.0, ratio + 0.01)
+        task_id="w", flow_id={"o": flow}, run_id={"o": run_id}, deferrable=False,
+        failed_record_tolerance=min(1.0, ratio + 0.01),
     )
-    xcom = lenient.poke(make_context()).xcom_value
+    xcom = lenient.poke(make_context()).xcom_value["o"]
     assert xcom["status"] == "success" and xcom["failed_records"] == failed
     assert xcom["output_records"] == total - failed
 
@@ -149,7 +163,9 @@ def test_aeps_own_partial_ingestion_threshold_fails_the_run_and_the_sensor(aep_c
     the sensor then fails with the codes, whatever its own tolerance."""
     _flow, run_id, run = _with_failed_records(chain, make_context, options={"partialIngestionPercent": 1})
     assert run["metrics"]["statusSummary"]["status"] == "failed"
-    sensor = AepFlowRunSensor(task_id="w", flow_id=_flow, run_id=run_id, deferrable=False, failed_record_tolerance=1.0)
+    sensor = AepFlowRunSensor(
+        task_id="w", flow_id={"o": _flow}, run_id={"o": run_id}, deferrable=False, failed_record_tolerance=1.0
+    )
     with pytest.raises(AepFlowRunFailed, match="MAPPER-3700-400") as info:
         sensor.poke(make_context())
     assert "records failed" in str(info.value)
@@ -158,33 +174,17 @@ def test_aeps_own_partial_ingestion_threshold_fails_the_run_and_the_sensor(aep_c
 def test_deferrable_sensor_defers_to_a_trigger_that_survives_serialization(aep_conn_env, chain, make_context):
     aep_conn_env.admin.configure(run_duration_seconds=600)
     start_run(chain, make_context)
-    sensor = AepFlowRunSensor(task_id="wait", flow_id=chain["flow"], poll_interval=0.05)
-    with pytest.raises(TaskDeferred) as info:
-        sensor.execute(make_context())
-    trigger = info.value.trigger
-    classpath, kwargs = trigger.serialize()
-    module, name = classpath.rsplit(".", 1)
-    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
-    assert rebuilt.serialize() == (classpath, kwargs)
-    assert info.value.method_name == "execute_complete"
-
-    async def wait_for_event():
-        gen = rebuilt.run()
-        task = asyncio.ensure_future(gen.__anext__())
-        await asyncio.sleep(0.3)
-        assert not task.done()  # still waiting while the run is in progress
-        await asyncio.to_thread(aep_conn_env.admin.advance, 700)
-        return await asyncio.wait_for(task, 10)
-
-    event = asyncio.run(wait_for_event())
+    sensor = AepFlowRunSensor(task_id="wait", flow_id={"o": chain["flow"]}, deferrable=True, poll_interval=0.05)
+    rebuilt = defer_and_rebuild(sensor, make_context())
+    event = only_event_once_runs_end(rebuilt, aep_conn_env.admin)
     assert event.payload["status"] == "terminal"
-    result = sensor.execute_complete(make_context(), event.payload)
+    result = sensor.execute_complete(make_context(), event.payload)["o"]
     assert result["status"] == "success" and result["output_records"] > 0
 
 
 def test_trigger_reports_an_unknown_run_as_an_error_event(aep_conn_env, chain):
     trigger = AepFlowRunTrigger(
-        flow_id=chain["flow"], run_id="00000000-0000-0000-0000-000000000000", poll_interval=0.01
+        targets=one_target(chain["flow"], "00000000-0000-0000-0000-000000000000"), poll_interval=0.01
     )
 
     async def first():
@@ -193,19 +193,19 @@ def test_trigger_reports_an_unknown_run_as_an_error_event(aep_conn_env, chain):
     event = asyncio.run(first())
     assert event.payload["status"] == "error" and "run_id" in event.payload["message"]
     with pytest.raises(AepFlowRunFailed):
-        AepFlowRunSensor(task_id="w", flow_id=chain["flow"]).execute_complete({}, event.payload)
+        AepFlowRunSensor(task_id="w", flow_id={"o": chain["flow"]}).execute_complete({}, event.payload)
 
 
 def test_trigger_survives_transient_faults(aep_conn_env, chain, make_context):
     run_id = start_run(chain, make_context)
     aep_conn_env.admin.set_faults([{"kind": "503", "method": "GET", "path_regex": "/runs", "max_hits": 2}])
-    trigger = AepFlowRunTrigger(flow_id=chain["flow"], run_id=run_id, poll_interval=0.01)
+    trigger = AepFlowRunTrigger(targets=one_target(chain["flow"], run_id), poll_interval=0.01)
 
     async def first():
         return await trigger.run().__anext__()
 
     event = asyncio.run(first())
-    assert event.payload["status"] == "terminal" and event.payload["run"]["run_id"] == run_id
+    assert event.payload["status"] == "terminal" and event.payload["runs"]["o"]["run_id"] == run_id
 
 
 def test_deferral_timeout_honours_execution_timeout(aep_conn_env, chain, make_context):
@@ -213,7 +213,9 @@ def test_deferral_timeout_honours_execution_timeout(aep_conn_env, chain, make_co
 
     aep_conn_env.admin.configure(run_duration_seconds=600)
     start_run(chain, make_context)
-    sensor = AepFlowRunSensor(task_id="w", flow_id=chain["flow"], execution_timeout=dt.timedelta(minutes=3))
+    sensor = AepFlowRunSensor(
+        task_id="w", flow_id={"o": chain["flow"]}, deferrable=True, execution_timeout=dt.timedelta(minutes=3)
+    )
     with pytest.raises(TaskDeferred) as info:
         sensor.execute(make_context())
     assert info.value.timeout == dt.timedelta(minutes=3)
@@ -274,3 +276,28 @@ def test_async_run_listing_keeps_the_flow_filter_on_every_page(aep_conn_env, cha
     assert latest["id"] in ids and recording.queries == [
         f"property=flowId%3D%3D{chain['flow']}&orderby=-createdAt&limit=1"
     ]
+
+
+def test_trigger_past_its_deadline_fires_an_error_event_naming_the_runs(aep_conn_env, chain, make_context):
+    """The sensor gives its trigger a deadline (its timeout): a run still going then ends the wait with a
+    clear error event, and the sensor fails with it."""
+    import time
+
+    aep_conn_env.admin.configure(run_duration_seconds=600)
+    run_id = start_run(chain, make_context)
+    trigger = AepFlowRunTrigger(targets=one_target(chain["flow"], run_id), poll_interval=0.01, end_time=time.time())
+
+    event = asyncio.run(trigger.run().__anext__())
+    assert event.payload["status"] == "error" and "deadline" in event.payload["message"]
+    assert "['o']" in event.payload["message"]
+    with pytest.raises(AepFlowRunFailed, match="deadline"):
+        AepFlowRunSensor(task_id="w", flow_id={"o": chain["flow"]}).execute_complete({}, event.payload)
+
+
+def test_any_trigger_failure_becomes_an_error_event(aep_conn_env, chain):
+    """Whatever goes wrong on the triggerer (here: a connection that does not exist) ends in an error event
+    the sensor reports, never in a trigger that dies without one."""
+    trigger = AepFlowRunTrigger(targets=one_target(chain["flow"]), aep_conn_id="no_such_connection")
+
+    event = asyncio.run(trigger.run().__anext__())
+    assert event.payload["status"] == "error" and "no_such_connection" in event.payload["message"]

@@ -43,20 +43,25 @@ def _dag_id(spec_name: str) -> str:
     return spec_of(spec_name).dag_id
 
 
+def _idle_on_empty_emulator(deployment, spec_name: str, *, run_duration_seconds: float) -> tuple[Any, Any, Any]:
+    """The spec's DAG idle (make_idle lets the scheduled run that unpausing creates finish), then an
+    empty emulator, so what it holds at the end comes from the run under test alone."""
+    client, emulator = deployment.airflow, deployment.emulator
+    spec = spec_of(spec_name)
+    client.wait_dag(spec.dag_id)
+    make_idle(client, spec.dag_id)
+    emulator.reset()
+    emulator.set_config(run_duration_seconds=run_duration_seconds)
+    return client, emulator, spec
+
+
 # ---------------------------------------------------------------------------- happy path
 def _onboard_once(deployment, spec_name: str) -> dict[str, Any]:
     """Unpause and trigger the spec's DAG once; record what was seen while it ran."""
-    client, emulator = deployment.airflow, deployment.emulator
-    spec = spec_of(spec_name)
+    # Flow runs last long enough that the sensors defer instead of finding the run finished, even on
+    # a loaded machine where a sensor starts many seconds after its flow (6 s was too short there).
+    client, _emulator, spec = _idle_on_empty_emulator(deployment, spec_name, run_duration_seconds=30)
     dag_id = spec.dag_id
-    client.wait_dag(dag_id)
-    # The DAG idle (make_idle lets the scheduled run that unpausing creates finish), then an
-    # empty emulator, so what it holds at the end comes from the run under test alone. Flow
-    # runs last long enough that the sensors defer instead of finding the run finished, even on a
-    # loaded machine where a sensor starts many seconds after its flow (6 s was too short there).
-    make_idle(client, dag_id)
-    emulator.reset()
-    emulator.set_config(run_duration_seconds=30)
 
     seen: dict[str, list[dict[str, Any]]] = {}
 
@@ -238,13 +243,8 @@ def test_resume_after_persistent_mapping_fault(deployment, spec_name: str) -> No
 
     Per-object layout: one mapping task per object; batched layout: one mapping task for all of them.
     """
-    client, emulator = deployment.airflow, deployment.emulator
-    spec = spec_of(spec_name)
+    client, emulator, spec = _idle_on_empty_emulator(deployment, spec_name, run_duration_seconds=1)
     dag_id = spec.dag_id
-    client.wait_dag(dag_id)
-    make_idle(client, dag_id)
-    emulator.reset()
-    emulator.set_config(run_duration_seconds=1)
     emulator.set_faults([{"kind": "500", "probability": 1.0, "method": "POST", "path_regex": "/conversion/mappingSets"}])
     try:
         run_id = client.trigger(dag_id)
@@ -373,7 +373,7 @@ def test_backfill_three_days_ingests_each_window_once(deployment) -> None:
     for run, day in zip(runs, days, strict=True):
         states = states_by_task(client.task_instances(dag_id, run["dag_run_id"]))
         assert states[f"{group}.ingest_window"] == "success", f"{run['dag_run_id']}: {states}"
-        window = _xcom(client, dag_id, run["dag_run_id"], f"{group}.wait_window")
+        window = _xcom(client, dag_id, run["dag_run_id"], f"{group}.wait_window")[group]  # {object: run}
         contacts = len(by_day.get(day, ()))
         assert window["status"] == "success" and window["failed_records"] == 0, window
         assert window["output_records"] == window["input_records"] == contacts, (

@@ -239,6 +239,27 @@ def _first_queued_after(scenario: Scenario, epoch: float) -> str:
     return f"{min(later):.0f}s" if later else "never"
 
 
+def _clear_failed_and_finish(
+    scenario: Scenario,
+    ends: dict[str, dict[str, Any]],
+    fault_at: float,
+    check: Callable[[Onboarding, dict[str, Any]], None] | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """The one operator action after a fault: clear the failed task instances of every failed run (each
+    first passed to ``check``) and wait for the runs to end again; returns the ends and what was cleared."""
+    cleared: dict[str, list[str]] = {}
+    for run in scenario.runs:
+        if ends[run.dag_id]["state"] != "failed":
+            continue
+        failed = [ti for ti in scenario.client.task_instances(run.dag_id, run.run_id) if ti["state"] == "failed"]
+        for ti in failed:
+            if check is not None:
+                check(run, ti)
+        cleared[run.dag_id] = [ti["task_id"] for ti in failed]
+        scenario.client.clear_task_instances(run.dag_id, run.run_id, cleared[run.dag_id])
+    return (scenario.finish(fault_at) if cleared else ends), cleared
+
+
 def _task_log(client: AirflowClient, run: Onboarding, task_id: str, try_number: int) -> str:
     path = (f"/api/v2/dags/{run.dag_id}/dagRuns/{quote(run.run_id, safe='')}/taskInstances/"
             f"{quote(task_id, safe='')}/logs/{try_number}")
@@ -344,20 +365,14 @@ def test_platform_unreachable_for_a_minute(deployment, dags) -> None:
     times = _component("airflow-restart.sh", "aep-emulator", "--down", "60")
     fault_at = time.monotonic() - (time.time() - times["stopped"])
     ends = scenario.finish(fault_at)
-    cleared: dict[str, list[str]] = {}
-    for run in scenario.runs:
-        if ends[run.dag_id]["state"] != "failed":
-            continue
-        failed = [ti for ti in scenario.client.task_instances(run.dag_id, run.run_id) if ti["state"] == "failed"]
-        for ti in failed:
-            log = _task_log(scenario.client, run, ti["task_id"], ti["try_number"])
-            assert "unavailable" in log or "did not answer" in log, (
-                f"{run.dag_id}.{ti['task_id']} failed without saying the Platform was unreachable: {log[-1500:]}"
-            )
-        cleared[run.dag_id] = [ti["task_id"] for ti in failed]
-        scenario.client.clear_task_instances(run.dag_id, run.run_id, cleared[run.dag_id])
-    if cleared:
-        ends = scenario.finish(fault_at)
+
+    def says_unreachable(run: Any, ti: dict[str, Any]) -> None:
+        log = _task_log(scenario.client, run, ti["task_id"], ti["try_number"])
+        assert "unavailable" in log or "did not answer" in log, (
+            f"{run.dag_id}.{ti['task_id']} failed without saying the Platform was unreachable: {log[-1500:]}"
+        )
+
+    ends, cleared = _clear_failed_and_finish(scenario, ends, fault_at, check=says_unreachable)
     _assert_onboarded(scenario, ends, deployment.log_dir)
     _report("AEP unreachable 60 s", ends, f"emulator answering {times['started'] - times['stopped']:.0f}s after the stop; "
             f"first task queued {_first_queued_after(scenario, times['started'])} after that; "
@@ -373,15 +388,7 @@ def test_metadata_database_restarted_mid_run(deployment, dags) -> None:
     times = _component("postgres-restart.sh")
     fault_at = time.monotonic() - (time.time() - times["restarting"])
     scenario.emulator.lift_faults()
-    ends = scenario.finish(fault_at)
-    cleared: dict[str, list[str]] = {}
-    for run in scenario.runs:
-        if ends[run.dag_id]["state"] == "failed":
-            failed = [ti["task_id"] for ti in scenario.client.task_instances(run.dag_id, run.run_id) if ti["state"] == "failed"]
-            cleared[run.dag_id] = failed
-            scenario.client.clear_task_instances(run.dag_id, run.run_id, failed)
-    if cleared:
-        ends = scenario.finish(fault_at)
+    ends, cleared = _clear_failed_and_finish(scenario, ends=scenario.finish(fault_at), fault_at=fault_at)
     _assert_onboarded(scenario, ends, deployment.log_dir)
     _report("PostgreSQL restart", ends, f"database answering {times['restarted'] - times['restarting']:.0f}s after the "
             f"restart began; first task queued {_first_queued_after(scenario, times['restarted'])} after that; "

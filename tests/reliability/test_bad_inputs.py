@@ -43,6 +43,12 @@ objects:
 """
 
 
+def only(result: dict[str, Any]) -> Any:
+    """The value of a per-object task's one row (rows in, ``{key: value}`` out)."""
+    assert isinstance(result, dict) and len(result) == 1, result
+    return next(iter(result.values()))
+
+
 @dataclass(frozen=True)
 class SpecCase:
     id: str
@@ -222,13 +228,13 @@ class World:
                 "base": lambda: AepCreateHubSpotBaseConnectionOperator(
                     task_id="b", name="HubSpot base connection", hubspot_conn_id="hubspot_default"
                 ).execute(self.ctx()),
-                "schema": lambda: AepCreateTargetSchemaOperator(task_id="s", title="Profiles").execute(self.ctx()),
-                "other_schema": lambda: AepCreateTargetSchemaOperator(
+                "schema": lambda: only(AepCreateTargetSchemaOperator(task_id="s", title="Profiles").execute(self.ctx())),
+                "other_schema": lambda: only(AepCreateTargetSchemaOperator(
                     task_id="s", title="Accounts", class_ref="https://ns.adobe.com/xdm/context/account", field_groups=[]
-                ).execute(self.ctx()),
-                "dataset": lambda: AepCreateDatasetOperator(
+                ).execute(self.ctx())),
+                "dataset": lambda: only(AepCreateDatasetOperator(
                     task_id="d", name="Profiles dataset", schema_id=self.need("schema")
-                ).execute(self.ctx()),
+                ).execute(self.ctx())),
                 "flow_spec": lambda: AepGetFlowSpecOperator(task_id="f").execute(self.ctx()),
             }
             self.ids[what] = makers[what]()
@@ -242,7 +248,7 @@ def _target_schema(**kw: Any) -> Callable[[World], Any]:
         conn_kw = kw.pop("conn", None)
         if conn_kw is not None:
             kw["aep_conn_id"] = world.aep("bad_aep", **conn_kw)
-        return AepCreateTargetSchemaOperator(task_id="t", title="Never created", **kw).execute(world.ctx())
+        return only(AepCreateTargetSchemaOperator(task_id="t", title="Never created", **kw).execute(world.ctx()))
 
     return run
 
@@ -264,9 +270,9 @@ def _adhoc_class_of(path: str) -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.schema import AepCreateAdhocClassOperator
 
-        return AepCreateAdhocClassOperator(
+        return only(AepCreateAdhocClassOperator(
             task_id="c", title="Never created", base_connection_id=world.need("base"), source_path=path
-        ).execute(world.ctx())
+        ).execute(world.ctx()))
 
     return run
 
@@ -275,10 +281,10 @@ def _source_connection_of(path: str) -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.connections import AepCreateSourceConnectionOperator
 
-        return AepCreateSourceConnectionOperator(
+        return only(AepCreateSourceConnectionOperator(
             task_id="s", name="Never created", base_connection_id=world.need("base"),
             schema_id="https://ns.adobe.com/demotenant/schemas/0000", path=path,
-        ).execute(world.ctx())
+        ).execute(world.ctx()))
 
     return run
 
@@ -287,10 +293,10 @@ def _check_source(path: str, columns: list[str]) -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.explore import AepExploreSourceOperator
 
-        return AepExploreSourceOperator(
+        return only(AepExploreSourceOperator(
             task_id="check_source", base_connection_id=world.need("base"), object_path=path,
             required_columns=columns,
-        ).execute(world.ctx())
+        ).execute(world.ctx()))
 
     return run
 
@@ -299,11 +305,11 @@ def _mapping(destination: str) -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.mapping import AepCreateMappingSetOperator
 
-        return AepCreateMappingSetOperator(
+        return only(AepCreateMappingSetOperator(
             task_id="m", name="Never created", schema_id=world.need("schema"),
             mappings=[{"source": "Vid", "destination": "_id"}, {"source": "Properties_Firstname_Value",
                                                                  "destination": destination}],
-        ).execute(world.ctx())
+        ).execute(world.ctx()))
 
     return run
 
@@ -312,18 +318,18 @@ def _dataset_on_other_schema(world: World) -> Any:
     from aep_provider.operators.dataset import AepCreateDatasetOperator
 
     world.need("dataset")
-    return AepCreateDatasetOperator(
+    return only(AepCreateDatasetOperator(
         task_id="d", name="Profiles dataset", schema_id=world.need("other_schema")
-    ).execute(world.ctx())
+    ).execute(world.ctx()))
 
 
 def _run_window(start: Any, end: Any, flow_id: str = "00000000-0000-4000-8000-000000000f10") -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.flow import AepRunFlowOperator
 
-        return AepRunFlowOperator(
+        return only(AepRunFlowOperator(
             task_id="r", flow_id=flow_id, window_start=start, window_end=end, delta_column="Updated_At"
-        ).execute(world.ctx())
+        ).execute(world.ctx()))
 
     return run
 
@@ -332,11 +338,11 @@ def _dataflow(schedule: dict[str, Any]) -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.flow import AepCreateDataflowOperator
 
-        return AepCreateDataflowOperator(
+        return only(AepCreateDataflowOperator(
             task_id="f", name="Never created", flow_spec_id=world.need("flow_spec"),
             source_connection_id="no-source", target_connection_id="no-target", mapping_id="no-mapping",
             delta_column="Updated_At", schedule=schedule,
-        ).execute(world.ctx())
+        ).execute(world.ctx()))
 
     return run
 
@@ -345,7 +351,7 @@ def _adhoc_fields(fields: dict[str, str]) -> Callable[[World], Any]:
     def run(world: World) -> Any:
         from aep_provider.operators.schema import AepCreateAdhocClassOperator
 
-        return AepCreateAdhocClassOperator(task_id="c", title="Never created", fields=fields).execute(world.ctx())
+        return only(AepCreateAdhocClassOperator(task_id="c", title="Never created", fields=fields).execute(world.ctx()))
 
     return run
 

@@ -29,24 +29,13 @@ class RetryPolicy:
     def default(cls) -> RetryPolicy:
         return cls()
 
-    def with_overrides(
-        self,
-        *,
-        max_retries: int | None = None,
-        max_seconds: float | None = None,
-        base_delay: float | None = None,
-        max_delay: float | None = None,
-    ) -> RetryPolicy:
-        changes: dict[str, float | int] = {}
-        if max_retries is not None:
-            changes["max_retries"] = max(0, int(max_retries))
-        if max_seconds is not None:
-            changes["max_seconds"] = max(0.0, float(max_seconds))
-        if base_delay is not None:
-            changes["base_delay"] = max(0.0, float(base_delay))
-        if max_delay is not None:
-            changes["max_delay"] = max(0.0, float(max_delay))
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_overrides(self, *, max_retries: int | None = None, max_seconds: float | None = None) -> RetryPolicy:
+        """This policy with the connection's or the task's bounds (``None`` keeps this policy's)."""
+        return replace(
+            self,
+            max_retries=self.max_retries if max_retries is None else max(0, int(max_retries)),
+            max_seconds=self.max_seconds if max_seconds is None else max(0.0, float(max_seconds)),
+        )
 
     def start(self) -> RetryBudget:
         return RetryBudget(self, time.monotonic())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from aep_provider.constants import (
@@ -16,6 +16,7 @@ from aep_provider.constants import (
     DEFAULT_TIMEOUT,
 )
 from aep_provider.hooks.errors import AepConfigError
+from aep_provider.hooks.params import AepHookParams
 from aep_provider.hooks.retry import RetryPolicy
 
 
@@ -73,22 +74,18 @@ def require_https(conn_id: str, field_name: str, url: str, *, allow_insecure_htt
     )
 
 
-def _as_float(value: Any, name: str) -> float | None:
+_N = TypeVar("_N", int, float)
+_KIND_WORDS: dict[type, str] = {int: "a whole number", float: "a number"}
+
+
+def _as_number(value: Any, name: str, kind: type[_N]) -> _N | None:
+    """``extra.<name>`` as ``kind``; ``None`` when not set."""
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        return kind(value)
     except (TypeError, ValueError):
-        raise AepConfigError(f"Connection extra '{name}' must be a number, got {value!r}.") from None
-
-
-def _as_int(value: Any, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise AepConfigError(f"Connection extra '{name}' must be a whole number, got {value!r}.") from None
+        raise AepConfigError(f"Connection extra '{name}' must be {_KIND_WORDS[kind]}, got {value!r}.") from None
 
 
 @dataclass(frozen=True)
@@ -111,12 +108,14 @@ class AepSettings:
     def from_connection(
         cls,
         conn: Any,
-        *,
-        sandbox: str | None = None,
-        max_retries: int | None = None,
-        retry_max_seconds: float | None = None,
-        timeout: float | None = None,
+        overrides: AepHookParams | None = None,
     ) -> AepSettings:
+        """The settings of Airflow connection ``conn``; a key of ``overrides`` that is not ``None`` wins."""
+        overrides = overrides or {}
+        sandbox = overrides.get("sandbox")
+        max_retries = overrides.get("max_retries")
+        retry_max_seconds = overrides.get("retry_max_seconds")
+        timeout = overrides.get("timeout")
         extra: dict[str, Any] = dict(conn.extra_dejson or {})
         conn_id = conn.conn_id
         if not conn.login:
@@ -148,10 +147,10 @@ class AepSettings:
             host = f"{host}:{conn.port}"
         conn_retries = extra.get("max_retries")
         retry = RetryPolicy.default().with_overrides(
-            max_retries=max_retries if max_retries is not None else _as_int(conn_retries, "max_retries"),
+            max_retries=max_retries if max_retries is not None else _as_number(conn_retries, "max_retries", int),
             max_seconds=retry_max_seconds
             if retry_max_seconds is not None
-            else _as_float(extra.get("retry_max_seconds"), "retry_max_seconds"),
+            else _as_number(extra.get("retry_max_seconds"), "retry_max_seconds", float),
         )
         host = _strip_url(host)
         ims_host = _strip_url(str(extra.get("ims_host") or DEFAULT_IMS_HOST))
@@ -169,7 +168,7 @@ class AepSettings:
             scopes=str(extra.get("scopes") or DEFAULT_SCOPES),
             timeout=timeout
             if timeout is not None
-            else (_as_float(extra.get("timeout"), "timeout") or DEFAULT_TIMEOUT),
+            else (_as_number(extra.get("timeout"), "timeout", float) or DEFAULT_TIMEOUT),
             retry=retry,
             ui_tenant=str(extra.get("ui_tenant") or "").strip(),
         )

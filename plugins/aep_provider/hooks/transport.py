@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aep_provider.hooks.settings import AepSettings
 
 SERVICE_PATHS = {
     "schemaregistry": "/data/foundation/schemaregistry",
@@ -32,14 +35,13 @@ def service_path(service: str, path: str) -> str:
     return SERVICE_PATHS[service] + (path if path.startswith("/") else f"/{path}")
 
 
-def platform_headers(
-    *, token: str, client_id: str, org_id: str, sandbox: str, method: str, accept: str | None
-) -> dict[str, str]:
+def platform_headers(settings: AepSettings, *, token: str, method: str, accept: str | None = None) -> dict[str, str]:
+    """The headers of a Platform call: the token, the credential's client id, the org and the sandbox."""
     headers = {
         "Authorization": f"Bearer {token}",
-        "x-api-key": client_id,
-        "x-gw-ims-org-id": org_id,
-        "x-sandbox-name": sandbox,
+        "x-api-key": settings.client_id,
+        "x-gw-ims-org-id": settings.org_id,
+        "x-sandbox-name": settings.sandbox,
     }
     if method.upper() in WRITE_METHODS:
         headers["Content-Type"] = "application/json"

@@ -44,6 +44,27 @@ class MappingSetCreate(Body):
             body["name"] = self.name
         return body
 
+    def to_put_body(self, mapping_set_id: str) -> dict[str, Any]:
+        """The PUT form of help/data-prep/api/mapping-set.md ("Update a mapping set"): ``outputSchema.schemaRef``
+        and rules ``{sourceType: ATTRIBUTE, source, destination}``, no top-level ``version`` (the service
+        numbers the new version). An identity rule keeps ``identity`` and ``namespaceCode``, which that example
+        does not show: without them the rule would stop being an identity."""
+        rules: list[dict[str, Any]] = []
+        for m in self.mappings:
+            rule: dict[str, Any] = {"sourceType": "ATTRIBUTE", "source": m.source, "destination": m.destination}
+            if m.identity:
+                rule.update({"identity": True, "namespaceCode": m.namespace})
+            rules.append(rule)
+        body: dict[str, Any] = {
+            "id": mapping_set_id,
+            "outputSchema": {"schemaRef": {"id": self.xdm_schema,
+                                           "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+            "mappings": rules,
+        }
+        if self.name:
+            body["name"] = self.name
+        return body
+
 
 def mapping_key(mappings: list[dict[str, Any]]) -> list[tuple[str, str, bool, str | None]]:
     """A comparable form of wire mappings, to spot an existing identical mapping set."""

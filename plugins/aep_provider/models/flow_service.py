@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -61,50 +61,49 @@ class ConnectionData(Body):
     schema_: SchemaVersionRef = Field(alias="schema")
 
 
-class SourceConnectionCreate(Body):
+class ConnectionCreate(Body):
+    """A source or target connection: a base connection, the data's format and schema, and params."""
+
     name: str
     description: str = ""
     base_connection_id: str = Field(alias="baseConnectionId")
     data: ConnectionData
     params: dict[str, Any]
+
+    @classmethod
+    def _on(
+        cls: type[ConnectionT], name: str, base_connection_id: str, data: tuple[str, str, str], params: dict[str, Any]
+    ) -> ConnectionT:
+        """``data``: (format, schema id, schema version)."""
+        data_format, schema_id, version = data
+        return cls(
+            name=name,
+            description=name,
+            baseConnectionId=base_connection_id,
+            data=ConnectionData(format=data_format, schema=SchemaVersionRef(id=schema_id, version=version)),
+            params=params,
+        )
+
+
+ConnectionT = TypeVar("ConnectionT", bound=ConnectionCreate)
+
+
+class SourceConnectionCreate(ConnectionCreate):
     connection_spec: SpecRef = Field(default=SpecRef(id=HUBSPOT_CONNECTION_SPEC_ID), alias="connectionSpec")
 
     @classmethod
     def build(
         cls, name: str, base_connection_id: str, schema_id: str, path: str, data_format: str = "tabular"
     ) -> SourceConnectionCreate:
-        return cls(
-            name=name,
-            description=name,
-            baseConnectionId=base_connection_id,
-            data=ConnectionData(
-                format=data_format, schema=SchemaVersionRef(id=schema_id, version=XED_FULL_NOTEXT_V1)
-            ),
-            params={"path": path},
-        )
+        return cls._on(name, base_connection_id, (data_format, schema_id, XED_FULL_NOTEXT_V1), {"path": path})
 
 
-class TargetConnectionCreate(Body):
-    name: str
-    description: str = ""
-    base_connection_id: str = Field(alias="baseConnectionId")
-    data: ConnectionData
-    params: dict[str, Any]
+class TargetConnectionCreate(ConnectionCreate):
     connection_spec: SpecRef = Field(default=SpecRef(id=DATA_LAKE_CONNECTION_SPEC_ID), alias="connectionSpec")
 
     @classmethod
-    def build(
-        cls, name: str, base_connection_id: str, schema_id: str, dataset_id: str
-    ) -> TargetConnectionCreate:
-        return cls(
-            name=name,
-            description=name,
-            baseConnectionId=base_connection_id,
-            data=ConnectionData(
-                format="parquet_xdm", schema=SchemaVersionRef(id=schema_id, version=XED_FULL_V1)
-            ),
-            params={"dataSetId": dataset_id},
-        )
+    def build(cls, name: str, base_connection_id: str, schema_id: str, dataset_id: str) -> TargetConnectionCreate:
+        return cls._on(name, base_connection_id, ("parquet_xdm", schema_id, XED_FULL_V1), {"dataSetId": dataset_id})
 
 
 Frequency = Literal["once", "minute", "hour", "day", "week"]
@@ -279,9 +278,10 @@ class Created(Answer):
 
 
 class RunSummary(Answer):
-    """The parts of a run the sensor reports."""
+    """The parts of a run the sensor reports: one type from the run's read to the trigger's event (its dump) and
+    the sensor's XCom (a part of the dump). The id is ``run_id`` when dumped, as users see it in XCom."""
 
-    id: str
+    id: str = Field(alias="run_id")
     flow_id: str | None = Field(default=None, alias="flowId")
     status: str
     errors: list[dict[str, Any]] = []
@@ -307,9 +307,9 @@ class RunSummary(Answer):
             if isinstance(error, dict) and error not in errors:
                 errors.append(error)
         return cls(
-            id=str(run.get("id")),
+            run_id=str(run.get("id")),
             flowId=run.get("flowId"),
-            # Lower case: sort-and-filter.md writes ``Failed``, monitor.md ``success`` (hooks/runs.py run_status).
+            # Lower case: sort-and-filter.md writes ``Failed``, monitor.md ``success`` (flow_runs.py run_status).
             status=str(status_summary.get("status") or run.get("status") or "scheduled").lower(),
             errors=errors,
             input_records=int(records.get("inputRecordCount") or 0),
@@ -318,10 +318,5 @@ class RunSummary(Answer):
         )
 
     def xcom(self) -> dict[str, Any]:
-        return {
-            "run_id": self.id,
-            "status": self.status,
-            "input_records": self.input_records,
-            "output_records": self.output_records,
-            "failed_records": self.failed_records,
-        }
+        """The sensor's XCom of this run: the dump without the flow and the error detail."""
+        return self.model_dump(by_alias=True, exclude={"flow_id", "errors"})

@@ -1,12 +1,18 @@
-"""What every AEP operator shares: the connection, the sandbox override, the hook, XCom helpers,
-and the ``for_each`` mode that runs one operator for many objects in one task."""
+"""The two kinds of AEP operator.
+
+:class:`AepBaseOperator` is a shared step, one call per DAG run whatever the objects (the HubSpot base
+connection, the flow spec): it implements ``execute``. :class:`AepRowsOperator` is a per-object step:
+rows in, ``{key: value}`` out (``rows.py``); it implements ``execute_row`` for one row, and the base runs
+it for every row of the task. Both share the connection, the sandbox override, the hook, XCom helpers
+and the record of what the task created or reused.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar, Generic
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowSkipException
@@ -14,119 +20,65 @@ from airflow.sdk.exceptions import AirflowSkipException
 from aep_provider.hooks.aep import AepHook, outcome_key
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError
+from aep_provider.hooks.params import AepHookParams, checked_hook_params
 from aep_provider.links import AepLink
-from aep_provider.operators.batch import AepItem, batch_error, plan_items, run_items
+from aep_provider.operators.rows import (
+    F,
+    Row,
+    checked_concurrency,
+    field_defaults,
+    field_names,
+    plan_rows,
+    rows_error,
+    run_rows,
+)
 
-MAX_CONCURRENCY = 64
+#: The key of the one row a per-object operator makes from its own arguments (without ``for_each``).
+ONE_ROW_KEY = "object"
 
 
 class AepBaseOperator(BaseOperator):
-    """Base of the AEP operators.
+    """Base of the AEP operators; a shared step subclasses it directly and implements ``execute``.
 
     :param aep_conn_id: ``adobe_experience_platform`` connection id.
     :param sandbox: overrides the connection's sandbox (templated).
-    :param max_retries: overrides the connection's ``extra.max_retries`` for every call.
-    :param retry_max_seconds: overrides ``extra.retry_max_seconds``.
-    :param request_timeout: overrides ``extra.timeout`` (seconds per HTTP request).
-    :param for_each: make the call for many objects in this one task (templated): rows
-        ``{"key": <object>, <field>: <value>}``; a field a row leaves out takes the operator's argument.
-        The task then returns ``{key: result}`` and each extra XCom as ``{key: value}``.
-    :param inputs: ``{field: {key: value}}`` joined into the rows by key (templated), typically the
-        XCom of an upstream ``for_each`` task.
-    :param keys: only the rows with these keys run (templated); ``None`` runs them all.
-    :param max_concurrency: calls in flight at once in ``for_each`` mode (1..64).
+    :param hook_params: the hook's other per-task overrides (``max_retries``, ``retry_max_seconds``,
+        ``timeout``, ``token_cache_dir``; :class:`~aep_provider.hooks.params.AepHookParams`), the same
+        dict the flow-run sensor and trigger take.
     """
 
-    template_fields: Sequence[str] = ("aep_conn_id", "sandbox", "for_each", "inputs", "keys")
-    #: The arguments that describe one object; ``for_each`` rows may set them.
-    item_fields: Sequence[str] = ()
-    #: The item fields without which the call cannot be made.
-    required_fields: Sequence[str] = ()
-    #: The item fields that name the resource the call creates: rows equal on them run one after another.
-    identity_fields: Sequence[str] = ()
+    template_fields: Sequence[str] = ("aep_conn_id", "sandbox")
     ui_color = "#fa0f00"
     ui_fgcolor = "#ffffff"
+    #: XCom key of ``[{"what", "id", "created", "key"}]``: what the task created or reused (run summary).
+    OUTCOMES_XCOM = "aep_outcomes"
 
     def __init__(
         self,
         *,
         aep_conn_id: str = DEFAULT_CONN_ID,
         sandbox: str | None = None,
-        max_retries: int | None = None,
-        retry_max_seconds: float | None = None,
-        request_timeout: float | None = None,
-        for_each: Sequence[Mapping[str, Any]] | None = None,
-        inputs: Mapping[str, Any] | None = None,
-        keys: Sequence[str] | None = None,
-        max_concurrency: int = 8,
+        hook_params: AepHookParams | None = None,
         **kwargs: Any,
     ) -> None:
+        misplaced = sorted({"for_each", "inputs", "keys"} & set(kwargs)) if not isinstance(self, AepRowsOperator) else []
+        if misplaced:
+            raise AepConfigError(
+                f"{type(self).__name__} makes one call per DAG run, shared by every object: it takes no for_each "
+                f"(nor inputs or keys); remove {', '.join(misplaced)}."
+            )
         super().__init__(**kwargs)
         self.aep_conn_id = aep_conn_id
         self.sandbox = sandbox
-        self.max_retries = max_retries
-        self.retry_max_seconds = retry_max_seconds
-        self.request_timeout = request_timeout
-        if not 1 <= int(max_concurrency) <= MAX_CONCURRENCY:
-            raise AepConfigError(
-                f"{type(self).__name__}: max_concurrency={max_concurrency} must be between 1 and {MAX_CONCURRENCY}."
-            )
-        if for_each is not None and not self.item_fields:
-            raise AepConfigError(
-                f"{type(self).__name__} makes one call per DAG run, shared by every object: it takes no for_each."
-            )
-        if for_each is None and (inputs is not None or keys is not None):
-            raise AepConfigError(f"{type(self).__name__}: inputs and keys go with for_each; pass for_each rows too.")
-        self.for_each = for_each
-        self.inputs = inputs
-        self.keys = keys
-        self.max_concurrency = int(max_concurrency)
-
-    def check_required(self) -> None:
-        """Called at the end of a subclass ``__init__``: one object needs its required arguments now."""
-        if self.for_each is not None:
-            return
-        missing = self._missing(self.own_item().fields)
-        if missing:
-            raise AepConfigError(
-                f"{type(self).__name__} (task {self.task_id}) needs {', '.join(missing)}; pass "
-                f"{' and '.join(missing)}, or for_each rows that set {'them' if len(missing) > 1 else 'it'}."
-            )
-
-    def _missing(self, values: Mapping[str, Any]) -> list[str]:
-        """The required fields ``values`` leaves empty."""
-        return [name for name in self.required_fields if values.get(name) in (None, "")]
+        self.hook_params = checked_hook_params(hook_params, type(self).__name__)
 
     @cached_property
     def hook(self) -> AepHook:
-        return AepHook(
-            aep_conn_id=self.aep_conn_id,
-            sandbox=self.sandbox,
-            max_retries=self.max_retries,
-            retry_max_seconds=self.retry_max_seconds,
-            timeout=self.request_timeout,
-        )
-
-    # -- execution --------------------------------------------------------------------------------
-    def execute_item(self, context: Any, item: AepItem) -> Any:
-        """Make this operator's call for one object; subclasses implement it."""
-        raise NotImplementedError
-
-    def own_item(self) -> AepItem:
-        """The object this operator's own (rendered) arguments describe."""
-        return AepItem(key=None, fields={name: getattr(self, name) for name in self.item_fields})
-
-    #: XCom key of ``[{"what", "id", "created", "key"}]``: what the task created or reused (run summary).
-    OUTCOMES_XCOM = "aep_outcomes"
-
-    def execute(self, context: Any) -> Any:
-        if self.for_each is None:
-            item = self.own_item()
-            result = self.execute_item(context, item)
-            for key, value in item.outputs.items():
-                self.push(context, key, value)
-            return result
-        return self._execute_for_each(context)
+        # The templated ``sandbox`` argument, rendered by now, wins over a sandbox in hook_params.
+        params = AepHookParams(**self.hook_params)
+        if self.sandbox is not None:
+            params["sandbox"] = self.sandbox
+        return AepHook(self.aep_conn_id, **params)
 
     def post_execute(self, context: Any, result: Any = None) -> None:
         """After a successful ``execute`` (of any subclass): record what the task created or reused."""
@@ -139,36 +91,130 @@ class AepBaseOperator(BaseOperator):
             except Exception as exc:  # the summary is a report: it never fails the task
                 self.log.warning("Could not record what this task created: %s", exc)
 
-    def _execute_one_of_many(self, context: Any, item: AepItem) -> Any:
-        outcome_key(item.key)
-        try:
-            return self.execute_item(context, item)
-        finally:
-            outcome_key(None)
+    @staticmethod
+    def push(context: Any, key: str, value: Any) -> None:
+        context["ti"].xcom_push(key=key, value=value)
 
-    def _execute_for_each(self, context: Any) -> dict[str, Any]:
-        name = f"{type(self).__name__} ({self.task_id})"
-        items = plan_items(
-            operator=name,
-            item_fields=self.item_fields,
-            defaults=self.own_item().fields,
-            for_each=self.for_each,  # type: ignore[arg-type]
-            inputs=self.inputs,
-            keys=self.keys,
+    def persist_link(self, context: Any, link: type[AepLink], row: Row[Any] | None = None, **ids: str) -> None:
+        """Store the AEP UI link of a task's one object; log it for each object of a task of many rows.
+
+        A failure here never fails the task.
+        """
+        try:
+            settings = self.hook.settings
+            if row is not None and row.many:
+                url = link.build(settings.ui_tenant, settings.sandbox, **ids)
+            else:
+                url = link.persist(context, settings.ui_tenant, self.hook.sandbox, operator=self, **ids)
+            self.log.info("%s%s: %s", row.label if row else "", link.name, url)
+        except Exception as exc:
+            self.log.warning("Could not build the %s link: %s", link.name, exc)
+
+
+class AepRowsOperator(AepBaseOperator, Generic[F]):
+    """Base of the per-object operators: rows in, ``{key: value}`` out (see ``rows.py``).
+
+    A subclass sets ``Fields`` (a frozen dataclass: the arguments that describe one object, each also an
+    operator argument and a templated field) and implements :meth:`execute_row`.
+
+    :param for_each: the rows (templated): ``{"key": <object>, <field>: <value>}``; a field a row leaves out
+        takes the operator's argument. Without it the operator's own arguments make one row keyed
+        ``row_key``.
+    :param inputs: ``{field: {key: value}}`` joined into the rows by key (templated), typically the
+        XCom of an upstream per-object task.
+    :param keys: only the rows with these keys run (templated); ``None`` runs them all.
+    :param row_key: the key of the one row made from the operator's own arguments.
+    :param max_concurrency: calls in flight at once (1..64).
+    :return: ``{key: result}``; each extra XCom is ``{key: value}`` too.
+    """
+
+    Fields: ClassVar[type[Any]]
+    #: The fields without which the call cannot be made (default: those whose default is ``""``).
+    required_fields: Sequence[str] = ()
+    #: The fields that name the resource the call creates: rows equal on them run one after another.
+    identity_fields: Sequence[str] = ()
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "for_each", "inputs", "keys")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Fields" not in cls.__dict__:
+            return
+        if "template_fields" not in cls.__dict__:
+            cls.template_fields = (*AepRowsOperator.template_fields, *field_names(cls.Fields))
+        if "required_fields" not in cls.__dict__:  # by default the fields declared ``str = ""``
+            cls.required_fields = tuple(name for name, value in field_defaults(cls.Fields).items() if value == "")
+
+    def __init__(
+        self,
+        *,
+        for_each: Sequence[Mapping[str, Any]] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        keys: Sequence[str] | None = None,
+        row_key: str = ONE_ROW_KEY,
+        max_concurrency: int = 8,
+        **kwargs: Any,
+    ) -> None:
+        defaults = field_defaults(self.Fields)
+        own = {name: kwargs.pop(name, default) for name, default in defaults.items()}
+        super().__init__(**kwargs)
+        for name, value in own.items():
+            setattr(self, name, value)
+        self.max_concurrency = checked_concurrency(type(self).__name__, max_concurrency)
+        self.for_each, self.inputs, self.keys, self.row_key = for_each, inputs, keys, row_key
+        self._check_own_required()
+
+    @property
+    def _name(self) -> str:
+        return f"{type(self).__name__} ({self.task_id})"
+
+    def _own_values(self) -> dict[str, Any]:
+        """The fields as this operator's own (rendered) arguments set them."""
+        return {name: getattr(self, name) for name in field_names(self.Fields)}
+
+    def _missing(self, values: Mapping[str, Any]) -> list[str]:
+        """The required fields ``values`` leaves empty."""
+        return [name for name in self.required_fields if values.get(name) in (None, "")]
+
+    def _check_own_required(self) -> None:
+        """One row from the operator's own arguments needs its required arguments now (unless joined)."""
+        if self.for_each is not None:
+            return
+        missing = [name for name in self._missing(self._own_values()) if name not in (self.inputs or {})]
+        if missing:
+            raise AepConfigError(
+                f"{type(self).__name__} (task {self.task_id}) needs {', '.join(missing)}; pass "
+                f"{' and '.join(missing)}, or for_each rows that set {'them' if len(missing) > 1 else 'it'}."
+            )
+
+    def execute_row(self, context: Any, row: Row[Any]) -> Any:
+        """Make this operator's call for one row; subclasses implement it."""
+        raise NotImplementedError
+
+    def rows(self) -> list[Row[Any]]:
+        """The rows this task works on, each checked for its required fields."""
+        rows = self.for_each if self.for_each is not None else [{"key": self.row_key}]
+        planned = plan_rows(
+            operator=self._name, fields_type=self.Fields, defaults=self._own_values(),
+            rows=rows, inputs=self.inputs, keys=self.keys,
         )
-        if not items:
-            raise AirflowSkipException(f"{name}: no object to work on (keys={self.keys}).")
-        for item in items:
-            missing = self._missing(item.fields)
+        for row in planned:
+            missing = self._missing(vars(row.fields))
             if missing:
-                raise AepConfigError(f"{name}: the row of {item.key!r} has no {', '.join(missing)}; set it in for_each.")
-        # Connection, secrets masking and the token in this thread: the workers only make HTTP calls.
-        self.hook.get_token()
-        self.log.info("%d objects, up to %d calls at once: %s", len(items), self.max_concurrency,
-                      ", ".join(str(item.key) for item in items))
-        outcome = run_items(
-            items,
-            lambda item: self._execute_one_of_many(context, item),
+                raise AepConfigError(f"{self._name}: the row of {row.key!r} has no {', '.join(missing)}; set it in for_each.")
+        return planned
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        rows = self.rows()
+        if not rows:
+            raise AirflowSkipException(f"{self._name}: no object to work on (keys={self.keys}).")
+        if len(rows) > 1:
+            # Connection, secrets masking and the token in this thread: the workers only make HTTP calls.
+            self.hook.get_token()
+            self.log.info("%d objects, up to %d calls at once: %s", len(rows), self.max_concurrency,
+                          ", ".join(row.key for row in rows))
+        outcome = run_rows(
+            rows,
+            lambda row: self._execute_keyed(context, row),
             max_concurrency=self.max_concurrency,
             same_resource=self._same_resource if self.identity_fields else None,
         )
@@ -177,30 +223,22 @@ class AepBaseOperator(BaseOperator):
         for key, reason in sorted(outcome.skipped.items()):
             self.log.info("[%s] skipped: %s", key, reason)
         if outcome.failed:
-            raise batch_error(name, outcome.failed, len(outcome.results))
+            if len(rows) == 1:
+                raise next(iter(outcome.failed.values()))
+            raise rows_error(self._name, outcome.failed, len(outcome.results))
         if not outcome.results:
-            raise AirflowSkipException(f"{name}: every object was skipped.")
-        self.log.info("%d objects done", len(outcome.results))
+            reason = next(iter(outcome.skipped.values())) if len(rows) == 1 else f"{self._name}: every object was skipped."
+            raise AirflowSkipException(reason)
+        if len(rows) > 1:
+            self.log.info("%d objects done", len(outcome.results))
         return outcome.results
 
-    def _same_resource(self, item: AepItem) -> str:
-        return json.dumps([item.fields.get(name) for name in self.identity_fields], sort_keys=True, default=str)
-
-    @staticmethod
-    def push(context: Any, key: str, value: Any) -> None:
-        context["ti"].xcom_push(key=key, value=value)
-
-    def persist_link(self, context: Any, link: type[AepLink], item: AepItem | None = None, **ids: str) -> None:
-        """Store the AEP UI link of one object's task; log it for each object of a ``for_each`` task.
-
-        A failure here never fails the task.
-        """
+    def _execute_keyed(self, context: Any, row: Row[Any]) -> Any:
+        outcome_key(row.key)
         try:
-            settings = self.hook.settings
-            if item is not None and item.key is not None:
-                url = link.build(settings.ui_tenant, settings.sandbox, **ids)
-            else:
-                url = link.persist(context, settings.ui_tenant, self.hook.sandbox, operator=self, **ids)
-            self.log.info("%s%s: %s", item.label if item else "", link.name, url)
-        except Exception as exc:
-            self.log.warning("Could not build the %s link: %s", link.name, exc)
+            return self.execute_row(context, row)
+        finally:
+            outcome_key(None)
+
+    def _same_resource(self, row: Row[Any]) -> str:
+        return json.dumps([getattr(row.fields, name) for name in self.identity_fields], sort_keys=True, default=str)

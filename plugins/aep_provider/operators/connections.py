@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from aep_provider.hooks.aep import _mask
 from aep_provider.hooks.errors import AepConfigError, AepValidationError, missing_connection
-from aep_provider.links import AepAccountLink, AepSourceConnectionLink, AepTargetConnectionLink
+from aep_provider.links import AepAccountLink, AepLink, AepSourceConnectionLink, AepTargetConnectionLink
 from aep_provider.models.common import DATA_LAKE_CONNECTION_SPEC_ID, HUBSPOT_CONNECTION_SPEC_ID
 from aep_provider.models.flow_service import (
+    ConnectionCreate,
     DatasetBaseConnectionCreate,
     HubSpotAuth,
     HubSpotAuthParams,
@@ -22,9 +24,9 @@ from aep_provider.models.flow_service import (
 )
 from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
+from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
 from aep_provider.operators.explore import unknown_table_error
+from aep_provider.operators.rows import Row
 from aep_provider.planning.apply import planned_answer
 
 
@@ -177,130 +179,130 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
         return str(obj["id"])
 
 
-class AepCreateSourceConnectionOperator(AepBaseOperator):
+@dataclass(frozen=True)
+class _ConnectionFields:
+    name: str = ""
+    base_connection_id: str = ""
+    schema_id: str = ""
+    #: The plan's entry for this connection (``AepPlanOperator``); ``None``: look it up as without a plan.
+    planned: dict[str, Any] | None = None
+
+
+CF = TypeVar("CF", bound=_ConnectionFields)
+
+
+@dataclass(frozen=True)
+class SourceConnectionFields(_ConnectionFields):
+    path: str = ""
+    data_format: str = "tabular"
+
+
+@dataclass(frozen=True)
+class TargetConnectionFields(_ConnectionFields):
+    dataset_id: str = ""
+
+
+class _ConnectionOperator(AepRowsOperator[CF]):
+    """Create (or reuse by name) a source or target connection; a subclass says what it is and how to match."""
+
+    collection: ClassVar[str]
+    what: ClassVar[str]
+    link: ClassVar[type[AepLink]]
+    identity_fields: Sequence[str] = ("name",)
+
+    def body(self, row: Row[CF]) -> ConnectionCreate:
+        raise NotImplementedError
+
+    def matches(self, row: Row[CF], existing: dict[str, Any]) -> bool:
+        """Whether the connection of the same name is this row's (then it is reused)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def describe(existing: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def link_id(self, row: Row[CF]) -> str:
+        raise NotImplementedError
+
+    def execute_row(self, context: Any, row: Row[CF]) -> str:
+        model = build_model(f"{row.label}{self.what}", lambda: self.body(row))
+        obj, _ = create_named(
+            self.hook, collection=self.collection, what=self.what, name=row.fields.name, body=model.to_body(),
+            matches=lambda existing: self.matches(row, existing), describe=self.describe,
+            planned=planned_answer(row.fields.planned, context),
+        )
+        self.persist_link(context, self.link, row, id=self.link_id(row))
+        return str(obj["id"])
+
+
+class AepCreateSourceConnectionOperator(_ConnectionOperator[SourceConnectionFields]):
     """Create (or reuse by name) the source connection: base connection + table path + ad-hoc schema.
 
     :param data_format: ``tabular`` (default) or ``parquet_xdm``.
     :return: the source connection id.
     """
 
-    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path", "data_format", "planned")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
-    required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "path")
-    identity_fields: Sequence[str] = ("name",)
+    Fields = SourceConnectionFields
     operator_extra_links = (AepSourceConnectionLink(),)
+    collection, what, link = "sourceConnections", "source connection", AepSourceConnectionLink
 
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        base_connection_id: str | None = None,
-        schema_id: str | None = None,
-        path: str | None = None,
-        data_format: str = "tabular",
-        planned: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.name = name
-        self.base_connection_id = base_connection_id
-        self.schema_id = schema_id
-        self.path = path
-        self.data_format = data_format
-        self.check_required()
+    def body(self, row: Row[SourceConnectionFields]) -> ConnectionCreate:
+        f = row.fields
+        return SourceConnectionCreate.build(f.name, f.base_connection_id, f.schema_id, f.path, f.data_format)
 
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        model = build_model(
-            f"{item.label}source connection",
-            lambda: SourceConnectionCreate.build(
-                item.name, item.base_connection_id, item.schema_id, item.path, item.data_format
-            ),
+    def matches(self, row: Row[SourceConnectionFields], existing: dict[str, Any]) -> bool:
+        return (
+            existing.get("baseConnectionId") == row.fields.base_connection_id
+            and (existing.get("params") or {}).get("path") == row.fields.path
+            and _schema_id(existing) in (None, row.fields.schema_id)
         )
 
-        def describe(o: dict[str, Any]) -> str:
-            return (
-                f"base connection {o.get('baseConnectionId')}, path {(o.get('params') or {}).get('path')!r}, "
-                f"schema {_schema_id(o)}"
-            )
+    @staticmethod
+    def describe(existing: dict[str, Any]) -> str:
+        return (
+            f"base connection {existing.get('baseConnectionId')}, path "
+            f"{(existing.get('params') or {}).get('path')!r}, schema {_schema_id(existing)}"
+        )
 
+    def link_id(self, row: Row[SourceConnectionFields]) -> str:
+        return row.fields.base_connection_id
+
+    def execute_row(self, context: Any, row: Row[SourceConnectionFields]) -> str:
         try:
-            obj, _ = create_named(
-                self.hook,
-                collection="sourceConnections",
-                what="source connection",
-                name=item.name,
-                body=model.to_body(),
-                matches=lambda o: (
-                    o.get("baseConnectionId") == item.base_connection_id
-                    and (o.get("params") or {}).get("path") == item.path
-                    and _schema_id(o) in (None, item.schema_id)
-                ),
-                describe=describe,
-                planned=planned_answer(item.planned, context),
-            )
+            return super().execute_row(context, row)
         except AepValidationError as refused:
             if "params.path" not in refused.detail:
                 raise
-            raise unknown_table_error(self.hook, item.base_connection_id, item.path, "path", refused) from None
-        self.persist_link(context, AepSourceConnectionLink, item, id=item.base_connection_id)
-        return str(obj["id"])
+            raise unknown_table_error(self.hook, row.fields.base_connection_id, row.fields.path, "path", refused) from None
 
 
-class AepCreateTargetConnectionOperator(AepBaseOperator):
+class AepCreateTargetConnectionOperator(_ConnectionOperator[TargetConnectionFields]):
     """Create (or reuse by name) the target connection: dataset base connection + dataset + target schema.
 
     :param base_connection_id: the *dataset* base connection (never the HubSpot one).
     :return: the target connection id.
     """
 
-    item_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id", "planned")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
-    required_fields: Sequence[str] = ("name", "base_connection_id", "schema_id", "dataset_id")
-    identity_fields: Sequence[str] = ("name",)
+    Fields = TargetConnectionFields
     operator_extra_links = (AepTargetConnectionLink(),)
+    collection, what, link = "targetConnections", "target connection", AepTargetConnectionLink
 
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        base_connection_id: str | None = None,
-        schema_id: str | None = None,
-        dataset_id: str | None = None,
-        planned: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.name = name
-        self.base_connection_id = base_connection_id
-        self.schema_id = schema_id
-        self.dataset_id = dataset_id
-        self.check_required()
+    def body(self, row: Row[TargetConnectionFields]) -> ConnectionCreate:
+        f = row.fields
+        return TargetConnectionCreate.build(f.name, f.base_connection_id, f.schema_id, f.dataset_id)
 
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        model = build_model(
-            f"{item.label}target connection",
-            lambda: TargetConnectionCreate.build(
-                item.name, item.base_connection_id, item.schema_id, item.dataset_id
-            ),
+    def matches(self, row: Row[TargetConnectionFields], existing: dict[str, Any]) -> bool:
+        return (
+            existing.get("baseConnectionId") == row.fields.base_connection_id
+            and (existing.get("params") or {}).get("dataSetId") == row.fields.dataset_id
         )
 
-        def describe(o: dict[str, Any]) -> str:
-            return f"base connection {o.get('baseConnectionId')}, dataset {(o.get('params') or {}).get('dataSetId')}"
-
-        obj, _ = create_named(
-            self.hook,
-            collection="targetConnections",
-            what="target connection",
-            name=item.name,
-            body=model.to_body(),
-            matches=lambda o: (
-                o.get("baseConnectionId") == item.base_connection_id
-                and (o.get("params") or {}).get("dataSetId") == item.dataset_id
-            ),
-            describe=describe,
-            planned=planned_answer(item.planned, context),
+    @staticmethod
+    def describe(existing: dict[str, Any]) -> str:
+        return (
+            f"base connection {existing.get('baseConnectionId')}, dataset "
+            f"{(existing.get('params') or {}).get('dataSetId')}"
         )
-        self.persist_link(context, AepTargetConnectionLink, item, id=item.dataset_id)
-        return str(obj["id"])
+
+    def link_id(self, row: Row[TargetConnectionFields]) -> str:
+        return row.fields.dataset_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError, AepConflictError
@@ -10,12 +11,20 @@ from aep_provider.hooks.transport import XED_SINGLE
 from aep_provider.links import AepDatasetLink
 from aep_provider.models.catalog import DatasetCreate
 from aep_provider.operators._validation import build_model
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
+from aep_provider.operators.base import AepRowsOperator
+from aep_provider.operators.rows import Row
 from aep_provider.planning.apply import is_planned, planned_answer
 
 
-class AepCreateDatasetOperator(AepBaseOperator):
+@dataclass(frozen=True)
+class DatasetFields:
+    name: str = ""
+    schema_id: str = ""
+    #: The plan's entry for this dataset (``AepPlanOperator``); ``None``: look it up as without a plan.
+    planned: dict[str, Any] | None = None
+
+
+class AepCreateDatasetOperator(AepRowsOperator[DatasetFields]):
     """Create (or reuse by name) a dataset on the target schema.
 
     A dataset of that name on *another* schema is an error naming both schemas, not a silent reuse.
@@ -27,24 +36,12 @@ class AepCreateDatasetOperator(AepBaseOperator):
 
     operator_extra_links = (AepDatasetLink(),)
 
-    item_fields: Sequence[str] = ("name", "schema_id", "planned")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
-    required_fields: Sequence[str] = ("name", "schema_id")
+    Fields = DatasetFields
     identity_fields: Sequence[str] = ("name",)
 
-    def __init__(
-        self, *, name: str | None = None, schema_id: str | None = None, planned: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.name = name
-        self.schema_id = schema_id
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        name, schema_id = str(item.name), str(item.schema_id)
-        model = build_model(f"{item.label}dataset", lambda: DatasetCreate.for_schema(name, schema_id))
+    def execute_row(self, context: Any, row: Row[DatasetFields]) -> str:
+        name, schema_id = str(row.fields.name), str(row.fields.schema_id)
+        model = build_model(f"{row.label}dataset", lambda: DatasetCreate.for_schema(name, schema_id))
         hook = self.hook
 
         def lookup() -> str | None:
@@ -61,14 +58,16 @@ class AepCreateDatasetOperator(AepBaseOperator):
         def create() -> str:
             return hook.create_dataset(model.to_body())
 
-        planned = planned_answer(item.planned, context, lambda found: str(found["id"]))
-        existing = planned if is_planned(planned) else lookup()
+        planned = planned_answer(row.fields.planned, context, lambda found: str(found["id"]))
         planned_create = is_planned(planned)
+        existing = planned if planned_create else lookup()
         if existing is None and not planned_create and hook.get_resource("schemas", schema_id, accept=XED_SINGLE) is None:
             raise AepConfigError(
-                f"{item.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the $id "
+                f"{row.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the $id "
                 "returned by AepCreateTargetSchemaOperator."
             )
-        dataset_id, _ = hook.create_idempotent(what=f"dataset '{name}'", lookup=lookup, create=create, planned=existing)
-        self.persist_link(context, AepDatasetLink, item, id=dataset_id)
+        dataset_id, _ = hook.create_idempotent(
+            what=f"dataset '{name}'", lookup=lookup, create=create, planned=existing
+        )
+        self.persist_link(context, AepDatasetLink, row, id=dataset_id)
         return dataset_id

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aep_provider.hooks.errors import AepApiError, AepConfigError, AepNotFoundError
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
+from aep_provider.operators.base import AepRowsOperator
+from aep_provider.operators.rows import Row
 
 if TYPE_CHECKING:
     from aep_provider.hooks.aep import AepHook
@@ -29,7 +29,14 @@ def unknown_table_error(
     )
 
 
-class AepExploreSourceOperator(AepBaseOperator):
+@dataclass(frozen=True)
+class ExploreFields:
+    base_connection_id: str = ""
+    object_path: str | None = None
+    required_columns: list[str] = field(default_factory=list)
+
+
+class AepExploreSourceOperator(AepRowsOperator[ExploreFields]):
     """List the tables of a source base connection, or the columns of one table.
 
     ``GET /connections/{id}/explore?objectType=root`` or ``objectType=table&object=<path>``.
@@ -43,42 +50,33 @@ class AepExploreSourceOperator(AepBaseOperator):
     :return: the list of tables (root) or the table's columns.
     """
 
-    item_fields: Sequence[str] = ("base_connection_id", "object_path", "required_columns")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
-    required_fields: Sequence[str] = ("base_connection_id",)
+    Fields = ExploreFields
 
     def __init__(
         self,
         *,
-        base_connection_id: str | None = None,
-        object_path: str | None = None,
         preview: bool = False,
-        required_columns: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.base_connection_id = base_connection_id
-        self.object_path = object_path
         self.preview = preview
-        self.required_columns = list(required_columns)
-        self.check_required()
 
-    def execute_item(self, context: Any, item: AepItem) -> list[dict[str, Any]]:
-        base_connection_id = str(item.base_connection_id)
-        if not item.object_path:
+    def execute_row(self, context: Any, row: Row[ExploreFields]) -> list[dict[str, Any]]:
+        base_connection_id = str(row.fields.base_connection_id)
+        if not row.fields.object_path:
             tables = list(self.hook.explore(base_connection_id) or [])
-            self.log.info("%sBase connection %s has %d tables", item.label, base_connection_id, len(tables))
+            self.log.info("%sBase connection %s has %d tables", row.label, base_connection_id, len(tables))
             return tables
-        path = str(item.object_path)
+        path = str(row.fields.object_path)
         try:
             body = self.hook.explore(base_connection_id, path, self.preview)
         except AepNotFoundError as missing:
             raise unknown_table_error(self.hook, base_connection_id, path, "object_path", missing) from None
         columns = list(((body or {}).get("schema") or {}).get("columns") or [])
-        self.log.info("%s%s has %d columns", item.label, path, len(columns))
-        self._check_required(path, columns, list(item.required_columns or []))
+        self.log.info("%s%s has %d columns", row.label, path, len(columns))
+        self._check_required(path, columns, list(row.fields.required_columns or []))
         if self.preview:
-            item.output("preview", (body or {}).get("data") or [])
+            row.output("preview", (body or {}).get("data") or [])
         return columns
 
     @staticmethod

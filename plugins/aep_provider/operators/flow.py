@@ -1,37 +1,32 @@
-"""Flow Service operators: find the flow spec, create the dataflow, start an on-demand run."""
+"""Flow Service operators: find the flow spec, create the dataflow (the on-demand run: ``flow_run.py``)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-from airflow.sdk.exceptions import AirflowSkipException
 
+from aep_provider.flow_runs import FAILED
 from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
-from aep_provider.hooks.runs import FAILED, TERMINAL, run_status, run_window
 from aep_provider.lineage import FlowLineageMixin
-from aep_provider.links import AepDataflowLink, AepFlowRunLink
+from aep_provider.links import AepDataflowLink
 from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
 from aep_provider.models.flow_service import (
-    Created,
     DeltaColumn,
     FlowCreate,
     FlowOptions,
-    RunCreate,
     Schedule,
 )
-from aep_provider.models.time import to_epoch_seconds
 from aep_provider.operators._named import create_named
 from aep_provider.operators._validation import build_model
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
+from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
+from aep_provider.operators.rows import Row
 from aep_provider.planning.apply import is_planned, planned_answer
 from aep_provider.planning.update import update_flow, wants_update
 
-FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (hooks/runs.py)
+FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (flow_runs.py)
 
 
 class AepGetFlowSpecOperator(AepBaseOperator):
@@ -74,7 +69,23 @@ def check_schedule(schedule: Schedule, flow_spec: dict[str, Any]) -> None:
         )
 
 
-class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
+@dataclass(frozen=True)
+class DataflowFields:
+    name: str = ""
+    flow_spec_id: str = ""
+    source_connection_id: str = ""
+    target_connection_id: str = ""
+    mapping_id: str = ""
+    mapping_version: str = "0"
+    delta_column: str | dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    description: str = ""
+    options: dict[str, Any] | None = None
+    #: The plan's entry for this dataflow (``AepPlanOperator``); ``None``: look it up as without a plan.
+    planned: dict[str, Any] | None = None
+
+
+class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields]):
     """Create (or reuse by name) the dataflow joining source and target connection with the mapping.
 
     :param delta_column: the source column of incremental loads; a name or
@@ -91,82 +102,39 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
 
     operator_extra_links = (AepDataflowLink(),)
 
-    item_fields: Sequence[str] = (
-        "name",
-        "flow_spec_id",
-        "source_connection_id",
-        "target_connection_id",
-        "mapping_id",
-        "mapping_version",
-        "delta_column",
-        "schedule",
-        "description",
-        "options",
-        "planned",
-    )
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
+    Fields = DataflowFields
     required_fields: Sequence[str] = (
         "name", "flow_spec_id", "source_connection_id", "target_connection_id", "mapping_id", "delta_column",
         "schedule",
     )
     identity_fields: Sequence[str] = ("name",)
 
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        flow_spec_id: str | None = None,
-        source_connection_id: str | None = None,
-        target_connection_id: str | None = None,
-        mapping_id: str | None = None,
-        delta_column: str | dict[str, Any] | None = None,
-        schedule: dict[str, Any] | None = None,
-        mapping_version: str = "0",
-        description: str = "",
-        options: dict[str, Any] | None = None,
-        planned: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.options = options
-        self.name = name
-        self.flow_spec_id = flow_spec_id
-        self.source_connection_id = source_connection_id
-        self.target_connection_id = target_connection_id
-        self.mapping_id = mapping_id
-        self.delta_column = delta_column
-        self.schedule = schedule
-        self.mapping_version = mapping_version
-        self.description = description
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        schedule = build_model(f"{item.label}schedule", lambda: Schedule.model_validate(dict(item.schedule or {})))
+    def execute_row(self, context: Any, row: Row[DataflowFields]) -> str:
+        schedule = build_model(f"{row.label}schedule", lambda: Schedule.model_validate(dict(row.fields.schedule or {})))
         delta = build_model(
-            f"{item.label}delta_column",
+            f"{row.label}delta_column",
             lambda: DeltaColumn.model_validate(
-                {"name": item.delta_column} if isinstance(item.delta_column, str) else item.delta_column
+                {"name": row.fields.delta_column} if isinstance(row.fields.delta_column, str) else row.fields.delta_column
             ),
         )
         options = build_model(
-            f"{item.label}options", lambda: FlowOptions.model_validate(dict(item.options)) if item.options else None
+            f"{row.label}options", lambda: FlowOptions.model_validate(dict(row.fields.options)) if row.fields.options else None
         )
         hook = self.hook
-        flow_spec = self._flow_spec(str(item.flow_spec_id))
+        flow_spec = self._flow_spec(str(row.fields.flow_spec_id))
         if flow_spec is None:
             raise AepConfigError(
-                f"{item.label}flow_spec_id={item.flow_spec_id!r} does not exist; pass the id returned by AepGetFlowSpecOperator."
+                f"{row.label}flow_spec_id={row.fields.flow_spec_id!r} does not exist; pass the id returned by AepGetFlowSpecOperator."
             )
         check_schedule(schedule, flow_spec)
         model = FlowCreate.build(
-            name=item.name,
-            description=item.description or item.name,
-            flow_spec_id=item.flow_spec_id,
-            source_connection_id=item.source_connection_id,
-            target_connection_id=item.target_connection_id,
-            mapping_id=item.mapping_id,
-            mapping_version=str(item.mapping_version),
+            name=row.fields.name,
+            description=row.fields.description or row.fields.name,
+            flow_spec_id=row.fields.flow_spec_id,
+            source_connection_id=row.fields.source_connection_id,
+            target_connection_id=row.fields.target_connection_id,
+            mapping_id=row.fields.mapping_id,
+            mapping_version=str(row.fields.mapping_version),
             delta_column=delta,
             schedule=schedule,
             options=options,
@@ -176,35 +144,35 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             return f"source connections {o.get('sourceConnectionIds')}, target connections {o.get('targetConnectionIds')}"
 
         body = model.to_body()
-        planned = planned_answer(item.planned, context)
+        planned = planned_answer(row.fields.planned, context)
         flow, created = create_named(
             hook,
             collection="flows",
             what="dataflow",
-            name=item.name,
+            name=row.fields.name,
             body=body,
             matches=lambda o: (
-                list(o.get("sourceConnectionIds") or []) == [item.source_connection_id]
-                and list(o.get("targetConnectionIds") or []) == [item.target_connection_id]
+                list(o.get("sourceConnectionIds") or []) == [row.fields.source_connection_id]
+                and list(o.get("targetConnectionIds") or []) == [row.fields.target_connection_id]
             ),
             describe=describe,
             planned=planned,
         )
         flow_id = str(flow["id"])
-        if not created and wants_update(item.planned):
+        if not created and wants_update(row.fields.planned):
             flow = {**flow, "etag": update_flow(hook, flow_id, body, self.log)}
         elif not created and not is_planned(planned):
-            self._warn_if_changed(flow, body, str(item.name))
-        item.output("etag", flow.get("etag"))
+            self._warn_if_changed(flow, body, str(row.fields.name))
+        row.output("etag", flow.get("etag"))
         self.record_flow_lineage(
             hook,
             {
                 "id": flow_id,
-                "sourceConnectionIds": [item.source_connection_id],
-                "targetConnectionIds": [item.target_connection_id],
+                "sourceConnectionIds": [row.fields.source_connection_id],
+                "targetConnectionIds": [row.fields.target_connection_id],
             },
         )
-        self.persist_link(context, AepDataflowLink, item, id=flow_id)
+        self.persist_link(context, AepDataflowLink, row, id=flow_id)
         return flow_id
 
     def _flow_spec(self, flow_spec_id: str) -> dict[str, Any] | None:
@@ -219,8 +187,15 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
         wanted_mapping = body["transformations"][1]["params"]
         have = {t.get("name"): t.get("params") for t in existing.get("transformations") or []}
         changed = []
-        if (have.get("Mapping") or {}).get("mappingId") not in (None, wanted_mapping["mappingId"]):
+        have_mapping = have.get("Mapping") or {}
+        if have_mapping.get("mappingId") not in (None, wanted_mapping["mappingId"]):
             changed.append("mapping")
+        elif have_mapping.get("mappingVersion") is not None and str(have_mapping["mappingVersion"]) != str(
+            wanted_mapping.get("mappingVersion")
+        ):
+            # update-dataflows.md "Update mapping": the flow names mappingId and mappingVersion; a flow left on
+            # an older version (a run that made the new one failed before the patch) maps with the old rules.
+            changed.append(f"mapping version ({have_mapping['mappingVersion']} -> {wanted_mapping.get('mappingVersion')})")
         sched = existing.get("scheduleParams") or {}
         for key in ("frequency", "interval"):
             if key in sched and str(sched[key]) != str(body["scheduleParams"].get(key)):
@@ -235,312 +210,7 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepBaseOperator):
             )
 
 
-def iso(epoch: int) -> str:
-    """Epoch seconds as an ISO-8601 UTC date-time, for log lines people read."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+# The on-demand run operator lives in flow_run.py; imported here for `from ...operators.flow import` users.
+from aep_provider.operators.flow_run import AepRunFlowOperator, iso  # noqa: E402
 
-
-class AepRunFlowOperator(FlowLineageMixin, AepBaseOperator):
-    """Start an on-demand run of a one-time dataflow for one time window - once.
-
-    AEP creates runs only against a flow "scheduled for one-time ingestion" (flow-service.yaml ``POST /runs``;
-    on-demand-ingestion.md): the flow must have ``frequency: once``; any other flow is refused here, before the
-    call. The run body carries ``startTime`` (now), ``windowStartTime``/``windowEndTime`` and, on the flow's
-    first run only, ``deltaColumn`` (after that the flow's Copy ``deltaColumn`` is the source of truth and a
-    different one is an error).
-
-    On a retry (or a second run of the task) it reattaches to the run already started for the same
-    window instead of starting another: first through the task state store (Airflow >= 3.3), then by
-    looking the flow's runs up by the window each run reports (the copy activity's
-    ``durationSummary.extensions.windowStart``/``windowEnd``, monitor.md; an echoed ``params`` too). Runs that failed are not
-    reattached to, so a retry after a failed run starts a new one.
-
-    :param window_start: ISO string, epoch seconds or datetime (templated, e.g. ``{{ data_interval_start }}``).
-    :param window_end: same; must not be before ``window_start``. When both are empty (a manual run
-        without a data interval) the task is skipped: there is no window to ingest.
-    :param delta_column: the source column that selects the window's rows; sent on the flow's first run
-        (default: the flow's own Copy ``deltaColumn``), and on a later run only checked against the flow's.
-    :param respect_flow_schedule: the flow's own one-time run ingests a window of its own. By default the
-        window is cut to the part that run did not read, and the task is skipped when nothing is left, so no row
-        is ingested twice. The own run's window is read from that run (monitor.md: the copy activity's
-        ``durationSummary.extensions.windowStart``/``windowEnd``), waiting for it to say; only when it does not,
-        OUR model is used: everything before ``startTime`` (Adobe only says that with backfill "all current
-        files ... will be ingested during the first scheduled ingestion", flow-service.yaml ScheduleSpecDTO).
-    :param own_run_timeout_seconds: how long to wait for the flow's own run to be listed and report its window.
-    :param own_run_poll_seconds: how often to look while waiting.
-    :return: the run id.
-    """
-
-    operator_extra_links = (AepFlowRunLink(),)
-
-    state_key = "aep_run_id"
-    item_fields: Sequence[str] = ("flow_id", "window_start", "window_end", "delta_column")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
-    required_fields: Sequence[str] = ("flow_id",)
-    identity_fields: Sequence[str] = ("flow_id",)
-
-    def __init__(
-        self,
-        *,
-        flow_id: str | None = None,
-        window_start: Any = None,
-        window_end: Any = None,
-        delta_column: str | None = None,
-        respect_flow_schedule: bool = True,
-        own_run_timeout_seconds: float = 300.0,
-        own_run_poll_seconds: float = 10.0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.own_run_timeout_seconds = own_run_timeout_seconds
-        self.own_run_poll_seconds = own_run_poll_seconds
-        self.flow_id = flow_id
-        self.window_start = window_start
-        self.window_end = window_end
-        self.delta_column = delta_column
-        self.respect_flow_schedule = respect_flow_schedule
-        self.check_required()
-
-    @staticmethod
-    def uncovered_window(
-        flow: dict[str, Any], start: int, end: int, own_window: tuple[int, int] | None = None
-    ) -> tuple[int, int]:
-        """The part of ``[start, end)`` that the flow's own first run and schedule do not ingest.
-
-        ``own_window``: the window the flow's own run REALLY read, as that run reports it (monitor.md: the copy
-        activity's ``durationSummary.extensions.windowStart``/``windowEnd``; :func:`run_window`); the window is
-        cut against it. Only when the run does not say (``None``) OUR model of a flow's own runs is used (the
-        emulator's too; Adobe only says, flow-service.yaml ScheduleSpecDTO.backfill, that with backfill "all
-        current files in the specified path will be ingested during the first scheduled ingestion"): the first
-        run takes everything before ``startTime`` when ``backfill`` is on (the default; a ``once`` flow takes no
-        backfill key), and the scheduled runs take everything from ``startTime`` on while the flow is enabled
-        (not for ``once``). An own window strictly inside ``[start, end)`` cannot be cut out of one run's
-        window: :class:`ValueError`.
-        """
-        if own_window is not None:
-            own_start, own_end = own_window
-            if own_start >= own_end or own_end <= start or own_start >= end:
-                return start, end
-            if start < own_start and own_end < end:
-                raise ValueError(
-                    f"the flow's own run read {iso(own_start)} .. {iso(own_end)}, inside the window "
-                    f"{iso(start)} .. {iso(end)}: one on-demand run cannot ingest the parts before and after it"
-                )
-            if own_start <= start:
-                start = min(end, own_end)
-            else:
-                end = own_start
-            return start, max(start, end)
-        schedule = flow.get("scheduleParams") or {}
-        try:
-            flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
-        except ValueError:
-            return start, end
-        frequency = str(schedule.get("frequency") or "")
-        if schedule.get("backfill", True) in (True, "true", "True"):
-            start = max(start, flow_start)
-        if frequency != "once" and flow.get("state", "enabled") == "enabled":
-            end = min(end, flow_start)
-        return start, max(start, end)
-
-    def _skip(self, item: AepItem, reason: str) -> AirflowSkipException:
-        """Say why in the task's main log, then skip."""
-        self.log.info("%sSkipped: %s", item.label, reason)
-        return AirflowSkipException(reason)
-
-    def _window(self, item: AepItem) -> tuple[int, int]:
-        empty = [v in (None, "") for v in (item.window_start, item.window_end)]
-        if all(empty):
-            raise self._skip(
-                item,
-                "no window to ingest: window_start and window_end are empty (a manual run without a data "
-                "interval). Trigger the DAG with a logical date, or use `airflow backfill create`.",
-            )
-        if any(empty):
-            raise AepConfigError(
-                f"{item.label}window_start={item.window_start!r} and window_end={item.window_end!r}: give both or neither."
-            )
-        try:
-            start = to_epoch_seconds(item.window_start, field="window_start")
-            end = to_epoch_seconds(item.window_end, field="window_end")
-        except ValueError as exc:
-            raise AepConfigError(str(exc)) from None
-        if end < start:
-            raise AepConfigError(
-                f"{item.label}window_end ({item.window_end}) is before window_start ({item.window_start}); swap them."
-            )
-        return start, end
-
-    @staticmethod
-    def _same_window(run: dict[str, Any], start: int, end: int) -> bool:
-        """Whether ``run`` read ``[start, end)``: from the copy activity's ``durationSummary.extensions``
-        (monitor.md; flow-service.yaml's FlowRunItemDTO has no ``params``), else an echoed ``params``."""
-        return run_window(run) == (start, end)
-
-    @staticmethod
-    def _status(run: dict[str, Any]) -> str:
-        return run_status(run)
-
-    def _state_key(self, item: AepItem) -> str:
-        return self.state_key if item.key is None else f"{self.state_key}:{item.key}"
-
-    def _from_state_store(self, context: Any, item: AepItem, start: int, end: int) -> str | None:
-        store = context.get("task_state_store") if hasattr(context, "get") else None
-        if store is None:
-            return None
-        try:
-            run_id = store.get(self._state_key(item))
-        except Exception as exc:  # the store is an aid: the look-up by window below still finds the run
-            self.log.warning(
-                "%sCould not read the task state store (%s: %s); looking the run up by its window instead",
-                item.label, type(exc).__name__, exc,
-            )
-            return None
-        if not run_id:
-            return None
-        run = self.hook.get_object("runs", str(run_id))
-        if run and self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
-            self.log.info("%sReattaching to run %s recorded by an earlier try", item.label, run_id)
-            return str(run_id)
-        return None
-
-    def _own_run_window(self, item: AepItem, flow: dict[str, Any], flow_id: str) -> tuple[int, int] | None:
-        """The window the flow's own (first) run read, waiting for that run to say; ``None`` when it does not.
-
-        The flow's own run is its first run (``orderby=createdAt``, limit 1): a one-time flow whose ``startTime``
-        has passed runs once by itself, before any data interval of the DAG has ended. While that run is not
-        listed yet, or reports no window and has not ended, this waits (``own_run_timeout_seconds``, polling every
-        ``own_run_poll_seconds``). An own run that ended failed wrote nothing: it covers no window.
-        """
-        schedule = flow.get("scheduleParams") or {}
-        try:
-            flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
-        except ValueError:
-            return None
-        if time.time() < flow_start:
-            return None  # the own run is not due yet
-        deadline = time.monotonic() + self.own_run_timeout_seconds
-        window: tuple[int, int] | None = None
-        while True:
-            run = self.hook.one_run(flow_id, "first")
-            if run is not None:
-                status, window = run_status(run), run_window(run)
-                if status in FAILED:
-                    self.log.info("%sThe flow's own run %s ended %s: it ingested no window", item.label,
-                                  run.get("id"), status)
-                    return (flow_start, flow_start)
-                if window is not None or status in TERMINAL:
-                    return window
-            if time.monotonic() >= deadline:
-                self.log.warning(
-                    "%sFlow %s's own run %s within %.0f s; cutting the window by the flow's startTime instead",
-                    item.label, flow_id, "did not report its window" if run else "was not listed",
-                    self.own_run_timeout_seconds,
-                )
-                return window if run is not None else None
-            self.log.info("%sWaiting for flow %s's own run to report the window it reads", item.label, flow_id)
-            time.sleep(self.own_run_poll_seconds)
-
-    def _clip(self, item: AepItem, flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
-        own = self._own_run_window(item, flow, str(flow.get("id")))
-        try:
-            clipped = self.uncovered_window(flow, start, end, own)
-        except ValueError as exc:
-            raise AepConfigError(f"{item.label}{exc}; run the window in two parts around it.") from None
-        if clipped[0] >= clipped[1]:
-            schedule = flow.get("scheduleParams") or {}
-            flow_start = schedule.get("startTime")
-            when = iso(to_epoch_seconds(flow_start, field="startTime")) if flow_start is not None else "?"
-            read = (
-                f"its first run read {iso(own[0])} .. {iso(own[1])}, as that run reports"
-                if own is not None
-                else "its first run takes everything before startTime"
-            )
-            raise self._skip(
-                item,
-                f"the window {iso(start)} .. {iso(end)} is already ingested by flow {flow.get('id')}'s own runs "
-                f"(frequency {schedule.get('frequency')!r}, startTime {when}: {read}); nothing is left to ingest "
-                "on demand.",
-            )
-        if clipped != (start, end):
-            self.log.info("%sWindow %s .. %s cut to %s .. %s, the part the flow's own runs do not ingest",
-                          item.label, iso(start), iso(end), iso(clipped[0]), iso(clipped[1]))
-        return clipped
-
-    @staticmethod
-    def _flow_delta_column(flow: dict[str, Any]) -> str | None:
-        for transformation in flow.get("transformations") or []:
-            if transformation.get("name") == "Copy":
-                name = ((transformation.get("params") or {}).get("deltaColumn") or {}).get("name")
-                return str(name) if name else None
-        return None
-
-    def _delta_for_run(self, item: AepItem, flow: dict[str, Any], first: bool) -> str | None:
-        """The ``deltaColumn`` to send: on the flow's first run only (on-demand-ingestion.md)."""
-        current = self._flow_delta_column(flow)
-        wanted = item.delta_column or current
-        if not first:
-            if item.delta_column and current and item.delta_column != current:
-                raise AepConfigError(
-                    f"{item.label}delta_column={item.delta_column!r} differs from the deltaColumn {current!r} of flow "
-                    f"{flow.get('id')}; AEP refuses a changed deltaColumn on a later run. Use {current!r} (or a new "
-                    "flow)."
-                )
-            return None
-        if not wanted:
-            raise AepConfigError(
-                f"{item.label}delta_column is empty and flow {flow.get('id')} names none: name the source column "
-                "holding the change time."
-            )
-        return str(wanted)
-
-    def _one_time_flow(self, item: AepItem, flow: dict[str, Any], flow_id: str) -> None:
-        frequency = (flow.get("scheduleParams") or {}).get("frequency")
-        if frequency != "once":
-            raise AepConfigError(
-                f"{item.label}flow {flow_id} is scheduled with frequency {frequency!r}: AEP creates on-demand runs only "
-                "for a flow scheduled for one-time ingestion. Create the flow with schedule frequency 'once' (in an "
-                "onboarding spec: `ingestion: airflow`), or let AEP's own schedule ingest (no window runs)."
-            )
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        start, end = self._window(item)
-        flow_id = str(item.flow_id)
-        hook = self.hook
-        flow = hook.get_object("flows", flow_id)
-        if flow is None:
-            raise AepConfigError(
-                f"{item.label}flow_id={flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
-                "AepCreateDataflowOperator."
-            )
-        self._one_time_flow(item, flow, flow_id)
-        if self.respect_flow_schedule:
-            start, end = self._clip(item, flow, start, end)
-        run_id = self._from_state_store(context, item, start, end)
-        if run_id is None:
-            first = not flow.get("lastRunDetails") and hook.one_run(flow_id, "latest") is None
-            body = RunCreate.build(
-                flow_id, start, end, start_time=int(time.time()), delta_column=self._delta_for_run(item, flow, first)
-            ).to_body()
-
-            def lookup() -> dict[str, Any] | None:
-                for run in hook.list_runs(flow_id):
-                    if self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
-                        return run
-                return None
-
-            run, _ = hook.create_idempotent(
-                what=f"run of flow {flow_id} for window {iso(start)} .. {iso(end)}",
-                lookup=lookup,
-                create=lambda: Created.from_answer(hook.create_object("runs", body)).model_dump(),
-            )
-            run_id = str(run["id"])
-            store = context.get("task_state_store") if hasattr(context, "get") else None
-            if store is not None:
-                try:
-                    store.set(self._state_key(item), run_id)
-                except Exception as exc:
-                    self.log.warning("Could not record run id in the task state store: %s", exc)
-        self.record_flow_lineage(hook, flow)
-        self.persist_link(context, AepFlowRunLink, item, flow_id=flow_id, id=run_id)
-        return run_id
+__all__ = ["AepCreateDataflowOperator", "AepGetFlowSpecOperator", "AepRunFlowOperator", "check_schedule", "iso"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError
@@ -12,9 +13,9 @@ from aep_provider.links import AepMappingSetLink
 from aep_provider.models.data_prep import Mapping, MappingSetCreate, mapping_key
 from aep_provider.models.schema_registry import xdm_paths
 from aep_provider.operators._validation import build_model
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
-from aep_provider.planning.apply import is_planned, planned_answer
+from aep_provider.operators.base import AepRowsOperator
+from aep_provider.operators.rows import Row
+from aep_provider.planning.apply import is_planned, is_retry, planned_answer
 from aep_provider.planning.update import new_mapping_version, wants_update
 
 
@@ -33,7 +34,16 @@ def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str
         raise AepConfigError(f"mappings do not fit target schema {schema_id}: " + "; ".join(problems))
 
 
-class AepCreateMappingSetOperator(AepBaseOperator):
+@dataclass(frozen=True)
+class MappingSetFields:
+    schema_id: str = ""
+    mappings: list[dict[str, Any]] | None = None
+    name: str | None = None
+    #: The plan's entry for this mapping set (``AepPlanOperator``); ``None``: look it up as without a plan.
+    planned: dict[str, Any] | None = None
+
+
+class AepCreateMappingSetOperator(AepRowsOperator[MappingSetFields]):
     """Create (or reuse) the mapping set, after checking each destination against the schema's full view.
 
     :param schema_id: target schema ``$id`` (templated).
@@ -42,47 +52,30 @@ class AepCreateMappingSetOperator(AepBaseOperator):
     :return: the mapping set id; XCom key ``mapping_version``.
     """
 
-    item_fields: Sequence[str] = ("schema_id", "mappings", "name", "planned")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
+    Fields = MappingSetFields
     required_fields: Sequence[str] = ("schema_id", "mappings")
     identity_fields: Sequence[str] = ("name", "schema_id")
     operator_extra_links = (AepMappingSetLink(),)
 
-    def __init__(
-        self,
-        *,
-        schema_id: str | None = None,
-        mappings: list[dict[str, Any]] | None = None,
-        name: str | None = None,
-        planned: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.schema_id = schema_id
-        self.mappings = mappings
-        self.name = name
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        schema_id, name = str(item.schema_id), item.name
-        rules = list(item.mappings or [])
+    def execute_row(self, context: Any, row: Row[MappingSetFields]) -> str:
+        schema_id, name = str(row.fields.schema_id), row.fields.name
+        rules = list(row.fields.mappings or [])
         model = build_model(
-            f"{item.label}mappings",
+            f"{row.label}mappings",
             lambda: MappingSetCreate(xdmSchema=schema_id, name=name, mappings=[Mapping(**m) for m in rules]),
         )
         if not model.mappings:
             raise AepConfigError(
-                f"{item.label}mappings is empty: give at least one {{'source': ..., 'destination': ...}}."
+                f"{row.label}mappings is empty: give at least one {{'source': ..., 'destination': ...}}."
             )
         hook = self.hook
         # With a plan, the destinations were checked against the schema's class and field groups before any write.
-        planned = planned_answer(item.planned, context)
+        planned = planned_answer(row.fields.planned, context)
         if not is_planned(planned):
             schema = hook.get_resource("schemas", schema_id, accept=XED_FULL)
             if schema is None:
                 raise AepConfigError(
-                    f"{item.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
+                    f"{row.label}schema_id={schema_id!r} does not exist in sandbox {hook.sandbox}; pass the target "
                     "schema $id."
                 )
             check_destinations(model.mappings, xdm_paths(schema), schema_id)
@@ -101,7 +94,7 @@ class AepCreateMappingSetOperator(AepBaseOperator):
                 ).get("id")
                 if schema_of not in (None, schema_id):
                     continue
-                full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset.get("id"))) or {})
+                full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset.get("id")), mset.get("version")) or {})
                 full_schema = full.get("xdmSchema") or schema_of
                 if full_schema == schema_id and mapping_key(full.get("mappings") or []) == wanted:
                     return full
@@ -113,12 +106,12 @@ class AepCreateMappingSetOperator(AepBaseOperator):
             create=lambda: hook.create_mapping_set(body),
             planned=planned,
         )
-        if not created and wants_update(item.planned):
-            mset = new_mapping_version(hook, str(mset["id"]), body)
-            self.log.info("%son_drift update: mapping set %s is at version %s", item.label, mset["id"],
+        if not created and wants_update(row.fields.planned):
+            mset = new_mapping_version(hook, str(mset["id"]), model, retry=is_retry(context))
+            self.log.info("%son_drift update: mapping set %s is at version %s", row.label, mset["id"],
                           mset.get("version"))
         elif not created and name:
-            full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset["id"])) or {})
+            full = mset if "mappings" in mset else (hook.get_mapping_set(str(mset["id"]), mset.get("version")) or {})
             same_schema = full.get("xdmSchema") in (None, schema_id)
             if mapping_key(full.get("mappings") or []) != wanted or not same_schema:
                 self.log.warning(
@@ -127,6 +120,6 @@ class AepCreateMappingSetOperator(AepBaseOperator):
                     name,
                     mset["id"],
                 )
-        item.output("mapping_version", str(mset.get("version", 0)))
-        self.persist_link(context, AepMappingSetLink, item, id=schema_id)
+        row.output("mapping_version", str(mset.get("version", 0)))
+        self.persist_link(context, AepMappingSetLink, row, id=schema_id)
         return str(mset["id"])

@@ -2,22 +2,27 @@
 
 Rows in (one per object: what the spec wants), ``{key: {resource: plan}}`` out. For every resource the plan says
 ``create``, ``reuse <id>`` or ``differs <id>`` with the fields that differ; it logs the plan as a table and pushes
-each resource's answers as the XCom ``plan.<resource>`` (``{key: entry}``) and ``plan.<resource>.<key>`` (one
-object's entry), which the create steps take instead of looking up again. A configuration error (a mapping
+each resource's answers as the XCom ``plan.<resource>`` (``{key: entry}``), which the create steps join into their
+rows by key (``inputs``, the field ``planned``) and take instead of looking up again. A configuration error (a mapping
 destination the target schema lacks, a column the table lacks) fails the task at once, without retries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from pydantic import ValidationError
 
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import plan_items
+from aep_provider.models.common import (
+    CRM_TO_AEP_FLOW_SPEC_NAME,
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    HUBSPOT_CONNECTION_SPEC_ID,
+)
+from aep_provider.operators.base import AepRowsOperator
 from aep_provider.planning import readers
 from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings
 from aep_provider.planning.differ import Found, plan_object
@@ -29,7 +34,22 @@ from aep_provider.planning.update import mark_updates
 TITLED_KEYS = ("$id", "title", "version", "meta:altId", "meta:class", "meta:datasetNamespace")
 
 
-class AepPlanOperator(AepBaseOperator):
+@dataclass(frozen=True)
+class PlanFields:
+    """One object as the plan reads it (checked as a :class:`PlanRow`)."""
+
+    source: str = ""
+    names: dict[str, str] | None = None
+    fields: dict[str, str] | None = None
+    class_ref: str = ""
+    field_groups: list[str] | None = None
+    mappings: list[dict[str, Any]] | None = None
+    delta_column: str = ""
+    schedule: dict[str, Any] | None = None
+    options: dict[str, Any] | None = None
+
+
+class AepPlanOperator(AepRowsOperator[PlanFields]):
     """Plan an onboarding: what exists, what will be created, what differs; checks that need no write.
 
     :param for_each: one row per object: ``{"key", "source", "names": {resource: name}, "fields", "class_ref",
@@ -42,8 +62,8 @@ class AepPlanOperator(AepBaseOperator):
     :return: ``{object key: {resource: {"action", "id", "name", "differences", "found", "shared_with"}}}``.
     """
 
-    item_fields: Sequence[str] = tuple(name for name in PlanRow.model_fields if name != "key")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "hubspot_base_connection_id")
+    Fields = PlanFields
+    template_fields: Sequence[str] = (*AepRowsOperator.template_fields, "hubspot_base_connection_id")
     ui_color = "#2d9d78"
 
     def __init__(
@@ -73,20 +93,23 @@ class AepPlanOperator(AepBaseOperator):
             raise AirflowFailException(f"The plan found a configuration error: {exc}") from exc
 
     def _rows(self) -> list[PlanRow]:
-        items = plan_items(
-            operator=f"{type(self).__name__} ({self.task_id})", item_fields=self.item_fields,
-            defaults={}, for_each=self.for_each, inputs=self.inputs, keys=self.keys,  # type: ignore[arg-type]
-        )
-        if not items:
+        rows = self.rows()
+        if not rows:
             raise AirflowSkipException(f"{self.task_id}: no object to plan (keys={self.keys}).")
         try:
-            return [PlanRow(key=str(item.key), **item.fields) for item in items]
+            return [
+                PlanRow(key=row.key, **{name: value for name, value in vars(row.fields).items() if value is not None})
+                for row in rows
+            ]
         except ValidationError as exc:
             raise AepConfigError(f"{self.task_id}: a plan row is not valid: {exc}") from None
 
     def _base_connections(self) -> tuple[str | None, str | None]:
+        """The HubSpot and dataset base connections, from one listing of the connections of their two specs
+        (``connectionSpec.id`` takes a comma-OR, sort-and-filter.md), matched by exact name."""
         names = [n for n in (self.hubspot_base_connection_name, self.dataset_base_connection_name) if n]
-        found = readers.flow_objects_by_name(self.hook, "connections", names) if names else {}
+        specs = (HUBSPOT_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_ID)
+        found = readers.flow_objects_by_name(self.hook, "connections", names, "connectionSpec.id", specs) if names else {}
 
         def first(name: str | None) -> str | None:
             objects = found.get(name or "") or []
@@ -103,13 +126,17 @@ class AepPlanOperator(AepBaseOperator):
             return [row.name(resource) for row in rows]
 
         hubspot_id, dataset_base_id = self._base_connections()
+        flow_spec = hook.get_flow_spec(CRM_TO_AEP_FLOW_SPEC_NAME)
         return Found(
             classes=readers.tenant_by_title(hook, "classes"),
             schemas=readers.tenant_by_title(hook, "schemas"),
             datasets=readers.datasets_by_name(hook, names("dataset")),
-            source_connections=readers.flow_objects_by_name(hook, "sourceConnections", names("source_connection")),
-            target_connections=readers.flow_objects_by_name(hook, "targetConnections", names("target_connection")),
-            flows=readers.flow_objects_by_name(hook, "flows", names("dataflow")),
+            source_connections=readers.flow_objects_by_name(
+                hook, "sourceConnections", names("source_connection"), "baseConnectionId", [hubspot_id]),
+            target_connections=readers.flow_objects_by_name(
+                hook, "targetConnections", names("target_connection"), "baseConnectionId", [dataset_base_id]),
+            flows=readers.flow_objects_by_name(
+                hook, "flows", names("dataflow"), "flowSpec.id", [(flow_spec or {}).get("id")]),
             mapping_sets=readers.mapping_sets_by_name(hook, names("mapping_set")),
             hubspot_base_id=hubspot_id,
             dataset_base_id=dataset_base_id,
@@ -118,7 +145,8 @@ class AepPlanOperator(AepBaseOperator):
     def _check(self, rows: list[PlanRow], found: Found) -> None:
         paths = GlobalPaths(self.hook)
         for row in rows:
-            check_mappings(row, paths.schema_paths(row))
+            # A target schema that exists is reused with the field groups it has: check against those.
+            check_mappings(row, paths.schema_paths(row, found.schemas.get(row.name("target_schema"))))
         if found.hubspot_base_id is None:
             self.log.info("The HubSpot base connection does not exist yet: the source columns are checked by "
                           "check_source once it is created.")
@@ -151,8 +179,6 @@ class AepPlanOperator(AepBaseOperator):
         self.log.info("Plan of %d objects (on_drift: %s):\n%s", len(rows), self.on_drift, render(plan))
         for resource in RESOURCES:
             self.push(context, xcom_key(resource), {key: plan[key][resource] for key in plan})
-            for key in plan:
-                self.push(context, xcom_key(resource, key), plan[key][resource])
         drifted = [f"{key}.{r}: {'; '.join(e['differences'])}" for key, rs in plan.items()
                    for r, e in rs.items() if e["action"] == "differs"]
         if drifted and self.on_drift == "fail":

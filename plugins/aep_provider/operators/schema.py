@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError, AepConflictError, AepNotFoundError
@@ -16,9 +17,9 @@ from aep_provider.models.schema_registry import (
     normalize_field_type,
 )
 from aep_provider.operators._validation import build_model
-from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.batch import AepItem
+from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.explore import unknown_table_error
+from aep_provider.operators.rows import F, Row
 from aep_provider.planning.apply import LOOK_UP, is_planned, planned_answer
 
 DEFAULT_FIELD_GROUPS = [PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS]
@@ -31,10 +32,41 @@ def expand_ref(ref: str) -> str:
     return ref if "://" in ref else XDM_CONTEXT + ref
 
 
-class _TitledResourceOperator(AepBaseOperator):
+@dataclass(frozen=True)
+class AdhocClassFields:
+    title: str = ""
+    fields: dict[str, str] | None = None
+    base_connection_id: str | None = None
+    source_path: str | None = None
+    description: str | None = None
+    #: The plan's entry for this resource (``AepPlanOperator``); ``None``: look it up as without a plan.
+    planned: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class AdhocSchemaFields:
+    title: str = ""
+    class_id: str = ""
+    description: str | None = None
+    #: The plan's entry for this resource (``AepPlanOperator``); ``None``: look it up as without a plan.
+    planned: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TargetSchemaFields:
+    title: str = ""
+    class_ref: str = PROFILE_CLASS_REF
+    field_groups: list[str] | None = field(default_factory=lambda: list(DEFAULT_FIELD_GROUPS))
+    description: str | None = None
+    #: The plan's entry for this resource (``AepPlanOperator``); ``None``: look it up as without a plan.
+    planned: dict[str, Any] | None = None
+
+
+class _TitledResourceOperator(AepRowsOperator[F]):
     """Create a tenant class/schema by title, or reuse the one that has that title."""
 
     kind: str = "schemas"
+    identity_fields: Sequence[str] = ("title",)
 
     def create_or_reuse(self, title: str, body: dict[str, Any], planned: Any = LOOK_UP) -> dict[str, Any]:
         hook = self.hook
@@ -64,7 +96,7 @@ class _TitledResourceOperator(AepBaseOperator):
             )
 
 
-class AepCreateAdhocClassOperator(_TitledResourceOperator):
+class AepCreateAdhocClassOperator(_TitledResourceOperator[AdhocClassFields]):
     """Create (or reuse by title) an ad-hoc XDM class describing the raw source columns.
 
     :param title: class title, unique in the sandbox (templated).
@@ -79,68 +111,47 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator):
     operator_extra_links = (AepClassLink(),)
 
     kind = "classes"
-    item_fields: Sequence[str] = ("title", "fields", "base_connection_id", "source_path", "description", "planned")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
-    required_fields: Sequence[str] = ("title",)
-    identity_fields: Sequence[str] = ("title",)
+    Fields = AdhocClassFields
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        fields: dict[str, str] | None = None,
-        base_connection_id: str | None = None,
-        source_path: str | None = None,
-        description: str = "",
-        planned: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.title = title
-        self.fields = fields
-        self.base_connection_id = base_connection_id
-        self.source_path = source_path
-        self.description = description
-        self.check_required()
-
-    def _fields(self, item: AepItem) -> dict[str, str]:
-        if item.fields["fields"]:
-            return dict(item.fields["fields"])
-        if not (item.base_connection_id and item.source_path):
+    def _fields(self, row: Row[AdhocClassFields]) -> dict[str, str]:
+        if row.fields.fields:
+            return dict(row.fields.fields)
+        if not (row.fields.base_connection_id and row.fields.source_path):
             raise AepConfigError(
                 "AepCreateAdhocClassOperator needs fields={column: type}, or base_connection_id and "
                 "source_path so the columns can be explored."
             )
         try:
-            body = self.hook.explore(item.base_connection_id, item.source_path)
+            body = self.hook.explore(row.fields.base_connection_id, row.fields.source_path)
         except AepNotFoundError as missing:
             raise unknown_table_error(
-                self.hook, item.base_connection_id, item.source_path, "source_path", missing
+                self.hook, row.fields.base_connection_id, row.fields.source_path, "source_path", missing
             ) from None
         columns = ((body or {}).get("schema") or {}).get("columns") or []
         if not columns:
             raise AepConfigError(
-                f"{item.label}Exploring source_path={item.source_path!r} through base connection "
-                f"{item.base_connection_id} found no columns; check the table path."
+                f"{row.label}Exploring source_path={row.fields.source_path!r} through base connection "
+                f"{row.fields.base_connection_id} found no columns; check the table path."
             )
         return {str(c["name"]): column_field_type(c) for c in columns}
 
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        fields = {name: normalize_field_type(t) for name, t in self._fields(item).items()}
+    def execute_row(self, context: Any, row: Row[AdhocClassFields]) -> str:
+        fields = {name: normalize_field_type(t) for name, t in self._fields(row).items()}
         model = build_model(
-            f"{item.label}ad-hoc class",
-            lambda: AdhocClassCreate(title=item.title, description=item.description or "", fields=fields),  # type: ignore[arg-type]
+            f"{row.label}ad-hoc class",
+            lambda: AdhocClassCreate(title=row.fields.title, description=row.fields.description or "", fields=fields),  # type: ignore[arg-type]
         )
-        resource = self.create_or_reuse(str(item.title), model.to_body(), planned_answer(item.planned, context))
-        item.output("meta_alt_id", resource.get("meta:altId"))
-        item.output("dataset_namespace", resource.get("meta:datasetNamespace"))
-        item.output("fields", fields)
-        self.persist_link(context, AepClassLink, item, id=resource["$id"])
+        resource = self.create_or_reuse(
+            str(row.fields.title), model.to_body(), planned_answer(row.fields.planned, context)
+        )
+        row.output("meta_alt_id", resource.get("meta:altId"))
+        row.output("dataset_namespace", resource.get("meta:datasetNamespace"))
+        row.output("fields", fields)
+        self.persist_link(context, AepClassLink, row, id=resource["$id"])
         return resource["$id"]
 
 
-class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
+class AepCreateAdhocSchemaOperator(_TitledResourceOperator[AdhocSchemaFields]):
     """Create (or reuse by title) an ad-hoc schema on an ad-hoc class.
 
     :param title: schema title (templated).
@@ -150,42 +161,28 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator):
 
     operator_extra_links = (AepSchemaLink(),)
 
-    item_fields: Sequence[str] = ("title", "class_id", "description", "planned")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
-    required_fields: Sequence[str] = ("title", "class_id")
-    identity_fields: Sequence[str] = ("title",)
+    Fields = AdhocSchemaFields
 
-    def __init__(
-        self, *, title: str | None = None, class_id: str | None = None, description: str = "",
-        planned: dict[str, Any] | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.title = title
-        self.class_id = class_id
-        self.description = description
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        title, class_id = str(item.title), str(item.class_id)
+    def execute_row(self, context: Any, row: Row[AdhocSchemaFields]) -> str:
+        title, class_id = str(row.fields.title), str(row.fields.class_id)
         model = build_model(
-            f"{item.label}ad-hoc schema",
-            lambda: SchemaCreate.from_refs(title, [class_id], item.description or ""),
+            f"{row.label}ad-hoc schema",
+            lambda: SchemaCreate.from_refs(title, [class_id], row.fields.description or ""),
         )
-        planned = planned_answer(item.planned, context)
+        planned = planned_answer(row.fields.planned, context)
         if not is_planned(planned) and self.hook.get_resource("classes", class_id, accept=XED_SINGLE) is None:
             raise AepConfigError(
-                f"{item.label}class_id={class_id!r} does not exist in sandbox {self.hook.sandbox}; pass the $id "
+                f"{row.label}class_id={class_id!r} does not exist in sandbox {self.hook.sandbox}; pass the $id "
                 "returned by AepCreateAdhocClassOperator."
             )
         resource = self.create_or_reuse(title, model.to_body(), planned)
         self.check_class(resource, class_id)
-        item.output("meta_alt_id", resource.get("meta:altId"))
-        self.persist_link(context, AepSchemaLink, item, id=resource["$id"])
+        row.output("meta_alt_id", resource.get("meta:altId"))
+        self.persist_link(context, AepSchemaLink, row, id=resource["$id"])
         return resource["$id"]
 
 
-class AepCreateTargetSchemaOperator(_TitledResourceOperator):
+class AepCreateTargetSchemaOperator(_TitledResourceOperator[TargetSchemaFields]):
     """Create (or reuse by title) the target XDM schema: a class plus field groups.
 
     Duplicate references (such as the tutorial's doubled ``profile-personal-details``) are removed.
@@ -198,41 +195,20 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator):
 
     operator_extra_links = (AepSchemaLink(),)
 
-    item_fields: Sequence[str] = ("title", "class_ref", "field_groups", "description", "planned")
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, *item_fields)
-    required_fields: Sequence[str] = ("title",)
-    identity_fields: Sequence[str] = ("title",)
+    Fields = TargetSchemaFields
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        class_ref: str = PROFILE_CLASS_REF,
-        field_groups: list[str] | None = None,
-        description: str = "",
-        planned: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.title = title
-        self.class_ref = class_ref
-        self.field_groups = list(DEFAULT_FIELD_GROUPS) if field_groups is None else field_groups
-        self.description = description
-        self.check_required()
-
-    def execute_item(self, context: Any, item: AepItem) -> str:
-        title = str(item.title)
-        class_ref = str(item.class_ref or PROFILE_CLASS_REF)
-        groups = list(DEFAULT_FIELD_GROUPS) if item.field_groups is None else list(item.field_groups)
+    def execute_row(self, context: Any, row: Row[TargetSchemaFields]) -> str:
+        title = str(row.fields.title)
+        class_ref = str(row.fields.class_ref or PROFILE_CLASS_REF)
+        groups = list(DEFAULT_FIELD_GROUPS) if row.fields.field_groups is None else list(row.fields.field_groups)
         model = build_model(
-            f"{item.label}target schema",
+            f"{row.label}target schema",
             lambda: SchemaCreate.from_refs(
-                title, [expand_ref(r) for r in [class_ref, *groups]], item.description or ""
+                title, [expand_ref(r) for r in [class_ref, *groups]], row.fields.description or ""
             ),
         )
-        resource = self.create_or_reuse(title, model.to_body(), planned_answer(item.planned, context))
+        resource = self.create_or_reuse(title, model.to_body(), planned_answer(row.fields.planned, context))
         self.check_class(resource, class_ref)
-        item.output("meta_alt_id", resource.get("meta:altId"))
-        self.persist_link(context, AepSchemaLink, item, id=resource["$id"])
+        row.output("meta_alt_id", resource.get("meta:altId"))
+        self.persist_link(context, AepSchemaLink, row, id=resource["$id"])
         return resource["$id"]

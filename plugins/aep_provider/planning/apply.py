@@ -7,7 +7,7 @@ from typing import Any
 
 from aep_provider.hooks.aep import LOOK_UP, Planned
 
-__all__ = ["LOOK_UP", "is_planned", "planned_answer"]
+__all__ = ["LOOK_UP", "is_planned", "is_retry", "planned_answer"]
 from aep_provider.planning.models import ResourcePlan
 
 
@@ -23,10 +23,15 @@ def planned_answer(
     if not entry:
         return LOOK_UP
     plan = ResourcePlan.model_validate(entry)
-    ti = context.get("ti") if isinstance(context, Mapping) else None
-    if int(getattr(ti, "try_number", 1) or 1) > 1 or plan.shared_with or plan.action == "differs":
+    if is_retry(context) or plan.shared_with or plan.action == "differs":
         return LOOK_UP
     return None if plan.action == "create" else shape(plan.found)
+
+
+def is_retry(context: Any) -> bool:
+    """A task retry: its first try may have written."""
+    ti = context.get("ti") if isinstance(context, Mapping) else None
+    return int(getattr(ti, "try_number", 1) or 1) > 1
 
 
 def is_planned(answer: Any) -> bool:

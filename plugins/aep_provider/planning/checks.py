@@ -38,10 +38,18 @@ class GlobalPaths:
             self._paths[(kind, ref)] = xdm_paths(resource)
         return self._paths[(kind, ref)]
 
-    def schema_paths(self, row: PlanRow) -> list[str]:
-        """Every path a schema of the row's class and field groups has."""
-        paths = set(self.of("classes", row.class_ref))
-        for group in row.field_groups:
+    def schema_paths(self, row: PlanRow, found: dict[str, Any] | None = None) -> list[str]:
+        """Every path a schema of the row's class and field groups has; for a target schema that exists (and is
+        reused as it is, whatever field groups it has), the paths of the class and field groups its ``allOf``
+        names - the schema the mapping set will really be checked against by Data Prep."""
+        if found is None:
+            class_ref, groups = row.class_ref, list(row.field_groups)
+        else:
+            class_ref = str(found.get("meta:class") or row.class_ref)
+            refs = [str(p["$ref"]) for p in found.get("allOf") or [] if isinstance(p, dict) and p.get("$ref")]
+            groups = [ref for ref in refs if expand_ref(ref) != expand_ref(class_ref)]
+        paths = set(self.of("classes", class_ref))
+        for group in groups:
             paths.update(self.of("fieldgroups", group))
         return sorted(paths)
 

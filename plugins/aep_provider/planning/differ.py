@@ -68,17 +68,40 @@ def mapping_changes(have: list[dict[str, Any]], want: list[dict[str, Any]]) -> l
     return [f"- {text(r)}" for r in sorted(old - new)] + [f"+ {text(r)}" for r in sorted(new - old)]
 
 
+#: The schedule keys compared (``startTime`` is not: ``now`` is another time on every run).
+SCHEDULE_KEYS = ("frequency", "interval", "backfill")
+
+
 def _schedule_diffs(flow: dict[str, Any], schedule: dict[str, Any]) -> list[str | None]:
+    """Every compared key the flow has otherwise, lacks or has beyond the wanted schedule (``interval`` and
+    ``backfill`` going when a flow moves to ``once``): each is one ``add``, ``replace`` or ``remove``."""
     have = flow.get("scheduleParams") or {}
     return [
         f"schedule.{key}: {have.get(key)} -> {schedule.get(key)}"
-        for key in ("frequency", "interval")
-        if key in have and schedule.get(key) is not None and str(have[key]) != str(schedule[key])
+        for key in SCHEDULE_KEYS
+        if (have.get(key) is not None or schedule.get(key) is not None) and not same(have.get(key), schedule.get(key))
     ]
+
+
+def same(have: Any, want: Any) -> bool:
+    """Equal as the API writes them (``15`` and ``"15"``, ``true`` and ``True``)."""
+    return str(have).lower() == str(want).lower()
 
 
 def _mapping_params(flow: dict[str, Any]) -> dict[str, Any]:
     return next((t.get("params") or {} for t in flow.get("transformations") or [] if t.get("name") == "Mapping"), {})
+
+
+def _mapping_version(have: dict[str, Any], mapping: ResourcePlan, mset: dict[str, Any] | None) -> str | None:
+    """The flow names another version of its (reused) mapping set than the set's current one, e.g. after a run
+    that made the new version failed before patching the flow (update-dataflows.md, "Update mapping": the
+    flow's ``mappingId`` and ``mappingVersion``)."""
+    if mapping.action == "create" or mset is None or str(have.get("mappingId")) != str(mapping.id):
+        return None
+    version = mset.get("version")
+    if version is None or str(have.get("mappingVersion")) == str(version):
+        return None
+    return f"mapping version: {have.get('mappingVersion')} -> {version}"
 
 
 def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
@@ -105,7 +128,9 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
 
     target = found.schemas.get(name("target_schema"))
     groups = sorted(expand_ref(g) for g in row.field_groups)
-    have_groups = sorted({str(p.get("$ref")) for p in (target or {}).get("allOf") or []} - {expand_ref(row.class_ref)})
+    # An allOf entry without $ref (an inline part) names no field group: no false "None" difference.
+    have_groups = sorted({str(p["$ref"]) for p in (target or {}).get("allOf") or [] if isinstance(p, dict)
+                          and p.get("$ref")} - {expand_ref(row.class_ref)})
     plan["target_schema"] = _plan("target_schema", name("target_schema"), target, (target or {}).get("$id"), [
         _ref("class", (target or {}).get("meta:class"), None, expand_ref(row.class_ref)),
         f"field groups: {have_groups} -> {groups}" if target and have_groups and have_groups != groups else None,
@@ -141,6 +166,7 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
             _ref("source connection", (o.get("sourceConnectionIds") or [None])[0], plan["source_connection"]),
             _ref("target connection", (o.get("targetConnectionIds") or [None])[0], plan["target_connection"]),
             _ref("mapping", mapping.get("mappingId"), plan["mapping_set"]),
+            _mapping_version(mapping, plan["mapping_set"], mset),
             *_schedule_diffs(o, row.schedule),
             f"state: {o.get('state')} -> enabled" if str(o.get("state") or "enabled").lower() == "disabled" else None,
         ]

@@ -65,6 +65,6 @@ class ResourcePlan(BaseModel):
 Plan = dict[str, dict[str, dict[str, Any]]]
 
 
-def xcom_key(resource: str, key: str | None = None) -> str:
-    """The plan step's extra XCom for one resource: ``{object key: entry}`` (batched) or one object's entry."""
-    return f"plan.{resource}" if key is None else f"plan.{resource}.{key}"
+def xcom_key(resource: str) -> str:
+    """The plan step's extra XCom for one resource: ``{object key: entry}``, joined into the rows by key."""
+    return f"plan.{resource}"

@@ -1,7 +1,14 @@
 """Bulk reads: what a sandbox already holds for many names, in as few requests as the APIs allow.
 
-* Flow Service: ``property=name==a,b`` (help/dataflows/api/sort-and-filter.md: a comma in a filter value is
-  OR, ``property=id==736873,9485095``), names in chunks so a query stays short.
+* Flow Service: help/dataflows/api/sort-and-filter.md ("Filterable properties by resource") documents a comma
+  as OR only for some properties - ``id``, ``connectionSpec.id``, ``baseConnectionId`` (source and target
+  connections), ``flowSpec.id``, ``sourceConnectionIds[]`` / ``targetConnectionIds[]`` (flows) - and ``name``
+  with one value only (connections and flows; none for source or target connections). flow-service.yaml's
+  ``property`` is ``style: form, explode: false``, "A comma-separated list", so ``name==a,b`` may well be two
+  conditions that nothing meets: the plan would then call every connection and flow missing and the create
+  steps would make duplicates. So the plan lists by a documented OR filter (the base connections' specs, the
+  source or target connections of one base connection, the flows of one flow spec), page after page with the
+  filter re-sent (``hooks/paging.py``), and compares names exactly on this side.
 * Catalog: the simple filter ``name=a,b`` (help/catalog/api/filter-data.md, "Using simple filters": "When
   multiple values are provided, the response returns objects whose property matches **any** of the values").
 * Schema Registry: one paged listing of the tenant's classes and schemas (``Accept: application/vnd.adobe.xed+json``
@@ -30,18 +37,19 @@ def _chunks(names: list[str]) -> Iterable[list[str]]:
         yield names[start : start + CHUNK]
 
 
-def flow_objects_by_name(hook: Any, collection: str, names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """``{name: [objects named so, oldest first]}`` for every name (Flow Service names are not unique)."""
+def flow_objects_by_name(
+    hook: Any, collection: str, names: Iterable[str], prop: str, values: Iterable[str | None]
+) -> dict[str, list[dict[str, Any]]]:
+    """``{name: [objects named so, oldest first]}`` for every name (Flow Service names are not unique), among
+    the objects of ``collection`` whose ``prop`` is one of ``values`` (a documented comma-OR filter of
+    sort-and-filter.md). No value (the base connection or flow spec does not exist): nothing of it exists."""
     wanted = sorted(set(names))
     found: dict[str, list[dict[str, Any]]] = {name: [] for name in wanted}
-    safe = [name for name in wanted if filter_safe(name)]
-    for chunk in _chunks(safe):
-        for obj in hook.iter_flow_service(collection, {"property": "name==" + ",".join(chunk)}):
+    ids = sorted({str(v) for v in values if v and filter_safe(str(v))})
+    for chunk in _chunks(ids):
+        for obj in hook.iter_flow_service(collection, {"property": f"{prop}==" + ",".join(chunk)}):
             if obj.get("name") in found:
                 found[obj["name"]].append(obj)
-    for name in wanted:
-        if name not in safe:
-            found[name] = list(hook.find_by_name(collection, name))
     for objects in found.values():
         objects.sort(key=lambda o: o.get("createdAt") or 0)
     return found
@@ -78,6 +86,6 @@ def mapping_sets_by_name(hook: Any, names: Iterable[str]) -> dict[str, dict[str,
     for name in sorted(set(names)):
         match = next((m for m in hook.iter_mapping_sets({"name": name}) if m.get("name") == name), None)
         if match is not None and "mappings" not in match:
-            match = hook.get_mapping_set(str(match["id"])) or match
+            match = hook.get_mapping_set(str(match["id"]), match.get("version")) or match
         found[name] = match
     return found

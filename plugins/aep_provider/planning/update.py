@@ -16,10 +16,14 @@ from typing import Any
 from aep_provider.hooks.errors import AepAmbiguousWriteError
 from aep_provider.hooks.ids import path_id
 from aep_provider.hooks.transport import service_path
+from aep_provider.models.data_prep import MappingSetCreate, mapping_key
+from aep_provider.planning.differ import SCHEDULE_KEYS, same
 from aep_provider.planning.models import ResourcePlan
 
 #: The differences ``update`` applies, by resource (the prefixes ``differ.py`` writes).
-UPDATABLE: dict[str, tuple[str, ...]] = {"mapping_set": ("mapping ",), "dataflow": ("schedule.", "state:")}
+UPDATABLE: dict[str, tuple[str, ...]] = {
+    "mapping_set": ("mapping ",), "dataflow": ("schedule.", "state:", "mapping version:"),
+}
 
 
 def mark_updates(plan: Mapping[str, ResourcePlan]) -> list[str]:
@@ -46,10 +50,27 @@ def wants_update(entry: Mapping[str, Any] | None) -> bool:
     return bool(entry) and bool(ResourcePlan.model_validate(entry).update)
 
 
-def new_mapping_version(hook: Any, mapping_set_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """PUT the mapping set's new rules: the answer is the mapping set at its new ``version``."""
+def _current_mapping_set(hook: Any, mapping_set_id: str, name: str | None) -> dict[str, Any] | None:
+    """The mapping set at its latest version, with its rules (the listing gives the version to ask for)."""
+    listed = next((m for m in hook.iter_mapping_sets({"name": name} if name else None)
+                   if str(m.get("id")) == mapping_set_id), None)
+    if listed is None or "mappings" in listed:
+        return listed
+    return hook.get_mapping_set(mapping_set_id, listed.get("version"))
+
+
+def new_mapping_version(hook: Any, mapping_set_id: str, model: MappingSetCreate, *, retry: bool) -> dict[str, Any]:
+    """PUT the mapping set's new rules (help/data-prep/api/mapping-set.md's PUT form): the answer is the mapping
+    set at its new ``version``. Every PUT makes a version, so a retried task first reads the set and sends no PUT
+    when its first try's already holds the wanted rules."""
+    if retry:
+        current = _current_mapping_set(hook, mapping_set_id, model.name)
+        if current is not None and mapping_key(current.get("mappings") or []) == mapping_key(
+            [m.to_body() for m in model.mappings]
+        ):
+            return current
     path = service_path("conversion", f"/mappingSets/{path_id('mappingSets', mapping_set_id)}")
-    return dict(hook.request("PUT", path, json={"id": mapping_set_id, **body}) or {})
+    return dict(hook.request("PUT", path, json=model.to_put_body(mapping_set_id)) or {})
 
 
 def _flow_path(flow_id: str, tail: str = "") -> str:
@@ -59,7 +80,8 @@ def _flow_path(flow_id: str, tail: str = "") -> str:
 def _patch(flow: dict[str, Any], wanted: dict[str, Any]) -> list[dict[str, Any]]:
     """JSON Patch operations moving ``flow`` to the wanted mapping version and schedule, in the forms of
     help/sources/tutorials/api/update-dataflows.md ("Update mapping": ``replace /transformations/<i>`` with the
-    whole Mapping transformation; "Update dataflow": ``replace /scheduleParams/frequency``)."""
+    whole Mapping transformation, "providing updated values for your mappingId and mappingVersion"; "Update
+    dataflow": ``/scheduleParams/<key>``)."""
     ops: list[dict[str, Any]] = []
     want_mapping = next(t for t in wanted["transformations"] if t.get("name") == "Mapping")
     for index, t in enumerate(flow.get("transformations") or []):
@@ -68,12 +90,16 @@ def _patch(flow: dict[str, Any], wanted: dict[str, Any]) -> list[dict[str, Any]]
             str(want_mapping["params"]["mappingId"]), str(want_mapping["params"]["mappingVersion"])
         ):
             ops.append({"op": "replace", "path": f"/transformations/{index}", "value": want_mapping})
-    have_schedule, want = flow.get("scheduleParams") or {}, wanted["scheduleParams"]
-    ops += [
-        {"op": "replace", "path": f"/scheduleParams/{key}", "value": want[key]}
-        for key in ("frequency", "interval")
-        if key in want and str(have_schedule.get(key)) != str(want[key])
-    ]
+    have, want = flow.get("scheduleParams") or {}, wanted["scheduleParams"]
+    for key in SCHEDULE_KEYS:
+        # update-dataflows.md: "Operations include: add, replace, and remove" - add a key the flow lacks,
+        # remove one the wanted schedule drops (interval and backfill of a flow moving to ``once``).
+        if want.get(key) is None and have.get(key) is not None:
+            ops.append({"op": "remove", "path": f"/scheduleParams/{key}"})
+        elif want.get(key) is not None and have.get(key) is None:
+            ops.append({"op": "add", "path": f"/scheduleParams/{key}", "value": want[key]})
+        elif want.get(key) is not None and not same(have[key], want[key]):
+            ops.append({"op": "replace", "path": f"/scheduleParams/{key}", "value": want[key]})
     return ops
 
 
@@ -95,7 +121,11 @@ def update_flow(hook: Any, flow_id: str, wanted: dict[str, Any], log: Any) -> st
             log.info("on_drift update: dataflow %s patched (%s)", flow_id, ", ".join(op["path"] for op in ops))
             flow["etag"] = (answer or {}).get("etag", flow.get("etag"))
         if str(flow.get("state") or "enabled").lower() == "disabled":
-            hook.request("POST", _flow_path(flow_id, "/action"), params={"op": "enable"}, idempotent=True)
+            # help/destinations/api/update-destination-dataflows.md ("Enable or disable dataflow"):
+            # POST /flows/{FLOW_ID}/action?op=enable, answered with the flow's id and new etag. flow-service.yaml
+            # writes the op ENABLE (and a subOp the docs' request leaves out): adobe_contract_notes.yaml.
+            answer = hook.request("POST", _flow_path(flow_id, "/action"), params={"op": "enable"}, idempotent=True)
+            flow["etag"] = (answer or {}).get("etag", flow.get("etag"))
             log.info("on_drift update: dataflow %s enabled", flow_id)
         return flow.get("etag")
     raise AepAmbiguousWriteError(f"dataflow {flow_id}: the update stayed unconfirmed after 3 tries.")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aep_provider.hooks.api.lookup import catalog_name_value, filter_safe
+from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.errors import AepApiError, AepNotFoundError
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_catalog
@@ -21,9 +22,9 @@ def dataset_id_from_ref(ref: str) -> str:
     return ref.rsplit("/", 1)[-1]
 
 
-class CatalogApi:
+class CatalogApi(PlatformCalls):
     def iter_datasets(self, params: dict[str, Any] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        return iter_catalog(self.get, _cat("/dataSets"), params)  # type: ignore[attr-defined]
+        return iter_catalog(self.get, _cat("/dataSets"), params)
 
     def find_datasets_by_name(self, name: str) -> list[tuple[str, dict[str, Any]]]:
         params = {"properties": "name,schemaRef"}
@@ -33,16 +34,13 @@ class CatalogApi:
 
     def get_dataset(self, dataset_id: str) -> dict[str, Any] | None:
         path = _cat(f"/dataSets/{path_id('dataSets', dataset_id)}")
-        try:
-            body = self.get(path)  # type: ignore[attr-defined]
-        except AepNotFoundError:
-            return None
+        body = get_or_none(self, path)
         if isinstance(body, dict):
             return body.get(dataset_id) or next(iter(body.values()), None)
         return None
 
     def create_dataset(self, body: dict[str, Any]) -> str:
-        refs = self.post(_cat("/dataSets"), body, params={"requestDataSource": "true"})  # type: ignore[attr-defined]
+        refs = self.post(_cat("/dataSets"), body, params={"requestDataSource": "true"})
         if not isinstance(refs, list) or not refs:
             raise AepApiError(f"Catalog answered an unexpected body to a dataset create: {refs!r}")
         return checked_id("dataSets", dataset_id_from_ref(str(refs[0])))
@@ -51,7 +49,7 @@ class CatalogApi:
         """``True`` if deleted, ``False`` if it was already gone: Catalog answers a delete of an unknown
         id with 200 and an empty array (help/catalog/api/delete-object.md), older answers were 404."""
         try:
-            refs = self.request("DELETE", _cat(f"/dataSets/{path_id('dataSets', dataset_id)}"))  # type: ignore[attr-defined]
+            refs = self.request("DELETE", _cat(f"/dataSets/{path_id('dataSets', dataset_id)}"))
         except AepNotFoundError:
             return False
         return not (isinstance(refs, list) and not refs)

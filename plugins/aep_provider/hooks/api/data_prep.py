@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import path_id
 from aep_provider.hooks.paging import iter_data_prep
 from aep_provider.hooks.transport import service_path
@@ -15,16 +15,16 @@ def _dp(path: str) -> str:
     return service_path("conversion", path)
 
 
-class DataPrepApi:
+class DataPrepApi(PlatformCalls):
     def iter_mapping_sets(self, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        return iter_data_prep(self.get, _dp("/mappingSets"), params)  # type: ignore[attr-defined]
+        return iter_data_prep(self.get, _dp("/mappingSets"), params)
 
-    def get_mapping_set(self, mapping_set_id: str) -> dict[str, Any] | None:
+    def get_mapping_set(self, mapping_set_id: str, version: Any = None) -> dict[str, Any] | None:
+        """One mapping set with its rules. data-prep.yaml's ``version`` "Determines which version of the mapping
+        set to retrieve" with ``default: 0``, so without it a set at version 2 may answer its first rules: pass
+        the version the listing shows (docs/adobe-contract.md)."""
         path = _dp(f"/mappingSets/{path_id('mappingSets', mapping_set_id)}")
-        try:
-            return self.get(path)  # type: ignore[attr-defined]
-        except AepNotFoundError:
-            return None
+        return get_or_none(self, path, None if version is None else {"version": version})
 
     def create_mapping_set(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.post(_dp("/mappingSets"), body)  # type: ignore[attr-defined]
+        return self.post(_dp("/mappingSets"), body)

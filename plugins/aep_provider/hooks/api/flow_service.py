@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
+from aep_provider.flow_runs import Which, one_run_query, pick_run
 from aep_provider.hooks.api.lookup import filter_safe
-from aep_provider.hooks.errors import AepNotFoundError
+from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.paging import iter_flow_service
-from aep_provider.hooks.runs import Which, one_run_query, pick_run
 from aep_provider.hooks.transport import service_path
 
 Collection = Literal["connections", "sourceConnections", "targetConnections", "flows", "runs", "flowSpecs"]
@@ -19,11 +19,40 @@ def _fs(path: str) -> str:
     return service_path("flowservice", path)
 
 
-class FlowServiceApi:
+#: The runs of every flow (help/dataflows/api/monitor.md); the sync and the async hook read them alike.
+RUNS_PATH = _fs("/runs")
+
+
+def runs_filter(flow_id: str) -> dict[str, Any]:
+    """The query of every run of a flow: ``property=flowId==<id>`` (monitor.md)."""
+    return {"property": f"flowId=={checked_id('flows', flow_id)}"}
+
+
+def run_path(run_id: str) -> str:
+    return _fs(f"/runs/{path_id('runs', run_id)}")
+
+
+def first_item(body: Any) -> dict[str, Any] | None:
+    """The object of a Flow Service read by id (answered as ``{"items": [object]}``)."""
+    items = (body or {}).get("items") or []
+    return items[0] if items else None
+
+
+def of_flow(runs: Iterable[dict[str, Any]], flow_id: str) -> list[dict[str, Any]]:
+    """The runs of ``flow_id`` among ``runs`` (a run that names no flow is taken as the filter's)."""
+    return [run for run in runs if run.get("flowId") in (None, flow_id)]
+
+
+def one_run_of(body: Any, flow_id: str, which: Which) -> dict[str, Any] | None:
+    """The run ``which`` from the answer to :func:`one_run_query`, also when the service ignored ``orderby``."""
+    return pick_run(of_flow((body or {}).get("items", []), flow_id), which)
+
+
+class FlowServiceApi(PlatformCalls):
     def iter_flow_service(
         self, collection: Collection, params: dict[str, Any] | None = None
     ) -> Iterator[dict]:
-        return iter_flow_service(self.get, _fs(f"/{collection}"), params)  # type: ignore[attr-defined]
+        return iter_flow_service(self.get, _fs(f"/{collection}"), params)
 
     def find_by_name(self, collection: Collection, name: str) -> list[dict[str, Any]]:
         """Every object of ``collection`` named ``name`` (Flow Service names are not unique).
@@ -36,19 +65,14 @@ class FlowServiceApi:
 
     def get_object(self, collection: Collection, object_id: str) -> dict[str, Any] | None:
         path = _fs(f"/{collection}/{path_id(collection, object_id)}")
-        try:
-            body = self.get(path)  # type: ignore[attr-defined]
-        except AepNotFoundError:
-            return None
-        items = (body or {}).get("items") or []
-        return items[0] if items else None
+        return first_item(get_or_none(self, path))
 
     def create_object(self, collection: Collection, body: dict[str, Any]) -> dict[str, Any]:
         """POST; answers ``{"id", "etag"}``."""
-        return self.post(_fs(f"/{collection}"), body)  # type: ignore[attr-defined]
+        return self.post(_fs(f"/{collection}"), body)
 
     def delete_object(self, collection: Collection, object_id: str) -> bool:
-        return self.delete(_fs(f"/{collection}/{path_id(collection, object_id)}"))  # type: ignore[attr-defined]
+        return self.delete(_fs(f"/{collection}/{path_id(collection, object_id)}"))
 
     def explore(self, base_connection_id: str, object_path: str | None = None, preview: bool = False) -> Any:
         if object_path:
@@ -57,10 +81,10 @@ class FlowServiceApi:
                 params["preview"] = "true"
         else:
             params = {"objectType": "root"}
-        return self.get(_fs(f"/connections/{path_id('connections', base_connection_id)}/explore"), params)  # type: ignore[attr-defined]
+        return self.get(_fs(f"/connections/{path_id('connections', base_connection_id)}/explore"), params)
 
     def get_flow_spec(self, name: str) -> dict[str, Any] | None:
-        body = self.get(_fs("/flowSpecs"), {"property": f'name=="{name}"'})  # type: ignore[attr-defined]
+        body = self.get(_fs("/flowSpecs"), {"property": f'name=="{name}"'})
         for item in (body or {}).get("items", []):
             if str(item.get("name", "")).strip('"') == name:
                 return item
@@ -68,11 +92,9 @@ class FlowServiceApi:
 
     def list_runs(self, flow_id: str) -> list[dict[str, Any]]:
         """Every run of a flow (``property=flowId==<id>``, monitor.md), page after page."""
-        return list(self.iter_flow_service("runs", {"property": f"flowId=={checked_id('flows', flow_id)}"}))
+        return of_flow(self.iter_flow_service("runs", runs_filter(flow_id)), flow_id)
 
     def one_run(self, flow_id: str, which: Which = "latest") -> dict[str, Any] | None:
         """The flow's latest (or first) run from one small page: ``orderby=-createdAt&limit=1``
         (help/dataflows/api/sort-and-filter.md), so a long-lived flow's history is never paged through."""
-        body = self.get(_fs("/runs"), one_run_query(checked_id("flows", flow_id), which))  # type: ignore[attr-defined]
-        items = [item for item in (body or {}).get("items", []) if item.get("flowId") in (None, flow_id)]
-        return pick_run(items, which)
+        return one_run_of(self.get(RUNS_PATH, one_run_query(checked_id("flows", flow_id), which)), flow_id, which)

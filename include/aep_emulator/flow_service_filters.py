@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .common import sort_value
+from .common import sort_value, unquote
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -42,12 +42,6 @@ class FlowFilterError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
 
 
 def values_at(obj: Any, path: str) -> list[Any]:
@@ -119,7 +113,7 @@ def parse(expressions: Iterable[str]) -> list[Predicate]:
         path, op, value = m.group(1), m.group(2), m.group(3)
         if op == "~":
             raise FlowFilterError("1440-400", "Operator '~' not implemented.")
-        values = [_unquote(v.strip()) for v in value.split(",")]
+        values = [unquote(v.strip()) for v in value.split(",")]
         if len(values) > 1 and op not in ("==", "=", "!="):
             raise FlowFilterError("1443-400", f"Operator '{op}' is not allowed for multiple values.")
         predicates.append(_predicate(path, op, values))

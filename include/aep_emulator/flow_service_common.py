@@ -1,4 +1,5 @@
-"""Flow Service shared pieces: errors, resource metadata, continuation-token paging."""
+"""Flow Service pieces shared by its resource routes and its runs: errors, resource metadata,
+continuation-token paging."""
 
 from __future__ import annotations
 
@@ -9,42 +10,19 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from . import fs_filters
+from . import flow_service_filters
 from .common import new_etag, public
 from .deps import RequestContext
-from .errors import ApiError, neutral
+from .services import FLOW_SERVICE
 
-BASE = "/data/foundation/flowservice"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
-
-def fs_error(status: int, code: str, detail: str, title: str | None = None) -> ApiError:
-    default_titles = {400: "Bad Request", 404: "Not Found", 412: "Precondition Failed", 409: "Conflict"}
-    return ApiError(status, code, title or default_titles.get(status, "Error"), detail)
-
-
 # Flow Service codes come from Adobe's error table (help/sources/errors/flow-service-errors.md);
-# where it has none for a case the code is ours (``EMU-400``, see docs/architecture.md).
-INVALID = neutral(400)
-NOT_FOUND = "1101-404"  # "Resource not found"
+# where it has none for a case the code is ours (``EMU-400``, the registry's default; docs/architecture.md).
 BAD_SPEC_ID = "1413-400"  # "The spec ID provided is invalid"
-BAD_FILTER_FIELD = "1449-400"  # "Invalid field ... in filter params"
-BAD_FILTER_OPERATOR = "1450-400"  # "Invalid operator ... in filter params"
-TILDE_NOT_IMPLEMENTED = "1440-400"  # "Operator '~' not implemented"
-MULTI_VALUE_OPERATOR = "1443-400"  # "Operator '<=' is not allowed for multiple values"
-BAD_QUERY_VALUE = "1453-400"  # "Invalid query value createdAt== provided in query param"
 BAD_SORT = "1433-400"  # "Incorrect field passed in orderBy"
 BAD_PATCH = "1455-400"  # "An error has occurred while validating patch instructions"
-EMPTY_BODY = "1405-400"  # "The request body cannot be null or empty"
-
-
-def bad(detail: str, code: str = INVALID) -> ApiError:
-    return fs_error(400, code, detail)
-
-
-def not_found(kind: str, ident: str) -> ApiError:
-    return fs_error(404, NOT_FOUND, f"The {kind} with id {ident} was not found")
 
 
 def metadata(ctx: RequestContext, now_ms: int) -> dict[str, Any]:
@@ -81,16 +59,16 @@ def _decode_token(token: str) -> int:
         data = json.loads(base64.b64decode(token.encode(), validate=True))
         offset = int(data["offset"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise bad(f"invalid continuationToken {token!r}") from exc
+        raise FLOW_SERVICE.bad_request(f"invalid continuationToken {token!r}") from exc
     if offset < 0:
-        raise bad("invalid continuationToken")
+        raise FLOW_SERVICE.bad_request("invalid continuationToken")
     return offset
 
 
 def list_page(request: Request, objects: list[dict[str, Any]], collection: str) -> dict[str, Any]:
     """Filter, order and page a Flow Service collection (``objects`` are public views).
 
-    Filters follow :mod:`aep_emulator.fs_filters`. The next link carries only the continuation
+    Filters follow :mod:`aep_emulator.flow_service_filters`. The next link carries only the continuation
     token, as in flow-service.yaml (``_links.next.href: /connections?continuationToken=...``):
     the token holds the offset, not the query, so a client must send its ``property``/``orderby``/
     ``limit`` again with every page.
@@ -98,13 +76,13 @@ def list_page(request: Request, objects: list[dict[str, Any]], collection: str) 
     q = request.query_params
     count = q.get("count", "").lower() == "true"
     if count and "limit" in q:
-        raise bad(
+        raise FLOW_SERVICE.bad_request(
             "The limit and count parameters cannot be given together in the same request.", "1401-400"
         )
     try:
-        predicates = fs_filters.parse(q.getlist("property"))
-    except fs_filters.FlowFilterError as exc:
-        raise bad(str(exc), exc.code) from exc
+        predicates = flow_service_filters.parse(q.getlist("property"))
+    except flow_service_filters.FlowFilterError as exc:
+        raise FLOW_SERVICE.bad_request(str(exc), exc.code) from exc
     objects = [o for o in objects if all(p(o) for p in predicates)]
     if count:
         return {"count": len(objects)}
@@ -112,14 +90,14 @@ def list_page(request: Request, objects: list[dict[str, Any]], collection: str) 
     desc = orderby.startswith("-")
     key = orderby.lstrip("+-")
     if not key:
-        raise bad(f"Incorrect field {orderby!r} passed in orderBy, examples are +name, -name, name.", BAD_SORT)
-    objects.sort(key=fs_filters.sort_key(key), reverse=desc)
+        raise FLOW_SERVICE.bad_request(f"Incorrect field {orderby!r} passed in orderBy, examples are +name, -name, name.", BAD_SORT)
+    objects.sort(key=flow_service_filters.sort_key(key), reverse=desc)
     try:
         limit = int(q.get("limit", DEFAULT_LIMIT))
     except ValueError as exc:
-        raise bad("limit must be an integer") from exc
+        raise FLOW_SERVICE.bad_request("limit must be an integer") from exc
     if limit <= 0:
-        raise bad("limit must be a positive integer")
+        raise FLOW_SERVICE.bad_request("limit must be a positive integer")
     limit = min(limit, MAX_LIMIT)
     token = q.get("continuationToken")
     offset = _decode_token(token) if token else 0

@@ -1,0 +1,331 @@
+"""``AepRunFlowOperator``: start an on-demand run of a one-time dataflow for one time window - once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowSkipException
+
+from aep_provider.flow_runs import FAILED, TERMINAL, run_status, run_window
+from aep_provider.hooks.errors import AepConfigError
+from aep_provider.lineage import FlowLineageMixin
+from aep_provider.links import AepFlowRunLink
+from aep_provider.models.flow_service import Created, RunCreate
+from aep_provider.models.time import to_epoch_seconds
+from aep_provider.operators.base import AepRowsOperator
+from aep_provider.operators.rows import Row
+
+FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (flow_runs.py)
+
+
+@dataclass(frozen=True)
+class RunFlowFields:
+    flow_id: str = ""
+    window_start: Any = None
+    window_end: Any = None
+    delta_column: str | None = None
+
+
+
+def iso(epoch: int) -> str:
+    """Epoch seconds as an ISO-8601 UTC date-time, for log lines people read."""
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
+    """Start an on-demand run of a one-time dataflow for one time window - once.
+
+    AEP creates runs only against a flow "scheduled for one-time ingestion" (flow-service.yaml ``POST /runs``;
+    on-demand-ingestion.md): the flow must have ``frequency: once``; any other flow is refused here, before the
+    call. The run body carries ``startTime`` (now), ``windowStartTime``/``windowEndTime`` and, on the flow's
+    first run only, ``deltaColumn`` (after that the flow's Copy ``deltaColumn`` is the source of truth and a
+    different one is an error).
+
+    On a retry (or a second run of the task) it reattaches to the run already started for the same
+    window instead of starting another: first through the task state store (Airflow >= 3.3), then by
+    looking the flow's runs up by the window each run reports (the copy activity's
+    ``durationSummary.extensions.windowStart``/``windowEnd``, monitor.md; an echoed ``params`` too). Runs that failed are not
+    reattached to, so a retry after a failed run starts a new one.
+
+    :param window_start: ISO string, epoch seconds or datetime (templated, e.g. ``{{ data_interval_start }}``).
+    :param window_end: same; must not be before ``window_start``. When both are empty (a manual run
+        without a data interval) the task is skipped: there is no window to ingest.
+    :param delta_column: the source column that selects the window's rows; sent on the flow's first run
+        (default: the flow's own Copy ``deltaColumn``), and on a later run only checked against the flow's.
+    :param respect_flow_schedule: the flow's own one-time run ingests a window of its own. By default the
+        window is cut to the part that run did not read, and the task is skipped when nothing is left, so no row
+        is ingested twice. The own run's window is read from that run (monitor.md: the copy activity's
+        ``durationSummary.extensions.windowStart``/``windowEnd``), waiting for it to say; only when it does not,
+        OUR model is used: everything before ``startTime`` (Adobe only says that with backfill "all current
+        files ... will be ingested during the first scheduled ingestion", flow-service.yaml ScheduleSpecDTO).
+    :param own_run_timeout_seconds: how long to wait for the flow's own run to be listed and report its window.
+    :param own_run_poll_seconds: how often to look while waiting.
+    :return: the run id.
+    """
+
+    operator_extra_links = (AepFlowRunLink(),)
+
+    state_key = "aep_run_id"
+    Fields = RunFlowFields
+    identity_fields: Sequence[str] = ("flow_id",)
+
+    def __init__(
+        self,
+        *,
+        respect_flow_schedule: bool = True,
+        own_run_timeout_seconds: float = 300.0,
+        own_run_poll_seconds: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.own_run_timeout_seconds = own_run_timeout_seconds
+        self.own_run_poll_seconds = own_run_poll_seconds
+        self.respect_flow_schedule = respect_flow_schedule
+
+    @staticmethod
+    def uncovered_window(
+        flow: dict[str, Any], start: int, end: int, own_window: tuple[int, int] | None = None
+    ) -> tuple[int, int]:
+        """The part of ``[start, end)`` that the flow's own first run and schedule do not ingest.
+
+        ``own_window``: the window the flow's own run REALLY read, as that run reports it (monitor.md: the copy
+        activity's ``durationSummary.extensions.windowStart``/``windowEnd``; :func:`run_window`); the window is
+        cut against it. Only when the run does not say (``None``) OUR model of a flow's own runs is used (the
+        emulator's too; Adobe only says, flow-service.yaml ScheduleSpecDTO.backfill, that with backfill "all
+        current files in the specified path will be ingested during the first scheduled ingestion"): the first
+        run takes everything before ``startTime`` when ``backfill`` is on (the default; a ``once`` flow takes no
+        backfill key), and the scheduled runs take everything from ``startTime`` on while the flow is enabled
+        (not for ``once``). An own window strictly inside ``[start, end)`` cannot be cut out of one run's
+        window: :class:`ValueError`.
+        """
+        if own_window is not None:
+            own_start, own_end = own_window
+            if own_start >= own_end or own_end <= start or own_start >= end:
+                return start, end
+            if start < own_start and own_end < end:
+                raise ValueError(
+                    f"the flow's own run read {iso(own_start)} .. {iso(own_end)}, inside the window "
+                    f"{iso(start)} .. {iso(end)}: one on-demand run cannot ingest the parts before and after it"
+                )
+            if own_start <= start:
+                start = min(end, own_end)
+            else:
+                end = own_start
+            return start, max(start, end)
+        schedule = flow.get("scheduleParams") or {}
+        try:
+            flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
+        except ValueError:
+            return start, end
+        frequency = str(schedule.get("frequency") or "")
+        if schedule.get("backfill", True) in (True, "true", "True"):
+            start = max(start, flow_start)
+        if frequency != "once" and flow.get("state", "enabled") == "enabled":
+            end = min(end, flow_start)
+        return start, max(start, end)
+
+    def _skip(self, row: Row[RunFlowFields], reason: str) -> AirflowSkipException:
+        """Say why in the task's main log, then skip."""
+        self.log.info("%sSkipped: %s", row.label, reason)
+        return AirflowSkipException(reason)
+
+    def _window(self, row: Row[RunFlowFields]) -> tuple[int, int]:
+        empty = [v in (None, "") for v in (row.fields.window_start, row.fields.window_end)]
+        if all(empty):
+            raise self._skip(
+                row,
+                "no window to ingest: window_start and window_end are empty (a manual run without a data "
+                "interval). Trigger the DAG with a logical date, or use `airflow backfill create`.",
+            )
+        if any(empty):
+            raise AepConfigError(
+                f"{row.label}window_start={row.fields.window_start!r} and window_end={row.fields.window_end!r}: give both or neither."
+            )
+        try:
+            start = to_epoch_seconds(row.fields.window_start, field="window_start")
+            end = to_epoch_seconds(row.fields.window_end, field="window_end")
+        except ValueError as exc:
+            raise AepConfigError(str(exc)) from None
+        if end < start:
+            raise AepConfigError(
+                f"{row.label}window_end ({row.fields.window_end}) is before window_start ({row.fields.window_start}); swap them."
+            )
+        return start, end
+
+    @staticmethod
+    def _same_window(run: dict[str, Any], start: int, end: int) -> bool:
+        """Whether ``run`` read ``[start, end)``: from the copy activity's ``durationSummary.extensions``
+        (monitor.md; flow-service.yaml's FlowRunItemDTO has no ``params``), else an echoed ``params``."""
+        return run_window(run) == (start, end)
+
+    @staticmethod
+    def _status(run: dict[str, Any]) -> str:
+        return run_status(run)
+
+    def _state_key(self, row: Row[RunFlowFields]) -> str:
+        return f"{self.state_key}:{row.key}" if row.many else self.state_key
+
+    def _from_state_store(self, context: Any, row: Row[RunFlowFields], start: int, end: int) -> str | None:
+        store = context.get("task_state_store") if hasattr(context, "get") else None
+        if store is None:
+            return None
+        try:
+            run_id = store.get(self._state_key(row))
+        except Exception as exc:  # the store is an aid: the look-up by window below still finds the run
+            self.log.warning(
+                "%sCould not read the task state store (%s: %s); looking the run up by its window instead",
+                row.label, type(exc).__name__, exc,
+            )
+            return None
+        if not run_id:
+            return None
+        run = self.hook.get_object("runs", str(run_id))
+        if run and self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
+            self.log.info("%sReattaching to run %s recorded by an earlier try", row.label, run_id)
+            return str(run_id)
+        return None
+
+    def _own_run_window(self, row: Row[RunFlowFields], flow: dict[str, Any], flow_id: str) -> tuple[int, int] | None:
+        """The window the flow's own (first) run read, waiting for that run to say; ``None`` when it does not.
+
+        The flow's own run is its first run (``orderby=createdAt``, limit 1): a one-time flow whose ``startTime``
+        has passed runs once by itself, before any data interval of the DAG has ended. While that run is not
+        listed yet, or reports no window and has not ended, this waits (``own_run_timeout_seconds``, polling every
+        ``own_run_poll_seconds``). An own run that ended failed wrote nothing: it covers no window.
+        """
+        schedule = flow.get("scheduleParams") or {}
+        try:
+            flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
+        except ValueError:
+            return None
+        if time.time() < flow_start:
+            return None  # the own run is not due yet
+        deadline = time.monotonic() + self.own_run_timeout_seconds
+        window: tuple[int, int] | None = None
+        while True:
+            run = self.hook.one_run(flow_id, "first")
+            if run is not None:
+                status, window = run_status(run), run_window(run)
+                if status in FAILED:
+                    self.log.info("%sThe flow's own run %s ended %s: it ingested no window", row.label,
+                                  run.get("id"), status)
+                    return (flow_start, flow_start)
+                if window is not None or status in TERMINAL:
+                    return window
+            if time.monotonic() >= deadline:
+                self.log.warning(
+                    "%sFlow %s's own run %s within %.0f s; cutting the window by the flow's startTime instead",
+                    row.label, flow_id, "did not report its window" if run else "was not listed",
+                    self.own_run_timeout_seconds,
+                )
+                return window if run is not None else None
+            self.log.info("%sWaiting for flow %s's own run to report the window it reads", row.label, flow_id)
+            time.sleep(self.own_run_poll_seconds)
+
+    def _clip(self, row: Row[RunFlowFields], flow: dict[str, Any], start: int, end: int) -> tuple[int, int]:
+        own = self._own_run_window(row, flow, str(flow.get("id")))
+        try:
+            clipped = self.uncovered_window(flow, start, end, own)
+        except ValueError as exc:
+            raise AepConfigError(f"{row.label}{exc}; run the window in two parts around it.") from None
+        if clipped[0] >= clipped[1]:
+            schedule = flow.get("scheduleParams") or {}
+            flow_start = schedule.get("startTime")
+            when = iso(to_epoch_seconds(flow_start, field="startTime")) if flow_start is not None else "?"
+            read = (
+                f"its first run read {iso(own[0])} .. {iso(own[1])}, as that run reports"
+                if own is not None
+                else "its first run takes everything before startTime"
+            )
+            raise self._skip(
+                row,
+                f"the window {iso(start)} .. {iso(end)} is already ingested by flow {flow.get('id')}'s own runs "
+                f"(frequency {schedule.get('frequency')!r}, startTime {when}: {read}); nothing is left to ingest "
+                "on demand.",
+            )
+        if clipped != (start, end):
+            self.log.info("%sWindow %s .. %s cut to %s .. %s, the part the flow's own runs do not ingest",
+                          row.label, iso(start), iso(end), iso(clipped[0]), iso(clipped[1]))
+        return clipped
+
+    @staticmethod
+    def _flow_delta_column(flow: dict[str, Any]) -> str | None:
+        for transformation in flow.get("transformations") or []:
+            if transformation.get("name") == "Copy":
+                name = ((transformation.get("params") or {}).get("deltaColumn") or {}).get("name")
+                return str(name) if name else None
+        return None
+
+    def _delta_for_run(self, row: Row[RunFlowFields], flow: dict[str, Any], first: bool) -> str | None:
+        """The ``deltaColumn`` to send: on the flow's first run only (on-demand-ingestion.md)."""
+        current = self._flow_delta_column(flow)
+        wanted = row.fields.delta_column or current
+        if not first:
+            if row.fields.delta_column and current and row.fields.delta_column != current:
+                raise AepConfigError(
+                    f"{row.label}delta_column={row.fields.delta_column!r} differs from the deltaColumn {current!r} of flow "
+                    f"{flow.get('id')}; AEP refuses a changed deltaColumn on a later run. Use {current!r} (or a new "
+                    "flow)."
+                )
+            return None
+        if not wanted:
+            raise AepConfigError(
+                f"{row.label}delta_column is empty and flow {flow.get('id')} names none: name the source column "
+                "holding the change time."
+            )
+        return str(wanted)
+
+    def _one_time_flow(self, row: Row[RunFlowFields], flow: dict[str, Any], flow_id: str) -> None:
+        frequency = (flow.get("scheduleParams") or {}).get("frequency")
+        if frequency != "once":
+            raise AepConfigError(
+                f"{row.label}flow {flow_id} is scheduled with frequency {frequency!r}: AEP creates on-demand runs only "
+                "for a flow scheduled for one-time ingestion. Create the flow with schedule frequency 'once' (in an "
+                "onboarding spec: `ingestion: airflow`), or let AEP's own schedule ingest (no window runs)."
+            )
+
+    def execute_row(self, context: Any, row: Row[RunFlowFields]) -> str:
+        start, end = self._window(row)
+        flow_id = str(row.fields.flow_id)
+        hook = self.hook
+        flow = hook.get_object("flows", flow_id)
+        if flow is None:
+            raise AepConfigError(
+                f"{row.label}flow_id={flow_id!r} does not exist in sandbox {hook.sandbox}; pass the id returned by "
+                "AepCreateDataflowOperator."
+            )
+        self._one_time_flow(row, flow, flow_id)
+        if self.respect_flow_schedule:
+            start, end = self._clip(row, flow, start, end)
+        run_id = self._from_state_store(context, row, start, end)
+        if run_id is None:
+            first = not flow.get("lastRunDetails") and hook.one_run(flow_id, "latest") is None
+            body = RunCreate.build(
+                flow_id, start, end, start_time=int(time.time()), delta_column=self._delta_for_run(row, flow, first)
+            ).to_body()
+
+            def lookup() -> dict[str, Any] | None:
+                for run in hook.list_runs(flow_id):
+                    if self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
+                        return run
+                return None
+
+            run, _ = hook.create_idempotent(
+                what=f"run of flow {flow_id} for window {iso(start)} .. {iso(end)}",
+                lookup=lookup,
+                create=lambda: Created.from_answer(hook.create_object("runs", body)).model_dump(),
+            )
+            run_id = str(run["id"])
+            store = context.get("task_state_store") if hasattr(context, "get") else None
+            if store is not None:
+                try:
+                    store.set(self._state_key(row), run_id)
+                except Exception as exc:
+                    self.log.warning("Could not record run id in the task state store: %s", exc)
+        self.record_flow_lineage(hook, flow)
+        self.persist_link(context, AepFlowRunLink, row, flow_id=flow_id, id=run_id)
+        return run_id
