@@ -31,7 +31,7 @@ from aep_provider.operators.schema import (
     AepCreateAdhocSchemaOperator,
     AepCreateTargetSchemaOperator,
 )
-from aep_provider.planning.models import RESOURCES, xcom_key
+from aep_provider.planning.models import EXPLORED, RESOURCES, xcom_key
 
 # The object-independent tasks, made once per DAG run.
 HUBSPOT = "hubspot_base_connection"
@@ -193,8 +193,11 @@ def wire(
             if wanted is not None and not any(wanted(subject) for subject in subjects):
                 continue  # no subject needs it: no edge either
             (args if source in SHARED else inputs)[arg] = out(tasks[source], key)
-        if PLAN in tasks and step.task_id in RESOURCES and all(subject.obj is not None for subject in subjects):
-            inputs["planned"] = out(tasks[PLAN], xcom_key(step.task_id))
+        if PLAN in tasks and all(subject.obj is not None for subject in subjects):
+            if step.task_id in RESOURCES:
+                inputs["planned"] = out(tasks[PLAN], xcom_key(step.task_id))
+            elif step.task_id == "check_source":  # the plan explored the table already (on a re-run)
+                inputs["explored"] = out(tasks[PLAN], xcom_key(EXPLORED))
         if step.derived is not None:
             inputs.update(step.derived(tasks))
         own = [step.own(subject) for subject in subjects]

@@ -35,7 +35,7 @@ def test_each_task_waits_only_for_the_ids_it_consumes(marketing_dag) -> None:
     dag = marketing_dag
     g = "contacts."
     assert _upstream(dag, g + "selected") == {"select_objects"}
-    assert _upstream(dag, g + "check_source") == {g + "selected", "hubspot_base_connection"}
+    assert _upstream(dag, g + "check_source") == {g + "selected", "hubspot_base_connection", "plan"}
     assert _upstream(dag, g + "adhoc_class") == {g + "check_source", "hubspot_base_connection", "plan"}
     assert _upstream(dag, g + "adhoc_schema") == {g + "adhoc_class", "plan"}
     assert _upstream(dag, g + "source_connection") == {g + "adhoc_schema", "hubspot_base_connection", "plan"}
@@ -254,7 +254,7 @@ def test_batched_layout_has_the_same_steps_whatever_the_number_of_objects() -> N
 
 def test_batched_layout_wires_the_same_dependencies_through_dict_xcoms() -> None:
     dag = build_onboarding_dag(_big_spec(3, "batched", WINDOWS))
-    assert _upstream(dag, "check_source") == {"select_objects", "hubspot_base_connection"}
+    assert _upstream(dag, "check_source") == {"select_objects", "hubspot_base_connection", "plan"}
     assert _upstream(dag, "adhoc_schema") == {"adhoc_class", "select_objects", "plan"}
     assert _upstream(dag, "target_connection") == {
         "dataset", "target_schema", "dataset_base_connection", "select_objects", "plan",

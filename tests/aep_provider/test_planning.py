@@ -209,3 +209,22 @@ def test_mappings_are_checked_against_the_field_groups_the_found_target_schema_h
     found = {"$id": "ts", "meta:class": PLAN_ROW["class_ref"], "allOf": [{"$ref": PLAN_ROW["class_ref"]}]}
     with pytest.raises(AepConfigError, match=r"personalEmail\.address"):
         check_mappings(row, paths.schema_paths(row, found))
+
+
+def test_check_source_goes_by_the_columns_the_plan_read(aep_conn_env: EmulatorServer, make_context: Any) -> None:
+    """On a re-run the plan explored the table already: check_source checks its columns without exploring again
+    (the base connection here does not even exist), and still fails on a missing column."""
+    from aep_provider.hooks.errors import AepConfigError
+    from aep_provider.operators.explore import AepExploreSourceOperator
+
+    def check(required: list[str]) -> Any:
+        return AepExploreSourceOperator(
+            task_id="check_source", base_connection_id="0" * 32, object_path="Hubspot.Contacts",
+            required_columns=required, explored=["Vid", "Added_At"],
+        ).execute(make_context())
+
+    before = _requests(aep_conn_env)
+    assert check(["Vid"]) == {"object": [{"name": "Vid"}, {"name": "Added_At"}]}
+    assert _requests(aep_conn_env) == before, "no explore request"
+    with pytest.raises(AepConfigError, match="Email"):
+        check(["Email"])

@@ -34,6 +34,9 @@ class ExploreFields:
     base_connection_id: str = ""
     object_path: str | None = None
     required_columns: list[str] = field(default_factory=list)
+    #: The table's column names as the plan read them (``AepPlanOperator``'s ``plan.explored``): checked
+    #: without exploring the table again. ``None``: explore.
+    explored: list[str] | None = None
 
 
 class AepExploreSourceOperator(AepRowsOperator[ExploreFields]):
@@ -68,6 +71,11 @@ class AepExploreSourceOperator(AepRowsOperator[ExploreFields]):
             self.log.info("%sBase connection %s has %d tables", row.label, base_connection_id, len(tables))
             return tables
         path = str(row.fields.object_path)
+        if row.fields.explored is not None and not self.preview:
+            columns = [{"name": name} for name in row.fields.explored]
+            self.log.info("%s%s has %d columns (as the plan read them)", row.label, path, len(columns))
+            self._check_required(path, columns, list(row.fields.required_columns or []))
+            return columns
         try:
             body = self.hook.explore(base_connection_id, path, self.preview)
         except AepNotFoundError as missing:

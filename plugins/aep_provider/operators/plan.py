@@ -26,7 +26,7 @@ from aep_provider.operators.base import AepRowsOperator
 from aep_provider.planning import readers
 from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings
 from aep_provider.planning.differ import Found, plan_object
-from aep_provider.planning.models import RESOURCES, Drift, Plan, PlanRow, ResourcePlan, xcom_key
+from aep_provider.planning.models import EXPLORED, RESOURCES, Drift, Plan, PlanRow, ResourcePlan, xcom_key
 from aep_provider.planning.table import render
 from aep_provider.planning.update import mark_updates
 
@@ -142,7 +142,8 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             dataset_base_id=dataset_base_id,
         )
 
-    def _check(self, rows: list[PlanRow], found: Found) -> None:
+    def _check(self, rows: list[PlanRow], found: Found) -> dict[str, list[str] | None]:
+        """The checks that need no write; returns each object's explored columns (``None``: not explored)."""
         paths = GlobalPaths(self.hook)
         for row in rows:
             # A target schema that exists is reused with the field groups it has: check against those.
@@ -150,15 +151,14 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         if found.hubspot_base_id is None:
             self.log.info("The HubSpot base connection does not exist yet: the source columns are checked by "
                           "check_source once it is created.")
-            return
-        for row in rows:
-            check_columns(self.hook, row, found.hubspot_base_id)
+            return {row.key: None for row in rows}
+        return {row.key: check_columns(self.hook, row, found.hubspot_base_id) for row in rows}
 
     def _plan(self, context: Any) -> Plan:
         rows = self._rows()
         self.hook.get_token()
         found = self._read(rows)
-        self._check(rows, found)
+        explored = self._check(rows, found)
         plans: dict[str, dict[str, ResourcePlan]] = {}
         first_of: dict[tuple[str, str], str] = {}
         notes: list[str] = []
@@ -179,6 +179,8 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         self.log.info("Plan of %d objects (on_drift: %s):\n%s", len(rows), self.on_drift, render(plan))
         for resource in RESOURCES:
             self.push(context, xcom_key(resource), {key: plan[key][resource] for key in plan})
+        # The columns the plan read: check_source checks against them instead of exploring the table again.
+        self.push(context, xcom_key(EXPLORED), explored)
         drifted = [f"{key}.{r}: {'; '.join(e['differences'])}" for key, rs in plan.items()
                    for r, e in rs.items() if e["action"] == "differs"]
         if drifted and self.on_drift == "fail":

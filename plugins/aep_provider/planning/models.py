@@ -14,6 +14,8 @@ RESOURCES: tuple[str, ...] = (
     "adhoc_class", "adhoc_schema", "source_connection", "target_schema", "dataset", "mapping_set",
     "target_connection", "dataflow",
 )
+#: The plan's XCom (``plan.explored``) of each object's table columns as the plan read them (``None``: not read).
+EXPLORED = "explored"
 #: The resource names a row carries (``names.py``): the flow is named ``flow`` there.
 NAME_OF = {resource: ("flow" if resource == "dataflow" else resource) for resource in RESOURCES}
 
