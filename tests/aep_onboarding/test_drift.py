@@ -125,13 +125,19 @@ def test_warn_keeps_the_live_mapping_and_the_run_succeeds(
     assert second == second_expected, "warn: the live mapping still maps the next window"
 
 
-def test_update_patches_a_changed_schedule_onto_the_live_flow(platform: EmulatorServer) -> None:
+def test_update_patches_a_changed_schedule_onto_the_live_flow_and_enables_it(platform: EmulatorServer) -> None:
     spec = load_spec(DEFAULT_SPECS_DIR / "hubspot_marketing.yaml").model_copy(
         update={"retries": 0, "sensor_poll_seconds": 0.2, "layout": "batched"})
     spec = spec.model_copy(update={"objects": spec.objects[:1]})
     assert build_onboarding_dag(spec).test(logical_date=None).state == "success"
     flow_id = _resource(platform, "flow", object_names(spec, spec.objects[0]).flow)
+    import requests
+
+    # A disabled flow (help/destinations/api/update-destination-dataflows.md, op=disable) is enabled again too.
+    requests.post(f"{platform.base_url}/data/foundation/flowservice/flows/{flow_id}/action", params={"op": "disable"},
+                  headers=platform.headers(), timeout=10).raise_for_status()
     before = _get(platform, f"/data/foundation/flowservice/flows/{flow_id}")["items"][0]
+    assert before["state"] == "disabled"
     changed = spec.model_copy(update={"on_drift": "update",
                                       "flow_schedule": spec.flow_schedule.model_copy(update={"interval": 3})})
     assert build_onboarding_dag(changed).test(logical_date=None).state == "success"
@@ -139,3 +145,4 @@ def test_update_patches_a_changed_schedule_onto_the_live_flow(platform: Emulator
     assert str(before["scheduleParams"]["interval"]) == "1"
     assert str(after["scheduleParams"]["interval"]) == "3"
     assert after["etag"] != before["etag"]
+    assert after["state"] == "enabled"
