@@ -291,6 +291,8 @@ def requests_only(home: AirflowHome, work: Path, sizes: list[int]) -> list[Onboa
             for threads in (1, AEPP_THREADS):
                 rows.append(run_aepp(emulator, specs[(n, 0, "per_object")], n, 0, timeout=300, threads=threads))
             for layout in LAYOUTS:
+                rows.append(run_dag_test(home, emulator, specs[(n, 0, layout)], n, 0, timeout=600,
+                                         onboarding_only=True, layout=layout))
                 rows.append(run_dag_test(home, emulator, specs[(n, 0, layout)], n, 0, timeout=600, layout=layout))
                 rows.append(run_dag_test(home, emulator, specs[(n, 0, layout)], n, 0, timeout=600, layout=layout,
                                          again=True))

@@ -150,7 +150,9 @@ def requests_section(rows: list[dict[str, Any]]) -> list[str]:
            "Emulator counters (`GET /_emulator/state`) after each run at 0 ms latency, reset before each. "
            "*Per object* = the marginal cost of one more object, (requests(N2) - requests(N1)) / (N2 - N1). "
            "Like for like with the aepp script, ours onboards with `ingestion: aep` (the flow on AEP's own "
-           "schedule, as the script creates it: the plan, the checks and the create steps, no window run); the row "
+           "schedule, as the script creates it, no window run): *(onboarding tasks)* runs the tasks up to "
+           "`dataflow` (the plan, the checks and the creates: the script's work), the whole DAG adds the wait for "
+           "each flow's first run; the row "
            "*(ingestion: airflow, with the window run)* is the same objects with Airflow-driven windows, adding the "
            "first-run wait and one on-demand window run per object, which the script never makes. "
            "*second run, unchanged spec* is a re-run on what the first one created.", "",

@@ -137,6 +137,7 @@ def _dataflow_step(spec: OnboardingSpec, delta_column: Callable[[Subject], str])
         lambda s: {"name": s.names["flow"], "delta_column": delta_column(s)},
         {
             "flow_spec_id": (FLOW_SPEC, ID),
+            "schedule_spec": (FLOW_SPEC, "schedule_spec"),
             "source_connection_id": ("source_connection", ID),
             "target_connection_id": ("target_connection", ID),
             "mapping_id": ("mapping_set", ID),

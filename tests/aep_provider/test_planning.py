@@ -228,3 +228,24 @@ def test_check_source_goes_by_the_columns_the_plan_read(aep_conn_env: EmulatorSe
     assert _requests(aep_conn_env) == before, "no explore request"
     with pytest.raises(AepConfigError, match="Email"):
         check(["Email"])
+
+
+def test_the_dataflow_step_checks_the_schedule_against_the_pushed_schedule_spec(
+    aep_conn_env: EmulatorServer, make_context: Any
+) -> None:
+    """The flow spec task pushes its scheduleSpec: each dataflow row is checked against it (here one that refuses
+    every schedule) without reading the flow spec again, before any write."""
+    from aep_provider.hooks.errors import AepConfigError
+    from aep_provider.operators.flow import AepCreateDataflowOperator
+
+    spec = AepHook().get_flow_spec("CRMToAEP") or {}
+    refusing = {**spec["scheduleSpec"], "spec": {"type": "object", "required": ["neverSent"]}}
+    before = _requests(aep_conn_env)
+    op = AepCreateDataflowOperator(
+        task_id="dataflow", name="f", flow_spec_id=spec["id"], schedule_spec=refusing,
+        source_connection_id="s", target_connection_id="t", mapping_id="m", delta_column="Added_At",
+        schedule={"frequency": "once", "start_time": "2024-01-01T00:00:00Z"},
+    )
+    with pytest.raises(AepConfigError, match="neverSent"):
+        op.execute(make_context())
+    assert _requests(aep_conn_env) == before, "no flow spec read, no write"

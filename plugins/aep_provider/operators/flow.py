@@ -83,6 +83,9 @@ class DataflowFields:
     options: dict[str, Any] | None = None
     #: The plan's entry for this dataflow (``AepPlanOperator``); ``None``: look it up as without a plan.
     planned: dict[str, Any] | None = None
+    #: The flow spec's ``scheduleSpec`` as ``AepGetFlowSpecOperator`` pushed it (XCom ``schedule_spec``): the
+    #: schedule is checked against it without reading the flow spec again. ``None``: read it.
+    schedule_spec: dict[str, Any] | None = None
 
 
 class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields]):
@@ -121,7 +124,10 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields
             f"{row.label}options", lambda: FlowOptions.model_validate(dict(row.fields.options)) if row.fields.options else None
         )
         hook = self.hook
-        flow_spec = self._flow_spec(str(row.fields.flow_spec_id))
+        flow_spec = (
+            {"id": row.fields.flow_spec_id, "scheduleSpec": row.fields.schedule_spec}
+            if row.fields.schedule_spec is not None else self._flow_spec(str(row.fields.flow_spec_id))
+        )
         if flow_spec is None:
             raise AepConfigError(
                 f"{row.label}flow_spec_id={row.fields.flow_spec_id!r} does not exist; pass the id returned by AepGetFlowSpecOperator."
