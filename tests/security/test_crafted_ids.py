@@ -20,7 +20,8 @@ from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
 from aep_provider.hooks.transport import XED_FULL
 
 CATALOG = "^/data/foundation/catalog/dataSets"
-SCHEMAS = "^/data/foundation/schemaregistry/tenant/schemas/"
+# A crafted id is none of the tenant's (https://ns.adobe.com/<tenantId>/...): the hook reads it from global.
+SCHEMAS = "^/data/foundation/schemaregistry/(tenant|global)/schemas/"
 PLATFORM = "^/data/"
 VICTIM = "^/data/foundation/schemaregistry/tenant/schemas/victim$"
 
