@@ -6,18 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from minimal_spec import VALID
 
 from aep_onboarding.loader import SpecError, iter_specs, load_spec, parse_spec
 
-VALID = """
-name: demo
-hubspot: {conn_id: hubspot_default}
-objects:
-  - source: Hubspot.Contacts
-    delta_column: Added_At
-    mapping:
-      - {source: Vid, destination: _id}
-"""
 AIRFLOW = VALID + "ingestion: airflow\nschedule: '@daily'\n"
 
 

@@ -98,3 +98,19 @@ def conn_factory(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> C
         return conn_id
 
     return make
+
+
+@pytest.fixture
+def hubspot(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The HubSpot connection ``hubspot_default`` (the emulator's test account)."""
+    from aep_provider_chain import hubspot_conn_env
+
+    return hubspot_conn_env(monkeypatch)
+
+
+@pytest.fixture
+def chain(aep_conn_env: EmulatorServer, hubspot: str, make_context: Callable[[], dict[str, Any]]) -> Any:
+    """The onboarding chain in for_each mode, run once for the three HubSpot tables (a ``Chain``)."""
+    from aep_provider_for_each import for_each_chain
+
+    return for_each_chain(make_context)

@@ -231,7 +231,7 @@ CHECKED_SUITES = (
     "tests/reliability/test_chaos.py",
     "tests/contract/",
     "tests/aep_provider/test_onboarding_operators.py",
-    "tests/aep_provider/test_for_each.py",
+    "tests/aep_provider/test_for_each",  # every test_for_each_*.py
     "tests/aep_provider/test_run_teardown_lineage.py",
     "tests/aep_provider/test_sensor_trigger.py",
     "tests/aep_provider/test_lookups.py",
