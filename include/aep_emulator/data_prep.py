@@ -152,7 +152,14 @@ def update_mapping_set(mapping_id: str, request: Request, body: Annotated[dict[s
             "modifiedBy": f"{ctx.client_id}@AdobeID",
         })
         store.wrote()
+        if store.config.mapping_put_answer == "docs":
+            # mapping-set.md's example answer: the set as sent (id, name, schemas, mappings), no version.
+            return {k: v for k, v in public(obj).items() if k in DOCS_PUT_ANSWER}
         return public(obj)
+
+
+#: The fields of mapping-set.md's "Update a mapping set" example answer.
+DOCS_PUT_ANSWER = ("id", "name", "outputSchema", "inputSchema", "xdmSchema", "mappings")
 
 
 def has_version(mapping: dict[str, Any], version: Any) -> bool:

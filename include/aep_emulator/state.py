@@ -45,6 +45,10 @@ class Config:
     latency_ms: int = 0
     seed: int = 42
     data_end: str = DEFAULT_DATA_END
+    #: How ``PUT /mappingSets/{id}`` answers: ``"spec"`` the stored MappingSet with its new ``version``
+    #: (data-prep.yaml putMappingSet), ``"docs"`` help/data-prep/api/mapping-set.md's "Update a mapping set"
+    #: example, the set as sent with no ``version`` (adobe_contract_notes.yaml).
+    mapping_put_answer: str = "spec"
 
 
 def default_orgs() -> dict[str, Org]:

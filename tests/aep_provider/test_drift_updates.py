@@ -107,3 +107,36 @@ def test_a_flow_on_an_old_mapping_version_moves_to_the_current_one_and_a_retry_m
                             json=[{"op": "REPLACE", "path": f"/transformations/{index}", "value": bad}],
                             headers={**aep_conn_env.headers(), "If-Match": moved["etag"]}, timeout=10)
     assert answer.status_code == 400 and "EMU-400" in answer.text, answer.text
+
+
+def test_a_mapping_set_update_answered_without_a_version_reads_the_version_back(
+    chain: dict[str, Any], aep_conn_env: EmulatorServer
+) -> None:
+    """mapping-set.md's "Update a mapping set" example answers no ``version``: the new one is read back, never 0."""
+    hook = AepHook()
+    aep_conn_env.store.config.mapping_put_answer = "docs"
+    try:
+        updated = new_mapping_version(hook, chain["mapping"], _model([*MAPPINGS[:2]], chain["target_schema"]),
+                                      retry=False)
+    finally:
+        aep_conn_env.store.config.mapping_put_answer = "spec"
+    assert updated["version"] == 1
+    assert len(updated["mappings"]) == 2
+
+
+def test_a_mapping_set_update_without_an_answer_is_sent_once_and_read_back(
+    chain: dict[str, Any], aep_conn_env: EmulatorServer
+) -> None:
+    """Every PUT makes a version: one applied but unanswered is not repeated by the transport; the set read back
+    with the wanted rules is taken (one new version, not two)."""
+    hook = AepHook()
+    aep_conn_env.admin.set_faults(
+        [{"kind": "commit_then_drop", "method": "PUT", "path_regex": "/mappingSets/", "max_hits": 1}]
+    )
+    try:
+        updated = new_mapping_version(hook, chain["mapping"], _model([*MAPPINGS[:3]], chain["target_schema"]),
+                                      retry=False)
+    finally:
+        aep_conn_env.admin.clear_faults()
+    assert updated["version"] == 1, "the PUT was sent once: version 1, no version 2"
+    assert (hook.get_mapping_set(chain["mapping"]) or {})["version"] == 1

@@ -106,7 +106,8 @@ class AepCreateMappingSetOperator(AepRowsOperator[MappingSetFields]):
             create=lambda: hook.create_mapping_set(body),
             planned=planned,
         )
-        if not created and wants_update(row.fields.planned):
+        updated = not created and wants_update(row.fields.planned)
+        if updated:
             mset = new_mapping_version(hook, str(mset["id"]), model, retry=is_retry(context))
             self.log.info("%son_drift update: mapping set %s is at version %s", row.label, mset["id"],
                           mset.get("version"))
@@ -120,6 +121,7 @@ class AepCreateMappingSetOperator(AepRowsOperator[MappingSetFields]):
                     name,
                     mset["id"],
                 )
-        row.output("mapping_version", str(mset.get("version", 0)))
+        # After an update, new_mapping_version guarantees the version (read back when the PUT answer lacks it).
+        row.output("mapping_version", str(mset["version"] if updated else mset.get("version", 0)))
         self.persist_link(context, AepMappingSetLink, row, id=schema_id)
         return str(mset["id"])

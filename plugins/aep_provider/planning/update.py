@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aep_provider.hooks.errors import AepAmbiguousWriteError
+from aep_provider.hooks.errors import AepAmbiguousWriteError, AepError
 from aep_provider.hooks.ids import path_id
 from aep_provider.hooks.transport import service_path
 from aep_provider.models.data_prep import MappingSetCreate, mapping_key
@@ -59,18 +59,52 @@ def _current_mapping_set(hook: Any, mapping_set_id: str, name: str | None) -> di
     return hook.get_mapping_set(mapping_set_id, listed.get("version"))
 
 
+def _version_of(mset: Mapping[str, Any] | None) -> int | None:
+    version = (mset or {}).get("version")
+    if isinstance(version, bool):
+        return None
+    if isinstance(version, int):
+        return version
+    return int(version) if isinstance(version, str) and version.isdigit() else None
+
+
 def new_mapping_version(hook: Any, mapping_set_id: str, model: MappingSetCreate, *, retry: bool) -> dict[str, Any]:
-    """PUT the mapping set's new rules (help/data-prep/api/mapping-set.md's PUT form): the answer is the mapping
-    set at its new ``version``. Every PUT makes a version, so a retried task first reads the set and sends no PUT
-    when its first try's already holds the wanted rules."""
-    if retry:
+    """PUT the mapping set's new rules (help/data-prep/api/mapping-set.md's PUT form) and return the set at its
+    new ``version``.
+
+    Every PUT makes a version, so the PUT is sent once (``idempotent=False``: the transport repeats no PUT that may
+    have been applied), and a retried task or a PUT without an answer reads the set back and takes it when it
+    already holds the wanted rules. data-prep.yaml ``putMappingSet`` answers a MappingSet whose ``version`` is
+    optional and mapping-set.md's "Update a mapping set" example answer has none: an answer without an integer
+    version (or an empty one) is read back too, as the listing/GET shows the version (adobe_contract_notes.yaml).
+    """
+    rules = mapping_key([m.to_body() for m in model.mappings])
+
+    def read_back() -> dict[str, Any] | None:
         current = _current_mapping_set(hook, mapping_set_id, model.name)
-        if current is not None and mapping_key(current.get("mappings") or []) == mapping_key(
-            [m.to_body() for m in model.mappings]
-        ):
+        if current is not None and mapping_key(current.get("mappings") or []) == rules:
             return current
+        return None
+
+    if retry and (current := read_back()) is not None:
+        return current
     path = service_path("conversion", f"/mappingSets/{path_id('mappingSets', mapping_set_id)}")
-    return dict(hook.request("PUT", path, json=model.to_put_body(mapping_set_id)) or {})
+    try:
+        answer = dict(hook.request("PUT", path, json=model.to_put_body(mapping_set_id), idempotent=False) or {})
+    except AepAmbiguousWriteError:
+        current = read_back()
+        if current is None:
+            raise
+        answer = current
+    if _version_of(answer) is None:
+        answer = read_back() or {}
+    version = _version_of(answer)
+    if version is None:
+        raise AepError(
+            f"mapping set {mapping_set_id}: the update was sent but neither its answer nor a read-back shows the "
+            "new version holding the wanted rules; check the mapping set in Platform and run the task again."
+        )
+    return {**answer, "version": version}
 
 
 def _flow_path(flow_id: str, tail: str = "") -> str:
