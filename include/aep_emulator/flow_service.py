@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Header, Request, Response
 from . import hubspot, schedule
 from .common import public
 from .deps import container_of, ctx_of, store_of
+from .errors import neutral
 from .flow_service_common import BAD_PATCH, list_page, touch
 from .flow_service_resources import BUILDERS, build_flow, check_flow, masked_auth, validate_auth
 from .json_patch import PatchError, apply_patch
@@ -137,6 +138,38 @@ PATCHABLE = {
 }
 
 
+#: The PATCH ops Flow Service takes: flow-service.yaml PatchInstruction.op (ADD, REPLACE, REMOVE) and
+#: help/sources/tutorials/api/update-dataflows.md ("Operations include: add, replace, and remove"), in any case.
+PATCH_OPS = {"add", "replace", "remove"}
+
+
+def _check_op(op: Any) -> None:
+    """json_patch.py (shared with the Schema Registry) also applies test/copy/move: Flow Service refuses them with
+    help/sources/errors/flow-service-errors.md's 1434-400 ("Unsupported operation 'move' received. Please use one
+    of the supported operation types and try again.")."""
+    name = op.get("op") if isinstance(op, dict) else None
+    if isinstance(name, str) and name.lower() not in PATCH_OPS:
+        raise FLOW_SERVICE.bad_request(
+            f"Unsupported operation '{name}' received. Please use one of the supported operation types "
+            "(add, replace, remove) and try again.",
+            "1434-400",
+        )
+
+
+def _check_start_time(flow: dict[str, Any], wanted: dict[str, Any], now: float) -> None:
+    """help/sources/tutorials/api/update-dataflows.md ("Update dataflow"): "You cannot update the startTime of a
+    dataflow if the initially scheduled startTime has already occurred." Adobe documents no code: ours, EMU-400
+    (docs/architecture.md)."""
+    have = schedule.normalize(flow.get("scheduleParams") or {}).get("startTime")
+    want = wanted.get("startTime")
+    if isinstance(have, int) and want is not None and str(want) != str(have) and have <= now:
+        raise FLOW_SERVICE.bad_request(
+            f"scheduleParams.startTime cannot change: the flow's scheduled startTime {have} has already occurred "
+            "(update-dataflows.md); keep it, or create a new dataflow to start at another time.",
+            neutral(400),
+        )
+
+
 @router.patch("/{collection}/{ident}", summary="Update with JSON Patch (needs If-Match)")
 def patch(
     collection: str,
@@ -148,15 +181,18 @@ def patch(
     kind = _collection(collection)
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
     if not if_match:
-        raise FLOW_SERVICE.bad_request("The If-Match header is required for PATCH", "1403-400")
+        # flow-service-errors.md: 1403-400 "Header is missing", 1404-412 "Version not matching" (the titles).
+        raise FLOW_SERVICE.bad_request("The header 'If-Match' is missing in the request. Please provide the header "
+                                       "and try again.", "1403-400", "Header is missing")
     with store.lock:
         obj = _get(cont, kind, ident, kind)
         if if_match.strip() != obj["etag"] and f'"{if_match.strip()}"' != obj["etag"]:
             raise FLOW_SERVICE.error(412, "1404-412", f"The etag {if_match} is stale; the current one is {obj['etag']}",
-                                     "Precondition Failed")
+                                     "Version not matching")
         if not isinstance(body, list):
             raise FLOW_SERVICE.bad_request("The body must be a JSON Patch array")
         for op in body:
+            _check_op(op)
             top = str(op.get("path", "")).lstrip("/").split("/")[0] if isinstance(op, dict) else ""
             if top not in PATCHABLE[kind]:
                 raise FLOW_SERVICE.bad_request(f"The path /{top} cannot be patched on a {kind}")
@@ -171,6 +207,7 @@ def patch(
             patched["transformations"] = parts.transformations
             if parts.options is not None:
                 patched["options"] = parts.options
+            _check_start_time(obj, parts.schedule_params, now)
             if patched.get("scheduleParams") != obj.get("scheduleParams"):
                 patched["__timetable"] = schedule.reschedule(obj.get("__timetable"), parts.schedule_params, now)
         elif kind == "connection" and "auth" in patched and patched["auth"] != obj.get("auth"):

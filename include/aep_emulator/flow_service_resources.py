@@ -208,11 +208,13 @@ def _transformations(cont: Container, spec: dict[str, Any], raw: Any, target_sch
             version = params.get("mappingVersion")
             if version is not None and not has_version(mapping, version):
                 # help/sources/tutorials/api/update-dataflows.md ("Update mapping"): the flow names the mapping
-                # set's mappingId and mappingVersion, and its runs map with that version; a version the set never
-                # had could map nothing. Adobe documents no code for it: ours (docs/architecture.md).
+                # set's mappingId and mappingVersion, and its runs map with that version. A version the set never
+                # had is help/sources/errors/flow-service-errors.md's 1412-400 ("Invalid Mapping Version in
+                # request. Please provide correct mapping version.").
                 raise FLOW_SERVICE.bad_request(
-                    f"The mapping set {mapping['id']} has no version {version} (it is at {mapping['version']})",
-                    neutral(400),
+                    "Invalid Mapping Version in request. Please provide correct mapping version. "
+                    f"(The mapping set {mapping['id']} has no version {version}; it is at {mapping['version']}.)",
+                    "1412-400",
                 )
             if target_schema is not None:
                 mapped = find_tenant(cont, "schema", mapping["xdmSchema"])

@@ -228,15 +228,50 @@ def test_patch_needs_if_match_and_rejects_stale_etag(emulator: EmulatorServer) -
     op = [{"op": "replace", "path": "/name", "value": "renamed"}]
     missing = api.patch(f"{FS}/flows/{flow_id}", op)
     assert missing.status_code == 400 and missing.json()["type"].endswith("1403-400")
+    assert missing.json()["title"] == "Header is missing", "flow-service-errors.md's title"
     ok = api.patch(f"{FS}/flows/{flow_id}", op, headers={"If-Match": flow["etag"]})
     assert ok.status_code == 200 and ok.json()["etag"] != flow["etag"]
     stale = api.patch(f"{FS}/flows/{flow_id}", op, headers={"If-Match": flow["etag"]})
     assert stale.status_code == 412 and stale.json()["type"].endswith("1404-412")
+    assert stale.json()["title"] == "Version not matching", "flow-service-errors.md's title"
     assert api.get(f"{FS}/flows/{flow_id}").json()["items"][0]["name"] == "renamed"
     bad_schedule = api.patch(f"{FS}/flows/{flow_id}", [
         {"op": "replace", "path": "/scheduleParams/frequency", "value": "minute"},
         {"op": "replace", "path": "/scheduleParams/interval", "value": 5}], headers={"If-Match": ok.json()["etag"]})
     assert bad_schedule.status_code == 400 and "scheduleParams.interval" in bad_schedule.json()["detail"]
+
+
+@pytest.mark.parametrize("op", ["move", "copy", "test", "MOVE"])
+def test_flow_patch_refuses_ops_other_than_add_replace_remove_with_1434(emulator: EmulatorServer, op: str) -> None:
+    """flow-service.yaml and update-dataflows.md name add/replace/remove only; flow-service-errors.md: 1434-400."""
+    api = Api(emulator)
+    flow_id = create_flow(api, build_connections(api))
+    [flow] = api.get(f"{FS}/flows/{flow_id}").json()["items"]
+    patch = {"op": op, "path": "/name", "from": "/description", "value": "x"}
+    answer = api.patch(f"{FS}/flows/{flow_id}", [patch], headers={"If-Match": flow["etag"]})
+    assert answer.status_code == 400 and answer.json()["type"].endswith("1434-400"), answer.text
+    assert api.get(f"{FS}/flows/{flow_id}").json()["items"][0]["etag"] == flow["etag"], "nothing was changed"
+
+
+def test_a_flow_start_time_cannot_change_once_it_has_occurred(emulator: EmulatorServer) -> None:
+    """update-dataflows.md: "You cannot update the startTime of a dataflow if the initially scheduled startTime has
+    already occurred" (no code documented: EMU-400); a start still ahead can move, and other keys still change."""
+    api = Api(emulator)
+    f = build_connections(api)
+    ahead = create_flow(api, f, {"startTime": 4102444800, "frequency": "day", "interval": 1, "backfill": False})
+    [flow] = api.get(f"{FS}/flows/{ahead}").json()["items"]
+    moved = api.patch(f"{FS}/flows/{ahead}", [{"op": "replace", "path": "/scheduleParams/startTime",
+                                               "value": "4102531200"}], headers={"If-Match": flow["etag"]})
+    assert moved.status_code == 200, moved.text
+    past = create_flow(api, f, name="Started flow")  # flow_body's startTime 1767225600 (2026-01-01)
+    [flow] = api.get(f"{FS}/flows/{past}").json()["items"]
+    refused = api.patch(f"{FS}/flows/{past}", [{"op": "replace", "path": "/scheduleParams/startTime",
+                                                "value": 4102444800}], headers={"If-Match": flow["etag"]})
+    assert refused.status_code == 400 and refused.json()["type"].endswith("EMU-400"), refused.text
+    assert "startTime" in refused.json()["detail"]
+    interval = api.patch(f"{FS}/flows/{past}", [{"op": "replace", "path": "/scheduleParams/interval", "value": 2}],
+                         headers={"If-Match": flow["etag"]})
+    assert interval.status_code == 200, interval.text
 
 
 def test_delete_flow_204_and_base_connection_in_use_is_1418(emulator: EmulatorServer) -> None:

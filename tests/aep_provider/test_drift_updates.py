@@ -3,7 +3,8 @@
 Protects: a flow moving to ``once`` loses its ``interval`` (JSON Patch ``remove``) and one moving back gets it again
 (``add``); a disabled flow is enabled and the etag the enable answers is the one kept; a flow left on an old mapping
 version is moved to the set's current one; a retried update makes no second mapping-set version; the set's earlier
-rules stay readable by ``version``; the emulator refuses a flow naming a version its mapping set never had.
+rules stay readable by ``version``; the emulator refuses a flow naming a version its mapping set never had (1412-400); a
+mapping-set update answered without a version, or not answered, is read back.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def test_a_flow_on_an_old_mapping_version_moves_to_the_current_one_and_a_retry_m
     params = next(t["params"] for t in _flow(hook, flow_id)["transformations"] if t["name"] == "Mapping")
     assert str(params["mappingVersion"]) == "1"
 
-    # A version the set never had is refused (ours: EMU-400), and so is an upper-case op path to it.
+    # A version the set never had is refused (flow-service-errors.md's 1412-400), an upper-case op path to it too.
     moved = _flow(hook, flow_id)
     index = next(i for i, t in enumerate(moved["transformations"]) if t["name"] == "Mapping")
     bad = {**moved["transformations"][index]}
@@ -106,7 +107,7 @@ def test_a_flow_on_an_old_mapping_version_moves_to_the_current_one_and_a_retry_m
     answer = requests.patch(f"{aep_conn_env.base_url}{FLOWS}/{flow_id}",
                             json=[{"op": "REPLACE", "path": f"/transformations/{index}", "value": bad}],
                             headers={**aep_conn_env.headers(), "If-Match": moved["etag"]}, timeout=10)
-    assert answer.status_code == 400 and "EMU-400" in answer.text, answer.text
+    assert answer.status_code == 400 and answer.json()["type"].endswith("1412-400"), answer.text
 
 
 def test_a_mapping_set_update_answered_without_a_version_reads_the_version_back(

@@ -29,6 +29,9 @@ _HINTS: dict[str, str] = {
     "1521-400": "A Schema Registry resource with this title already exists; pick another title or "
     "reuse the existing resource.",
     "1403-400": "Updating a Flow Service resource needs its etag in If-Match.",
+    # help/sources/errors/flow-service-errors.md 1412-400: "Invalid Mapping Version in request."
+    "1412-400": "The flow names a mappingVersion its mapping set does not have; use a version the mapping set "
+    "listing shows (the task's mapping_version output).",
     "1404-412": "The resource changed since it was read; read it again and repeat the update.",
     "1410-400": "Do not send 'state' when creating a flow.",
     "1418-400": "The base connection is still used by flows; delete the flows first.",
