@@ -73,8 +73,8 @@ def test_the_plan_sends_no_name_or_filter(aep_conn_env: EmulatorServer) -> None:
                          dataset_base_connection_name="lake")
     op.__dict__["hook"] = hook
     op._read(op._rows())
-    documented = {"connections": "connectionSpec.id", "sourceConnections": "baseConnectionId",
-                  "targetConnections": "baseConnectionId", "flows": "flowSpec.id"}
+    documented = {"connections": "connectionSpec.id", "sourceConnections": "connectionSpec.id",
+                  "targetConnections": "connectionSpec.id", "flows": "flowSpec.id"}
     assert {q["collection"] for q in sent} == set(documented)
     assert all(str(q["property"]).startswith(documented[str(q["collection"])] + "==") for q in sent), sent
 
@@ -249,3 +249,75 @@ def test_the_dataflow_step_checks_the_schedule_against_the_pushed_schedule_spec(
     with pytest.raises(AepConfigError, match="neverSent"):
         op.execute(make_context())
     assert _requests(aep_conn_env) == before, "no flow spec read, no write"
+
+
+def test_a_same_named_source_connection_on_another_base_connection_is_not_duplicated(
+    aep_conn_env: EmulatorServer, monkeypatch: pytest.MonkeyPatch, make_context: Any
+) -> None:
+    """The spec moves to a HubSpot base connection not made yet while a source connection of its name exists on
+    another one: the plan lists source connections by connectionSpec.id (sort-and-filter.md), sees it and says
+    ``differs`` (not ``create``), so the source step looks the name up and refuses a second same-named one."""
+    from aep_provider_chain import hubspot_conn_env, onboard
+
+    from aep_provider.hooks.errors import AepConflictError
+    from aep_provider.operators.connections import (
+        AepCreateHubSpotBaseConnectionOperator,
+        AepCreateSourceConnectionOperator,
+    )
+    from aep_provider.operators.plan import AepPlanOperator
+    from aep_provider.planning.differ import plan_object
+
+    hubspot_conn_env(monkeypatch)
+    chain = onboard(make_context, run=False)
+    hook = AepHook()
+    row = {**PLAN_ROW, "names": {**PLAN_ROW["names"], "source_connection": "HubSpot contacts source"},
+           "schedule": {"frequency": "once", "start_time": "now"}}
+    op = AepPlanOperator(task_id="plan", for_each=[row], hubspot_base_connection_name="Another HubSpot account",
+                         dataset_base_connection_name="Dataset base connection")
+    op.__dict__["hook"] = hook
+    rows = op._rows()
+    entry = plan_object(rows[0], op._read(rows))["source_connection"]
+    assert (entry.action, entry.id) == ("differs", chain["source"]), entry
+    assert f"base connection: {chain['base']} -> the new base connection" in entry.differences
+
+    new_base = str(AepCreateHubSpotBaseConnectionOperator(
+        task_id="base2", name="Another HubSpot account", hubspot_conn_id="hubspot_default").execute(make_context()))
+    step = AepCreateSourceConnectionOperator(
+        task_id="src2", name="HubSpot contacts source", base_connection_id=new_base, schema_id=chain["adhoc_schema"],
+        path="Hubspot.Contacts", planned=entry.model_dump())
+    with pytest.raises(AepConflictError, match="already exists"):
+        step.execute(make_context())
+    same_name = hook.find_by_name("sourceConnections", "HubSpot contacts source")
+    assert [o["id"] for o in same_name] == [chain["source"]], "no second same-named source connection"
+
+
+def test_a_base_connection_of_the_other_spec_is_not_taken_for_the_role(aep_conn_env: EmulatorServer) -> None:
+    """A Data Lake connection named as the HubSpot base connection is not the HubSpot base connection (its
+    connectionSpec.id is not HubSpot's): the plan finds none, as create_named's ``matches`` would."""
+    from aep_provider.operators.plan import AepPlanOperator
+
+    hook = AepHook()
+    lake = _base_connection(hook, "shared name")
+    op = AepPlanOperator(task_id="plan", for_each=[PLAN_ROW], hubspot_base_connection_name="shared name",
+                         dataset_base_connection_name="shared name")
+    op.__dict__["hook"] = hook
+    assert op._base_connections() == (None, lake)
+
+
+def test_a_target_connection_naming_no_base_connection_differs_and_a_schedule_is_compared_as_sent() -> None:
+    """A target connection without baseConnectionId is not known to be on the dataset base connection: it differs
+    (the step's name look-up decides). The wanted schedule is compared as the create step sends it
+    (Schedule.to_body(): backfill true by default), so a flow made from the same spec shows no schedule change."""
+    from aep_provider.planning.differ import Found, plan_object
+    from aep_provider.planning.models import PlanRow
+
+    names = PLAN_ROW["names"]
+    row = PlanRow(**{**PLAN_ROW, "schedule": {"frequency": "hour", "interval": "2", "start_time": "now"}})
+    flow = {"id": "f1", "name": "p flow", "sourceConnectionIds": ["s1"], "targetConnectionIds": ["t1"],
+            "state": "enabled", "scheduleParams": {"frequency": "hour", "interval": 2, "backfill": True,
+                                                   "startTime": 1}, "transformations": []}
+    plan = plan_object(row, Found(target_connections={names["target_connection"]: [{"id": "t1"}]},
+                                  flows={names["flow"]: [flow]}, dataset_base_id="d"))
+    assert plan["target_connection"].action == "differs"
+    assert "base connection: None -> d" in plan["target_connection"].differences
+    assert not [d for d in plan["dataflow"].differences if d.startswith("schedule.")], plan["dataflow"].differences

@@ -106,18 +106,18 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
 
     def _base_connections(self) -> tuple[str | None, str | None]:
         """The HubSpot and dataset base connections, from one listing of the connections of their two specs
-        (``connectionSpec.id`` takes a comma-OR, sort-and-filter.md), matched by exact name."""
+        (``connectionSpec.id`` takes a comma-OR, sort-and-filter.md), matched by exact name and by the role's
+        spec (a same-named connection of the other spec is not the one wanted, as create_named's ``matches``)."""
         names = [n for n in (self.hubspot_base_connection_name, self.dataset_base_connection_name) if n]
         specs = (HUBSPOT_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_ID)
         found = readers.flow_objects_by_name(self.hook, "connections", names, "connectionSpec.id", specs) if names else {}
 
-        def first(name: str | None) -> str | None:
-            objects = found.get(name or "") or []
+        def first(name: str | None, spec_id: str) -> str | None:
+            objects = [o for o in found.get(name or "") or [] if (o.get("connectionSpec") or {}).get("id") == spec_id]
             return str(objects[0]["id"]) if objects else None
 
-        return self.hubspot_base_connection_id or first(self.hubspot_base_connection_name), first(
-            self.dataset_base_connection_name
-        )
+        return self.hubspot_base_connection_id or first(self.hubspot_base_connection_name, HUBSPOT_CONNECTION_SPEC_ID), \
+            first(self.dataset_base_connection_name, DATA_LAKE_CONNECTION_SPEC_ID)
 
     def _read(self, rows: list[PlanRow]) -> Found:
         hook = self.hook
@@ -131,10 +131,15 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             classes=readers.tenant_by_title(hook, "classes"),
             schemas=readers.tenant_by_title(hook, "schemas"),
             datasets=readers.datasets_by_name(hook, names("dataset")),
+            # Every source/target connection of the role's spec (sort-and-filter.md, "Filterable properties by
+            # resource": /sourceConnections?property=connectionSpec.id==..., /targetConnections?...), read even when
+            # the base connection does not exist yet: a same-named one on another base connection is seen (it
+            # differs, and the create step's name look-up decides) instead of planned "create" a second time.
             source_connections=readers.flow_objects_by_name(
-                hook, "sourceConnections", names("source_connection"), "baseConnectionId", [hubspot_id]),
+                hook, "sourceConnections", names("source_connection"), "connectionSpec.id", [HUBSPOT_CONNECTION_SPEC_ID]),
             target_connections=readers.flow_objects_by_name(
-                hook, "targetConnections", names("target_connection"), "baseConnectionId", [dataset_base_id]),
+                hook, "targetConnections", names("target_connection"), "connectionSpec.id",
+                [DATA_LAKE_CONNECTION_SPEC_ID]),
             flows=readers.flow_objects_by_name(
                 hook, "flows", names("dataflow"), "flowSpec.id", [(flow_spec or {}).get("id")]),
             mapping_sets=readers.mapping_sets_by_name(hook, names("mapping_set")),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aep_provider.models.data_prep import Mapping, mapping_key
+from aep_provider.models.flow_service import Schedule
+from aep_provider.operators._validation import build_model
 from aep_provider.operators.connections import _schema_id
 from aep_provider.operators.schema import expand_ref
 from aep_provider.planning.models import RESOURCES, PlanRow, ResourcePlan
@@ -39,6 +41,16 @@ def _ref(label: str, have: Any, upstream: ResourcePlan | None, want: str | None 
     wanted = want if upstream is None else upstream.id
     if have is not None and wanted is not None and str(have) != str(wanted):
         return f"{label}: {have} -> {wanted}"
+    return None
+
+
+def _base_ref(have: Any, wanted: str | None) -> str | None:
+    """The base connection a source or target connection is on, against the one the plan found: a base still to
+    be created, or a connection naming none, differs too (the create step then looks the name up itself)."""
+    if wanted is None:
+        return f"base connection: {have} -> the new base connection"
+    if have is None or str(have) != str(wanted):
+        return f"base connection: {have} -> {wanted}"
     return None
 
 
@@ -117,7 +129,7 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
 
     def source_diff(o: dict[str, Any]) -> list[str | None]:
         return [
-            _ref("base connection", o.get("baseConnectionId"), None, found.hubspot_base_id),
+            _base_ref(o.get("baseConnectionId"), found.hubspot_base_id),
             _ref("path", (o.get("params") or {}).get("path"), None, row.source),
             _ref("schema", _schema_id(o), plan["adhoc_schema"]),
         ]
@@ -152,13 +164,17 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
 
     def target_diff(o: dict[str, Any]) -> list[str | None]:
         return [
-            _ref("base connection", o.get("baseConnectionId"), None, found.dataset_base_id),
+            _base_ref(o.get("baseConnectionId"), found.dataset_base_id),
             _ref("dataset", (o.get("params") or {}).get("dataSetId"), plan["dataset"]),
         ]
 
     tconn, diffs = _first_matching(found.target_connections.get(name("target_connection"), []), target_diff)
     plan["target_connection"] = _plan("target_connection", name("target_connection"), tconn,
                                       (tconn or {}).get("id"), diffs)
+
+    # The schedule as the create step sends it (Schedule.to_body(): backfill defaults to true, interval as an int).
+    wanted_schedule = build_model(f"[{row.key}] schedule",
+                                  lambda: Schedule.model_validate(dict(row.schedule))).to_body()
 
     def flow_diff(o: dict[str, Any]) -> list[str | None]:
         mapping = _mapping_params(o)
@@ -167,7 +183,7 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
             _ref("target connection", (o.get("targetConnectionIds") or [None])[0], plan["target_connection"]),
             _ref("mapping", mapping.get("mappingId"), plan["mapping_set"]),
             _mapping_version(mapping, plan["mapping_set"], mset),
-            *_schedule_diffs(o, row.schedule),
+            *_schedule_diffs(o, wanted_schedule),
             f"state: {o.get('state')} -> enabled" if str(o.get("state") or "enabled").lower() == "disabled" else None,
         ]
 

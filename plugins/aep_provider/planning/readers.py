@@ -7,7 +7,8 @@
   ``property`` is ``style: form, explode: false``, "A comma-separated list", so ``name==a,b`` may well be two
   conditions that nothing meets: the plan would then call every connection and flow missing and the create
   steps would make duplicates. So the plan lists by a documented OR filter (the base connections' specs, the
-  source or target connections of one base connection, the flows of one flow spec), page after page with the
+  source or target connections of their connection spec - whatever base connection they are on - and the flows of
+  one flow spec), page after page with the
   filter re-sent (``hooks/paging.py``), and compares names exactly on this side.
 * Catalog: the simple filter ``name=a,b`` (help/catalog/api/filter-data.md, "Using simple filters": "When
   multiple values are provided, the response returns objects whose property matches **any** of the values").
