@@ -26,10 +26,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from starlette.types import Message, Receive, Scope, Send
 
-from .errors import problem_body
+from .errors import neutral, problem_body
 from .gateway import send_json
 from .services import service_of_path
 from .state import Store
+
+#: HTTP's reason phrases for the statuses a fault answers.
+FAULT_TITLES = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 FaultKind = Literal["latency", "500", "502", "503", "429", "drop", "commit_then_drop"]
 
@@ -150,20 +153,17 @@ class FaultMiddleware:
             await self.app(scope, receive, swallow)
             return None if await _drop(scope) else "drop"
         status = int(rule.kind)
-        headers: dict[str, str] = {}
-        if status == 429:
-            headers["Retry-After"] = str(rule.retry_after)
-            body: dict[str, Any] = {"error_code": "429050", "message": "Too many requests"}
-        elif status in (502, 503):
-            body = {"error_code": f"{status}000", "message": "Service unavailable" if status == 503 else "Bad gateway"}
-        else:
-            body = problem_body(
-                500,
-                "500-500",
-                "Internal Server Error",
-                "An unexpected error occurred (injected fault)",
-                service_of_path(scope["path"]),
-                request_id,
-            )
+        headers: dict[str, str] = {"Retry-After": str(rule.retry_after)} if status == 429 else {}
+        # Adobe documents no code for a throttled or failing call of these services (no rate limit and no 429 in
+        # their specs, api reference section 2; section 1's gateway codes are for bad headers only): the code is
+        # ours, EMU-<status> (docs/architecture.md, "Error codes that are ours"), in a problem body.
+        body = problem_body(
+            status,
+            neutral(status),
+            FAULT_TITLES[status],
+            "An injected fault of the emulator (/_emulator/faults)",
+            service_of_path(scope["path"]),
+            request_id,
+        )
         await send_json(send, status, body, headers)
         return None

@@ -42,6 +42,17 @@ def test_429_carries_retry_after_and_max_hits_limits_rule(emulator: EmulatorServ
     assert emulator.admin.state()["counters"]["faults_injected"] == 2
 
 
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_an_injected_fault_answers_the_emulators_own_code(emulator: EmulatorServer, status: int) -> None:
+    """Adobe documents no code for a throttled or failing call of these services: an injected fault says EMU-<status>
+    (ours), never a made-up Adobe-looking code."""
+    api = Api(emulator)
+    emulator.admin.set_faults([{"kind": str(status), "path_regex": "/flowservice/flows", "max_hits": 1}])
+    answer = api.get(f"{FS}/flows")
+    assert answer.status_code == status
+    assert answer.json()["type"].endswith(f"EMU-{status}") and answer.json()["status"] == status, answer.text
+
+
 def test_route_rule_only_hits_matching_method_and_path(emulator: EmulatorServer) -> None:
     api = Api(emulator)
     emulator.admin.set_faults([{"kind": "502", "method": "POST", "path_regex": r"/flowservice/connections$"}])

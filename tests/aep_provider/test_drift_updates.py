@@ -141,3 +141,13 @@ def test_a_mapping_set_update_without_an_answer_is_sent_once_and_read_back(
         aep_conn_env.admin.clear_faults()
     assert updated["version"] == 1, "the PUT was sent once: version 1, no version 2"
     assert (hook.get_mapping_set(chain["mapping"]) or {})["version"] == 1
+
+
+def test_updating_a_flow_deleted_meanwhile_names_the_flow_and_the_fix(chain: dict[str, Any]) -> None:
+    from aep_provider.hooks.errors import AepError
+
+    hook = AepHook()
+    flow = _flow(hook, chain["flow"])
+    hook.request("DELETE", f"{FLOWS}/{chain['flow']}")
+    with pytest.raises(AepError, match=f"dataflow {chain['flow']} is gone.*run the DAG again"):
+        update_flow(hook, chain["flow"], _wanted(flow, flow["scheduleParams"]), LOG)

@@ -144,7 +144,12 @@ def update_flow(hook: Any, flow_id: str, wanted: dict[str, Any], log: Any) -> st
     :return: the flow's etag after the update.
     """
     for _ in range(3):
-        flow = hook.get_object("flows", flow_id) or {}
+        flow = hook.get_object("flows", flow_id)
+        if not flow or not flow.get("etag"):
+            raise AepError(
+                f"dataflow {flow_id} is gone (deleted since the plan read it), so on_drift: update cannot patch it: "
+                "run the DAG again and its plan creates the dataflow anew."
+            )
         ops = _patch(flow, wanted)
         if ops:
             try:
