@@ -207,7 +207,7 @@ def patch(
             patched["transformations"] = parts.transformations
             if parts.options is not None:
                 patched["options"] = parts.options
-            _check_start_time(obj, parts.schedule_params, now)
+            _check_start_time(obj, parts.schedule_params or {}, now)
             if patched.get("scheduleParams") != obj.get("scheduleParams"):
                 patched["__timetable"] = schedule.reschedule(obj.get("__timetable"), parts.schedule_params, now)
         elif kind == "connection" and "auth" in patched and patched["auth"] != obj.get("auth"):
