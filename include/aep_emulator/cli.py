@@ -42,6 +42,8 @@ CONFIG_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--token-ttl", "token_ttl_seconds", int, "access token lifetime in seconds"),
     ("--run-duration", "run_duration_seconds", float, "real seconds a flow run takes"),
     ("--data-end", "data_end", str, "end date of the simulated HubSpot data"),
+    ("--mapping-put-answer", "mapping_put_answer", str,
+     "PUT /mappingSets answer: spec (with version, data-prep.yaml) or docs (no version, mapping-set.md)"),
 )
 
 

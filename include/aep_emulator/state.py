@@ -50,6 +50,10 @@ class Config:
     #: example, the set as sent with no ``version`` (adobe_contract_notes.yaml).
     mapping_put_answer: str = "spec"
 
+    def __post_init__(self) -> None:
+        if self.mapping_put_answer not in ("spec", "docs"):
+            raise ValueError(f"mapping_put_answer={self.mapping_put_answer!r}: use spec or docs")
+
 
 def default_orgs() -> dict[str, Org]:
     return {
