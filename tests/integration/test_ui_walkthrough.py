@@ -110,7 +110,8 @@ def test_a_new_user_onboards_a_subset_and_finds_links_summary_connection_test_an
     # Unpausing on trigger starts only the run the user asked for (the example has no Airflow schedule).
     new_runs = [r for r in client.dag_runs(dag_id) if r["dag_run_id"] not in runs_before]
     assert [(r["dag_run_id"], r["run_type"]) for r in new_runs] == [(run_id, "manual")], new_runs
-    assert new_runs[0]["conf"] == {"objects": [SUBSET]}
+    # The form sends every param: the subset typed in, and the dry-run switch left off.
+    assert new_runs[0]["conf"] == {"objects": [SUBSET], "plan_only": False}
 
     # 2. The run succeeds, and the run page says so.
     run = client.wait_run(dag_id, run_id, timeout=RUN_TIMEOUT)
