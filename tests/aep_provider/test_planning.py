@@ -321,3 +321,43 @@ def test_a_target_connection_naming_no_base_connection_differs_and_a_schedule_is
     assert plan["target_connection"].action == "differs"
     assert "base connection: None -> d" in plan["target_connection"].differences
     assert not [d for d in plan["dataflow"].differences if d.startswith("schedule.")], plan["dataflow"].differences
+
+
+@pytest.mark.parametrize(("max_concurrency", "overlapped"), [(8, True), (1, False)])
+def test_the_plans_independent_reads_are_in_flight_at_once(
+    aep_conn_env: EmulatorServer, max_concurrency: int, overlapped: bool
+) -> None:
+    """On a slow link the plan costs its longest chain of reads, not their sum: its listings and the one look-up
+    per mapping-set name are in flight together (up to max_concurrency), and one at a time with 1."""
+    import threading
+
+    from aep_provider.operators.plan import AepPlanOperator
+
+    hook = AepHook()
+    hook.get_token()
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+    real = hook.request
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    hook.request = counted  # type: ignore[method-assign]
+    rows = [{**PLAN_ROW, "key": f"o{i}", "names": {k: f"{v} {i}" for k, v in PLAN_ROW["names"].items()}}
+            for i in range(4)]
+    op = AepPlanOperator(task_id="plan", for_each=rows, hubspot_base_connection_id="b" * 32,
+                         dataset_base_connection_name="lake", max_concurrency=max_concurrency)
+    op.__dict__["hook"] = hook
+    aep_conn_env.admin.configure(latency_ms=200)  # every answer takes 200 ms: reads started together overlap
+    try:
+        found = op._read(op._rows())
+    finally:
+        aep_conn_env.admin.configure(latency_ms=0)
+    assert set(found.mapping_sets) == {f"p mapping_set {i}" for i in range(4)}
+    assert (peak[0] > 1) is overlapped, peak[0]

@@ -9,9 +9,10 @@ destination the target schema lacks, a column the table lacks) fails the task at
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from pydantic import ValidationError
@@ -29,6 +30,8 @@ from aep_provider.planning.differ import Found, plan_object
 from aep_provider.planning.models import EXPLORED, RESOURCES, Drift, Plan, PlanRow, ResourcePlan, xcom_key
 from aep_provider.planning.table import render
 from aep_provider.planning.update import mark_updates
+
+_T = TypeVar("_T")
 
 #: What a create step reads from a reused class or schema (the plan's XCom carries no field definitions).
 TITLED_KEYS = ("$id", "title", "version", "meta:altId", "meta:class", "meta:datasetNamespace")
@@ -120,32 +123,47 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             first(self.dataset_base_connection_name, DATA_LAKE_CONNECTION_SPEC_ID)
 
     def _read(self, rows: list[PlanRow]) -> Found:
+        """Every read of the plan, the independent ones at once (up to ``max_concurrency`` in flight, as the
+        create steps call): on a slow link the plan costs the longest chain of reads, not their sum."""
         hook = self.hook
 
         def names(resource: str) -> list[str]:
             return [row.name(resource) for row in rows]
 
-        hubspot_id, dataset_base_id = self._base_connections()
-        flow_spec = hook.get_flow_spec(CRM_TO_AEP_FLOW_SPEC_NAME)
-        return Found(
-            classes=readers.tenant_by_title(hook, "classes"),
-            schemas=readers.tenant_by_title(hook, "schemas"),
-            datasets=readers.datasets_by_name(hook, names("dataset")),
+        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix=f"{self.task_id}-read") as pool:
+            def read(call: Callable[..., _T], *args: Any) -> Future[_T]:
+                return pool.submit(call, *args)
+
+            bases = read(self._base_connections)
+            flow_spec = read(hook.get_flow_spec, CRM_TO_AEP_FLOW_SPEC_NAME)
+            classes = read(readers.tenant_by_title, hook, "classes")
+            schemas = read(readers.tenant_by_title, hook, "schemas")
+            datasets = read(readers.datasets_by_name, hook, names("dataset"))
             # Every source/target connection of the role's spec (sort-and-filter.md, "Filterable properties by
             # resource": /sourceConnections?property=connectionSpec.id==..., /targetConnections?...), read even when
             # the base connection does not exist yet: a same-named one on another base connection is seen (it
             # differs, and the create step's name look-up decides) instead of planned "create" a second time.
-            source_connections=readers.flow_objects_by_name(
-                hook, "sourceConnections", names("source_connection"), "connectionSpec.id", [HUBSPOT_CONNECTION_SPEC_ID]),
-            target_connections=readers.flow_objects_by_name(
-                hook, "targetConnections", names("target_connection"), "connectionSpec.id",
-                [DATA_LAKE_CONNECTION_SPEC_ID]),
-            flows=readers.flow_objects_by_name(
-                hook, "flows", names("dataflow"), "flowSpec.id", [(flow_spec or {}).get("id")]),
-            mapping_sets=readers.mapping_sets_by_name(hook, names("mapping_set")),
-            hubspot_base_id=hubspot_id,
-            dataset_base_id=dataset_base_id,
-        )
+            sources = read(readers.flow_objects_by_name, hook, "sourceConnections", names("source_connection"),
+                           "connectionSpec.id", [HUBSPOT_CONNECTION_SPEC_ID])
+            targets = read(readers.flow_objects_by_name, hook, "targetConnections", names("target_connection"),
+                           "connectionSpec.id", [DATA_LAKE_CONNECTION_SPEC_ID])
+            mapping_sets = {name: read(readers.mapping_set_by_name, hook, name)
+                            for name in sorted(set(names("mapping_set")))}
+            # The flows are listed by their flow spec's id: that read waits for the flow spec (submitted first).
+            flows = read(readers.flow_objects_by_name, hook, "flows", names("dataflow"), "flowSpec.id",
+                         [(flow_spec.result() or {}).get("id")])
+            hubspot_id, dataset_base_id = bases.result()
+            return Found(
+                classes=classes.result(),
+                schemas=schemas.result(),
+                datasets=datasets.result(),
+                source_connections=sources.result(),
+                target_connections=targets.result(),
+                flows=flows.result(),
+                mapping_sets={name: future.result() for name, future in mapping_sets.items()},
+                hubspot_base_id=hubspot_id,
+                dataset_base_id=dataset_base_id,
+            )
 
     def _check(self, rows: list[PlanRow], found: Found) -> dict[str, list[str] | None]:
         """The checks that need no write; returns each object's explored columns (``None``: not explored)."""
@@ -157,7 +175,10 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             self.log.info("The HubSpot base connection does not exist yet: the source columns are checked by "
                           "check_source once it is created.")
             return {row.key: None for row in rows}
-        return {row.key: check_columns(self.hook, row, found.hubspot_base_id) for row in rows}
+        base_id = found.hubspot_base_id
+        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix=f"{self.task_id}-explore") as pool:
+            columns = list(pool.map(lambda row: check_columns(self.hook, row, base_id), rows))
+        return {row.key: explored for row, explored in zip(rows, columns, strict=True)}
 
     def _plan(self, context: Any) -> Plan:
         rows = self._rows()

@@ -81,12 +81,9 @@ def tenant_by_title(hook: Any, kind: str) -> dict[str, dict[str, Any]]:
     return {str(item.get("title")): item for item in hook.iter_tenant(kind, None, accept=XED)}
 
 
-def mapping_sets_by_name(hook: Any, names: Iterable[str]) -> dict[str, dict[str, Any] | None]:
-    """``{name: the mapping set named so, with its mappings}`` (one look-up per name)."""
-    found: dict[str, dict[str, Any] | None] = {}
-    for name in sorted(set(names)):
-        match = next((m for m in hook.iter_mapping_sets({"name": name}) if m.get("name") == name), None)
-        if match is not None and "mappings" not in match:
-            match = hook.get_mapping_set(str(match["id"]), match.get("version")) or match
-        found[name] = match
-    return found
+def mapping_set_by_name(hook: Any, name: str) -> dict[str, Any] | None:
+    """The mapping set named ``name``, with its mappings (one look-up: Data Prep documents no multi-name filter)."""
+    match = next((m for m in hook.iter_mapping_sets({"name": name}) if m.get("name") == name), None)
+    if match is not None and "mappings" not in match:
+        match = hook.get_mapping_set(str(match["id"]), match.get("version")) or match
+    return match
