@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aep_provider.hooks.aep import LOOK_UP, Planned
+from aep_provider.planning.models import ResourcePlan
 
 __all__ = ["LOOK_UP", "is_planned", "is_retry", "planned_answer"]
-from aep_provider.planning.models import ResourcePlan
 
 
 def planned_answer(

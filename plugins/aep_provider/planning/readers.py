@@ -16,9 +16,9 @@
   gives whole resources, help/xdm/api/appendix.md); no multi-value filter is documented there.
 * Data Prep: one look-up per name (no multi-value filter is documented).
 
-A value a filter cannot express exactly (a comma, quotes around it, or for Catalog a leading ``!`` or a ``*``)
-is looked up alone, the way the create steps do (hooks/api/lookup.py). Every result is compared exactly by
-name on this side.
+A Catalog name the simple filter cannot express exactly (a comma, a leading ``!`` or a ``*``) is looked up
+alone, the way the create steps do (hooks/api/lookup.py). Flow Service listings filter on ids only, never on a
+name. Every result is compared exactly by name on this side.
 """
 
 from __future__ import annotations
