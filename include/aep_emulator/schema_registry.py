@@ -23,7 +23,7 @@ router = APIRouter(prefix=SCHEMA_REGISTRY.prefix, tags=["Schema Registry"])
 
 PAGE_MAX = 300
 ACCEPT_RE = re.compile(r"application/vnd\.adobe\.(xed(?:-[a-z]+)*)\+json\s*(?:;\s*version\s*=\s*([\d.]+))?", re.I)
-KIND_OF = {"classes": "class", "schemas": "schema"}
+KIND_OF = {"classes": "class", "schemas": "schema", "datatypes": "datatype"}
 
 
 # -- views -----------------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ def _view(container: Container, obj: dict[str, Any], variant: str) -> dict[str, 
     out = public(obj)
     if variant == "xed-id":
         return {k: out[k] for k in ("$id", "meta:altId", "version", "title") if k in out}
-    if "full" in variant:
+    if "full" in variant and obj.get("meta:resourceType") != "datatypes":  # a data type's fields are its own
         fields = full_fields(container, obj)
         out["properties"] = std.strip_text(fields) if "notext" in variant else fields
     if "notext" in variant:
@@ -136,7 +136,7 @@ def stats(request: Request) -> dict[str, Any]:
         "counts": {
             "schemas": len(cont.items["schema"]),
             "mixins": 0,
-            "datatypes": 0,
+            "datatypes": len(cont.items["datatype"]),
             "classes": len(cont.items["class"]),
             "unions": 0,
         },
@@ -207,8 +207,8 @@ def _kind(resource_type: str) -> str:
 
 
 # Clients such as aepp send a trailing slash on the collection paths; the real service accepts it.
-@router.get("/tenant/{resource_type}/", summary="List tenant classes or schemas (trailing slash)")
-@router.get("/tenant/{resource_type}", summary="List tenant classes or schemas")
+@router.get("/tenant/{resource_type}/", summary="List tenant classes, schemas or data types (trailing slash)")
+@router.get("/tenant/{resource_type}", summary="List tenant classes, schemas or data types")
 def list_tenant(resource_type: str, request: Request) -> dict[str, Any]:
     kind = _kind(resource_type)
     cont = container_of(request)
@@ -217,8 +217,8 @@ def list_tenant(resource_type: str, request: Request) -> dict[str, Any]:
     return _page(request, objects, f"/tenant/{resource_type}", cont)
 
 
-@router.post("/tenant/{resource_type}/", status_code=201, summary="Create a tenant class or schema (trailing slash)")
-@router.post("/tenant/{resource_type}", status_code=201, summary="Create a tenant class or schema")
+@router.post("/tenant/{resource_type}/", status_code=201, summary="Create a tenant class, schema or data type (trailing slash)")
+@router.post("/tenant/{resource_type}", status_code=201, summary="Create a tenant class, schema or data type")
 def create_tenant(resource_type: str, request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     kind = _kind(resource_type)
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
@@ -230,7 +230,7 @@ def create_tenant(resource_type: str, request: Request, body: Annotated[dict[str
         return _view(cont, obj, "xed")
 
 
-@router.get("/tenant/{resource_type}/{ident:path}", summary="Read a tenant class or schema by $id or meta:altId")
+@router.get("/tenant/{resource_type}/{ident:path}", summary="Read a tenant class, schema or data type by $id or meta:altId")
 def get_tenant(resource_type: str, ident: str, request: Request) -> dict[str, Any]:
     kind = _kind(resource_type)
     variant, _ = _require_versioned_accept(request)
@@ -242,7 +242,7 @@ def get_tenant(resource_type: str, ident: str, request: Request) -> dict[str, An
         return _view(cont, obj, variant)
 
 
-@router.patch("/tenant/{resource_type}/{ident:path}", summary="Update a tenant class or schema (JSON Patch)")
+@router.patch("/tenant/{resource_type}/{ident:path}", summary="Update a tenant class, schema or data type (JSON Patch)")
 def patch_tenant(resource_type: str, ident: str, request: Request, body: Annotated[Any, Body()]) -> dict[str, Any]:
     kind = _kind(resource_type)
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
@@ -268,7 +268,7 @@ def patch_tenant(resource_type: str, ident: str, request: Request, body: Annotat
         return _view(cont, rebuilt, "xed")
 
 
-@router.delete("/tenant/{resource_type}/{ident:path}", status_code=204, summary="Delete a tenant class or schema")
+@router.delete("/tenant/{resource_type}/{ident:path}", status_code=204, summary="Delete a tenant class, schema or data type")
 def delete_tenant(resource_type: str, ident: str, request: Request) -> Response:
     kind = _kind(resource_type)
     store, cont = store_of(request), container_of(request)

@@ -15,7 +15,10 @@ from .deps import RequestContext
 from .services import SCHEMA_REGISTRY
 from .state import Container
 
-RESOURCE_TYPE = {"class": "classes", "schema": "schemas"}
+RESOURCE_TYPE = {"class": "classes", "schema": "schemas", "datatype": "datatypes"}
+#: help/xdm/troubleshooting-guide.md, "Title not unique": "Titles must be unique across all resource types"
+#: (schemas, field groups, data types, classes; the emulator stores no tenant field groups).
+TITLED_KINDS = ("class", "schema", "datatype")
 NAMESPACE_INVALID = "XDM-1021-400"  # help/xdm/troubleshooting.md, "Namespace validation error"
 
 
@@ -84,7 +87,7 @@ def _registry_metadata(ctx: RequestContext, now_ms: int, body: Any) -> dict[str,
 def check_title(container: Container, title: Any, exclude: str | None = None) -> str:
     if not isinstance(title, str) or not title.strip():
         raise SCHEMA_REGISTRY.bad_request("The field 'title' is required.")
-    for kind in ("class", "schema"):
+    for kind in TITLED_KINDS:
         for key, obj in container.items[kind].items():
             if key != exclude and obj.get("title") == title:
                 raise SCHEMA_REGISTRY.bad_request(
@@ -227,5 +230,26 @@ def build_schema(container: Container, ctx: RequestContext, body: dict[str, Any]
     return obj
 
 
-BUILDERS = {"class": build_class, "schema": build_schema}
+def build_datatype(container: Container, ctx: RequestContext, body: dict[str, Any], now_ms: int,
+                   hexid: str | None = None) -> dict[str, Any]:
+    """A tenant data type (schema-registry.yaml ``createDataType``: ``required: [type, title]``, ``type`` "Must be
+    set to ``object`` or ``array``"; help/xdm/api/data-types.md, "Create a data type": the fields sit in
+    ``properties`` (or in ``definitions`` referenced from ``allOf``), the answer adds ``$id``, ``meta:altId`` and
+    ``version``)."""
+    if body.get("type") not in ("object", "array"):
+        raise SCHEMA_REGISTRY.bad_request("The field 'type' of a data type must be 'object' or 'array'.")
+    hexid = hexid or new_hex(48)
+    obj = _base_resource(ctx, "datatype", hexid, body, now_ms)
+    obj["type"] = body["type"]
+    obj["meta:xdmType"] = body["type"]
+    obj["meta:extensible"] = True
+    obj["meta:abstract"] = True
+    obj["allOf"] = list(body.get("allOf") or [])
+    for key in ("properties", "definitions", "items"):
+        if key in body:
+            obj[key] = body[key]
+    return obj
+
+
+BUILDERS = {"class": build_class, "schema": build_schema, "datatype": build_datatype}
 

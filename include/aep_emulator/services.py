@@ -61,7 +61,7 @@ class Service:
 SCHEMA_REGISTRY = Service(
     name="schemaregistry",
     router_modules=("schema_registry",),
-    kinds=("class", "schema"),
+    kinds=("class", "schema", "datatype"),
     not_found_code="XDM-1010-404",
     not_found_title="Resource not found",
     not_found_detail="The requested resource {} was not found.",

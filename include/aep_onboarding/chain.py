@@ -31,7 +31,7 @@ from aep_provider.operators.schema import (
     AepCreateAdhocSchemaOperator,
     AepCreateTargetSchemaOperator,
 )
-from aep_provider.planning.models import EXPLORED, RESOURCES, xcom_key
+from aep_provider.planning.models import EXPLORED, LEASE, RESOURCES, xcom_key
 
 # The object-independent tasks, made once per DAG run.
 HUBSPOT = "hubspot_base_connection"
@@ -194,6 +194,8 @@ def wire(
             if wanted is not None and not any(wanted(subject) for subject in subjects):
                 continue  # no subject needs it: no edge either
             (args if source in SHARED else inputs)[arg] = out(tasks[source], key)
+        if PLAN in tasks and step.operator.creates:  # the run's write lease, if the plan took one
+            args["write_lease"] = out(tasks[PLAN], xcom_key(LEASE))
         if PLAN in tasks and all(subject.obj is not None for subject in subjects):
             if step.task_id in RESOURCES:
                 inputs["planned"] = out(tasks[PLAN], xcom_key(step.task_id))

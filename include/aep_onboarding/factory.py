@@ -64,7 +64,12 @@ from aep_provider.operators.connections import (
 )
 from aep_provider.operators.explore import AepExploreSourceOperator
 from aep_provider.operators.flow import AepGetFlowSpecOperator
+from aep_provider.operators.write_lease import AepReleaseWriteLeaseOperator
+from aep_provider.planning.models import LEASE, xcom_key
 from aep_provider.sensors.flow_run import AepFlowRunSensor
+
+#: The step that gives the sandbox's write lease back once every step that may create is done.
+RELEASE = "release_write_lease"
 
 
 @task
@@ -228,20 +233,24 @@ def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -
     common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
     with DAG(**_dag_kwargs(spec, source_file)) as dag:
         chosen = select_objects([{"slug": obj.slug, "source": obj.source} for obj in spec.objects])
+        # Plan, then apply: one read of the sandbox before any write (taking the sandbox's write lease when the run
+        # has anything to create); a dry run (plan_only) stops at the gate.
+        plan = plan_task(spec, chosen, common) if spec.objects else None
+        leased = {"write_lease": out(plan, xcom_key(LEASE))} if plan is not None else {}
         hubspot = AepCreateHubSpotBaseConnectionOperator(
             task_id=HUBSPOT, name=spec.hubspot.name,
-            hubspot_conn_id=spec.hubspot.conn_id, base_connection_id=spec.hubspot.base_connection_id, **common,
+            hubspot_conn_id=spec.hubspot.conn_id, base_connection_id=spec.hubspot.base_connection_id,
+            **common, **leased,
         )
         dataset_base = AepCreateDatasetBaseConnectionOperator(
-            task_id=DATASET_BASE, name=dataset_base_connection_name(spec), **common
+            task_id=DATASET_BASE, name=dataset_base_connection_name(spec), **common, **leased
         )
         flow_spec = AepGetFlowSpecOperator(task_id=FLOW_SPEC, name=CRM_TO_AEP_FLOW_SPEC_NAME, **common)
         shared = {HUBSPOT: hubspot, DATASET_BASE: dataset_base, FLOW_SPEC: flow_spec}
-        # Plan, then apply: one read of the sandbox before any write; a dry run (plan_only) stops at the gate.
         gate = apply()
-        if spec.objects:
-            shared[PLAN] = plan_task(spec, chosen, common)
-            shared[PLAN] >> gate
+        if plan is not None:
+            shared[PLAN] = plan
+            plan >> gate
         gate >> [hubspot, dataset_base, flow_spec]
         if spec.layout == "batched":
             _batched_tasks(spec, chosen, shared)
@@ -250,8 +259,18 @@ def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -
                 _object_group(spec, obj, chosen, shared)
             if spec.discover is not None:
                 _discovery_group(spec, spec.discover, shared)
+        if plan is not None:
+            _release_write_lease(dag, plan, common)
         _run_summary(spec, dag)
     return dag
+
+
+def _release_write_lease(dag: DAG, plan: Any, common: dict[str, Any]) -> None:
+    """``release_write_lease`` after every step that may create (whatever their outcome): the run gives the
+    sandbox's write lease back as soon as its writes are done, not after its flow runs."""
+    writers = [t for t in dag.tasks if isinstance(t, AepBaseOperator) and t.creates]
+    release = AepReleaseWriteLeaseOperator(task_id=RELEASE, write_lease=out(plan, xcom_key(LEASE)), **common)
+    release.set_upstream(writers)
 
 
 def _run_summary(spec: OnboardingSpec, dag: DAG) -> None:

@@ -102,8 +102,10 @@ def test_object_independent_steps_run_once_and_start_at_once(marketing_dag) -> N
     assert _upstream(dag, "select_objects") == set()
     assert _upstream(dag, "plan") == {"select_objects"}
     assert _upstream(dag, "apply") == {"plan"}
-    for task_id in shared:
-        assert _upstream(dag, task_id) == {"apply"}
+    # The two that create take the plan's write lease (its XCom), the flow spec look-up does not.
+    assert _upstream(dag, "flow_spec") == {"apply"}
+    for task_id in shared - {"flow_spec"}:
+        assert _upstream(dag, task_id) == {"apply", "plan"}
     groups = {task_id.split(".")[0] for task_id in dag.task_ids if "." in task_id}
     assert groups == {"contacts", "companies", "all_deals"}
     assert len(dag.get_task("flow_spec").downstream_task_ids) == 3
@@ -136,7 +138,9 @@ def test_the_dataset_assets_are_emitted_by_run_summary_through_one_alias_per_obj
     ]
     assert summary.trigger_rule == "none_failed"
     # `ingestion: aep`: the last step of each object is the watch of its flow's first run.
-    assert summary.upstream_task_ids == {"contacts.wait_first_run", "companies.wait_first_run", "all_deals.wait_first_run"}
+    assert summary.upstream_task_ids == {
+        "contacts.wait_first_run", "companies.wait_first_run", "all_deals.wait_first_run", "release_write_lease"
+    }
     assert not marketing_dag.get_task("contacts.wait_first_run").outlets
 
 
@@ -245,8 +249,8 @@ def test_batched_layout_has_the_same_steps_whatever_the_number_of_objects() -> N
     (14 steps on AEP's schedule and run_summary; 17 with the two window steps of `ingestion: airflow`)."""
     small, large = build_onboarding_dag(_big_spec(2, "batched")), build_onboarding_dag(_big_spec(50, "batched"))
     assert sorted(small.task_ids) == sorted(large.task_ids)
-    assert len(large.task_ids) == 17  # with plan and apply
-    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == 19
+    assert len(large.task_ids) == 18  # with plan, apply and release_write_lease
+    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == 20
     dataflow = large.get_task("dataflow")
     assert [row["key"] for row in dataflow.for_each] == [f"table{i}" for i in range(50)]
     assert dataflow.max_concurrency == 12

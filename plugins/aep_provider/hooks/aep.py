@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from enum import Enum
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from airflow.sdk.exceptions import AirflowNotFoundException
@@ -39,6 +39,9 @@ from aep_provider.hooks.settings import AepSettings
 from aep_provider.hooks.sync_transport import exchange, new_session
 from aep_provider.hooks.token_cache import TokenCache
 from aep_provider.hooks.transport import platform_headers
+
+if TYPE_CHECKING:
+    from aep_provider.write_lease.guard import WriteGuard
 
 __all__ = ["LOOK_UP", "AepHook", "Planned", "_mask", "outcome_key"]
 
@@ -71,6 +74,10 @@ class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPr
     first among the bases so that ``__init__`` is its own, never the typing protocol's placeholder the
     API mixins (subclasses of :class:`~aep_provider.hooks.api.protocol.PlatformCalls`) carry.
     """
+
+    #: The sandbox write lease check ``create_idempotent`` makes before a create (``None``: no check; the
+    #: operators set one, see ``aep_provider/write_lease``).
+    write_guard: WriteGuard | None = None
 
     def sleep(self, seconds: float) -> None:
         """Wait between attempts (a test may replace it on the instance)."""
@@ -179,20 +186,28 @@ class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPr
         lookup: Callable[[], T | None],
         create: Callable[[], T],
         planned: T | Planned | None = LOOK_UP,
+        exclusive: bool = True,
     ) -> tuple[T, bool]:
         """Create-or-reuse: the single idempotency rule of this provider.
 
         1. ``lookup()``; if it finds the resource, reuse it.
-        2. ``create()``.
-        3. If the create fails ambiguously (no answer, timeout, 5xx), ``lookup()`` again: the write may
+        2. ``exclusive`` (a named resource, not a flow run): make sure the sandbox's write lease covers the create
+           (:attr:`write_guard`, set by the operator; see ``aep_provider/write_lease``). When the lease was taken
+           just now, what step 1 read (or the plan planned) may be stale: ``lookup()`` again and reuse what it finds.
+        3. ``create()``.
+        4. If the create fails ambiguously (no answer, timeout, 5xx), ``lookup()`` again: the write may
            have been applied. Reuse what it finds, else back off and create again (bounded).
 
         ``planned`` is the plan's answer (``planning/``), read before any write: ``None`` (create: step 1 is
-        skipped) or the resource the plan found (reused without a request). Steps 2-3 stay as they are.
+        skipped) or the resource the plan found (reused without a request). Steps 2-4 stay as they are.
 
         :return: ``(resource, created)``.
         """
         found = lookup() if planned is LOOK_UP else planned
+        if found is None and exclusive and self.write_guard is not None and self.write_guard.ensure():
+            found = lookup()
+            if found is not None:
+                self.log.info("Another run created %s meanwhile", what)
         if found is not None:
             self.log.info("Reusing existing %s", what)
             return self.record_outcome(what, found, created=False), False

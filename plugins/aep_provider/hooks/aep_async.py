@@ -56,14 +56,15 @@ class AepAsyncHook(AepBaseHook):
             self._tokens = ImsTokens(await self.settings(), self.token_cache_dir, session=new_session(), log=self.log)
         return await asyncio.to_thread(self._tokens.get, reject=reject)
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    async def get(self, path: str, params: dict[str, Any] | None = None, *, accept: str | None = None) -> Any:
         """GET ``path``: the parsed JSON body, after the retries and the token refresh the exchange decides."""
         s = await self.settings()
         call = Exchange("GET", f"{s.host}{path}", path, s.retry, log=self.log)
         token = await self._token()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=s.timeout)) as session:
             while True:
-                step = await self._attempt(session, call, platform_headers(s, token=token, method="GET"), params)
+                headers = platform_headers(s, token=token, method="GET", accept=accept)
+                step = await self._attempt(session, call, headers, params)
                 if step.final:
                     return step.outcome()
                 if step.refresh:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aep_provider.hooks.aep import LOOK_UP, AepHook
+from aep_provider.hooks.duplicates import flow_service_copies, refuse_copies
 from aep_provider.hooks.errors import AepConflictError
 
 
@@ -20,14 +21,15 @@ def create_named(
     describe: Callable[[dict[str, Any]], str],
     planned: Any = LOOK_UP,
 ) -> tuple[dict[str, Any], bool]:
-    """Reuse the object named ``name`` that ``matches``; fail if the name is taken by a different one.
+    """Reuse the object named ``name`` that ``matches``; fail if the name is taken by a different one, or by several
+    (``hooks/duplicates.py``: which one holds the data is not for this task to guess).
 
     :return: ``({"id", "etag", ...}, created)``.
     """
 
     def lookup() -> dict[str, Any] | None:
         same_name = hook.find_by_name(collection, name)
-        same_name.sort(key=lambda o: o.get("createdAt") or 0)
+        refuse_copies([flow_service_copies(what, name, same_name)])
         for obj in same_name:
             if matches(obj):
                 return obj

@@ -9,8 +9,9 @@ and the record of what the task created or reused.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar, Generic
 
@@ -32,6 +33,8 @@ from aep_provider.operators.rows import (
     rows_error,
     run_rows,
 )
+from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease, WriteGuard
+from aep_provider.write_lease.guard import DEFAULT_WAIT_SECONDS
 
 #: The key of the one row a per-object operator makes from its own arguments (without ``for_each``).
 ONE_ROW_KEY = "object"
@@ -45,9 +48,15 @@ class AepBaseOperator(BaseOperator):
     :param hook_params: the hook's other per-task overrides (``max_retries``, ``retry_max_seconds``,
         ``timeout``, ``token_cache_dir``; :class:`~aep_provider.hooks.params.AepHookParams`), the same
         dict the flow-run sensor and trigger take.
+    :param write_lease: the sandbox write lease the DAG run holds (the plan's XCom ``plan.lease``; templated). A
+        step that creates a resource without it (or when it is not this run's any more) takes a lease of its own
+        first and gives it back when it ends (``aep_provider/write_lease``).
+    :param lease_wait_seconds: how long such a step waits for a lease another run holds before it fails.
     """
 
-    template_fields: Sequence[str] = ("aep_conn_id", "sandbox")
+    template_fields: Sequence[str] = ("aep_conn_id", "sandbox", "write_lease")
+    #: Whether the step creates named resources (then each create is covered by the sandbox's write lease).
+    creates: ClassVar[bool] = True
     ui_color = "#fa0f00"
     ui_fgcolor = "#ffffff"
     #: XCom key of ``[{"what", "id", "created", "key"}]``: what the task created or reused (run summary).
@@ -59,6 +68,8 @@ class AepBaseOperator(BaseOperator):
         aep_conn_id: str = DEFAULT_CONN_ID,
         sandbox: str | None = None,
         hook_params: AepHookParams | None = None,
+        write_lease: Any = None,
+        lease_wait_seconds: float = DEFAULT_WAIT_SECONDS,
         **kwargs: Any,
     ) -> None:
         misplaced = sorted({"for_each", "inputs", "keys"} & set(kwargs)) if not isinstance(self, AepRowsOperator) else []
@@ -71,14 +82,33 @@ class AepBaseOperator(BaseOperator):
         self.aep_conn_id = aep_conn_id
         self.sandbox = sandbox
         self.hook_params = checked_hook_params(hook_params, type(self).__name__)
+        self.write_lease = write_lease
+        self.lease_wait_seconds = float(lease_wait_seconds)
 
-    @cached_property
-    def hook(self) -> AepHook:
-        # The templated ``sandbox`` argument, rendered by now, wins over a sandbox in hook_params.
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        execute = cls.__dict__.get("execute")
+        if execute is not None and not getattr(execute, "_aep_guarded", False):
+            cls.execute = _guarded(execute)  # type: ignore[method-assign]
+
+    def write_guard(self, context: Any) -> WriteGuard:
+        """The write-lease check of this task's creates (``hook.write_guard``)."""
+        run_lease = Lease.model_validate(self.write_lease) if isinstance(self.write_lease, Mapping) and self.write_lease else None
+        return WriteGuard(
+            SandboxWriteLease(self.hook, log=self.log), LeaseHolder.of(context), self.task_id, run_lease,
+            wait_seconds=self.lease_wait_seconds, log=self.log,
+        )
+
+    def effective_hook_params(self) -> AepHookParams:
+        """``hook_params`` with the templated ``sandbox`` argument (rendered by now), which wins."""
         params = AepHookParams(**self.hook_params)
         if self.sandbox is not None:
             params["sandbox"] = self.sandbox
-        return AepHook(self.aep_conn_id, **params)
+        return params
+
+    @cached_property
+    def hook(self) -> AepHook:
+        return AepHook(self.aep_conn_id, **self.effective_hook_params())
 
     def post_execute(self, context: Any, result: Any = None) -> None:
         """After a successful ``execute`` (of any subclass): record what the task created or reused."""
@@ -109,6 +139,25 @@ class AepBaseOperator(BaseOperator):
             self.log.info("%s%s: %s", row.label if row else "", link.name, url)
         except Exception as exc:
             self.log.warning("Could not build the %s link: %s", link.name, exc)
+
+
+def _guarded(execute: Callable[..., Any]) -> Callable[..., Any]:
+    """``execute`` with the task's write guard set on its hook first and ended last (a lease the task took itself
+    is given back whatever the outcome); a nested ``super().execute`` shares the outer one's guard."""
+
+    @functools.wraps(execute)
+    def run(self: AepBaseOperator, context: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self.creates or self.hook.write_guard is not None:
+            return execute(self, context, *args, **kwargs)
+        guard = self.hook.write_guard = self.write_guard(context)
+        try:
+            return execute(self, context, *args, **kwargs)
+        finally:
+            self.hook.write_guard = None
+            guard.end()
+
+    run._aep_guarded = True  # type: ignore[attr-defined]
+    return run
 
 
 class AepRowsOperator(AepBaseOperator, Generic[F]):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aep_provider.hooks.duplicates import Copies, Copy, refuse_copies
 from aep_provider.hooks.errors import AepConfigError, AepConflictError
 from aep_provider.hooks.transport import XED_SINGLE
 from aep_provider.links import AepDatasetLink
@@ -45,7 +46,9 @@ class AepCreateDatasetOperator(AepRowsOperator[DatasetFields]):
         hook = self.hook
 
         def lookup() -> str | None:
-            for dataset_id, dataset in hook.find_datasets_by_name(name):
+            found = hook.find_datasets_by_name(name)
+            refuse_copies([Copies("dataset", name, [Copy(i, d.get("created")) for i, d in found])])
+            for dataset_id, dataset in found:
                 existing_schema = (dataset.get("schemaRef") or {}).get("id")
                 if existing_schema in (None, schema_id):
                     return dataset_id

@@ -53,6 +53,8 @@ class AepExploreSourceOperator(AepRowsOperator[ExploreFields]):
     :return: the list of tables (root) or the table's columns.
     """
 
+    creates = False  # no named resource: no write lease
+
     Fields = ExploreFields
 
     def __init__(

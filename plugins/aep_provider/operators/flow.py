@@ -35,6 +35,8 @@ class AepGetFlowSpecOperator(AepBaseOperator):
     :return: the flow spec id; XCom key ``schedule_spec`` holds its ``scheduleSpec``.
     """
 
+    creates = False  # no named resource: no write lease
+
     template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "name")
 
     def __init__(self, *, name: str = CRM_TO_AEP_FLOW_SPEC_NAME, **kwargs: Any) -> None:

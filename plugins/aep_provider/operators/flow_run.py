@@ -67,6 +67,8 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
     :return: the run id.
     """
 
+    creates = False  # no named resource: no write lease
+
     operator_extra_links = (AepFlowRunLink(),)
 
     state_key = "aep_run_id"

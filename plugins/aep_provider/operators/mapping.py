@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aep_provider.hooks.duplicates import Copies, Copy, refuse_copies
 from aep_provider.hooks.errors import AepConfigError
 from aep_provider.hooks.transport import XED_FULL
 from aep_provider.links import AepMappingSetLink
@@ -84,7 +85,11 @@ class AepCreateMappingSetOperator(AepRowsOperator[MappingSetFields]):
 
         def lookup() -> dict[str, Any] | None:
             params = {"name": name} if name else None
-            for mset in hook.iter_mapping_sets(params):
+            listed = list(hook.iter_mapping_sets(params))
+            if name:
+                named = [m for m in listed if m.get("name") == name]
+                refuse_copies([Copies("mapping set", name, [Copy(str(m.get("id")), m.get("createdDate")) for m in named])])
+            for mset in listed:
                 if name:
                     if mset.get("name") == name:
                         return mset

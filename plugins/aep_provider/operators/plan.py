@@ -9,6 +9,7 @@ destination the target schema lacks, a column the table lacks) fails the task at
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from pydantic import ValidationError
 
+from aep_provider.hooks.duplicates import flow_service_copies, refuse_copies
 from aep_provider.hooks.errors import AepConfigError
 from aep_provider.models.common import (
     CRM_TO_AEP_FLOW_SPEC_NAME,
@@ -27,11 +29,29 @@ from aep_provider.operators.base import AepRowsOperator
 from aep_provider.planning import readers
 from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings
 from aep_provider.planning.differ import Found, plan_object
-from aep_provider.planning.models import EXPLORED, RESOURCES, Drift, Plan, PlanRow, ResourcePlan, xcom_key
+from aep_provider.planning.duplicates import refuse_duplicates
+from aep_provider.planning.models import (
+    EXPLORED,
+    LEASE,
+    RESOURCES,
+    Drift,
+    Plan,
+    PlanRow,
+    ResourcePlan,
+    xcom_key,
+)
 from aep_provider.planning.table import render
 from aep_provider.planning.update import mark_updates
+from aep_provider.triggers.write_lease import AepWriteLeaseTrigger
+from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease
+from aep_provider.write_lease.sandbox import DEFAULT_TTL_SECONDS
 
 _T = TypeVar("_T")
+
+
+def is_true(value: Any) -> bool:
+    """A rendered boolean argument (``"True"``, ``"false"``, ``True``...)."""
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
 
 #: What a create step reads from a reused class or schema (the plan's XCom carries no field definitions).
 TITLED_KEYS = ("$id", "title", "version", "meta:altId", "meta:class", "meta:datasetNamespace")
@@ -62,11 +82,24 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
     :param dataset_base_connection_name: the name of the dataset base connection.
     :param on_drift: ``warn`` (log the differences), ``fail`` (fail the run before any write) or ``update``
         (the create steps apply the differences they can).
+    :param plan_only: a dry run (templated, e.g. ``"{{ params.plan_only }}"``): plan only, take no write lease.
+    :param always_take_lease: take the write lease even when every planned resource exists (the run creates
+        resources the plan cannot see, such as discovered tables).
+    :param lease_ttl_seconds: how long the write lease lasts unless renewed (a run that died holding it blocks
+        others this long at most).
+    :param lease_poll_seconds: how often a run waiting for the lease looks again (on the triggerer).
+
+    When anything is to be created or updated, the plan takes the sandbox's write lease (``aep_provider/write_lease``)
+    before the run writes, deferring while another run holds it, and then reads the sandbox again: what another run
+    created meanwhile is reused, never created twice. The lease travels to the create steps as the XCom
+    ``plan.lease``; the release step gives it back.
     :return: ``{object key: {resource: {"action", "id", "name", "differences", "found", "shared_with"}}}``.
     """
 
+    creates = False  # no named resource: no write lease
+
     Fields = PlanFields
-    template_fields: Sequence[str] = (*AepRowsOperator.template_fields, "hubspot_base_connection_id")
+    template_fields: Sequence[str] = (*AepRowsOperator.template_fields, "hubspot_base_connection_id", "plan_only")
     ui_color = "#2d9d78"
 
     def __init__(
@@ -76,6 +109,10 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         hubspot_base_connection_name: str | None = None,
         dataset_base_connection_name: str | None = None,
         on_drift: Drift = "warn",
+        plan_only: bool | str = False,
+        always_take_lease: bool = False,
+        lease_ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        lease_poll_seconds: float = 5.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -87,10 +124,28 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         self.hubspot_base_connection_name = hubspot_base_connection_name
         self.dataset_base_connection_name = dataset_base_connection_name
         self.on_drift = on_drift
+        self.plan_only = plan_only
+        self.always_take_lease = always_take_lease
+        self.lease_ttl_seconds = float(lease_ttl_seconds)
+        self.lease_poll_seconds = float(lease_poll_seconds)
 
     def execute(self, context: Any) -> Plan:
+        return self._guarded_plan(context, deadline=None)
+
+    def resume_after_lease(self, context: Any, event: dict[str, Any] | None = None, deadline: float | None = None) -> Plan:
+        """Back from :class:`AepWriteLeaseTrigger`: the lease is free (or the wait failed): plan again."""
+        if not event or event.get("status") != "free":
+            message = (event or {}).get("message", "no event")
+            raise AirflowFailException(
+                f"Waiting for the sandbox's write lease failed: {message}. Another DAG run is creating resources in "
+                f"this sandbox; run this DAG run again once it is done (raise lease_wait_seconds to wait longer)."
+            )
+        self.log.info("The sandbox's write lease is free (it was: %s): planning again", event.get("was"))
+        return self._guarded_plan(context, deadline=deadline)
+
+    def _guarded_plan(self, context: Any, deadline: float | None) -> Plan:
         try:
-            return self._plan(context)
+            return self._plan(context, deadline)
         except AepConfigError as exc:
             # No retry can fix a wrong spec: fail at once, before the first write.
             raise AirflowFailException(f"The plan found a configuration error: {exc}") from exc
@@ -117,6 +172,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
 
         def first(name: str | None, spec_id: str) -> str | None:
             objects = [o for o in found.get(name or "") or [] if (o.get("connectionSpec") or {}).get("id") == spec_id]
+            refuse_copies([flow_service_copies("base connection", name or "", objects)])
             return str(objects[0]["id"]) if objects else None
 
         return self.hubspot_base_connection_id or first(self.hubspot_base_connection_name, HUBSPOT_CONNECTION_SPEC_ID), \
@@ -147,7 +203,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
                            "connectionSpec.id", [HUBSPOT_CONNECTION_SPEC_ID])
             targets = read(readers.flow_objects_by_name, hook, "targetConnections", names("target_connection"),
                            "connectionSpec.id", [DATA_LAKE_CONNECTION_SPEC_ID])
-            mapping_sets = {name: read(readers.mapping_set_by_name, hook, name)
+            mapping_sets = {name: read(readers.mapping_sets_by_name, hook, name)
                             for name in sorted(set(names("mapping_set")))}
             # The flows are listed by their flow spec's id: that read waits for the flow spec (submitted first).
             flows = read(readers.flow_objects_by_name, hook, "flows", names("dataflow"), "flowSpec.id",
@@ -160,17 +216,15 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
                 source_connections=sources.result(),
                 target_connections=targets.result(),
                 flows=flows.result(),
-                mapping_sets={name: future.result() for name, future in mapping_sets.items()},
+                mapping_sets={name: next(iter(future.result()), None) for name, future in mapping_sets.items()},
+                mapping_set_copies={name: future.result() for name, future in mapping_sets.items()},
                 hubspot_base_id=hubspot_id,
                 dataset_base_id=dataset_base_id,
             )
 
-    def _check(self, rows: list[PlanRow], found: Found) -> dict[str, list[str] | None]:
+    def _check(self, rows: list[PlanRow], found: Found, paths: GlobalPaths) -> dict[str, list[str] | None]:
         """The checks that need no write; returns each object's explored columns (``None``: not explored)."""
-        paths = GlobalPaths(self.hook)
-        for row in rows:
-            # A target schema that exists is reused with the field groups it has: check against those.
-            check_mappings(row, paths.schema_paths(row, found.schemas.get(row.name("target_schema"))))
+        self._check_mappings(rows, found, paths)
         if found.hubspot_base_id is None:
             self.log.info("The HubSpot base connection does not exist yet: the source columns are checked by "
                           "check_source once it is created.")
@@ -180,11 +234,15 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             columns = list(pool.map(lambda row: check_columns(self.hook, row, base_id), rows))
         return {row.key: explored for row, explored in zip(rows, columns, strict=True)}
 
-    def _plan(self, context: Any) -> Plan:
-        rows = self._rows()
-        self.hook.get_token()
-        found = self._read(rows)
-        explored = self._check(rows, found)
+    @staticmethod
+    def _check_mappings(rows: list[PlanRow], found: Found, paths: GlobalPaths) -> None:
+        for row in rows:
+            # A target schema that exists is reused with the field groups it has: check against those.
+            check_mappings(row, paths.schema_paths(row, found.schemas.get(row.name("target_schema"))))
+
+    def _decide(self, rows: list[PlanRow], found: Found) -> tuple[dict[str, dict[str, ResourcePlan]], list[str]]:
+        """Each object's plan from what the reads found; refuses duplicates and, with ``on_drift: fail``, drift."""
+        refuse_duplicates(rows, found)
         plans: dict[str, dict[str, ResourcePlan]] = {}
         first_of: dict[tuple[str, str], str] = {}
         notes: list[str] = []
@@ -196,27 +254,93 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
                 owner = first_of.setdefault((resource, entry.name), row.key)
                 if owner != row.key and entry.action == "create":
                     entry.shared_with = owner
+        drifted = [f"{key}.{r}: {'; '.join(e.differences)}" for key, rs in plans.items()
+                   for r, e in rs.items() if e.action == "differs"]
+        if drifted and self.on_drift == "fail":
+            raise AepConfigError(
+                "on_drift: fail, and resources exist with other settings - " + " | ".join(drifted)
+                + ". Tear those resources down (or rename them in the spec), or set on_drift: warn or update."
+            )
+        return plans, notes
+
+    def _writes(self, plans: dict[str, dict[str, ResourcePlan]], found: Found) -> bool:
+        """Whether this run may create (or update) anything: then it needs the sandbox's write lease."""
+        return (
+            self.always_take_lease
+            or any(entry.action != "reuse" for resources in plans.values() for entry in resources.values())
+            or (found.hubspot_base_id is None and bool(self.hubspot_base_connection_name))
+            or (found.dataset_base_id is None and bool(self.dataset_base_connection_name))
+        )
+
+    def _plan(self, context: Any, deadline: float | None) -> Plan:
+        rows = self._rows()
+        self.push(context, xcom_key(LEASE), {})  # the release step finds "no lease" whatever happens below
+        self.hook.get_token()
+        paths = GlobalPaths(self.hook)
+        found = self._read(rows)
+        explored = self._check(rows, found, paths)
+        plans, notes = self._decide(rows, found)
+        if not self._writes(plans, found):
+            return self._publish(context, rows, plans, notes, explored, None)
+        if is_true(self.plan_only):
+            self.log.info("Dry run: the plan creates nothing, so it takes no write lease")
+            return self._publish(context, rows, plans, notes, explored, None)
+        holder = LeaseHolder.of(context)
+        store = SandboxWriteLease(self.hook, ttl_seconds=self.lease_ttl_seconds, log=self.log)
+        lease = store.try_acquire(holder)
+        if not lease.held_by(holder):
+            self._wait_for_lease(holder, lease, deadline)
+        try:
+            # The first read may be stale by now: another run may have created what it missed and given the lease
+            # back before we took it. Under the lease nobody else creates: read again and plan from that.
+            self.log.info("Holding the sandbox's write lease: reading the sandbox again before any write")
+            found = self._read(rows)
+            self._check_mappings(rows, found, paths)
+            plans, notes = self._decide(rows, found)
+            return self._publish(context, rows, plans, notes, explored, lease)
+        except BaseException:
+            store.release(lease)  # no write happened: nobody should wait for this run
+            raise
+
+    def _wait_for_lease(self, holder: LeaseHolder, lease: Lease, deadline: float | None) -> None:
+        """Defer until the lease is free (the triggerer waits; no worker or pool slot is held), then plan again."""
+        deadline = deadline if deadline is not None else time.time() + self.lease_wait_seconds
+        self.log.info(
+            "Another DAG run is creating resources in this sandbox (write lease %s): waiting until it is done, then "
+            "planning again (at most until %s)", lease.describe(),
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(deadline)),
+        )
+        self.defer(
+            trigger=AepWriteLeaseTrigger(holder.model_dump(), aep_conn_id=self.aep_conn_id,
+                                         hook_params=self.effective_hook_params(),
+                                         poll_interval=self.lease_poll_seconds, end_time=deadline),
+            method_name="resume_after_lease",
+            kwargs={"deadline": deadline},
+        )
+
+    def _publish(
+        self, context: Any, rows: list[PlanRow], plans: dict[str, dict[str, ResourcePlan]], notes: list[str],
+        explored: dict[str, list[str] | None], lease: Lease | None,
+    ) -> Plan:
+        """Log the plan, push what the create steps take from it, return the readable plan."""
         for resources in plans.values():
             for resource in ("adhoc_class", "adhoc_schema", "target_schema"):
-                found = resources[resource].found
-                if isinstance(found, dict):
-                    resources[resource].found = {k: found[k] for k in TITLED_KEYS if k in found}
+                kept = resources[resource].found
+                if isinstance(kept, dict):
+                    resources[resource].found = {k: kept[k] for k in TITLED_KEYS if k in kept}
         plan: Plan = {key: {r: e.model_dump() for r, e in resources.items()} for key, resources in plans.items()}
         self.log.info("Plan of %d objects (on_drift: %s):\n%s", len(rows), self.on_drift, render(plan))
         for resource in RESOURCES:
             self.push(context, xcom_key(resource), {key: plan[key][resource] for key in plan})
         # The columns the plan read: check_source checks against them instead of exploring the table again.
         self.push(context, xcom_key(EXPLORED), explored)
-        drifted = [f"{key}.{r}: {'; '.join(e['differences'])}" for key, rs in plan.items()
-                   for r, e in rs.items() if e["action"] == "differs"]
-        if drifted and self.on_drift == "fail":
-            raise AepConfigError(
-                "on_drift: fail, and resources exist with other settings - " + " | ".join(drifted)
-                + ". Tear those resources down (or rename them in the spec), or set on_drift: warn or update."
-            )
+        # The run's write lease ({}: nothing to create; an XCom cannot hold None): the create steps write under it,
+        # the release step gives it back.
+        self.push(context, xcom_key(LEASE), lease.model_dump(mode="json") if lease is not None else {})
         for note in notes:
             self.log.warning("on_drift update: %s", note)
+        drifted = sum(1 for rs in plan.values() for e in rs.values() if e["action"] == "differs")
         if drifted:
-            self.log.warning("%d resources exist with other settings (on_drift: %s)", len(drifted), self.on_drift)
+            self.log.warning("%d resources exist with other settings (on_drift: %s)", drifted, self.on_drift)
         # The task's own XCom is the readable plan; what the create steps reuse travels in plan.<resource>.
         return {key: {r: {k: v for k, v in e.items() if k != "found"} for r, e in rs.items()} for key, rs in plan.items()}

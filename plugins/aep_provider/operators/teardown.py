@@ -26,6 +26,8 @@ class AepTeardownOperator(AepBaseOperator):
     :return: ``{kind: [deleted ids]}``.
     """
 
+    creates = False  # no named resource: no write lease
+
     template_fields: Sequence[str] = (
         *AepBaseOperator.template_fields,
         "flow_ids",

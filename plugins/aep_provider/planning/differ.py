@@ -30,6 +30,8 @@ class Found:
     target_connections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     flows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     mapping_sets: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Every mapping set found under each name (Data Prep names are not unique either).
+    mapping_set_copies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     hubspot_base_id: str | None = None
     dataset_base_id: str | None = None
 

@@ -16,6 +16,8 @@ RESOURCES: tuple[str, ...] = (
 )
 #: The plan's XCom (``plan.explored``) of each object's table columns as the plan read them (``None``: not read).
 EXPLORED = "explored"
+#: The plan's XCom (``plan.lease``) of the sandbox write lease it took for the run (``None``: it took none).
+LEASE = "lease"
 #: The resource names a row carries (``names.py``): the flow is named ``flow`` there.
 NAME_OF = {resource: ("flow" if resource == "dataflow" else resource) for resource in RESOURCES}
 

@@ -62,12 +62,12 @@ def catalog_safe(name: str) -> bool:
 
 
 def datasets_by_name(hook: Any, names: Iterable[str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """``{name: [(dataset id, {name, schemaRef})]}`` for every name (Catalog names are not unique)."""
+    """``{name: [(dataset id, {name, schemaRef, created})]}`` for every name (Catalog names are not unique)."""
     wanted = sorted(set(names))
     found: dict[str, list[tuple[str, dict[str, Any]]]] = {name: [] for name in wanted}
     safe = [name for name in wanted if catalog_safe(name)]
     for chunk in _chunks(safe):
-        for dataset_id, dataset in hook.iter_datasets({"name": ",".join(chunk), "properties": "name,schemaRef"}):
+        for dataset_id, dataset in hook.iter_datasets({"name": ",".join(chunk), "properties": "name,schemaRef,created"}):
             if dataset.get("name") in found:
                 found[dataset["name"]].append((dataset_id, dataset))
     for name in wanted:
@@ -81,9 +81,11 @@ def tenant_by_title(hook: Any, kind: str) -> dict[str, dict[str, Any]]:
     return {str(item.get("title")): item for item in hook.iter_tenant(kind, None, accept=XED)}
 
 
-def mapping_set_by_name(hook: Any, name: str) -> dict[str, Any] | None:
-    """The mapping set named ``name``, with its mappings (one look-up: Data Prep documents no multi-name filter)."""
-    match = next((m for m in hook.iter_mapping_sets({"name": name}) if m.get("name") == name), None)
-    if match is not None and "mappings" not in match:
-        match = hook.get_mapping_set(str(match["id"]), match.get("version")) or match
-    return match
+def mapping_sets_by_name(hook: Any, name: str) -> list[dict[str, Any]]:
+    """Every mapping set named ``name``, oldest first, the first with its mappings (one look-up: Data Prep documents
+    no multi-name filter; names are not unique there either)."""
+    matches = [m for m in hook.iter_mapping_sets({"name": name}) if m.get("name") == name]
+    matches.sort(key=lambda m: str(m.get("createdDate") or ""))
+    if matches and "mappings" not in matches[0]:
+        matches[0] = hook.get_mapping_set(str(matches[0]["id"]), matches[0].get("version")) or matches[0]
+    return matches

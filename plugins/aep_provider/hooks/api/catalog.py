@@ -27,7 +27,7 @@ class CatalogApi(PlatformCalls):
         return iter_catalog(self.get, _cat("/dataSets"), params)
 
     def find_datasets_by_name(self, name: str) -> list[tuple[str, dict[str, Any]]]:
-        params = {"properties": "name,schemaRef"}
+        params = {"properties": "name,schemaRef,created"}
         if filter_safe(name):  # else the whole list, compared exactly (hooks/api/lookup.py)
             params["property"] = f"name=={catalog_name_value(name)}"
         return [(i, d) for i, d in self.iter_datasets(params) if d.get("name") == name]

@@ -14,7 +14,9 @@ class PlatformCalls(Protocol):
     that the hook they are mixed into provides them.
     """
 
-    def request(self, method: str, path: str) -> Any: ...
+    def request(
+        self, method: str, path: str, *, json: Any = None, idempotent: bool | None = None
+    ) -> Any: ...
 
     def get(self, path: str, params: dict[str, Any] | None = None, *, accept: str | None = None) -> Any: ...
 

@@ -11,7 +11,7 @@ from aep_provider.hooks.ids import path_segment
 from aep_provider.hooks.paging import iter_schema_registry
 from aep_provider.hooks.transport import XED_FULL, XED_ID, service_path
 
-Kind = Literal["classes", "schemas", "fieldgroups"]
+Kind = Literal["classes", "schemas", "fieldgroups", "datatypes"]
 
 
 def _sr(path: str) -> str:
@@ -76,6 +76,11 @@ class SchemaRegistryApi(PlatformCalls):
 
     def create_resource(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
         return self.post(_sr(f"/tenant/{kind}"), body)
+
+    def patch_resource(self, kind: Kind, resource_id: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        """JSON Patch of a tenant resource (schema-registry.yaml ``updateDataType``, ``patchSchema``...): 200 with
+        the updated resource. Sent as idempotent: every caller sends ``replace`` operations, which repeat harmlessly."""
+        return self.request("PATCH", _sr(f"/tenant/{kind}/{quote_id(resource_id)}"), json=operations, idempotent=True)
 
     def delete_resource(self, kind: Kind, resource_id: str) -> bool:
         return self.delete(_sr(f"/tenant/{kind}/{quote_id(resource_id)}"))

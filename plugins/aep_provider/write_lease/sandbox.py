@@ -1,0 +1,169 @@
+"""Acquire, read, renew and release the sandbox's write lease (a Schema Registry data type, see the package).
+
+Taking it is one ``POST /tenant/datatypes`` (schema-registry.yaml ``createDataType``): 201 means taken, XDM-1521-400
+("Title not unique", help/xdm/troubleshooting-guide.md) means someone holds it - then it is read
+(``GET /tenant/datatypes?property=title==...``, ``listDataTypes``; the ``title==`` filter is help/xdm/api/appendix.md's
+example) to learn who and until when. An expired lease, or one its own DAG run took before being cleared, is deleted
+by its ``$id`` (``deleteDatatype``) and taken anew: two runs taking over at once both delete the same id (one gets
+404), and only one of their two ``POST``s gets 201. Renewing is a JSON Patch of the description (``updateDataType``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aep_provider.hooks.errors import (
+    AepAmbiguousWriteError,
+    AepConfigError,
+    AepError,
+    AepNotFoundError,
+    AepValidationError,
+    bare_code,
+)
+from aep_provider.hooks.transport import XED
+from aep_provider.write_lease.terms import (
+    LEASE_TITLE,
+    Lease,
+    LeaseHolder,
+    LeaseTerms,
+    lease_body,
+    lease_of,
+    utcnow,
+)
+
+#: How long a lease lasts unless renewed: a holder renews it past half of this; a run that died holding it
+#: blocks others at most this long.
+DEFAULT_TTL_SECONDS = 600.0
+#: A holder never writes on a lease with less than this left (clock skew and one request's time).
+SAFETY_MARGIN_SECONDS = 60.0
+_ATTEMPTS = 5
+
+
+class AepLeaseTimeoutError(AepError):
+    """The write lease stayed with another holder longer than the caller would wait."""
+
+
+def title_taken(exc: AepValidationError) -> bool:
+    return bare_code(exc.error_code or "") == "1521-400"
+
+
+class SandboxWriteLease:
+    """The write lease of the hook's sandbox."""
+
+    def __init__(
+        self,
+        hook: Any,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
+        log: Any = None,
+    ) -> None:
+        if ttl_seconds < 2 * SAFETY_MARGIN_SECONDS:
+            raise AepConfigError(
+                f"write lease ttl_seconds={ttl_seconds}: use at least {2 * SAFETY_MARGIN_SECONDS:.0f} seconds "
+                f"(a holder stops writing {SAFETY_MARGIN_SECONDS:.0f} seconds before the lease ends)."
+            )
+        self.hook = hook
+        self.ttl = float(ttl_seconds)
+        self.clock = clock
+        self.log = log or logging.getLogger(__name__)
+
+    @property
+    def margin(self) -> float:
+        return SAFETY_MARGIN_SECONDS
+
+    def read(self) -> Lease | None:
+        """The lease as the sandbox holds it now, ``None`` when nobody holds it."""
+        listed = self.hook.iter_tenant("datatypes", {"property": f"title=={LEASE_TITLE}"}, accept=XED)
+        found = [lease_of(item) for item in listed if item.get("title") == LEASE_TITLE]
+        return found[0] if found else None
+
+    def _terms(self, holder: LeaseHolder) -> LeaseTerms:
+        now = self.clock()
+        return LeaseTerms(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=self.ttl))
+
+    def try_acquire(self, holder: LeaseHolder) -> Lease:
+        """One attempt to take the lease: the lease afterwards, ``holder``'s (taken now, or already its own) or
+        another holder's (compare with :meth:`Lease.held_by`)."""
+        for _ in range(_ATTEMPTS):
+            terms = self._terms(holder)
+            try:
+                created = self.hook.create_resource("datatypes", lease_body(terms))
+                lease = Lease(id=lease_of(created or {}).id, terms=terms)
+                self.log.info("Took the sandbox's write lease (%s)", lease.describe())
+                return lease
+            except AepValidationError as exc:
+                if not title_taken(exc):
+                    raise
+            except AepAmbiguousWriteError as exc:  # the POST may have been applied: the read below tells
+                self.log.warning("Taking the write lease had an ambiguous outcome (%s); reading it", exc.detail)
+            current = self.read()
+            if current is None:
+                continue  # given back between our POST and our read
+            if current.terms is None:
+                raise AepConfigError(
+                    f"A Schema Registry resource titled {LEASE_TITLE!r} exists in this sandbox ({current.id}) but it "
+                    "is not a write lease of this provider: rename or delete it (the title is reserved)."
+                )
+            if current.held_by(holder):
+                return current
+            if current.expired(self.clock()) or holder.supersedes(current.terms.holder):
+                why = "it expired" if current.expired(self.clock()) else "its DAG run was cleared since"
+                self.log.warning("Taking over the write lease %s: %s", current.describe(), why)
+                self.hook.delete_resource("datatypes", current.id)  # by id: only that lease (404 when beaten to it)
+                continue
+            return current
+        current = self.read()
+        if current is None:
+            raise AepLeaseTimeoutError(f"Could not take the sandbox's write lease in {_ATTEMPTS} attempts; try again.")
+        return current
+
+    def acquire(
+        self,
+        holder: LeaseHolder,
+        *,
+        wait_seconds: float,
+        poll_seconds: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Lease:
+        """Take the lease, waiting while another holder has it, for at most ``wait_seconds``."""
+        deadline = time.monotonic() + wait_seconds
+        announced: str | None = None
+        while True:
+            lease = self.try_acquire(holder)
+            if lease.held_by(holder):
+                return lease
+            if lease.id != announced:
+                self.log.info("Waiting for the sandbox's write lease: %s", lease.describe())
+                announced = lease.id
+            if time.monotonic() + poll_seconds > deadline:
+                raise AepLeaseTimeoutError(
+                    f"Waited {wait_seconds:.0f} s for the sandbox's write lease, still {lease.describe()}. If that run "
+                    f"is alive, it is still creating resources: run this task again later. If it died, its lease ends "
+                    f"at its expiry time, or delete the data type {lease.id} in the sandbox."
+                )
+            sleep(poll_seconds)
+
+    def renew(self, lease: Lease) -> Lease | None:
+        """Push the end of ``lease`` ``ttl`` seconds ahead; ``None`` when it is gone (taken over)."""
+        if lease.terms is None:
+            return None
+        terms = lease.terms.model_copy(update={"expires_at": self.clock() + timedelta(seconds=self.ttl)})
+        try:
+            self.hook.patch_resource(
+                "datatypes", lease.id, [{"op": "replace", "path": "/description", "value": terms.description()}]
+            )
+        except AepNotFoundError:
+            return None
+        self.log.info("Renewed the sandbox's write lease until %s", terms.expires_at.isoformat())
+        return Lease(id=lease.id, terms=terms)
+
+    def release(self, lease: Lease) -> bool:
+        """Give ``lease`` back (deleted by its id: a lease taken over since is another id and stays)."""
+        gone = self.hook.delete_resource("datatypes", lease.id)
+        self.log.info("Gave back the sandbox's write lease %s%s", lease.id, "" if gone else " (it was already gone)")
+        return bool(gone)

@@ -1,0 +1,150 @@
+"""The plan and the sandbox write lease: a run with something to create takes the lease before any write (waiting
+on the triggerer while another run holds it) and reads the sandbox again under it; a run with nothing to create,
+and a dry run, take none; names the sandbox holds more than once fail the plan before any write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+
+from aep_emulator.testing import EmulatorServer
+from aep_provider.hooks.aep import AepHook
+from aep_provider.operators.plan import AepPlanOperator
+from aep_provider.triggers.write_lease import AepWriteLeaseTrigger
+from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease
+
+ROW: dict[str, Any] = {
+    "key": "contacts", "source": "Hubspot.Contacts", "names": {name: f"lease {name}" for name in (
+        "adhoc_class", "adhoc_schema", "source_connection", "target_schema", "dataset", "mapping_set",
+        "target_connection", "flow")},
+    "class_ref": "https://ns.adobe.com/xdm/context/profile", "field_groups": [],
+    "mappings": [{"source": "Vid", "destination": "_id"}], "delta_column": "Added_At",
+    "schedule": {"frequency": "once", "start_time": "2024-01-01T00:00:00Z"},
+}
+
+
+def _run(run_id: str = "run-1", clear: int = 0) -> Any:
+    return type("DagRun", (), {"dag_id": "dag", "run_id": run_id, "clear_number": clear})()
+
+
+def _plan(**kwargs: Any) -> AepPlanOperator:
+    return AepPlanOperator(task_id="plan", for_each=[ROW], hubspot_base_connection_name="lease HubSpot",
+                           dataset_base_connection_name="lease lake", **kwargs)
+
+
+def _context(make_context: Any, run_id: str = "run-1", clear: int = 0) -> dict[str, Any]:
+    return {**make_context(), "dag_run": _run(run_id, clear)}
+
+
+def _writes(emulator: EmulatorServer) -> int:
+    return int(emulator.admin.state()["counters"]["writes"])
+
+
+def test_a_run_with_something_to_create_holds_the_lease_when_its_plan_ends(aep_conn_env: EmulatorServer,
+                                                                           make_context: Any) -> None:
+    """Everything is to be created: the plan takes the lease, reads again under it, and hands it to the create
+    steps as the XCom ``plan.lease``; the sandbox shows who holds it."""
+    context = _context(make_context)
+    plan = _plan().execute(context)
+    assert plan["contacts"]["dataset"]["action"] == "create"
+    lease = Lease.model_validate(context["ti"].xcom["plan.lease"])
+    holder = LeaseHolder(dag_id="dag", run_id="run-1")
+    assert lease.held_by(holder)
+    assert SandboxWriteLease(AepHook()).read().id == lease.id
+
+
+def test_a_dry_run_and_a_run_with_nothing_to_create_take_no_lease(aep_conn_env: EmulatorServer,
+                                                                  make_context: Any) -> None:
+    """plan_only writes nothing - not even the lease; a plan that reuses everything needs none either."""
+    before = _writes(aep_conn_env)
+    context = _context(make_context)
+    _plan(plan_only="True").execute(context)
+    assert context["ti"].xcom["plan.lease"] == {}
+    assert _writes(aep_conn_env) == before, "a dry run wrote"
+    assert SandboxWriteLease(AepHook()).read() is None
+
+
+def test_a_plan_that_finds_the_lease_held_waits_on_the_triggerer(aep_conn_env: EmulatorServer,
+                                                                make_context: Any) -> None:
+    """Another DAG run holds the lease: the plan defers to the lease trigger (no worker or pool slot held while it
+    waits) with a deadline, and resumes by planning again."""
+    SandboxWriteLease(AepHook()).try_acquire(LeaseHolder(dag_id="other", run_id="busy"))
+    with pytest.raises(TaskDeferred) as deferred:
+        _plan(lease_wait_seconds=120).execute(_context(make_context))
+    trigger, method = deferred.value.trigger, deferred.value.method_name
+    assert isinstance(trigger, AepWriteLeaseTrigger) and method == "resume_after_lease"
+    assert trigger.holder["run_id"] == "run-1" and trigger.end_time is not None
+    assert deferred.value.kwargs["deadline"] == trigger.end_time
+
+
+def test_after_the_wait_the_plan_reuses_what_the_other_run_created(aep_conn_env: EmulatorServer,
+                                                                  make_context: Any) -> None:
+    """Resumed once the lease is free, the plan reads the sandbox again: what the holder made meanwhile is
+    ``reuse``, and a run with nothing left to create takes no lease."""
+    hook = AepHook()
+    store = SandboxWriteLease(hook)
+    held = store.try_acquire(LeaseHolder(dag_id="other", run_id="busy"))
+    with pytest.raises(TaskDeferred):
+        _plan().execute(_context(make_context))
+    schema = hook.create_resource("schemas", {
+        "title": ROW["names"]["target_schema"], "type": "object",
+        "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
+    store.release(held)
+    context = _context(make_context)
+    plan = _plan().resume_after_lease(context, {"status": "free", "was": "nobody"}, deadline=None)
+    assert plan["contacts"]["target_schema"] == {**plan["contacts"]["target_schema"], "action": "reuse",
+                                                  "id": schema["$id"]}
+
+
+def test_a_failed_wait_fails_the_plan_naming_the_holder(aep_conn_env: EmulatorServer, make_context: Any) -> None:
+    with pytest.raises(AirflowFailException, match="held by DAG other"):
+        _plan().resume_after_lease(_context(make_context), {"status": "error", "message": "still held by DAG other"})
+
+
+async def test_the_lease_trigger_fires_once_the_lease_is_given_back(aep_conn_env: EmulatorServer) -> None:
+    store = SandboxWriteLease(AepHook())
+    held = store.try_acquire(LeaseHolder(dag_id="other", run_id="busy"))
+    from aep_provider.hooks.aep_async import AepAsyncHook
+
+    trigger = AepWriteLeaseTrigger(LeaseHolder(dag_id="dag", run_id="run-1").model_dump(), poll_interval=0.05)
+    free, who = await trigger.is_free(AepAsyncHook())
+    assert not free and "held by DAG other run busy" in who
+    store.release(held)
+    event = await trigger.run().__anext__()
+    assert event.payload["status"] == "free"
+
+
+def test_the_plan_refuses_a_dataset_name_the_sandbox_holds_twice(aep_conn_env: EmulatorServer,
+                                                                 make_context: Any) -> None:
+    """Two datasets carry the onboarding's dataset name (an earlier race, a hand-made copy): the plan fails before
+    any write, naming both ids with their creation times and how to delete one; it takes no lease."""
+    hook = AepHook()
+    schema = hook.create_resource("schemas", {
+        "title": "dup schema", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
+    body = {"name": ROW["names"]["dataset"], "schemaRef": {
+        "id": schema["$id"], "contentType": "application/vnd.adobe.xed-full+json;version=1"}}
+    first, second = hook.create_dataset(body), hook.create_dataset(body)
+    before = _writes(aep_conn_env)
+    with pytest.raises(AirflowFailException) as err:
+        _plan().execute(_context(make_context))
+    message = str(err.value)
+    assert "2 copies" in message and first in message and second in message and "created 20" in message
+    assert "DELETE /data/foundation/catalog/dataSets/<id>" in message
+    assert _writes(aep_conn_env) == before
+    assert SandboxWriteLease(hook).read() is None
+
+
+def test_a_create_step_without_a_plan_refuses_a_name_held_twice(aep_conn_env: EmulatorServer,
+                                                               make_context: Any) -> None:
+    """The same rule in a step's own look-up (a hand-written DAG, a retry): never pick one copy silently."""
+    from aep_provider.hooks.duplicates import AepDuplicateResourcesError
+    from aep_provider.operators.connections import AepCreateDatasetBaseConnectionOperator
+
+    hook = AepHook()
+    for _ in range(2):
+        hook.create_object("connections", {
+            "name": "twice", "connectionSpec": {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c", "version": "1.0"}})
+    with pytest.raises(AepDuplicateResourcesError, match="'twice': 2 copies"):
+        AepCreateDatasetBaseConnectionOperator(task_id="lake", name="twice").execute(make_context())
