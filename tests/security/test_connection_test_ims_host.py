@@ -24,10 +24,14 @@ import pytest
 from airflow.api_fastapi.core_api.datamodels.connections import ConnectionBody
 from airflow.api_fastapi.core_api.routes.public.connections import test_connection as connection_test_route
 from airflow.models.connection import Connection
+from airflow.sdk import Connection as SdkConnection
 from airflow.utils.session import create_session
 
 from aep_emulator.state import Client
 from aep_emulator.testing import DEMO_ORG_ID, EmulatorServer
+from aep_provider.hooks.aep import AepHook
+from aep_provider.hooks.errors import AepConfigError
+from aep_provider.hooks.settings import AepSettings
 
 SECRET = "stored-secret-7f3a9c1e-only-in-the-database"
 ATTACKER = "ims.attacker.test"
@@ -123,3 +127,50 @@ def test_the_stored_connection_still_tests_green(stored_connection: str, listene
                                                "ims_host": stored_connection})
     assert ok, message
     assert "demotenant" in message and listener.received == []
+
+
+def _settings(ims_host: str, **extra: Any) -> AepSettings:
+    conn = SdkConnection(conn_id="aep_ims", conn_type="adobe_experience_platform", login="id", password=SECRET,
+                         host="https://platform.adobe.io",
+                         extra=json.dumps({"org_id": "X@AdobeOrg", "ims_host": ims_host, **extra}))
+    return AepSettings.from_connection(conn)
+
+
+@pytest.mark.parametrize("ims_host", [
+    "https://ims-na1.adobelogin.com.attacker.test",  # Adobe's name as a prefix of another
+    "https://ims-na1.adobelogin.com@attacker.test",  # user info: the request goes to attacker.test
+    "https://attacker.test\\@ims-na1.adobelogin.com",  # parsers disagree on the backslash
+    "https://ims-na1.adobelogin.com:8443",  # Adobe's name on another port
+    "https://ims-na1.adobelogin.com/ims/token/v3?x=",  # more than an origin
+    "https://aep.localhost:8765",  # a DNS name, not loopback
+])
+def test_only_adobes_ims_loopback_or_configured_hosts_get_the_secret(ims_host: str) -> None:
+    with pytest.raises(AepConfigError, match="allowed_ims_hosts") as refused:
+        _settings(ims_host)
+    assert SECRET not in str(refused.value)
+
+
+def test_the_operator_allows_another_ims_through_the_airflow_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """[aep] allowed_ims_hosts (here its environment variable) widens the list; the connection form cannot."""
+    assert _settings("https://ims-na1.adobelogin.com").ims_host == "https://ims-na1.adobelogin.com"
+    assert _settings("http://127.0.0.1:8765").ims_host == "http://127.0.0.1:8765"
+    monkeypatch.setenv("AIRFLOW__AEP__ALLOWED_IMS_HOSTS", "https://ims.example.test, aep-emulator:8765")
+    assert _settings("https://ims.example.test").ims_host == "https://ims.example.test"
+    assert _settings("http://aep-emulator:8765", allow_insecure_http=True).ims_host == "http://aep-emulator:8765"
+    with pytest.raises(AepConfigError, match="allowed_ims_hosts"):
+        _settings("https://ims.example.test:444")
+    with pytest.raises(AepConfigError, match="allowed_ims_hosts"):
+        _settings("http://aep-emulator:8766", allow_insecure_http=True)
+
+
+def test_a_task_sends_nothing_to_an_ims_host_that_is_not_allowed(
+    emulator: EmulatorServer, listener: _Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only the UI test: a task's hook refuses before any request, whatever asks it for a token."""
+    conn = {"conn_type": "adobe_experience_platform", "login": "id", "password": SECRET, "host": emulator.base_url,
+            "extra": {"org_id": DEMO_ORG_ID, "ims_host": f"http://{ATTACKER}:{listener.server_address[1]}",
+                      "allow_insecure_http": True}}
+    monkeypatch.setenv("AIRFLOW_CONN_AEP_ATTACKER", json.dumps(conn))
+    with pytest.raises(AepConfigError, match="allowed_ims_hosts"):
+        AepHook("aep_attacker").get_token()
+    assert listener.received == []
