@@ -91,3 +91,14 @@ def test_spec_values_are_escaped_in_the_dag_docs() -> None:
     row = next(line for line in doc.splitlines() if line.startswith("| `contacts`"))
     assert "contacts \\| forged column\\nsecond line" in row, row
     assert row.count(" | ") == 4, row
+
+
+def test_the_escaping_keeps_ordinary_text_and_escapes_what_can_hide_or_reorder_it() -> None:
+    """Accents, emoji and spaces print as they are; DEL, C1 controls and bidi overrides (which reorder what a
+    reader sees) are escaped like newlines and ESC."""
+    from aep_provider.printable import cell, printable
+
+    assert printable("Données clients 👍 (prod)") == "Données clients 👍 (prod)"
+    assert printable("a\x7fb\x9bc\u202ed\u2028e") == "a\\x7fb\\x9bc\\u202ed\\u2028e"
+    assert printable(None) == "" and printable(42) == "42"
+    assert cell("a|b\nc") == "a\\|b\\nc"
