@@ -167,6 +167,7 @@ class Store:
             prepare_state_folder(self.state_file)
             if os.path.lexists(self.state_file):
                 self.load(self.state_file)
+                self.save()  # rewritten at once: a file from an older emulator may hold credentials or mode 0644
 
     # -- containers -------------------------------------------------------------------
     def container(self, org_id: str, sandbox: str) -> Container:

@@ -107,3 +107,22 @@ def test_a_restarted_emulator_keeps_resources_and_clients_fetch_a_new_token(
         assert hook.get(STATS)["tenantId"] == "demotenant"
         assert hook.get_token() != old_token
         assert second.admin.state()["counters"]["ims_token_requests"] == before + 1
+
+
+def test_a_state_file_of_an_older_emulator_is_rewritten_without_its_credentials_at_start(tmp_path: Path) -> None:
+    """A file written before this change holds tokens and HubSpot auth, mode 0644: the emulator reads the
+    resources, drops the credentials and rewrites the file 0600 before it serves anything."""
+    state = tmp_path / "state.json"
+    with EmulatorServer(state_file=str(state)) as server:
+        connection_id = _base_connection(server)
+    data = json.loads(state.read_text())
+    data["tokens"] = {"eyJold": {"client_id": DEMO_CLIENT_ID, "org_id": DEMO_ORG_ID, "expires_at": 4e9}}
+    for container in data["containers"]:
+        for obj in container["items"]["connection"].values():
+            obj["__auth"] = {"specName": "Basic Authentication", "params": {"clientSecret": HUBSPOT_SECRET}}
+    state.write_text(json.dumps(data))
+    state.chmod(0o644)
+    store = emulator_state.Store(state_file=str(state))
+    assert store.tokens == {} and store.token_info("eyJold") is None
+    assert HUBSPOT_SECRET not in state.read_text() and "eyJold" not in state.read_text()
+    assert connection_id in state.read_text() and _mode(state) == 0o600
