@@ -44,7 +44,7 @@ class _Listener(ThreadingHTTPServer):
 
 
 class _Record(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.received.append(body)  # type: ignore[attr-defined]
         answer = json.dumps({"access_token": "stolen", "expires_in": 3600}).encode()

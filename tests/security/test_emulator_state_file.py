@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aep_emulator.specs import HUBSPOT_SPEC_ID
 from aep_emulator import state as emulator_state
+from aep_emulator.specs import HUBSPOT_SPEC_ID
 from aep_emulator.testing import DEMO_CLIENT_ID, DEMO_ORG_ID, EmulatorServer
 from aep_provider.hooks.aep import AepHook
 
