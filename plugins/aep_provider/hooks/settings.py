@@ -79,9 +79,11 @@ def require_https(conn_id: str, field_name: str, url: str, *, allow_insecure_htt
     )
 
 
-#: Adobe's IMS host for OAuth server-to-server tokens: ``https://ims-na1.adobelogin.com/ims/token/v3``
-#: (AdobeDocs/experience-platform.en help/landing/api-authentication.md, every token request; the Developer
-#: Console's server-to-server implementation guide). The only host documented for Experience Platform.
+#: Adobe's IMS host, the only one Adobe documents for Experience Platform: AdobeDocs/experience-platform.en
+#: help/landing/api-authentication.md sends its token request to it (``curl -X POST
+#: https://ims-na1.adobelogin.com/ims/exchange/jwt``), and Adobe's OAuth server-to-server example
+#: (AdobeDocs/commerce-services src/_includes/authentication/get-new-bearer-token.md) posts
+#: ``grant_type=client_credentials`` to ``https://ims-na1.adobelogin.com/ims/token/v3``, the call the hook makes.
 ADOBE_IMS_HOSTS = ("https://ims-na1.adobelogin.com",)
 #: Airflow configuration ``[aep] allowed_ims_hosts`` (env ``AIRFLOW__AEP__ALLOWED_IMS_HOSTS``): more hosts the
 #: operator lets the client secret go to, comma-separated, each ``host``, ``host:port`` or ``scheme://host[:port]``.
