@@ -145,6 +145,7 @@ def _settings(ims_host: str, **extra: Any) -> AepSettings:
     "https://aep.localhost:8765",  # a DNS name, not loopback
 ])
 def test_only_adobes_ims_loopback_or_configured_hosts_get_the_secret(ims_host: str) -> None:
+    """Look-alike names, user info, another port, a path or a .localhost name are refused, naming the setting."""
     with pytest.raises(AepConfigError, match="allowed_ims_hosts") as refused:
         _settings(ims_host)
     assert SECRET not in str(refused.value)

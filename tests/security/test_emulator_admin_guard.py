@@ -42,6 +42,7 @@ def _make_a_schema(emulator: EmulatorServer) -> None:
     {"Content-Type": "application/json", "Origin": EVIL},
 ])
 def test_a_cross_site_reset_is_refused_and_resets_nothing(emulator: EmulatorServer, headers: dict[str, str]) -> None:
+    """A web page cannot wipe the developer's emulator: cross-site and non-JSON writes are refused before they act."""
     _make_a_schema(emulator)
     answer = httpx.post(f"{emulator.base_url}/_emulator/reset", content=b"{}", headers=headers, timeout=30)
     assert answer.status_code in (403, 415), answer.text
@@ -80,6 +81,7 @@ def test_an_allowed_host_is_served_when_configured() -> None:
     {"latency_ms": 2**62}, {"latency_ms": 600_001}, {"token_ttl_seconds": 2**62}, {"run_duration_seconds": 1e300},
 ])
 def test_settings_out_of_bounds_are_refused_and_change_nothing(emulator: EmulatorServer, settings: dict[str, Any]) -> None:
+    """A setting that would stall every request (or overflow a sleep) is a 400 naming it; the config is unchanged."""
     before = emulator.admin._http.get("/_emulator/config").json()
     answer = emulator.admin._http.post("/_emulator/config", json=settings)
     assert answer.status_code == 400, answer.text
@@ -98,6 +100,7 @@ def test_settings_out_of_bounds_are_refused_and_change_nothing(emulator: Emulato
     ({"kind": "500", "path_regex": "("}, "path_regex"),  # not a regex at all
 ])
 def test_fault_rules_out_of_bounds_are_refused(emulator: EmulatorServer, rule: dict[str, Any], field: str) -> None:
+    """A fault rule that would stall or break every later request is a 400 naming its field; no rule is installed."""
     answer = emulator.admin._http.post("/_emulator/faults", json={"rules": [rule]})
     assert answer.status_code == 400, answer.text
     assert field in answer.text
@@ -105,6 +108,7 @@ def test_fault_rules_out_of_bounds_are_refused(emulator: EmulatorServer, rule: d
 
 
 def test_the_fault_patterns_the_suites_use_still_pass(emulator: EmulatorServer) -> None:
+    """The bounds keep the fault suites working: every pattern they use (anchors, a group of names, one class) passes."""
     patterns = ["^/data/", "/runs$", "^/data/foundation/schemaregistry/(tenant|global)/schemas/",
                 r"/data/foundation/flowservice/flows$", "/mappingSets/", "^/data/foundation/catalog/dataSets/[0-9a-f]+$"]
     emulator.admin.set_faults([{"kind": "latency", "latency_ms": 0, "path_regex": p} for p in patterns])

@@ -67,6 +67,7 @@ def test_the_state_file_holds_resources_but_no_credential_and_only_its_owner_rea
 
 
 def test_a_missing_state_folder_is_made_0700(tmp_path: Path) -> None:
+    """A --state path in a folder that does not exist yet works, and the emulator makes the folder 0700."""
     state = tmp_path / "run" / "emulator" / "state.json"
     with EmulatorServer(state_file=str(state)) as server:
         _base_connection(server)

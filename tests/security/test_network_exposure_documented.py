@@ -30,12 +30,14 @@ def _row(port: str) -> str:
 
 
 def test_loopback_listeners_are_documented_with_their_bind() -> None:
+    """The api-server and the emulator bind 127.0.0.1 by default, and SECURITY.md says so with the variable."""
     for host_var, port_var in (("AEP_API_HOST", "AEP_API_PORT"), ("AEP_EMULATOR_HOST", "AEP_EMULATOR_PORT")):
         row = _row(_default(port_var))
         assert _default(host_var) == "127.0.0.1" and "127.0.0.1" in row and host_var in row, row
 
 
 def test_the_log_servers_are_documented_as_listening_on_every_interface() -> None:
+    """SECURITY.md does not promise loopback for Airflow's log servers, which listen on every interface (JWT)."""
     from airflow.utils.serve_logs import core
 
     assert 'host=""' in inspect.getsource(core.serve_logs), "Airflow's log server bind changed: update the scripts"
