@@ -20,11 +20,12 @@
 #   AEP_EXECUTOR            celery | local                        (default: celery; local starts no worker)
 #   AEP_WORKER_CONCURRENCY  Celery worker concurrency             (default: 16)
 #   AEP_WORKER_POOL         Celery pool: prefork | threads        (default: prefork, see README)
-#   AEP_WORKER_LOG_PORT     worker log server port                (default: 8793)
-#   AEP_TRIGGERER_LOG_PORT  triggerer log server port             (default: 8794)
+#   AEP_WORKER_LOG_PORT     worker log server port                (default: 8793; every interface, JWT: SECURITY.md)
+#   AEP_TRIGGERER_LOG_PORT  triggerer log server port             (default: 8794; every interface, JWT: SECURITY.md)
 #   AEP_POOL_SLOTS          slots of the Airflow pool `aep_api`   (default: 16)
 #   AEP_SPECS_DIR           onboarding specs the DAG file reads   (default: <repo>/include/onboarding)
-#   AEP_EMULATOR_STATE      file the emulator keeps its state in, so a restart loses nothing
+#   AEP_EMULATOR_STATE      file the emulator keeps its resources and records in, so a restart loses
+#                           none (no credential: issued tokens are fetched again); mode 0600 in a 0700 folder
 #                           (default: <AIRFLOW_HOME>/run/aep-emulator-state.json; --fresh-db empties it)
 #   AEP_EMULATOR_COMMAND    emulator command; --host/--port are appended
 #                           (default: <venv>/bin/aep-emulator serve --state $AEP_EMULATOR_STATE)

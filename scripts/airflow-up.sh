@@ -45,6 +45,9 @@ PY="$AEP_VENV/bin/python"
 [[ -x "$AEP_VENV/bin/airflow" ]] || aep_die "no airflow in $AEP_VENV (set AEP_VENV to the virtualenv holding apache-airflow[celery,postgres,redis])"
 
 mkdir -p "$AEP_AIRFLOW_HOME" "$AEP_LOG_DIR" "$AEP_RUN_DIR"
+# The emulator keeps its resources and records in $AEP_EMULATOR_STATE (default: in the run folder), mode 0600,
+# and refuses a folder other users may enter (SECURITY.md): the run folder is this user's alone.
+chmod 700 "$AEP_RUN_DIR"
 
 # ---------------------------------------------------------------- pre-flight
 START_EMULATOR=1

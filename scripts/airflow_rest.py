@@ -249,6 +249,8 @@ class EmulatorAdmin:
     timeout: float = 30.0
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
+        # Writes go as JSON ({} when there is nothing to say): the admin API refuses any other body (admin_guard.py).
+        body = {} if body is None and method != "GET" else body
         response = requests.request(method, f"{self.base_url}/_emulator{path}", json=body, timeout=self.timeout)
         response.raise_for_status()
         return response.json() if response.content else None

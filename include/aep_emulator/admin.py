@@ -1,28 +1,39 @@
-"""The admin surface under ``/_emulator/`` (no auth, never faulted); see docs/architecture.md."""
+"""The admin surface under ``/_emulator/`` (no auth, never faulted); see docs/architecture.md.
+
+Only the operator's own tools may call it (``admin_guard.py``: Host, Origin, JSON writes), and what it
+accepts is bounded (``admin_limits.py``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from .admin_guard import guard_admin_request
+from .admin_limits import (
+    MAX_LATENCY_MS,
+    MAX_RUN_DURATION_SECONDS,
+    MAX_TOKEN_TTL_SECONDS,
+    fault_rules_problems,
+)
 from .deps import store_of
 from .faults import FaultEngine, FaultSet
 
-router = APIRouter(prefix="/_emulator", tags=["Emulator admin"])
+router = APIRouter(prefix="/_emulator", tags=["Emulator admin"], dependencies=[Depends(guard_admin_request)])
 
 NAME_KEYS = ("name", "title")
 
 
 class AdvanceBody(BaseModel):
-    seconds: float = Field(..., ge=0)
+    seconds: float = Field(..., ge=0, allow_inf_nan=False)
 
 
 class ConfigBody(BaseModel):
-    token_ttl_seconds: int | None = Field(None, ge=1)
-    run_duration_seconds: float | None = Field(None, ge=0)
-    latency_ms: int | None = Field(None, ge=0)
+    token_ttl_seconds: int | None = Field(None, ge=1, le=MAX_TOKEN_TTL_SECONDS)
+    run_duration_seconds: float | None = Field(None, ge=0, le=MAX_RUN_DURATION_SECONDS, allow_inf_nan=False)
+    latency_ms: int | None = Field(None, ge=0, le=MAX_LATENCY_MS)
 
 
 def _engine(request: Request) -> FaultEngine:
@@ -63,6 +74,9 @@ def get_records(dataset_id: str, request: Request) -> dict[str, Any]:
 
 @router.post("/faults", summary="Replace the fault set ({'rules': []} lifts every fault)")
 def set_faults(body: FaultSet, request: Request) -> dict[str, Any]:
+    problems = fault_rules_problems(body.rules)
+    if problems:
+        raise HTTPException(400, "; ".join(problems))
     engine = _engine(request)
     engine.replace(body)
     return engine.describe()

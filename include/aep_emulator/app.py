@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from . import admin, ims
+from .admin_guard import AdminGuard
 from .deps import request_id_of
 from .errors import ApiError, neutral, problem_body
 from .faults import FaultEngine, FaultMiddleware
@@ -93,8 +94,11 @@ class EmulatorApp(FastAPI):
         await FastAPI.__call__(self, scope, receive, send)
 
 
-def create_app(store: Store | None = None, config: Config | None = None) -> EmulatorApp:
-    """Build the emulator app. ``store`` wins over ``config`` when both are given."""
+def create_app(
+    store: Store | None = None, config: Config | None = None, allowed_hosts: tuple[str, ...] = ()
+) -> EmulatorApp:
+    """Build the emulator app. ``store`` wins over ``config`` when both are given; ``allowed_hosts`` are the names
+    the admin API answers besides loopback (``admin_guard.py``)."""
     store = store or Store(config=config or Config())
     app = EmulatorApp(
         title="AEP emulator",
@@ -104,6 +108,7 @@ def create_app(store: Store | None = None, config: Config | None = None) -> Emul
     engine = FaultEngine()
     app.state.store = store
     app.state.faults = engine
+    app.state.admin_guard = AdminGuard.of(allowed_hosts)
 
     from .runs import tick_all
 

@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
-from .state import Config, Store
+from .state import Config, StateFileError, Store
 
 try:
     import uvicorn
@@ -26,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve IMS and the Platform APIs on one host and port")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--state", default=None, metavar="FILE", help="persist state in this JSON file")
+    serve.add_argument("--state", default=None, metavar="FILE",
+                       help="persist resources and records in this JSON file (mode 0600, in a 0700 folder)")
+    serve.add_argument("--allowed-host", dest="allowed_hosts", action="append", default=[], metavar="NAME",
+                       help="a host name the admin API answers besides loopback and --host (repeatable)")
     serve.add_argument("--log-level", default="warning")
     # One option per Config field (dest = the field), defaulting to the field's default.
     default = Config()
@@ -54,8 +57,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
-        store = Store(config=config_from_args(args), state_file=args.state)
-        app = create_app(store)
+        try:
+            store = Store(config=config_from_args(args), state_file=args.state)
+        except StateFileError as exc:
+            print(f"aep-emulator: {exc}", file=sys.stderr)
+            return 2
+        app = create_app(store, allowed_hosts=(args.host, *args.allowed_hosts))
         base_url = f"http://{args.host}:{args.port}"
         print(f"AEP emulator serving at {base_url}", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

@@ -38,6 +38,6 @@ async def token(request: Request) -> JSONResponse:
     client = store.clients.get(client_id)
     if client is None or params.get("client_secret") != client.client_secret:
         return _oauth_error(401, "invalid_client", "invalid client_id or client_secret")
+    # Issued tokens live in memory only (state.py): nothing to persist.
     access_token, ttl = store.issue_token(client)
-    store.save()
     return JSONResponse({"access_token": access_token, "token_type": "bearer", "expires_in": ttl})

@@ -3,12 +3,21 @@
 All mutation happens under ``Store.lock`` (one re-entrant lock: simple and enough for an
 emulator). Resources live in *containers*, one per ``(org, sandbox)``, so what is made in
 one org+sandbox is invisible from every other.
+
+The state file (``--state``) keeps what a restart must not lose: resources, dataset records, runs and the
+clock offset. It keeps no credential: the HubSpot auth a base connection was created with (``__auth``) and
+the IMS tokens issued stay in memory, so a restarted emulator answers an old token ``401013`` and the
+client fetches a new one, as against Adobe's gateway. The file is written mode 0600 (``O_NOFOLLOW``, then
+an atomic rename) into a folder only this user may enter (0700, made so when the emulator creates it); a
+folder other users may read or write is refused at start (:class:`StateFileError`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -21,6 +30,34 @@ from .services import KINDS
 DEMO_ORG = "DEMO0000000000000000000@AdobeOrg"
 OTHER_ORG = "OTHER000000000000000000@AdobeOrg"
 DEFAULT_DATA_END = "2026-01-01T00:00:00Z"
+#: Keys of stored resources that hold credentials: kept in memory, never written to the state file.
+SECRET_KEYS = frozenset({"__auth"})
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+class StateFileError(RuntimeError):
+    """The state file's folder (or the file) is not this user's alone; the message names it and the fix."""
+
+
+def prepare_state_folder(state_file: str) -> None:
+    """Make the state file's folder 0700 when missing; refuse one another user owns or may enter."""
+    folder = Path(state_file).absolute().parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+        folder.chmod(0o700)
+    info = folder.stat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise StateFileError(
+            f"The emulator's state folder {folder} is not this user's alone (mode {oct(stat.S_IMODE(info.st_mode))}, "
+            f"owner uid {info.st_uid}): the state file holds every resource and record. Run chmod 700 {folder}, "
+            "or pass --state a file in a folder only you can enter."
+        )
+
+
+def _without_secrets(container: dict[str, Any]) -> dict[str, Any]:
+    items = {kind: {rid: {k: v for k, v in obj.items() if k not in SECRET_KEYS} for rid, obj in objects.items()}
+             for kind, objects in container.get("items", {}).items()}
+    return {**container, "items": items}
 
 @dataclass
 class Org:
@@ -126,8 +163,11 @@ class Store:
         self.tokens: dict[str, Token] = {}
         self.containers: dict[tuple[str, str], Container] = {}
         self.counters = Counters()
-        if self.state_file and os.path.exists(self.state_file):
-            self.load(self.state_file)
+        if self.state_file:
+            prepare_state_folder(self.state_file)
+            if os.path.lexists(self.state_file):
+                self.load(self.state_file)
+                self.save()  # rewritten at once: a file from an older emulator may hold credentials or mode 0644
 
     # -- containers -------------------------------------------------------------------
     def container(self, org_id: str, sandbox: str) -> Container:
@@ -176,28 +216,45 @@ class Store:
 
     # -- persistence ----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
+        """What the state file keeps: the clock offset and every container, without credentials."""
         with self.lock:
             return {
                 "clock_offset": self.clock.offset,
-                "tokens": {k: asdict(v) for k, v in self.tokens.items()},
-                "containers": [c.to_json() for c in self.containers.values()],
+                "containers": [_without_secrets(c.to_json()) for c in self.containers.values()],
             }
 
     def save(self) -> None:
         if not self.state_file:
             return
         with self.lock:
-            data = self.to_json()
-            tmp = Path(self.state_file + ".tmp")
-            tmp.write_text(json.dumps(data))
+            text = json.dumps(self.to_json())
+            tmp = self.state_file + ".tmp"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # a leftover (or planted) file: never written through
+            fd = os.open(tmp, _WRITE_FLAGS | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                os.fchmod(out.fileno(), 0o600)
+                out.write(text)
             os.replace(tmp, self.state_file)
 
     def load(self, path: str) -> None:
-        data = json.loads(Path(path).read_text())
+        """Read a state file this user owns (a symlink or another user's file is refused)."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise StateFileError(f"The emulator's state file {path} cannot be opened ({exc.strerror}); a symlink "
+                                 "is refused. Remove it or pass --state another file.") from None
+        with os.fdopen(fd) as source:
+            info = os.fstat(source.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                raise StateFileError(f"The emulator's state file {path} is not a regular file of this user; "
+                                     "remove it or pass --state another file.")
+            data = json.loads(source.read())
         with self.lock:
             self.clock = Clock(float(data.get("clock_offset", 0.0)))
-            self.tokens = {k: Token(**v) for k, v in data.get("tokens", {}).items()}
+            # Files written before tokens and HubSpot auth stayed in memory may still hold them: not read back.
+            self.tokens = {}
             self.containers = {}
             for c in data.get("containers", []):
-                cont = Container(c["org_id"], c["sandbox"], c)
+                cont = Container(c["org_id"], c["sandbox"], _without_secrets(c))
                 self.containers[(cont.org_id, cont.sandbox)] = cont

@@ -73,16 +73,19 @@ class AdminClient:
 class EmulatorServer:
     """Run the emulator on a free local port in a background thread (context manager).
 
-    ``EmulatorServer(run_duration_seconds=0)`` etc. take :class:`Config` fields.
+    ``EmulatorServer(run_duration_seconds=0)`` etc. take :class:`Config` fields; ``port`` (default: a free
+    one) lets a test restart an emulator where its clients expect it; ``allowed_hosts`` are names the admin
+    API answers besides loopback (``aep-emulator serve --allowed-host``).
     """
 
-    def __init__(self, host: str = "127.0.0.1", state_file: str | None = None, **config: Any) -> None:
+    def __init__(self, host: str = "127.0.0.1", state_file: str | None = None, *, port: int = 0,
+                 allowed_hosts: tuple[str, ...] = (), **config: Any) -> None:
         self.host = host
         self.store = Store(config=Config(**config), state_file=state_file)
-        self.app: EmulatorApp = create_app(self.store)
+        self.app: EmulatorApp = create_app(self.store, allowed_hosts=allowed_hosts)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, 0))
+        self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
         self.base_url = f"http://{host}:{self.port}"
         self.admin = AdminClient(self.base_url)

@@ -1,6 +1,8 @@
 """The DAG's documentation (``doc_md``), shown on the DAG's page: what it onboards and how to run it.
 
-Everything here comes from the spec: it is built at parse time and makes no call.
+Everything here comes from the spec: it is built at parse time and makes no call. Spec values are escaped
+where they are written (:mod:`aep_provider.printable`): no control character or terminal escape, and a ``|``
+stays inside its table cell.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from aep_onboarding.names import asset_name, object_names
 from aep_onboarding.params import object_choices
 from aep_onboarding.spec import OnboardingSpec
+from aep_provider.printable import cell, printable
 
 
 def _schedule_note(spec: OnboardingSpec) -> str:
@@ -15,10 +18,10 @@ def _schedule_note(spec: OnboardingSpec) -> str:
         return (
             "**Schedule:** none. The DAG runs only when triggered, so unpausing it (the trigger form does "
             "that by default) starts nothing else. The AEP dataflows keep ingesting on their own schedule "
-            f"(`{spec.flow_schedule.frequency}`, every {spec.flow_schedule.interval})."
+            f"(`{printable(spec.flow_schedule.frequency)}`, every {printable(spec.flow_schedule.interval)})."
         )
     return (
-        f"**Schedule:** `{spec.schedule}`. Unpausing the DAG (the trigger form does that by default) also "
+        f"**Schedule:** `{printable(spec.schedule)}`. Unpausing the DAG (the trigger form does that by default) also "
         "starts the run of the latest scheduled interval"
         + (" and every missed one (`catchup`)" if spec.catchup else "")
         + "; a manual run queues behind it (one active run at a time)."
@@ -27,7 +30,9 @@ def _schedule_note(spec: OnboardingSpec) -> str:
 
 def onboarding_doc(spec: OnboardingSpec, spec_path: str | None) -> str:
     """Markdown: the objects and their datasets, how to onboard a subset, the schedule and the spec file."""
-    lines = [spec.description or f"Onboard {len(spec.objects)} HubSpot object(s) into Adobe Experience Platform.", ""]
+    # The description is the spec author's prose: its line breaks stay, every other control character is escaped.
+    lines = ["\n".join(map(printable, spec.description.splitlines())) if spec.description
+             else f"Onboard {len(spec.objects)} HubSpot object(s) into Adobe Experience Platform.", ""]
     if spec.objects:
         lines += [
             "| object (task group) | HubSpot table | AEP dataset | target class | Airflow asset |",
@@ -36,14 +41,14 @@ def onboarding_doc(spec: OnboardingSpec, spec_path: str | None) -> str:
         for obj in spec.objects:
             names = object_names(spec, obj)
             lines.append(
-                f"| `{obj.slug}` | `{obj.source}` | {names.dataset} | `{obj.target_schema.class_ref}` "
-                f"| `{asset_name(spec, obj)}` |"
+                f"| `{cell(obj.slug)}` | `{cell(obj.source)}` | {cell(names.dataset)} | "
+                f"`{cell(obj.target_schema.class_ref)}` | `{cell(asset_name(spec, obj))}` |"
             )
         lines.append("")
     if spec.discover is not None:
         lines += [
-            f"Also onboards every table matching `{', '.join(spec.discover.include)}`"
-            + (f" except `{', '.join(spec.discover.exclude)}`" if spec.discover.exclude else "")
+            f"Also onboards every table matching `{printable(', '.join(spec.discover.include))}`"
+            + (f" except `{printable(', '.join(spec.discover.exclude))}`" if spec.discover.exclude else "")
             + " in the task group `discovered`.",
             "",
         ]
@@ -51,7 +56,7 @@ def onboarding_doc(spec: OnboardingSpec, spec_path: str | None) -> str:
     if choices:
         lines += [
             "**Onboard a subset:** *Trigger* → *Objects to onboard*, pick some (empty: all). From the REST "
-            f'API or CLI: `{{"objects": ["{choices[0]}"]}}`. Other values are refused when the run is created.',
+            f'API or CLI: `{{"objects": ["{printable(choices[0])}"]}}`. Other values are refused when the run is created.',
             "",
         ]
     lines += [
@@ -61,9 +66,9 @@ def onboarding_doc(spec: OnboardingSpec, spec_path: str | None) -> str:
         "lists what was created or reused, with IDs, links and record counts; a dataset that received "
         "records gets an asset event with the same metadata.",
         "",
-        f"Layout `{spec.layout}`, AEP connection `{spec.aep_conn_id}`, sandbox "
-        f"`{spec.sandbox or 'from the connection'}`, pool `{spec.pool}`.",
+        f"Layout `{spec.layout}`, AEP connection `{printable(spec.aep_conn_id)}`, sandbox "
+        f"`{printable(spec.sandbox or 'from the connection')}`, pool `{printable(spec.pool)}`.",
     ]
     if spec_path:
-        lines += ["", f"Spec: `{spec_path}` (keys: README, \"Spec reference\")."]
+        lines += ["", f"Spec: `{printable(spec_path)}` (keys: README, \"Spec reference\")."]
     return "\n".join(lines)

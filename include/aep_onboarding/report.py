@@ -31,6 +31,7 @@ from aep_provider.links import (
     AepSchemaLink,
 )
 from aep_provider.operators.base import AepBaseOperator
+from aep_provider.printable import cell, printable
 
 _RUN_OF_FLOW = re.compile(r"run of flow (\S+)")
 # Outcome description (``what``, see the operators) -> (resource kind, link to its page).
@@ -143,18 +144,19 @@ def gather(
 
 
 def render(shared: list[dict[str, Any]], objects: dict[str, ObjectReport]) -> str:
-    """The summary as a plain-text table (the task log shows it as is)."""
+    """The summary as a plain-text table (the task log shows it as is). Names, ids and statuses come back from
+    the Platform: each is escaped into its own cell (:func:`~aep_provider.printable.cell`)."""
     lines = ["object | resource | created/reused | id | link", "---|---|---|---|---"]
     rows = [("(shared)", r) for r in shared] + [(o.slug, r) for o in objects.values() for r in o.resources]
     for slug, r in rows:
-        lines.append(f"{slug} | {r['what']} | {'created' if r['created'] else 'reused'} | {r['id']} | {r['link'] or '-'}")
+        lines.append(" | ".join(map(cell, (
+            slug, r["what"], "created" if r["created"] else "reused", r["id"], r["link"] or "-"))))
     lines += ["", "object | flow runs of this DAG run | records in | ingested | failed"]
     for o in objects.values():
         totals = o.records()
         runs = ", ".join(f"{run['run_id']} ({run.get('status')})" for run in o.new_runs()) or "none"
-        lines.append(
-            f"{o.slug} | {runs} | {totals['input_records']} | {totals['output_records']} | {totals['failed_records']}"
-        )
+        lines.append(" | ".join(map(cell, (
+            o.slug, runs, totals["input_records"], totals["output_records"], totals["failed_records"]))))
     return "\n".join(lines)
 
 
@@ -169,7 +171,7 @@ def summary_task(spec: OnboardingSpec, task_ids: list[str], sensor_ids: dict[str
         hook = AepHook(aep_conn_id=spec.aep_conn_id, sandbox=spec.sandbox)
         tenant, sandbox = hook.settings.ui_tenant, hook.sandbox
         shared, objects = gather(context["ti"], task_ids, sensor_ids, list(aliases), tenant, sandbox)
-        hook.log.info("What this DAG run did (sandbox %s):\n%s", sandbox, render(shared, objects))
+        hook.log.info("What this DAG run did (sandbox %s):\n%s", printable(sandbox), render(shared, objects))
         by_slug = {obj.slug: obj for obj in spec.objects}
         events: dict[str, Any] = {}
         for slug, report in objects.items():
@@ -189,7 +191,7 @@ def summary_task(spec: OnboardingSpec, task_ids: list[str], sensor_ids: dict[str
             uri = asset_uri(spec, by_slug[slug], sandbox=sandbox)
             context["outlet_events"][aliases[slug]].add(Asset(uri=uri), extra=extra)
             events[slug] = {"uri": uri, **extra}
-            hook.log.info("%s: asset event on %s: %s", slug, uri, extra)
+            hook.log.info("%s: asset event on %s: %s", slug, printable(uri), printable(extra))
         return {
             "shared": shared,
             "objects": {

@@ -86,6 +86,8 @@ def test_admin_state_and_reset(emulator: EmulatorServer) -> None:
 
 
 def test_state_file_persists_across_restarts(tmp_path: Path) -> None:
+    """Resources survive a restart; issued tokens do not (they stay in memory): an old token gets the gateway's
+    401013, as a token Adobe no longer knows does, and a new one reads the dataset."""
     state_file = str(tmp_path / "state.json")
     with EmulatorServer(state_file=state_file, run_duration_seconds=0) as first:
         api = Api(first)
@@ -93,6 +95,8 @@ def test_state_file_persists_across_restarts(tmp_path: Path) -> None:
         token_headers = api.headers
     with EmulatorServer(state_file=state_file) as second:
         resp = httpx.get(f"{second.base_url}{CAT}/dataSets/{dataset_id}", headers=token_headers)
+        assert resp.status_code == 401 and resp.json()["error_code"] == "401013", resp.text
+        resp = httpx.get(f"{second.base_url}{CAT}/dataSets/{dataset_id}", headers=second.headers())
         assert resp.status_code == 200 and resp.json()[dataset_id]["name"] == "Contacts dataset"
 
 

@@ -257,8 +257,22 @@ def test_aep_connection_defaults_to_the_emulator_and_is_set_by_one_variable(serv
     assert (default["login"], default["password"], default["extra"]["org_id"], default["extra"]["sandbox"]) == (
         "demo-client", "demo-secret", "DEMO0000000000000000000@AdobeOrg", "prod",
     )
-    # The emulator service is not on loopback: plain http needs the explicit flag (the hook refuses it otherwise).
+    # The emulator service is not on loopback: plain http needs the explicit flag (the hook refuses it otherwise),
+    # and the client secret goes to it only because the shared configuration allows it as an IMS host.
     assert default["extra"]["allow_insecure_http"] is True
+    from airflow.sdk import Connection
+
+    from aep_provider.hooks.errors import AepConfigError
+    from aep_provider.hooks.settings import AepSettings
+
+    conn = Connection(conn_id="aep_default", conn_type=default["conn_type"], login=default["login"],
+                      password=default["password"], host=default["host"], extra=json.dumps(default["extra"]))
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("AIRFLOW__AEP__ALLOWED_IMS_HOSTS", raising=False)
+        with pytest.raises(AepConfigError, match="allowed_ims_hosts"):
+            AepSettings.from_connection(conn)
+        env.setenv("AIRFLOW__AEP__ALLOWED_IMS_HOSTS", common["environment"]["AIRFLOW__AEP__ALLOWED_IMS_HOSTS"])
+        assert AepSettings.from_connection(conn).ims_host == default["extra"]["ims_host"]
     real = json.dumps({"conn_type": "adobe_experience_platform", "login": "id", "password": "secret",
                        "host": "https://platform.adobe.io", "extra": {"org_id": "X@AdobeOrg", "sandbox": "dev"}})
     assert substitute(raw, {"AIRFLOW_CONN_AEP_DEFAULT": real}) == real

@@ -43,7 +43,9 @@ def test_loopback_http_needs_no_flag(url: str) -> None:
     assert settings.host == url
 
 
-def test_allow_insecure_http_lets_a_named_test_server_through() -> None:
+def test_allow_insecure_http_lets_a_named_test_server_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The compose file allows its emulator service as an IMS host through the Airflow configuration.
+    monkeypatch.setenv("AIRFLOW__AEP__ALLOWED_IMS_HOSTS", "aep-emulator:8765")
     settings = AepSettings.from_connection(_conn("http://aep-emulator:8765", "http://aep-emulator:8765", allow_insecure_http=True))
     assert settings.host == "http://aep-emulator:8765"
     with pytest.raises(AepConfigError, match="allow_insecure_http"):

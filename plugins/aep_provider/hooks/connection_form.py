@@ -62,7 +62,8 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "ims_host": {
         "label": "IMS host",
-        "description": "Adobe IMS base URL used to obtain access tokens.",
+        "description": "Adobe IMS base URL used to obtain access tokens. The client secret is sent only to "
+        "Adobe's IMS, a loopback host or a host the Airflow configuration lists in [aep] allowed_ims_hosts.",
         "schema": {"type": ["string", "null"], "default": DEFAULT_IMS_HOST, "format": "url"},
     },
     "scopes": {

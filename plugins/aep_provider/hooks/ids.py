@@ -26,9 +26,10 @@ from urllib.parse import quote
 
 from aep_provider.hooks.errors import AepConfigError
 
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
-HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+# Checked with fullmatch: ``match`` with ``$`` would let a trailing newline through into the path.
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+HEX24 = re.compile(r"[0-9a-fA-F]{24}")
+HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 
 #: collection -> (the argument that usually supplies its ids, pattern, example)
 SHAPES: dict[str, tuple[str, re.Pattern[str], str]] = {
@@ -48,7 +49,7 @@ def checked_id(collection: str, value: object) -> str:
     """``value`` if it has the shape AEP gives ids of ``collection``; else :class:`AepConfigError`."""
     argument, pattern, example = SHAPES[collection]
     text = str(value) if value is not None else ""
-    if not pattern.match(text):
+    if not pattern.fullmatch(text):
         raise AepConfigError(
             f"{argument}={text!r} is not an id of AEP {collection}: AEP gives them the form {example!r}. "
             "Pass the id AEP returned (a templated value or XCom must render to exactly that)."

@@ -14,7 +14,7 @@ import requests
 
 from aep_provider.hooks.exchange import ImsExchange
 from aep_provider.hooks.masking import mask_token_once
-from aep_provider.hooks.settings import AepSettings
+from aep_provider.hooks.settings import AepSettings, require_allowed_ims_host
 from aep_provider.hooks.sync_transport import exchange
 from aep_provider.hooks.token_cache import CachedToken, TokenCache
 from aep_provider.hooks.transport import ims_form
@@ -48,8 +48,13 @@ class ImsTokens:
         self.sleep = sleep
 
     def fetch(self) -> CachedToken:
-        """A new token from IMS (retried like any call; refused credentials are an :class:`AepAuthError`)."""
+        """A new token from IMS (retried like any call; refused credentials are an :class:`AepAuthError`).
+
+        The IMS host is checked against the allowlist here too, right before the secret is sent, whatever built
+        the settings (:func:`~aep_provider.hooks.settings.require_allowed_ims_host`).
+        """
         s = self.settings
+        require_allowed_ims_host(s.conn_id, s.ims_host)
         call = ImsExchange(s.ims_host, s.retry, log=self.log)
         form = ims_form(client_id=s.client_id, client_secret=s.client_secret, scopes=s.scopes)
 

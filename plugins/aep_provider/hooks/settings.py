@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,9 +39,13 @@ def _as_bool(value: Any, name: str) -> bool:
 
 
 def is_loopback(hostname: str) -> bool:
-    """``localhost`` or a loopback address (127.0.0.0/8, ::1): traffic that never leaves the machine."""
+    """``localhost`` or a loopback literal (127.0.0.0/8, ::1): traffic that never leaves the machine.
+
+    Only these: a name under ``.localhost`` is resolved through DNS by many resolvers (RFC 6761 asks, it does
+    not guarantee), and ``0x7f000001``-style spellings are not literals ``ipaddress`` accepts.
+    """
     name = hostname.strip("[]").lower()
-    if name == "localhost" or name.endswith(".localhost"):
+    if name == "localhost":
         return True
     try:
         return ipaddress.ip_address(name).is_loopback
@@ -71,6 +76,81 @@ def require_https(conn_id: str, field_name: str, url: str, *, allow_insecure_htt
         f"Connection '{conn_id}': {field_name} {url!r} uses http://, which would send the client secret and "
         f"access tokens in clear; use {secure!r}, or set extra.allow_insecure_http=true (only for a test "
         "server such as the AEP emulator on another host; loopback hosts need no flag)."
+    )
+
+
+#: Adobe's IMS host, the only one Adobe documents for Experience Platform: AdobeDocs/experience-platform.en
+#: help/landing/api-authentication.md sends its token request to it (``curl -X POST
+#: https://ims-na1.adobelogin.com/ims/exchange/jwt``), and Adobe's OAuth server-to-server example
+#: (AdobeDocs/commerce-services src/_includes/authentication/get-new-bearer-token.md) posts
+#: ``grant_type=client_credentials`` to ``https://ims-na1.adobelogin.com/ims/token/v3``, the call the hook makes.
+ADOBE_IMS_HOSTS = ("https://ims-na1.adobelogin.com",)
+#: Airflow configuration ``[aep] allowed_ims_hosts`` (env ``AIRFLOW__AEP__ALLOWED_IMS_HOSTS``): more hosts the
+#: operator lets the client secret go to, comma-separated, each ``host``, ``host:port`` or ``scheme://host[:port]``.
+ALLOWED_IMS_HOSTS_OPTION = ("aep", "allowed_ims_hosts")
+# scheme://host[:port] and nothing else: no user info, path, query or fragment a URL parser could read otherwise.
+_ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])"
+                     r"(?::(?P<port>[0-9]{1,5}))?", re.IGNORECASE)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class _Origin:
+    scheme: str | None  # None: any
+    host: str
+    port: int | None  # None: any
+
+    def admits(self, other: _Origin) -> bool:
+        return (self.host == other.host and self.scheme in (None, other.scheme)
+                and self.port in (None, other.port))
+
+
+def _origin_of(url: str) -> _Origin | None:
+    """``scheme://host[:port]`` of an IMS host (port made explicit); ``None`` for anything else."""
+    found = _ORIGIN.fullmatch(url)
+    if not found:
+        return None
+    scheme = found["scheme"].lower()
+    port = int(found["port"]) if found["port"] else _DEFAULT_PORTS[scheme]
+    return _Origin(scheme, found["host"].strip("[]").lower(), port)
+
+
+def _allowlist_entry(entry: str) -> _Origin | None:
+    """An allowlist entry: ``host`` (any scheme and port), ``host:port`` or ``scheme://host[:port]``."""
+    if "://" in entry:
+        return _origin_of(entry.rstrip("/"))
+    parts = urlsplit(f"//{entry}")
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return _Origin(None, parts.hostname, port) if parts.hostname else None
+
+
+def allowed_ims_hosts() -> list[str]:
+    """The IMS hosts the client secret may go to besides loopback: Adobe's, then ``[aep] allowed_ims_hosts``."""
+    from airflow.configuration import conf
+
+    extra = str(conf.get(*ALLOWED_IMS_HOSTS_OPTION, fallback="") or "")
+    return [*ADOBE_IMS_HOSTS, *(e.strip() for e in extra.split(",") if e.strip())]
+
+
+def require_allowed_ims_host(conn_id: str, ims_host: str) -> None:
+    """Refuse an IMS host the operator did not choose: the client secret goes only to Adobe's IMS, loopback
+    or a host in ``[aep] allowed_ims_hosts``. ``extra.ims_host`` alone cannot widen this: whoever may test a
+    connection in the UI may change its extra while Airflow reuses the stored password."""
+    origin = _origin_of(ims_host)
+    allowed = allowed_ims_hosts()
+    if origin is not None and (is_loopback(origin.host) or any(
+        entry is not None and entry.admits(origin) for entry in map(_allowlist_entry, allowed)
+    )):
+        return
+    shape = "" if origin is not None else " (it must be scheme://host[:port], nothing more)"
+    raise AepConfigError(
+        f"Connection '{conn_id}': extra.ims_host {ims_host!r} is not an allowed IMS host{shape}, so the client "
+        f"secret is not sent to it. Allowed: {', '.join(allowed)} and loopback (localhost, 127.0.0.0/8, ::1). To "
+        "use another IMS, add it to the Airflow configuration [aep] allowed_ims_hosts (environment variable "
+        "AIRFLOW__AEP__ALLOWED_IMS_HOSTS), e.g. https://ims.example.com or aep-emulator:8765."
     )
 
 
@@ -157,6 +237,7 @@ class AepSettings:
         insecure_ok = _as_bool(extra.get("allow_insecure_http"), "allow_insecure_http")
         require_https(conn_id, "host", host, allow_insecure_http=insecure_ok)
         require_https(conn_id, "extra.ims_host", ims_host, allow_insecure_http=insecure_ok)
+        require_allowed_ims_host(conn_id, ims_host)
         return cls(
             conn_id=conn_id,
             client_id=str(conn.login),

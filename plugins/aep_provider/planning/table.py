@@ -1,9 +1,15 @@
-"""The plan as a table people read in the task log."""
+"""The plan as a table people read in the task log.
+
+Names, ids and differences come from the sandbox (and the spec): each is escaped where it is printed
+(:func:`~aep_provider.printable.printable`), so no value can forge a row or the summary line of the dry run.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from aep_provider.printable import printable
 
 
 def render(plan: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
@@ -18,9 +24,9 @@ def render(plan: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
                 action += " (update)"
             if entry.get("shared_with"):
                 action += f" (with {entry['shared_with']})"
-            rows.append((key, resource, str(entry.get("name", "")), action))
+            rows.append((printable(key), printable(resource), printable(entry.get("name", "")), printable(action)))
             if entry.get("differences"):
-                notes[len(rows) - 1] = list(entry["differences"])
+                notes[len(rows) - 1] = [printable(note) for note in entry["differences"]]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = []
     for index, row in enumerate(rows):
