@@ -45,11 +45,17 @@ def test_unreadable_spec_file_names_the_file_and_the_fix(tmp_path: Path) -> None
 
 
 def test_two_spec_files_with_one_name_are_refused_naming_both(tmp_path: Path) -> None:
-    from aep_onboarding.loader import iter_specs
+    """Two files with one `name` would build one DAG id: both are refused, each error naming both files (the
+    first to sort no longer wins in silence, with the import error blaming the other)."""
+    from aep_onboarding.loader import SpecError, iter_specs
 
     (tmp_path / "a.yaml").write_text(VALID)
     (tmp_path / "b.yaml").write_text(VALID)
     loaded = {item.path.name: item for item in iter_specs(tmp_path)}
-    assert loaded["a.yaml"].spec is not None
-    error = str(loaded["b.yaml"].error)
-    assert "b.yaml" in error and "already used by a.yaml" in error and "give this spec another name" in error
+    for file, other in (("a.yaml", "b.yaml"), ("b.yaml", "a.yaml")):
+        assert loaded[file].spec is None
+        error = loaded[file].error
+        assert type(error) is SpecError
+        [problem] = error.problems
+        assert str(tmp_path / file) in str(error) and problem.startswith("name:")
+        assert f"also the name of {other}" in problem and "give one of them another `name`" in problem
