@@ -5,6 +5,7 @@ Everything here comes from the spec: it is built at parse time and makes no call
 
 from __future__ import annotations
 
+from aep_onboarding.cron import TIMEZONE
 from aep_onboarding.names import asset_name, object_names
 from aep_onboarding.params import object_choices
 from aep_onboarding.spec import OnboardingSpec
@@ -18,7 +19,8 @@ def _schedule_note(spec: OnboardingSpec) -> str:
             f"(`{spec.flow_schedule.frequency}`, every {spec.flow_schedule.interval})."
         )
     return (
-        f"**Schedule:** `{spec.schedule}`. Unpausing the DAG (the trigger form does that by default) also "
+        f"**Schedule:** `{spec.schedule}`, in {TIMEZONE} (every onboarding schedule and `start_date` is {TIMEZONE}: "
+        f"`0 3 * * *` runs at 03:00 {TIMEZONE}). Unpausing the DAG (the trigger form does that by default) also "
         "starts the run of the latest scheduled interval"
         + (" and every missed one (`catchup`)" if spec.catchup else "")
         + "; a manual run queues behind it (one active run at a time)."

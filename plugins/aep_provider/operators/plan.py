@@ -25,7 +25,7 @@ from aep_provider.models.common import (
 )
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.planning import readers
-from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings
+from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings, check_rows
 from aep_provider.planning.differ import Found, plan_object
 from aep_provider.planning.models import EXPLORED, RESOURCES, Drift, Plan, PlanRow, ResourcePlan, xcom_key
 from aep_provider.planning.table import render
@@ -167,6 +167,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
 
     def _check(self, rows: list[PlanRow], found: Found) -> dict[str, list[str] | None]:
         """The checks that need no write; returns each object's explored columns (``None``: not explored)."""
+        check_rows(self.hook, rows)
         paths = GlobalPaths(self.hook)
         for row in rows:
             # A target schema that exists is reused with the field groups it has: check against those.
