@@ -70,15 +70,16 @@ def timeouts(dag_file: str = "") -> tuple[float, float]:
 def _over_budget(loaded: list[LoadedSpec], limits: tuple[float, float]) -> dict[Path, SpecError]:
     """The specs refused for time, in name order: those that take the folder past the budget."""
     refused: dict[Path, SpecError] = {}
-    budget = [BUDGET_SHARE * limit for limit in limits if limit > 0] or [float("inf")]
-    spent, before = [0.0, 0.0], []
+    budget = tuple(BUDGET_SHARE * limit if limit > 0 else float("inf") for limit in limits)  # 0: no timeout
+    spent: tuple[float, float] = (0.0, 0.0)
+    before: list[str] = []
     for item in loaded:
         if item.spec is None:
             continue
         cost = estimated_seconds(item.spec)
-        totals = [spent[0] + cost[0], spent[1] + cost[1]]
-        if any(total > limit for total, limit in zip(totals, budget)):
-            alone = all(c <= limit for c, limit in zip(cost, budget))
+        totals = (spent[0] + cost[0], spent[1] + cost[1])
+        if totals[0] > budget[0] or totals[1] > budget[1]:
+            alone = cost[0] <= budget[0] and cost[1] <= budget[1]
             together = f" with the specs before it ({', '.join(before)})" if alone else ""
             size = f"{len(item.spec.objects)} objects, about {estimated_tasks(item.spec)} tasks"
             refused[item.path] = SpecError(item.path, [

@@ -8,6 +8,7 @@ error); which files of the folder are specs is ``spec_folder.py``'s rule.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,6 +77,8 @@ def _fix_for(error: dict[str, Any]) -> str:
         return f"use one of {ctx.get('expected', 'the allowed values')}"
     if kind in {"int_parsing", "int_type", "float_parsing", "float_type", "int_from_float"}:
         return "write a number"
+    if kind == "finite_number":
+        return "write a finite number (not .inf or .nan)"
     if kind in {"bool_parsing", "bool_type"}:
         return "write true or false"
     if kind in {"string_type"}:
@@ -93,14 +96,33 @@ def _fix_for(error: dict[str, Any]) -> str:
     return "correct the value"
 
 
-def _describe(error: dict[str, Any]) -> str:
+# A validator's message that names its own field path ("objects[1]: ...", "tags[0]: ...") more precisely than
+# the place pydantic reports it at (the list, or the top level for a check of the whole spec).
+_OWN_PATH = re.compile(r"^([A-Za-z_][\w.]*(?:\[\d+\])*(?:\.[\w]+(?:\[\d+\])*)*): ")
+
+
+def _describe(error: dict[str, Any]) -> list[str]:
+    """One problem line per fault: field path, what is wrong, the fix (a validator may report several)."""
     path = _field_path(tuple(error["loc"]))
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "value_error":
-        return f"{path}: {message}"
+        lines = []
+        for line in message.split("\n"):
+            own = _OWN_PATH.match(line)
+            precise = own and (path == "(top level)" or own.group(1).startswith(path))
+            lines.append(line if precise else f"{path}: {line}")
+        return lines
     if error["type"] == "extra_forbidden":
-        return f"{path}: unknown key; {_fix_for(error)}"
-    return f"{path}: {message}; {_fix_for(error)}"
+        return [f"{path}: unknown key; {_fix_for(error)}"]
+    return [f"{path}: {message}; {_fix_for(error)}"]
+
+
+def _knock_on(error: dict[str, Any], errors: list[dict[str, Any]]) -> bool:
+    """A list reported too short only because its items were refused (``mapping: [bad rule]``)."""
+    loc = tuple(error["loc"])
+    return error["type"] == "too_short" and any(
+        tuple(other["loc"])[:len(loc)] == loc and len(other["loc"]) > len(loc) for other in errors
+    )
 
 
 def parse_spec(text: str, path: Path | str = "<string>") -> OnboardingSpec:
@@ -119,7 +141,8 @@ def parse_spec(text: str, path: Path | str = "<string>") -> OnboardingSpec:
     try:
         return OnboardingSpec.model_validate(data)
     except ValidationError as exc:
-        problems = [_describe(dict(error)) for error in exc.errors(include_url=False)]
+        errors = [dict(error) for error in exc.errors(include_url=False)]
+        problems = [line for error in errors if not _knock_on(error, errors) for line in _describe(error)]
         raise SpecError(path, problems) from exc
 
 

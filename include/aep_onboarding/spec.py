@@ -91,7 +91,7 @@ class OnboardingSpec(Strict):
     def _tags_fit_airflow(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
         problems = spec_limits.tag_problems(tags)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return tags
 
     @field_validator("objects")
@@ -129,7 +129,7 @@ class OnboardingSpec(Strict):
     def _names_do_not_collide(self) -> OnboardingSpec:
         problems = spec_limits.resource_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     @model_validator(mode="after")

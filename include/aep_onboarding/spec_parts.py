@@ -155,10 +155,15 @@ class ObjectSpec(Strict):
                     f"mapping sources {unknown} are not among the listed `fields`; add them to `fields` "
                     "or use `fields: discover`"
                 )
-        repeated = repeated_destinations(rule.model_dump() for rule in self.mapping)
-        if repeated:
-            raise ValueError("mapping: " + "; ".join(repeated))
         return self
+
+    @field_validator("mapping")
+    @classmethod
+    def _each_destination_once(cls, mapping: tuple[MappingRule, ...]) -> tuple[MappingRule, ...]:
+        repeated = repeated_destinations(rule.model_dump() for rule in mapping)
+        if repeated:
+            raise ValueError("\n".join(repeated))
+        return mapping
 
     @property
     def slug(self) -> str:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from bad_input_spec_cases import SPEC_CASES, SpecCase
+from bad_input_spec_classes import CLASS_CASES
 from minimal_spec import VALID
 
 
-@pytest.mark.parametrize("case", SPEC_CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", SPEC_CASES + CLASS_CASES, ids=lambda c: c.id)
 def test_bad_spec_file_names_file_field_and_fix(case: SpecCase, tmp_path: Path) -> None:
     """A bad spec file is refused with a ``SpecError`` naming the file, and one problem line that starts
     with the field, says what is wrong and what to write instead. (The loader makes no Platform call, so
@@ -59,3 +60,20 @@ def test_two_spec_files_with_one_name_are_refused_naming_both(tmp_path: Path) ->
         [problem] = error.problems
         assert str(tmp_path / file) in str(error) and problem.startswith("name:")
         assert f"also the name of {other}" in problem and "give one of them another `name`" in problem
+
+
+def test_anchors_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
+    """Strict reading refuses a repeated key, not YAML's sharing: an anchored mapping reused by an alias, and a
+    merge key whose keys an explicit key overrides (YAML's merge-key type), load as written."""
+    from aep_onboarding.loader import load_spec
+
+    path = tmp_path / "anchors.yaml"
+    path.write_text(
+        "name: anchors\nhubspot: &hub {conn_id: hubspot_default}\nobjects:\n"
+        "  - &contacts\n    source: Hubspot.Contacts\n    delta_column: Added_At\n"
+        "    mapping: [&id {source: Vid, destination: _id}]\n"
+        "  - <<: *contacts\n    name: contacts_eu\n    mapping: [*id]\n"
+    )
+    spec = load_spec(path)
+    assert [obj.slug for obj in spec.objects] == ["contacts", "contacts_eu"]
+    assert spec.objects[1].source == "Hubspot.Contacts" and spec.objects[1].mapping[0].destination == "_id"

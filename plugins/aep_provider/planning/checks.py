@@ -140,8 +140,9 @@ def check_identity_namespaces(hook: Any, rows: list[PlanRow]) -> None:
 
 def column_type(column: dict[str, Any]) -> str:
     """An explored column's type: its ``meta:xdmType``, else its ``xdm.format``, else its ``type``."""
-    xdm = column.get("xdm") if isinstance(column.get("xdm"), dict) else {}
-    return str(column.get("meta:xdmType") or xdm.get("format") or column.get("type") or "")
+    xdm = column.get("xdm")
+    form = xdm.get("format") if isinstance(xdm, dict) else None
+    return str(column.get("meta:xdmType") or form or column.get("type") or "")
 
 
 def check_delta_column(row: PlanRow, columns: list[dict[str, Any]]) -> None:
