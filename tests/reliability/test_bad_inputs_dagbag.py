@@ -152,7 +152,7 @@ def test_spec_look_alikes_are_loaded_or_named_in_a_warning(tmp_path: Path, monke
         "good.yaml~": GOOD, "good.yaml.bak": GOOD, "._good.yaml": "\x00\x05binary", ".#good.yaml": GOOD,
         "archive/old.yaml": VALID.replace("name: demo", "name: old"),
     }
-    bag, specs = _dagbag(tmp_path, monkeypatch, files)
+    bag, _ = _dagbag(tmp_path, monkeypatch, files)
     assert {"aep_onboard_good", "aep_onboard_second", "aep_onboard_third"} <= set(bag.dag_ids)
     assert "aep_onboard_old" not in bag.dag_ids
     assert bag.import_errors == {}
