@@ -91,11 +91,11 @@ def test_any_exception_while_a_dag_is_built_names_its_spec(tmp_path: Path, monke
 def test_a_spec_too_large_for_the_import_timeout_is_refused_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With a 2 s dagbag_import_timeout a 100-object per-object spec would time the DAG file out and drop every
+    """With a 2 s dagbag_import_timeout a 150-object per-object spec would time the DAG file out and drop every
     DAG: it is refused from its estimate, naming `layout: batched`, and the others load; no timeout happens."""
     monkeypatch.setenv("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "2")
     rows = "\n".join(f"  - {{source: Hubspot.T{i}, delta_column: Added_At, mapping: [{{source: Id, destination: _id}}]}}"
-                     for i in range(100))
+                     for i in range(150))
     big = f"name: big\nhubspot: {{conn_id: h}}\nobjects:\n{rows}\n"
     bag, specs = _dagbag(tmp_path, monkeypatch, {"big.yaml": big})
     assert "aep_onboard_good" in bag.dag_ids and "aep_onboard_big" not in bag.dag_ids
