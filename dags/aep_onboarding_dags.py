@@ -1,7 +1,7 @@
 """Airflow DAG file: one onboarding DAG per spec in include/onboarding/ (or $AEP_SPECS_DIR).
 
-Broken specs are left out here so they never hide the valid ones; the DAG
-file aep_onboarding_spec_check.py raises their errors as an import error.
+A spec that does not validate, or whose DAG raises anything while it is built, is left out here so it never
+hides the others; the DAG file aep_onboarding_spec_check.py reports it, naming its file, as an import error.
 Parsing reads only the YAML files: no API call, Variable or connection.
 """
 
@@ -11,8 +11,7 @@ from pathlib import Path
 
 from airflow.sdk import get_parsing_context
 
-from aep_onboarding.factory import build_onboarding_dag
-from aep_onboarding.loader import iter_specs
+from aep_onboarding.dag_build import build_specs
 
 # A task process needs only its own DAG: skip building the others when Airflow says which one.
 _wanted = get_parsing_context().dag_id
@@ -25,6 +24,6 @@ def _shown(path: Path) -> str:
     return str(resolved.relative_to(_project)) if resolved.is_relative_to(_project) else str(resolved)
 
 
-for loaded in iter_specs():
-    if loaded.spec is not None and _wanted in (None, loaded.spec.dag_id):
-        globals()[loaded.spec.dag_id] = build_onboarding_dag(loaded.spec, source_file=_shown(loaded.path))
+for _built in build_specs(wanted=_wanted, shown=_shown, dag_file=__file__):
+    if _built.dag is not None:
+        globals()[_built.dag.dag_id] = _built.dag

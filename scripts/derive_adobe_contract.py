@@ -1,6 +1,6 @@
 """Derive the facts the onboarding depends on from Adobe's OpenAPI specs, in this project's format.
 
-Reads a local copy of ``static/swagger-specs/{flow-service,catalog,data-prep,schema-registry}.yaml`` of
+Reads a local copy of ``static/swagger-specs/{flow-service,catalog,data-prep,schema-registry,identity-service}.yaml`` of
 the public repository AdobeDocs/experience-platform-apis (a directory, or a git directory read at a
 commit) and writes ``tests/contract/adobe_spec_facts.yaml``: for every endpoint the provider calls,
 its method and path, required headers, query parameters, required body fields and types, documented
@@ -8,7 +8,7 @@ statuses and answer shapes (simplified JSON Schema, ``$ref`` resolved to a fixed
 files are never copied: only these derived facts are committed.
 
     python scripts/derive_adobe_contract.py --git-dir <experience-platform-apis git dir> [--commit HEAD]
-    python scripts/derive_adobe_contract.py --spec-dir <dir with the four yaml files> --commit <sha>
+    python scripts/derive_adobe_contract.py --spec-dir <dir with the five yaml files> --commit <sha>
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ SERVICES = {
     "catalog": ("catalog.yaml", "/data/foundation/catalog"),
     "conversion": ("data-prep.yaml", "/data/foundation/conversion"),
     "schemaregistry": ("schema-registry.yaml", "/data/foundation/schemaregistry"),
+    # Identity Service's base path is /data/core/ (identity-service.yaml); its paths start with /idnamespace.
+    "idnamespace": ("identity-service.yaml", "/data/core/idnamespace"),
 }
 
 # (service, method, our path template, the spec's path) for every call of the provider's hook
@@ -81,6 +83,7 @@ ENDPOINTS: list[tuple[str, str, str, str]] = [
     ("flowservice", "GET", "/runs", "/runs"),
     ("flowservice", "POST", "/runs", "/runs"),
     ("flowservice", "GET", "/runs/{RUN_ID}", "/runs/{RUN_ID}"),
+    ("idnamespace", "GET", "/identities", "/idnamespace/identities"),
 ]
 
 
@@ -213,7 +216,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--git-dir", help="git directory of AdobeDocs/experience-platform-apis")
-    source.add_argument("--spec-dir", help="directory holding the four swagger-specs yaml files")
+    source.add_argument("--spec-dir", help="directory holding the five swagger-specs yaml files")
     parser.add_argument("--commit", default="HEAD", help="commit to read (and to cite)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args()

@@ -6,6 +6,9 @@ The app mounts the routers listed here (in this order), the gateway reads the sa
 here, the error builder the codes and body style, and the store the kinds. A route under
 ``/data/foundation/`` whose service is not registered here makes :func:`aep_emulator.app.create_app` fail.
 
+Most services live under ``/data/foundation/``; Identity Service under ``/data/core/`` (identity-service.yaml:
+"Base path for this API: /data/core/"): a service's ``root`` says which.
+
 Codes are Adobe's where it documents one, else ours (``EMU-<status>``, docs/architecture.md). Sources: Flow
 Service error table (help/sources/errors/flow-service-errors.md: 1101-404 "Resource not found", 2100-404
 "Sandbox not found", 2105-400 for a missing ``x-sandbox-name``); XDM troubleshooting guide
@@ -19,13 +22,15 @@ from dataclasses import dataclass
 from .errors import ApiError, neutral
 
 PLATFORM_PREFIX = "/data/foundation/"
+CORE_PREFIX = "/data/core/"
+PLATFORM_ROOTS = (PLATFORM_PREFIX, CORE_PREFIX)
 # The request bodies the Platform APIs take (application/json; JSON Patch for PATCH).
 JSON_TYPES = ("application/json", "application/json-patch+json")
 
 
 @dataclass(frozen=True)
 class Service:
-    """One Platform service: ``name`` is its path segment (``/data/foundation/<name>``)."""
+    """One Platform service: ``name`` is its path segment (``<root><name>``, root ``/data/foundation/`` unless set)."""
 
     name: str
     router_modules: tuple[str, ...]  # modules of this package with a ``router``, mounted in this order
@@ -41,10 +46,11 @@ class Service:
     missing_sandbox_code: str | None = None  # None: no x-sandbox-name falls back to the prod sandbox
     request_id_key: str = "request-id"  # the problem body's ``report`` key for the request id
     legacy_error_fields: bool = False  # Flow Service bodies also carry ``errorMessage`` and ``errorDetails``
+    root: str = PLATFORM_PREFIX  # one of PLATFORM_ROOTS
 
     @property
     def prefix(self) -> str:
-        return f"{PLATFORM_PREFIX}{self.name}"
+        return f"{self.root}{self.name}"
 
     def error(self, status: int, code: str, detail: str, title: str) -> ApiError:
         return ApiError(status, code, title, detail)
@@ -82,7 +88,13 @@ FLOW_SERVICE = Service(
 DATA_PREP = Service(name="conversion", router_modules=("data_prep",), kinds=("mappingSet",),
                     not_found_code=neutral(404))
 
-SERVICES: tuple[Service, ...] = (SCHEMA_REGISTRY, CATALOG, FLOW_SERVICE, DATA_PREP)
+# identity-service.yaml documents no error codes for GET /idnamespace/identities (its 401/500 examples carry an
+# `error` word, not a code); an unknown sandbox or a bad request is ours. `x-sandbox-name` is optional ("If
+# unspecified, falls back to the default production sandbox"), so no missing_sandbox_code.
+IDENTITY = Service(name="idnamespace", router_modules=("identity",), kinds=(), not_found_code=neutral(404),
+                   root=CORE_PREFIX)
+
+SERVICES: tuple[Service, ...] = (SCHEMA_REGISTRY, CATALOG, FLOW_SERVICE, DATA_PREP, IDENTITY)
 KINDS: tuple[str, ...] = tuple(kind for service in SERVICES for kind in service.kinds)
 
 
@@ -92,4 +104,4 @@ def service_of_path(path: str) -> Service | None:
 
 
 def is_platform_path(path: str) -> bool:
-    return path.startswith(PLATFORM_PREFIX)
+    return path.startswith(PLATFORM_ROOTS)

@@ -7,6 +7,7 @@ stays inside its table cell.
 
 from __future__ import annotations
 
+from aep_onboarding.cron import TIMEZONE
 from aep_onboarding.names import asset_name, object_names
 from aep_onboarding.params import object_choices
 from aep_onboarding.spec import OnboardingSpec
@@ -21,7 +22,8 @@ def _schedule_note(spec: OnboardingSpec) -> str:
             f"(`{printable(spec.flow_schedule.frequency)}`, every {printable(spec.flow_schedule.interval)})."
         )
     return (
-        f"**Schedule:** `{printable(spec.schedule)}`. Unpausing the DAG (the trigger form does that by default) also "
+        f"**Schedule:** `{printable(spec.schedule)}`, in {TIMEZONE} (every onboarding schedule and `start_date` is "
+        f"{TIMEZONE}: `0 3 * * *` runs at 03:00 {TIMEZONE}). Unpausing the DAG (the trigger form does that by default) also "
         "starts the run of the latest scheduled interval"
         + (" and every missed one (`catchup`)" if spec.catchup else "")
         + "; a manual run queues behind it (one active run at a time)."

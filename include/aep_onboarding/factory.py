@@ -50,6 +50,7 @@ from aep_onboarding.chain import (
     out,
     wire,
 )
+from aep_onboarding.cron import NO_INTERVALS, TIMEZONE
 from aep_onboarding.dag_docs import onboarding_doc
 from aep_onboarding.names import dataset_base_connection_name, discovered_names, object_names
 from aep_onboarding.params import chosen_slugs, objects_param
@@ -88,14 +89,14 @@ def selected(slug: str, chosen: list[str]) -> bool:
 
 
 def _timetable(schedule: str | None) -> CronDataIntervalTimetable | str | None:
-    """Cron schedules get data intervals: each run ingests [previous tick, this tick).
+    """Cron schedules get data intervals: each run ingests [previous tick, this tick), in UTC (``cron.TIMEZONE``).
 
     Airflow 3 maps a plain cron string to a trigger timetable whose runs have an
     empty data interval; the window steps need the interval itself.
     """
-    if schedule is None or schedule in {"@once", "@continuous"}:
+    if schedule is None or schedule in NO_INTERVALS:
         return schedule
-    return CronDataIntervalTimetable(schedule, timezone="UTC")
+    return CronDataIntervalTimetable(schedule, timezone=TIMEZONE)
 
 
 @task

@@ -1,12 +1,14 @@
 """Read and validate onboarding specs, turning every failure into a message a person can act on.
 
 Nothing here touches the network, a Variable or a connection: it runs at
-DAG-parse time.
+DAG-parse time. YAML is read strictly (``strict_yaml.py``: a key given twice is an
+error); which files of the folder are specs is ``spec_folder.py``'s rule.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,12 +18,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from aep_onboarding import spec_folder
 from aep_onboarding.spec import OnboardingSpec
+from aep_onboarding.spec_folder import DEFAULT_SPECS_DIR, SPECS_DIR_ENV, specs_dir
+from aep_onboarding.spec_limits import cross_spec_problems
+from aep_onboarding.strict_yaml import RepeatedKeysError, load_strict
 
-SPECS_DIR_ENV = "AEP_SPECS_DIR"
-# libyaml's safe loader when PyYAML was built with it: the same documents, parsed several times faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-DEFAULT_SPECS_DIR = Path(__file__).resolve().parents[1] / "onboarding"
+__all__ = [
+    "DEFAULT_SPECS_DIR", "SPECS_DIR_ENV", "LoadedSpec", "SpecError", "SpecErrors", "iter_specs", "load_spec",
+    "parse_spec", "read_spec_text", "specs_dir",
+]
 # A spec is a page of YAML; a file this large is not one (and would stall every parse of the DAG files).
 MAX_SPEC_BYTES = 1024 * 1024
 
@@ -48,11 +54,6 @@ class SpecErrors(ValueError):
         super().__init__("\n".join(str(error) for error in errors))
 
 
-def specs_dir() -> Path:
-    """The folder of spec files: ``$AEP_SPECS_DIR`` or ``include/onboarding``."""
-    return Path(os.environ.get(SPECS_DIR_ENV) or DEFAULT_SPECS_DIR)
-
-
 def _field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
@@ -76,6 +77,8 @@ def _fix_for(error: dict[str, Any]) -> str:
         return f"use one of {ctx.get('expected', 'the allowed values')}"
     if kind in {"int_parsing", "int_type", "float_parsing", "float_type", "int_from_float"}:
         return "write a number"
+    if kind == "finite_number":
+        return "write a finite number (not .inf or .nan)"
     if kind in {"bool_parsing", "bool_type"}:
         return "write true or false"
     if kind in {"string_type"}:
@@ -93,20 +96,41 @@ def _fix_for(error: dict[str, Any]) -> str:
     return "correct the value"
 
 
-def _describe(error: dict[str, Any]) -> str:
+# A validator's message that names its own field path ("objects[1]: ...", "tags[0]: ...") more precisely than
+# the place pydantic reports it at (the list, or the top level for a check of the whole spec).
+_OWN_PATH = re.compile(r"^([A-Za-z_][\w.]*(?:\[\d+\])*(?:\.[\w]+(?:\[\d+\])*)*): ")
+
+
+def _describe(error: dict[str, Any]) -> list[str]:
+    """One problem line per fault: field path, what is wrong, the fix (a validator may report several)."""
     path = _field_path(tuple(error["loc"]))
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "value_error":
-        return f"{path}: {message}"
+        lines = []
+        for line in message.split("\n"):
+            own = _OWN_PATH.match(line)
+            precise = own and (path == "(top level)" or own.group(1).startswith(path))
+            lines.append(line if precise else f"{path}: {line}")
+        return lines
     if error["type"] == "extra_forbidden":
-        return f"{path}: unknown key; {_fix_for(error)}"
-    return f"{path}: {message}; {_fix_for(error)}"
+        return [f"{path}: unknown key; {_fix_for(error)}"]
+    return [f"{path}: {message}; {_fix_for(error)}"]
+
+
+def _knock_on(error: dict[str, Any], errors: list[dict[str, Any]]) -> bool:
+    """A list reported too short only because its items were refused (``mapping: [bad rule]``)."""
+    loc = tuple(error["loc"])
+    return error["type"] == "too_short" and any(
+        tuple(other["loc"])[:len(loc)] == loc and len(other["loc"]) > len(loc) for other in errors
+    )
 
 
 def parse_spec(text: str, path: Path | str = "<string>") -> OnboardingSpec:
     """Validate one spec's YAML text; raise :class:`SpecError` naming the file and field."""
     try:
-        data = yaml.load(text, Loader=_YAML_LOADER)
+        data = load_strict(text)
+    except RepeatedKeysError as repeated:
+        raise SpecError(path, repeated.problems) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
@@ -117,7 +141,8 @@ def parse_spec(text: str, path: Path | str = "<string>") -> OnboardingSpec:
     try:
         return OnboardingSpec.model_validate(data)
     except ValidationError as exc:
-        problems = [_describe(dict(error)) for error in exc.errors(include_url=False)]
+        errors = [dict(error) for error in exc.errors(include_url=False)]
+        problems = [line for error in errors if not _knock_on(error, errors) for line in _describe(error)]
         raise SpecError(path, problems) from exc
 
 
@@ -166,32 +191,29 @@ class LoadedSpec:
     error: SpecError | None
 
 
-def iter_specs(folder: Path | None = None) -> Iterator[LoadedSpec]:
-    """Every ``*.yaml``/``*.yml`` spec of the folder, valid or not, in name order.
-
-    Two valid specs with the same ``name`` would build the same DAG id: the
-    second is reported as an error instead of silently replacing the first.
-    """
-    root = folder or specs_dir()
+def _load_one(file: Path) -> LoadedSpec:
     try:
-        files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
-    except OSError as exc:
-        yield LoadedSpec(root, None, SpecError(root, [f"(folder): cannot be listed ({exc.strerror}); check {SPECS_DIR_ENV}"]))
-        return
-    owners: dict[str, Path] = {}
-    for file in files:
-        try:
-            spec = load_spec(file)
-        except SpecError as invalid:
-            yield LoadedSpec(file, None, invalid)
-            continue
-        except Exception as exc:  # one odd file must never hide the valid specs (e.g. YAML nested too deep)
-            problem = f"(file): could not be read as a spec ({type(exc).__name__}); check that it is a spec file"
-            yield LoadedSpec(file, None, SpecError(file, [problem]))
-            continue
-        if spec.name in owners:
-            taken = f"name: `{spec.name}` is already used by {owners[spec.name].name}; give this spec another name"
-            yield LoadedSpec(file, None, SpecError(file, [taken]))
-            continue
-        owners[spec.name] = file
-        yield LoadedSpec(file, spec, None)
+        return LoadedSpec(file, load_spec(file), None)
+    except SpecError as invalid:
+        return LoadedSpec(file, None, invalid)
+    except Exception as exc:  # one odd file must never hide the valid specs (e.g. YAML nested too deep)
+        problem = f"(file): could not be read as a spec ({type(exc).__name__}); check that it is a spec file"
+        return LoadedSpec(file, None, SpecError(file, [problem]))
+
+
+def iter_specs(folder: Path | None = None) -> Iterator[LoadedSpec]:
+    """Every spec of the folder (``spec_folder.py`` says which files), valid or not, in name order; first a
+    :class:`LoadedSpec` of the folder itself when it has a problem (missing, a file, empty, a misspelt setting).
+
+    What two valid specs share - their ``name`` (one DAG id), or a resource or asset URI in the same sandbox -
+    refuses BOTH, each naming the other file: loading one would depend on how the files sort.
+    """
+    found = spec_folder.scan(folder)
+    if found.problems:
+        yield LoadedSpec(found.root, None, SpecError(found.root, found.problems))
+    loaded = [_load_one(file) for file in found.files]
+    valid = {str(item.path): item.spec for item in loaded if item.spec is not None}
+    clashes = cross_spec_problems(valid)
+    for item in loaded:
+        problems = clashes.get(str(item.path))
+        yield LoadedSpec(item.path, None, SpecError(item.path, problems)) if problems else item

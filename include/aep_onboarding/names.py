@@ -6,6 +6,7 @@ creating them, so a stable name is what makes a re-run reuse what exists.
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 
 from aep_onboarding.spec import ObjectSpec, OnboardingSpec
@@ -57,11 +58,14 @@ def asset_uri(spec: OnboardingSpec, obj: ObjectSpec, sandbox: str | None = None)
     """The Airflow Asset that stands for the object's AEP dataset in ``sandbox``.
 
     The sandbox is the spec's, else the one the connection names, which only a running task knows
-    (``run_summary`` passes it); without either it is ``prod``, AEP's default sandbox.
+    (``run_summary`` passes it); without either it is ``prod``, AEP's default sandbox. Spaces become ``_``;
+    every other character outside letters, digits and ``_.-~`` is percent-encoded, so a ``#``, ``?`` or ``/``
+    in a name cannot cut or reshape the URI (Airflow drops a URI's fragment and sorts its query).
     """
     sandbox = sandbox or spec.sandbox or "prod"
     dataset = object_names(spec, obj).dataset.replace(" ", "_")
-    return f"aep://{spec.aep_conn_id}/{sandbox}/datasets/{dataset}"
+    conn, box, name = (urllib.parse.quote(part, safe="") for part in (spec.aep_conn_id, sandbox, dataset))
+    return f"aep://{conn}/{box}/datasets/{name}"
 
 
 def asset_name(spec: OnboardingSpec, obj: ObjectSpec) -> str:

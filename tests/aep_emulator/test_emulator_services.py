@@ -24,8 +24,7 @@ def server() -> Iterator[EmulatorServer]:
 
 def test_every_platform_route_is_served_under_its_service_prefix() -> None:
     app = create_app()
-    platform = [str(getattr(r, "path", "")) for r in app.routes if str(getattr(r, "path", "")).startswith(
-        services.PLATFORM_PREFIX)]
+    platform = [str(getattr(r, "path", "")) for r in app.routes if services.is_platform_path(str(getattr(r, "path", "")))]
     assert platform
     for service in SERVICES:
         assert [p for p in platform if p.startswith(service.prefix)], f"{service.name} serves no route"

@@ -54,10 +54,10 @@ def test_minimal_spec_is_about_ten_lines_and_gets_defaults() -> None:
         (VALID + "start_date: 01/12/2025\n", "start_date", "YYYY-MM-DD"),
         (VALID + "schedule: every day\n", "schedule", "not a cron expression"),
         (VALID.replace("    delta_column: Added_At\n", ""), "objects[0]", "`delta_column` is required"),
-        (AIRFLOW + "flow_schedule: {frequency: day, interval: 1}\n", "(top level)",
+        (AIRFLOW + "flow_schedule: {frequency: day, interval: 1}\n", "flow_schedule.frequency",
          "flow_schedule.frequency: `day` cannot go with `ingestion: airflow`"),
-        (VALID + "ingestion: airflow\n", "(top level)", "needs a `schedule` with data intervals"),
-        (AIRFLOW + "discover: {delta_column: Added_At}\n", "(top level)", "list the tables under `objects`"),
+        (VALID + "ingestion: airflow\n", "schedule", "needs a `schedule` with data intervals"),
+        (AIRFLOW + "discover: {delta_column: Added_At}\n", "discover", "list the tables under `objects`"),
         (VALID + "discover: {}\n", "discover", "`delta_column` is required"),
         (VALID + "partial_ingestion_percent: 0\n", "partial_ingestion_percent", "fit the bound"),
         (VALID + "partial_ingestion_percent: 2.5\n", "partial_ingestion_percent", "integer"),
@@ -97,14 +97,18 @@ def test_unreadable_file_is_a_spec_error(tmp_path: Path) -> None:
 
 
 def test_broken_spec_never_hides_the_valid_ones(tmp_path: Path) -> None:
+    """A broken spec is reported and the valid one loads; two files sharing a `name` are both refused, each
+    naming the other (which one would win only depends on how the files sort)."""
     (tmp_path / "a_good.yaml").write_text(VALID)
     (tmp_path / "b_broken.yaml").write_text(VALID.replace("name: demo", "name: other") + "retries: -1\n")
-    (tmp_path / "c_same_name.yaml").write_text(VALID)
+    (tmp_path / "c_same.yaml").write_text(VALID.replace("name: demo", "name: same"))
+    (tmp_path / "d_same.yaml").write_text(VALID.replace("name: demo", "name: same"))
     loaded = {item.path.name: item for item in iter_specs(tmp_path)}
     assert loaded["a_good.yaml"].spec is not None
     assert loaded["b_broken.yaml"].error is not None and "retries" in str(loaded["b_broken.yaml"].error)
-    same = loaded["c_same_name.yaml"].error
-    assert same is not None and "already used by a_good.yaml" in str(same)
+    for file, other in (("c_same.yaml", "d_same.yaml"), ("d_same.yaml", "c_same.yaml")):
+        error = loaded[file].error
+        assert error is not None and f"also the name of {other}" in str(error) and "neither is loaded" in str(error)
 
 
 def test_shipped_specs_are_valid() -> None:
@@ -146,7 +150,7 @@ def test_a_failed_record_tolerance_asks_aep_for_partial_ingestion() -> None:
     rounded up to an integer, flow-service.yaml OptionSpecDTO `type: integer`) unless the spec sets it."""
     derived = {0.05: 5, 0.15: 15, 0.021: 3, 0.001: 1, 1.0: 100}
     for tolerance, percent in derived.items():
-        spec = parse_spec(VALID + f"failed_record_tolerance: {tolerance}\n")
+        spec = parse_spec(VALID + f"failed_record_tolerance: {tolerance}\nallow_most_records_to_fail: true\n")
         assert spec.flow_options() == {"partialIngestionPercent": percent, "errorDiagnosticsEnabled": True}
     chosen = parse_spec(VALID + "failed_record_tolerance: 0.15\npartial_ingestion_percent: 20\n")
     assert chosen.flow_options() == {"partialIngestionPercent": 20, "errorDiagnosticsEnabled": True}

@@ -57,6 +57,12 @@ def test_every_disagreement_names_its_sources_and_widens_instead_of_choosing():
     notes = yaml.safe_load(ac.NOTES.read_text())
     for d in notes["disagreements"]:
         assert d.get("why"), d
+    # Identity Service's x-sandbox-name: optional in its parameter, "required" in its description: not required.
+    headers = {(d["endpoint"], d["header"]): d for d in notes["header_disagreements"]}
+    assert all(d.get("why") for d in headers.values())
+    identities = ac.load().match("GET", "/data/core/idnamespace/identities")
+    assert identities is not None and ("idnamespace GET /identities", "x-sandbox-name") in headers
+    assert "x-sandbox-name" not in identities.required_headers
     contract = ac.load()
     flows = contract.match("POST", "/data/foundation/flowservice/flows")
     assert flows is not None and flows.body is not None

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import requests
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from aep_provider.hooks.api import CatalogApi, DataPrepApi, FlowServiceApi, SchemaRegistryApi
+from aep_provider.hooks.api import CatalogApi, DataPrepApi, FlowServiceApi, IdentityApi, SchemaRegistryApi
 from aep_provider.hooks.base import AepBaseHook
 from aep_provider.hooks.errors import AepAmbiguousWriteError, AepApiError, AepNotFoundError
 from aep_provider.hooks.exchange import Exchange
@@ -66,7 +66,7 @@ def outcome_key(key: str | None) -> None:
     _outcome_scope.key = key
 
 
-class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi):
+class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, IdentityApi):
     """Talk to the Adobe Experience Platform APIs through an ``adobe_experience_platform`` connection.
 
     The constructor's arguments are those of :class:`~aep_provider.hooks.base.AepBaseHook`

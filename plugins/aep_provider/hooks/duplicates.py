@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError
+from aep_provider.printable import printable
 
 #: How to delete a copy, per kind (the Platform APIs' DELETE endpoints; Data Prep has none for mapping sets).
 HOW_TO_DELETE = {
@@ -38,7 +39,7 @@ class Copy:
     created: Any = None  # epoch milliseconds (Flow Service createdAt, Catalog created, Data Prep createdDate) or text
 
     def describe(self) -> str:
-        return f"{self.id} (created {created_text(self.created)})"
+        return printable(f"{self.id} (created {created_text(self.created)})")  # sandbox values: escaped
 
 
 def created_text(value: Any) -> str:
@@ -61,7 +62,7 @@ class Copies:
     def describe(self) -> str:
         ordered = sorted(self.copies, key=lambda c: (created_text(c.created), c.id))
         listed = ", ".join(copy.describe() for copy in ordered)
-        return f"{self.kind} {self.name!r}: {len(ordered)} copies - {listed}; to delete one: {how_to_delete(self.kind)}"
+        return f"{self.kind} {printable(self.name)!r}: {len(ordered)} copies - {listed}; to delete one: {how_to_delete(self.kind)}"
 
 
 def how_to_delete(kind: str) -> str:

@@ -13,6 +13,8 @@ SERVICE_PATHS = {
     "catalog": "/data/foundation/catalog",
     "flowservice": "/data/foundation/flowservice",
     "conversion": "/data/foundation/conversion",
+    # Identity Service lives under /data/core/ (identity-service.yaml: "Base path for this API: /data/core/").
+    "idnamespace": "/data/core/idnamespace",
 }
 IMS_TOKEN_PATH = "/ims/token/v3"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -29,7 +31,7 @@ XED_SINGLE = "application/vnd.adobe.xed+json; version=1"
 
 
 def service_path(service: str, path: str) -> str:
-    """``/data/foundation/<service>`` + path (``path`` starting with ``/``)."""
+    """The service's base path (``/data/foundation/<service>``, Identity Service ``/data/core/idnamespace``) + path."""
     if service not in SERVICE_PATHS:
         raise ValueError(f"Unknown AEP service {service!r}; one of {sorted(SERVICE_PATHS)}")
     return SERVICE_PATHS[service] + (path if path.startswith("/") else f"/{path}")

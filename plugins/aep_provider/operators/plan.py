@@ -27,7 +27,7 @@ from aep_provider.models.common import (
 )
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.planning import readers
-from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings
+from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings, check_rows
 from aep_provider.planning.differ import Found, plan_object
 from aep_provider.planning.duplicates import refuse_duplicates
 from aep_provider.planning.models import (
@@ -42,6 +42,7 @@ from aep_provider.planning.models import (
 )
 from aep_provider.planning.table import render
 from aep_provider.planning.update import mark_updates
+from aep_provider.printable import printable
 from aep_provider.triggers.write_lease import AepWriteLeaseTrigger
 from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease
 from aep_provider.write_lease.sandbox import DEFAULT_TTL_SECONDS
@@ -224,6 +225,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
 
     def _check(self, rows: list[PlanRow], found: Found, paths: GlobalPaths) -> dict[str, list[str] | None]:
         """The checks that need no write; returns each object's explored columns (``None``: not explored)."""
+        check_rows(self.hook, rows)
         self._check_mappings(rows, found, paths)
         if found.hubspot_base_id is None:
             self.log.info("The HubSpot base connection does not exist yet: the source columns are checked by "
@@ -254,7 +256,8 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
                 owner = first_of.setdefault((resource, entry.name), row.key)
                 if owner != row.key and entry.action == "create":
                     entry.shared_with = owner
-        drifted = [f"{key}.{r}: {'; '.join(e.differences)}" for key, rs in plans.items()
+        # Differences quote what the sandbox holds: escaped, so a crafted value cannot forge a log line.
+        drifted = [f"{key}.{r}: {printable('; '.join(e.differences))}" for key, rs in plans.items()
                    for r, e in rs.items() if e.action == "differs"]
         if drifted and self.on_drift == "fail":
             raise AepConfigError(
@@ -338,7 +341,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         # the release step gives it back.
         self.push(context, xcom_key(LEASE), lease.model_dump(mode="json") if lease is not None else {})
         for note in notes:
-            self.log.warning("on_drift update: %s", note)
+            self.log.warning("on_drift update: %s", printable(note))
         drifted = sum(1 for rs in plan.values() for e in rs.values() if e["action"] == "differs")
         if drifted:
             self.log.warning("%d resources exist with other settings (on_drift: %s)", drifted, self.on_drift)

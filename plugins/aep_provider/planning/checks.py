@@ -1,11 +1,16 @@
-"""What the plan checks before any write: mapping destinations against the target schema's class and field
-groups (read from the Schema Registry's global resources), and source columns against the explored table.
+"""What the plan checks before any write: the mapping rules themselves (a destination mapped twice, ``identity``
+and ``namespace`` without each other: ``mapping_rules.py``), identity namespace codes against the sandbox's
+(Identity Service), mapping destinations against the target schema's class and field groups (read from the
+Schema Registry's global resources), and source columns against the explored table (each used column exists;
+the delta column is a date or date-time column).
 
 A failure here is a configuration error (:class:`AepConfigError`): no retry can fix it.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
@@ -15,7 +20,14 @@ from aep_provider.models.schema_registry import xdm_paths
 from aep_provider.operators.explore import AepExploreSourceOperator, unknown_table_error
 from aep_provider.operators.mapping import check_destinations
 from aep_provider.operators.schema import expand_ref
+from aep_provider.planning.mapping_rules import identity_problem, repeated_destinations
 from aep_provider.planning.models import PlanRow
+
+log = logging.getLogger(__name__)
+#: The explored column types a delta column may have: Flow Service's explore answers a date-time column as
+#: ``"meta:xdmType": "date-time"`` with ``xdm: {type: string, format: date-time}`` (help/sources/tutorials/api/
+#: explore/crm.md, ``Added_At``); on-demand-ingestion.md's example delta column is ``DOB``, so a date is accepted.
+TIME_TYPES = ("date-time", "date")
 
 
 class GlobalPaths:
@@ -85,4 +97,71 @@ def check_columns(hook: Any, row: PlanRow, base_connection_id: str) -> list[str]
         AepExploreSourceOperator._check_required(row.source, columns, used_columns(row))
     except AepConfigError as exc:
         raise AepConfigError(f"[{row.key}] {exc}") from None
+    check_delta_column(row, columns)
     return [str(column.get("name")) for column in columns]
+
+
+def check_mapping_rules(row: PlanRow) -> None:
+    """What the rules already show, before any read: a destination mapped twice, identity/namespace alone."""
+    problems = [f"mappings[{index}]: {problem}" for index, rule in enumerate(row.mappings)
+                if (problem := identity_problem(bool(rule.get("identity")), rule.get("namespace")))]
+    problems += [f"mappings: {problem}" for problem in repeated_destinations(row.mappings)]
+    if problems:
+        raise AepConfigError(f"[{row.key}] " + "; ".join(problems))
+
+
+def check_identity_namespaces(hook: Any, rows: list[PlanRow]) -> None:
+    """Every identity rule's namespace is a code of the sandbox (Identity Service ``GET /idnamespace/identities``,
+    read once, and only when a rule is an identity). A code written in another letter case is taken, with a
+    warning naming the sandbox's spelling."""
+    wanted = [(row.key, index, str(rule["namespace"])) for row in rows for index, rule in enumerate(row.mappings)
+              if rule.get("identity") and rule.get("namespace")]
+    if not wanted:
+        return
+    codes = sorted({str(item.get("code")) for item in hook.list_identity_namespaces() if item.get("code")})
+    by_lower = {code.lower(): code for code in codes}
+    problems = []
+    for key, index, code in wanted:
+        if code in codes:
+            continue
+        if code.lower() in by_lower:
+            log.warning("[%s] mappings[%d]: the sandbox writes the namespace %r as %r", key, index, code,
+                        by_lower[code.lower()])
+            continue
+        closest = difflib.get_close_matches(code, codes, n=3, cutoff=0.5)
+        problems.append(
+            f"[{key}] mappings[{index}]: the identity namespace {code!r} does not exist in the sandbox"
+            + (f" (closest: {', '.join(closest)})" if closest else "")
+            + f"; use one of its codes ({', '.join(codes)}) or create the namespace first (Identity Service)"
+        )
+    if problems:
+        raise AepConfigError("; ".join(problems))
+
+
+def column_type(column: dict[str, Any]) -> str:
+    """An explored column's type: its ``meta:xdmType``, else its ``xdm.format``, else its ``type``."""
+    xdm = column.get("xdm")
+    form = xdm.get("format") if isinstance(xdm, dict) else None
+    return str(column.get("meta:xdmType") or form or column.get("type") or "")
+
+
+def check_delta_column(row: PlanRow, columns: list[dict[str, Any]]) -> None:
+    """The delta column selects new rows by time: it must be a date or date-time column of the table."""
+    column = next((c for c in columns if c.get("name") == row.delta_column), None)
+    if column is None or not column_type(column):
+        return  # a missing column is check_columns' error; an untyped one cannot be judged
+    if column_type(column) in TIME_TYPES:
+        return
+    timed = [str(c.get("name")) for c in columns if column_type(c) in TIME_TYPES]
+    raise AepConfigError(
+        f"[{row.key}] delta_column: {row.delta_column!r} is a {column_type(column)} column of {row.source}, and AEP "
+        f"selects new rows by the delta column's time: name a date-time column"
+        + (f" ({', '.join(timed)})" if timed else f" ({row.source} has none)")
+    )
+
+
+def check_rows(hook: Any, rows: list[PlanRow]) -> None:
+    """The checks of the rules as written, then of the identity namespaces against the sandbox."""
+    for row in rows:
+        check_mapping_rules(row)
+    check_identity_namespaces(hook, rows)
