@@ -49,6 +49,11 @@ ENDPOINTS: list[tuple[str, str, str, str]] = [
     ("schemaregistry", "POST", "/tenant/classes", "/tenant/classes"),
     ("schemaregistry", "DELETE", "/tenant/schemas/{SCHEMA_ID}", "/tenant/schemas/{SCHEMA_ID}"),
     ("schemaregistry", "DELETE", "/tenant/classes/{CLASS_ID}", "/tenant/classes/{CLASS_ID}"),
+    # The sandbox's write lease (aep_provider/write_lease): a tenant data type.
+    ("schemaregistry", "GET", "/tenant/datatypes", "/{CONTAINER_ID}/datatypes"),
+    ("schemaregistry", "POST", "/tenant/datatypes", "/tenant/datatypes"),
+    ("schemaregistry", "PATCH", "/tenant/datatypes/{DATA_TYPE_ID}", "/tenant/datatypes/{DATA_TYPE_ID}"),
+    ("schemaregistry", "DELETE", "/tenant/datatypes/{DATA_TYPE_ID}", "/tenant/datatypes/{DATA_TYPE_ID}"),
     ("catalog", "GET", "/dataSets", "/dataSets"),
     ("catalog", "POST", "/dataSets", "/dataSets"),
     ("catalog", "GET", "/dataSets/{DATASET_ID}", "/dataSets/{DATASET_ID}"),

@@ -27,7 +27,7 @@ from aep_onboarding.loader import LoadedSpec, SpecError, iter_specs
 from aep_onboarding.spec import OnboardingSpec
 
 #: Tasks of an onboarding DAG: shared ones, and per object in ``per_object`` (more with window steps).
-SHARED_TASKS, PER_OBJECT, PER_OBJECT_WINDOWS, BATCHED, BATCHED_WINDOWS, DISCOVERY = 7, 11, 13, 17, 19, 12
+SHARED_TASKS, PER_OBJECT, PER_OBJECT_WINDOWS, BATCHED, BATCHED_WINDOWS, DISCOVERY = 8, 11, 13, 18, 20, 12
 #: Seconds to build a DAG of n tasks (a n + b n^2: the cost per task grows with the DAG) and to serialize it
 #: (c n), fitted to `make bench`'s parse benchmark (benchmarks/results: 1304 tasks built in 0.68 s and serialized
 #: in 1.83 s, 6504 tasks in 5.6 s and 8.5 s, CPU time on a quiet 2-core machine), doubled (SAFETY) for a loaded

@@ -69,7 +69,7 @@ def plan_task(spec: OnboardingSpec, chosen: Any, common: dict[str, Any]) -> AepP
         hubspot_base_connection_name=None if hubspot.base_connection_id else hubspot.name,
         dataset_base_connection_name=dataset_base_connection_name(spec),
         on_drift=spec.on_drift,
-        plan_only="{{ params.plan_only }}",
+        plan_only_param="plan_only",
         # Discovered tables are not in the plan: a run that may onboard some always takes the write lease.
         always_take_lease=spec.discover is not None,
         max_concurrency=spec.max_concurrency,

@@ -32,7 +32,7 @@ FACTORY_TAGS = ("aep", "hubspot")
 #: an object of that name would collide with them (tests/aep_onboarding/test_spec_limits.py keeps this list true).
 RESERVED_IDS = frozenset({
     "select_objects", "plan", "apply", "hubspot_base_connection", "dataset_base_connection", "flow_spec",
-    "run_summary", "discover_tables", "pick_tables", "discovered",
+    "run_summary", "release_write_lease", "discover_tables", "pick_tables", "discovered",
 })
 #: The longest step id inside an object's group (``<object>.<step>``; kept true by the same test).
 LONGEST_STEP = "target_connection"

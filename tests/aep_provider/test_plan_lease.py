@@ -59,8 +59,8 @@ def test_a_dry_run_and_a_run_with_nothing_to_create_take_no_lease(aep_conn_env: 
                                                                   make_context: Any) -> None:
     """plan_only writes nothing - not even the lease; a plan that reuses everything needs none either."""
     before = _writes(aep_conn_env)
-    context = _context(make_context)
-    _plan(plan_only="True").execute(context)
+    context = {**_context(make_context), "params": {"plan_only": True}}
+    _plan(plan_only_param="plan_only").execute(context)
     assert context["ti"].xcom["plan.lease"] == {}
     assert _writes(aep_conn_env) == before, "a dry run wrote"
     assert SandboxWriteLease(AepHook()).read() is None

@@ -83,7 +83,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
     :param dataset_base_connection_name: the name of the dataset base connection.
     :param on_drift: ``warn`` (log the differences), ``fail`` (fail the run before any write) or ``update``
         (the create steps apply the differences they can).
-    :param plan_only: a dry run (templated, e.g. ``"{{ params.plan_only }}"``): plan only, take no write lease.
+    :param plan_only_param: the DAG param that makes a run a dry run (plan only: take no write lease), if any.
     :param always_take_lease: take the write lease even when every planned resource exists (the run creates
         resources the plan cannot see, such as discovered tables).
     :param lease_ttl_seconds: how long the write lease lasts unless renewed (a run that died holding it blocks
@@ -100,7 +100,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
     creates = False  # no named resource: no write lease
 
     Fields = PlanFields
-    template_fields: Sequence[str] = (*AepRowsOperator.template_fields, "hubspot_base_connection_id", "plan_only")
+    template_fields: Sequence[str] = (*AepRowsOperator.template_fields, "hubspot_base_connection_id")
     ui_color = "#2d9d78"
 
     def __init__(
@@ -110,7 +110,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         hubspot_base_connection_name: str | None = None,
         dataset_base_connection_name: str | None = None,
         on_drift: Drift = "warn",
-        plan_only: bool | str = False,
+        plan_only_param: str | None = None,
         always_take_lease: bool = False,
         lease_ttl_seconds: float = DEFAULT_TTL_SECONDS,
         lease_poll_seconds: float = 5.0,
@@ -125,7 +125,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         self.hubspot_base_connection_name = hubspot_base_connection_name
         self.dataset_base_connection_name = dataset_base_connection_name
         self.on_drift = on_drift
-        self.plan_only = plan_only
+        self.plan_only_param = plan_only_param
         self.always_take_lease = always_take_lease
         self.lease_ttl_seconds = float(lease_ttl_seconds)
         self.lease_poll_seconds = float(lease_poll_seconds)
@@ -285,7 +285,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         plans, notes = self._decide(rows, found)
         if not self._writes(plans, found):
             return self._publish(context, rows, plans, notes, explored, None)
-        if is_true(self.plan_only):
+        if self.plan_only_param and is_true((context.get("params") or {}).get(self.plan_only_param)):
             self.log.info("Dry run: the plan creates nothing, so it takes no write lease")
             return self._publish(context, rows, plans, notes, explored, None)
         holder = LeaseHolder.of(context)
