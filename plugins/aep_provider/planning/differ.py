@@ -202,7 +202,7 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
                                   lambda: Schedule.model_validate(dict(row.schedule))).to_body()
 
     # The options as the create step sends them (FlowOptions.to_body(); none when the spec sets none).
-    wanted_options = build_model(f"[{row.key}] options", lambda: FlowOptions.model_validate(dict(row.options))
+    wanted_options = build_model(f"[{row.key}] options", lambda: FlowOptions.model_validate(dict(row.options or {}))
                                  ).to_body() if row.options else None
 
     def flow_diff(o: dict[str, Any]) -> list[str | None]:
