@@ -226,3 +226,25 @@ def test_updating_a_flow_deleted_meanwhile_names_the_flow_and_the_fix(chain: dic
     hook.request("DELETE", f"{FLOWS}/{chain['flow']}")
     with pytest.raises(AepError, match=f"dataflow {chain['flow']} is gone.*run the DAG again"):
         update_flow(hook, chain["flow"], _wanted(flow, flow["scheduleParams"]), LOG)
+
+
+def test_reusing_a_flow_without_a_plan_warns_of_its_delta_column_and_options(
+    chain: dict[str, Any], make_context: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a plan the dataflow step reuses a same-named flow as it is and says what differs: another delta
+    column (AEP keeps the flow's Copy ``deltaColumn``, on-demand-ingestion.md) and missing options (partial.md:
+    without them AEP fails every run with a failed record)."""
+    from aep_provider.operators.flow import AepCreateDataflowOperator
+
+    caplog.set_level(logging.WARNING)
+    op = AepCreateDataflowOperator(
+        task_id="flow", name="HubSpot contacts dataflow", flow_spec_id=chain["flow_spec"],
+        source_connection_id=chain["source"], target_connection_id=chain["target"], mapping_id=chain["mapping"],
+        delta_column="Updated_At", schedule={"frequency": "once", "start_time": "2024-01-01T00:00:00Z"},
+        options={"partialIngestionPercent": 15})
+    assert only(op.execute(make_context())) == chain["flow"]
+    out = capsys.readouterr()
+    logged = caplog.text + out.out + out.err
+    assert "delta column (Added_At)" in logged
+    assert "options.partialIngestionPercent: None -> 15 (until this is applied, AEP fails every run" in logged
+    assert "options" not in _flow(AepHook(), chain["flow"]), "reused unchanged"

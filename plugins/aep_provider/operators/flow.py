@@ -207,6 +207,9 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields
         for key in ("frequency", "interval"):
             if key in sched and str(sched[key]) != str(body["scheduleParams"].get(key)):
                 changed.append(f"schedule.{key}")
+        have_delta = ((have.get("Copy") or {}).get("deltaColumn") or {}).get("name")
+        if have_delta is not None and have_delta != body["transformations"][0]["params"]["deltaColumn"]["name"]:
+            changed.append(f"delta column ({have_delta})")  # the flow's Copy deltaColumn stays AEP's source of truth
         # partial.md: the flow's options decide whether a run with failed records fails (the plan's difference).
         changed += option_diffs(existing, body.get("options"))
         if changed:

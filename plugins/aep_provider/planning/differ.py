@@ -125,6 +125,12 @@ def same(have: Any, want: Any) -> bool:
     return str(have).lower() == str(want).lower()
 
 
+def _delta_column(flow: dict[str, Any]) -> Any:
+    """The flow's Copy ``deltaColumn`` name: after a run, AEP's source of truth (on-demand-ingestion.md)."""
+    return next((((t.get("params") or {}).get("deltaColumn") or {}).get("name")
+                 for t in flow.get("transformations") or [] if t.get("name") == "Copy"), None)
+
+
 def _mapping_params(flow: dict[str, Any]) -> dict[str, Any]:
     return next((t.get("params") or {} for t in flow.get("transformations") or [] if t.get("name") == "Mapping"), {})
 
@@ -214,6 +220,7 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
             _mapping_version(mapping, plan["mapping_set"], mset),
             *_schedule_diffs(o, wanted_schedule),
             *option_diffs(o, wanted_options),
+            _ref("delta column", _delta_column(o), None, row.delta_column),
             f"state: {o.get('state')} -> enabled" if str(o.get("state") or "enabled").lower() == "disabled" else None,
         ]
 
