@@ -20,8 +20,10 @@ Time and runs
 * ``POST /runs`` with ``{"flowId", "params": {"startTime", "windowStartTime", "windowEndTime",
   "deltaColumn": {"name"}}}`` (epoch seconds, integers or strings of digits) starts an on-demand
   run for ``[windowStartTime, windowEndTime)``, only against a one-time (``frequency: once``) flow
-  (flow-service.yaml ``POST /runs``; on-demand-ingestion.md). ``deltaColumn`` is needed on the
-  flow's first run only; a different one on a later run is refused.
+  (flow-service.yaml ``POST /runs``; on-demand-ingestion.md). The params are held to the CRMToAEP
+  ``runSpec`` (collect/crm.md: the three times required); ``deltaColumn`` is needed while the flow
+  holds none, the first run's is kept in the flow's Copy transformation, the same one is taken again
+  later and a different one is refused.
 * A run is ``scheduled`` for the first third of the run duration (``--run-duration``,
   default 1 s, 0 allowed), then ``inProgress``, then ends: the mapping set is applied to
   every source row whose delta column (the flow's Copy ``deltaColumn``) lies in the window,
@@ -46,8 +48,9 @@ Deliberate choices where Adobe's documents leave room
 * Companies map to the XDM Business Account class, deals to XDM Business Opportunity;
   other fields go under the tenant namespace ``_<tenant>`` as inline schema properties.
 * Flow Service lists default to ``orderby=createdAt`` ascending, 100 items a page; the
-  continuation token is an opaque base64 string (it can contain ``=``) and the next link
-  carries only it, so a client repeats its own query on every page.
+  continuation token is an opaque base64 string (it can contain ``=``) carrying the listing's
+  ``property``/``orderby``/``limit``; the next link carries only it, so a client may follow it
+  as given or repeat its own query (another query with the token is refused).
 """
 
 __all__ = ["__version__"]

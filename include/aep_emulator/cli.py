@@ -46,7 +46,8 @@ CONFIG_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--run-duration", "run_duration_seconds", float, "real seconds a flow run takes"),
     ("--data-end", "data_end", str, "end date of the simulated HubSpot data"),
     ("--mapping-put-answer", "mapping_put_answer", str,
-     "PUT /mappingSets answer: spec (with version, data-prep.yaml) or docs (no version, mapping-set.md)"),
+     "PUT /mappingSets answer: spec (the whole MappingSet, data-prep.yaml) or docs (the fields of "
+     "mapping-set.md's example answer, with its new version)"),
 )
 
 

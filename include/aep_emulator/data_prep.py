@@ -6,7 +6,9 @@ Both request forms are accepted: the old one (``xdmSchema``, ``mappings[].destin
 target schema. A mapping set may carry an optional ``name`` (stored, filterable with
 ``name=``) so clients have something to look up before creating. Lists use ``limit``
 (default 10, at most 100) and ``start`` (0-based offset); ``_page.count`` is the number of
-items on the page, so a page shorter than ``limit`` is the last one.
+items on the page, so a page shorter than ``limit`` is the last one. Lists are sorted by
+``orderBy`` (data-prep.yaml: ``createdDate`` or ``updatedDate``, ``+``/``-``; default
+``lastUpdateDate``), newest change first by default (mapping-set.md's list example).
 """
 
 from __future__ import annotations
@@ -153,13 +155,15 @@ def update_mapping_set(mapping_id: str, request: Request, body: Annotated[dict[s
         })
         store.wrote()
         if store.config.mapping_put_answer == "docs":
-            # mapping-set.md's example answer: the set as sent (id, name, schemas, mappings), no version.
+            # help/data-prep/api/mapping-set.md, "Update a mapping set" (the current page): the updated set with
+            # its new "version": 1, "truncated for space" - the fields that example shows.
             return {k: v for k, v in public(obj).items() if k in DOCS_PUT_ANSWER}
         return public(obj)
 
 
-#: The fields of mapping-set.md's "Update a mapping set" example answer.
-DOCS_PUT_ANSWER = ("id", "name", "outputSchema", "inputSchema", "xdmSchema", "mappings")
+#: The fields of mapping-set.md's "Update a mapping set" example answer (the current page, with ``version``).
+DOCS_PUT_ANSWER = ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy", "outputSchema",
+                   "mappings", "xdmVersion", "xdmSchema")
 
 
 def has_version(mapping: dict[str, Any], version: Any) -> bool:
@@ -172,6 +176,25 @@ def at_version(mapping: dict[str, Any], version: Any) -> dict[str, Any]:
     return (mapping.get(VERSIONS) or {}).get(str(version), mapping) if version is not None else mapping
 
 
+#: data-prep.yaml ``listMappingSets`` ``orderBy``: "Supported fields are: ``createdDate`` and ``updatedDate``",
+#: ``default: lastUpdateDate``; a set's update time is its ``modifiedDate`` (the answers' field).
+ORDER_FIELDS = {"createdDate": "createdDate", "updatedDate": "modifiedDate", "lastUpdateDate": "modifiedDate"}
+
+
+def _order(value: str | None) -> tuple[str, bool]:
+    """The field and direction of ``orderBy``. Without one: the last update date (data-prep.yaml's default),
+    newest first, as mapping-set.md's list example answers "the last two mapping sets" (the spec names no
+    direction for its default). ``+``/no sign ascending, ``-`` descending. Another field: ``EMU-400``."""
+    if not value:
+        return "modifiedDate", True
+    field = value.lstrip("+-")
+    if field not in ORDER_FIELDS:
+        raise DATA_PREP.bad_request(
+            f"orderBy={value!r}: the supported fields are createdDate and updatedDate, with + (ascending) or - "
+            "(descending) before the field")
+    return ORDER_FIELDS[field], value.startswith("-")
+
+
 @router.get("/mappingSets", summary="List mapping sets (limit/start paging, name filter)")
 def list_mapping_sets(request: Request) -> dict[str, Any]:
     q = request.query_params
@@ -181,10 +204,8 @@ def list_mapping_sets(request: Request) -> dict[str, Any]:
         items = [public(o) for o in cont.items["mappingSet"].values()]
     if "name" in q:
         items = [o for o in items if o.get("name") == q["name"]]
-    order = q.get("orderBy") or q.get("orderby") or "createdDate"
-    desc = order.startswith("-") or order.lower().startswith("desc:")
-    key = order.lstrip("-+").split(":")[-1]
-    items.sort(key=lambda o: (sort_value(o.get(key)), o["id"]), reverse=desc)
+    key, desc = _order(q.get("orderBy") or q.get("orderby"))
+    items.sort(key=lambda o: (sort_value(o.get(key)), sort_value(o.get("createdDate")), o["id"]), reverse=desc)
     page = items[start : start + limit]
     return {"data": page, "_page": {"count": len(page), "limit": limit}, "_links": {}}
 

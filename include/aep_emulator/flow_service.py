@@ -146,7 +146,13 @@ PATCH_OPS = {"add", "replace", "remove"}
 def _check_op(op: Any) -> None:
     """json_patch.py (shared with the Schema Registry) also applies test/copy/move: Flow Service refuses them with
     help/sources/errors/flow-service-errors.md's 1434-400 ("Unsupported operation 'move' received. Please use one
-    of the supported operation types and try again.")."""
+    of the supported operation types and try again.").
+
+    Every op carries a ``value``, ``remove`` too: flow-service.yaml ``PatchInstruction`` has ``required: [op, path,
+    value]``, every PATCH operation's text says "value - (Required)", and Adobe's one Flow Service ``remove``
+    example (help/destinations/api/update-destination-dataflows.md, "Remove an audience from a dataflow") sends
+    one. An op without it is refused with 1455-400 ("An error has occurred while validating patch instructions:
+    Missing field ..."); a ``remove`` ignores its value (RFC 6902: members an op does not define are ignored)."""
     name = op.get("op") if isinstance(op, dict) else None
     if isinstance(name, str) and name.lower() not in PATCH_OPS:
         raise FLOW_SERVICE.bad_request(
@@ -154,6 +160,10 @@ def _check_op(op: Any) -> None:
             "(add, replace, remove) and try again.",
             "1434-400",
         )
+    if isinstance(op, dict) and "value" not in op:
+        raise FLOW_SERVICE.bad_request(
+            f'An error has occurred while validating patch instructions: Missing field "value" in the {name} of '
+            f"{op.get('path')} (flow-service.yaml PatchInstruction requires op, path and value).", BAD_PATCH)
 
 
 def _check_start_time(flow: dict[str, Any], wanted: dict[str, Any], now: float) -> None:

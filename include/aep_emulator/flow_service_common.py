@@ -49,29 +49,64 @@ def touch(obj: dict[str, Any], ctx: RequestContext | None, now_ms: int) -> None:
     obj["etag"] = new_etag()
 
 
-def _encode_token(offset: int) -> str:
+#: The listing parameters a continuation token belongs to: the query that made the list it is an offset into.
+TOKEN_QUERY = ("property", "orderby", "limit")
+
+
+def _query_of(request: Request) -> dict[str, Any]:
+    """The listing parameters a request sends (``property`` in any order: an AND of its expressions)."""
+    q = request.query_params
+    return {"property": sorted(q.getlist("property")), "orderby": q.get("orderby"), "limit": q.get("limit")}
+
+
+def _encode_token(offset: int, query: dict[str, Any]) -> str:
     # standard base64 with padding on purpose: tokens contain '=' like Adobe's do
-    return base64.b64encode(json.dumps({"offset": offset, "v": 1}).encode()).decode()
+    return base64.b64encode(json.dumps({"offset": offset, "query": query, "v": 2}).encode()).decode()
 
 
-def _decode_token(token: str) -> int:
+def _decode_token(token: str) -> tuple[int, dict[str, Any]]:
     try:
         data = json.loads(base64.b64decode(token.encode(), validate=True))
-        offset = int(data["offset"])
+        offset, query = int(data["offset"]), data["query"]
+        if not isinstance(query, dict):
+            raise TypeError("query")
     except (ValueError, KeyError, TypeError) as exc:
-        raise FLOW_SERVICE.bad_request(f"invalid continuationToken {token!r}") from exc
+        raise FLOW_SERVICE.bad_request(
+            f"invalid continuationToken {token!r}: send the token of a _links.next.href as given"
+        ) from exc
     if offset < 0:
         raise FLOW_SERVICE.bad_request("invalid continuationToken")
-    return offset
+    return offset, query
+
+
+def _continued(request: Request) -> tuple[int, dict[str, Any]]:
+    """The offset and the listing query of a request: a ``continuationToken`` carries the query of the list it
+    continues, so a next link followed as given (flow-service.yaml ``PageLink``:
+    ``/connections?continuationToken=...``, no other parameter) pages the same filtered, sorted list. A request
+    that sends the query again with the token must send the same one: a token is an offset into that list only,
+    and read against another list it would skip or repeat items (ours: ``EMU-400``, Adobe documents no code)."""
+    sent = _query_of(request)
+    token = request.query_params.get("continuationToken")
+    if not token:
+        return 0, sent
+    offset, query = _decode_token(token)
+    for key in TOKEN_QUERY:
+        given = sent[key] if key != "property" or sent[key] else None
+        if given is not None and given != query.get(key):
+            raise FLOW_SERVICE.bad_request(
+                f"continuationToken belongs to the listing {key}={query.get(key)!r}, but this request sends "
+                f"{key}={given!r}: follow _links.next.href as given, or send the first page's query unchanged"
+            )
+    return offset, query
 
 
 def list_page(request: Request, objects: list[dict[str, Any]], collection: str) -> dict[str, Any]:
     """Filter, order and page a Flow Service collection (``objects`` are public views).
 
     Filters follow :mod:`aep_emulator.flow_service_filters`. The next link carries only the continuation
-    token, as in flow-service.yaml (``_links.next.href: /connections?continuationToken=...``):
-    the token holds the offset, not the query, so a client must send its ``property``/``orderby``/
-    ``limit`` again with every page.
+    token, as in flow-service.yaml (``PageLink``: ``/connections?continuationToken=...``), and the token carries
+    the listing's ``property``/``orderby``/``limit``: a client may follow the link as given or send its query
+    again with it (the same query; another one is refused, :func:`_continued`).
     """
     q = request.query_params
     count = q.get("count", "").lower() == "true"
@@ -79,32 +114,31 @@ def list_page(request: Request, objects: list[dict[str, Any]], collection: str) 
         raise FLOW_SERVICE.bad_request(
             "The limit and count parameters cannot be given together in the same request.", "1401-400"
         )
+    offset, query = _continued(request)
     try:
-        predicates = flow_service_filters.parse(q.getlist("property"))
+        predicates = flow_service_filters.parse(list(query["property"]))
     except flow_service_filters.FlowFilterError as exc:
         raise FLOW_SERVICE.bad_request(str(exc), exc.code) from exc
     objects = [o for o in objects if all(p(o) for p in predicates)]
     if count:
         return {"count": len(objects)}
-    orderby = q.get("orderby") or "createdAt"
+    orderby = query["orderby"] or "createdAt"
     desc = orderby.startswith("-")
     key = orderby.lstrip("+-")
     if not key:
         raise FLOW_SERVICE.bad_request(f"Incorrect field {orderby!r} passed in orderBy, examples are +name, -name, name.", BAD_SORT)
     objects.sort(key=flow_service_filters.sort_key(key), reverse=desc)
     try:
-        limit = int(q.get("limit", DEFAULT_LIMIT))
+        limit = int(query["limit"] if query["limit"] is not None else DEFAULT_LIMIT)
     except ValueError as exc:
         raise FLOW_SERVICE.bad_request("limit must be an integer") from exc
     if limit <= 0:
         raise FLOW_SERVICE.bad_request("limit must be a positive integer")
     limit = min(limit, MAX_LIMIT)
-    token = q.get("continuationToken")
-    offset = _decode_token(token) if token else 0
     page = objects[offset : offset + limit]
     out: dict[str, Any] = {"items": page}
     if offset + limit < len(objects):
-        href = f"/{collection}?continuationToken={quote(_encode_token(offset + limit), safe='')}"
+        href = f"/{collection}?continuationToken={quote(_encode_token(offset + limit, query), safe='')}"
         out["_links"] = {"next": {"href": href}}
     else:
         out["_links"] = {}

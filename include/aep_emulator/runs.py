@@ -34,6 +34,7 @@ from .data_prep import at_version
 from .deps import container_of, ctx_of, store_of
 from .errors import neutral
 from .flow_service_common import list_page, metadata
+from .flow_service_run_params import check_delta_column, epoch, flow_delta_column, run_params
 from .ingestion import IngestResult, ingest
 from .schema_registry_resources import schema_fields
 from .services import FLOW_SERVICE
@@ -51,21 +52,10 @@ FLOW_NOT_FOUND_CODE = "1430-400"  # "The flow with ID {id} was not found."
 # Ours: Adobe documents the rules but no code for them, so they carry the emulator's neutral codes
 # (``EMU-<status>``, errors.py; docs/architecture.md lists the cases); the detail names the rule.
 NOT_ONE_TIME_CODE = neutral(400)
-DELTA_COLUMN_CODE = neutral(400)
-RUN_PARAMS_CODE = neutral(400)
 RESOURCES_GONE_CODE = neutral(500)
 
 
 # -- creation ------------------------------------------------------------------------------------------
-
-
-def flow_delta_column(flow: dict[str, Any]) -> str | None:
-    """The flow's Copy ``deltaColumn`` name (the source of truth once a run exists, on-demand-ingestion.md)."""
-    for t in flow.get("transformations", []):
-        if t.get("name") == "Copy":
-            name = ((t.get("params") or {}).get("deltaColumn") or {}).get("name")
-            return str(name) if name else None
-    return None
 
 
 def new_run(store: Store, cont: Container, flow: dict[str, Any], start: float, window_start: float | None,
@@ -289,53 +279,13 @@ def last_run_details(cont: Container, flow_id: str, now: float) -> dict[str, Any
 # -- routes ------------------------------------------------------------------------------------------------
 
 
-def _epoch(value: Any, name: str) -> float:
-    """Epoch seconds, as an integer or a string of digits (on-demand-ingestion.md sends strings, the OpenAPI
-    RunSpecDTO says integer: both accepted). CreateFlowRunRequest's descriptions say milliseconds while its
-    examples are seconds: values above 10^11 are taken as milliseconds."""
-    number: float | None = None
-    if isinstance(value, str) and value.strip().isdigit():
-        number = float(value.strip())
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    if number is None:
-        raise FLOW_SERVICE.bad_request(f"params.{name} must be epoch seconds (an integer or a string of digits), got {value!r}",
-                  RUN_PARAMS_CODE)
-    return number / 1000.0 if number > 1e11 else number
-
-
-def _check_delta_column(cont: Container, flow: dict[str, Any], requested: Any) -> str:
-    """on-demand-ingestion.md: the deltaColumn is needed on the first run only; it is then patched into the
-    flow's Copy transformation, the source of truth, and "any attempts to change the deltaColumn value through
-    the flow run parameters will result in an error"."""
-    current = flow_delta_column(flow)
-    name = (requested or {}).get("name") if isinstance(requested, dict) else None
-    has_run = any(r["flowId"] == flow["id"] for r in cont.items["run"].values())
-    if name is None:
-        if current is None:
-            raise FLOW_SERVICE.bad_request("params.deltaColumn.name is required on the first run of a flow", RUN_PARAMS_CODE)
-        return current
-    if not isinstance(name, str) or not name:
-        raise FLOW_SERVICE.bad_request("params.deltaColumn.name must be a column name", RUN_PARAMS_CODE)
-    if name != current and has_run:
-        raise FLOW_SERVICE.bad_request(
-            f"params.deltaColumn {name!r} differs from the flow's deltaColumn {current!r}; the deltaColumn "
-            "cannot be changed through flow run parameters", DELTA_COLUMN_CODE)
-    if name != current:
-        for t in flow.get("transformations", []):
-            if t.get("name") == "Copy":
-                t.setdefault("params", {})["deltaColumn"] = {**(t["params"].get("deltaColumn") or {}), "name": name}
-    return name
-
-
 @router.post("/runs", status_code=201, summary="Start an on-demand run for a window (one-time flows only)")
 def create_run(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """``POST /runs``: flow-service.yaml says "In order to create a run against an existing flow, the flow must
     be scheduled for one-time ingestion" (also on-demand-ingestion.md), so a flow of any other frequency is
-    refused. ``params.startTime`` is when the run begins (now when absent or past; the CRM runSpec lists it,
-    CreateFlowRunRequest does not require it); the window is ``[windowStartTime, windowEndTime)``."""
+    refused. ``params`` are checked against the flow spec's ``runSpec`` (``flow_service_run_params``);
+    ``startTime`` is when the run begins (now when past); the window is ``[windowStartTime, windowEndTime)``."""
     store, ctx, cont = store_of(request), ctx_of(request), container_of(request)
-    params = body.get("params") or {}
     with store.lock:
         flow = cont.items["flow"].get(str(body.get("flowId", "")))
         if flow is None:
@@ -345,13 +295,14 @@ def create_run(request: Request, body: Annotated[dict[str, Any], Body()]) -> dic
             raise FLOW_SERVICE.bad_request(
                 f"The flow {flow['id']} is scheduled with frequency {frequency!r}; a run can only be created "
                 "against a flow scheduled for one-time ingestion (frequency 'once')", NOT_ONE_TIME_CODE)
-        start = _epoch(params.get("windowStartTime"), "windowStartTime")
-        end = _epoch(params.get("windowEndTime"), "windowEndTime")
+        params = run_params(flow, body.get("params"))
+        start = epoch(params["windowStartTime"])
+        end = epoch(params["windowEndTime"])
         if end < start:
-            raise FLOW_SERVICE.bad_request("params.windowEndTime must not be before params.windowStartTime", RUN_PARAMS_CODE)
+            raise FLOW_SERVICE.bad_request("params.windowEndTime must not be before params.windowStartTime", neutral(400))
         now = store.clock.now()
-        begin = max(now, _epoch(params["startTime"], "startTime")) if params.get("startTime") is not None else now
-        delta = _check_delta_column(cont, flow, params.get("deltaColumn"))
+        begin = max(now, epoch(params["startTime"]))
+        delta = check_delta_column(cont, flow, params.get("deltaColumn"), ctx, int(now * 1000))
         run = new_run(store, cont, flow, begin, start, end, delta, "onDemand", metadata(ctx, int(now * 1000)))
         store.wrote()
         return {"id": run["id"], "etag": run["etag"]}

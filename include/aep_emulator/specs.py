@@ -106,6 +106,34 @@ _OPTION_SPEC: dict[str, Any] = {
     },
 }
 
+# The CRMToAEP ``runSpec`` as help/sources/tutorials/api/collect/crm.md shows it ("Retrieve dataflow
+# specifications", the flow spec's payload): the params of ``POST /runs``, ``startTime``, ``windowStartTime``,
+# ``windowEndTime`` and ``deltaColumn`` all required. on-demand-ingestion.md says the ``deltaColumn`` is only
+# needed on a flow's first run and sends the times as strings: runs.py reads the two together
+# (tests/contract/adobe_contract_notes.yaml).
+_EPOCH = "The value is represented in Unix epoch time."
+_RUN_SPEC: dict[str, Any] = {
+    "$schema": DRAFT7,
+    "type": "object",
+    "description": "defines various params required for creating flow run.",
+    "properties": {
+        "startTime": {"type": "integer", "description": f"An integer that defines the start time of the run. {_EPOCH}"},
+        "windowStartTime": {"type": "integer", "description": "An integer that defines the start time of the window "
+                            f"against which data is to be pulled. {_EPOCH}"},
+        "windowEndTime": {"type": "integer", "description": "An integer that defines the end time of the window "
+                          f"against which data is to be pulled. {_EPOCH}"},
+        "deltaColumn": {
+            "type": "object",
+            "description": "The delta column is required to partition the data and separate newly ingested data "
+                           "from historic data.",
+            "properties": {"name": {"type": "string"}, "dateFormat": {"type": "string"},
+                           "timezone": {"type": "string"}},
+            "required": ["name"],
+        },
+    },
+    "required": ["startTime", "windowStartTime", "windowEndTime", "deltaColumn"],
+}
+
 FLOW_SPECS: dict[str, dict[str, Any]] = {
     CRM_TO_AEP_ID: {
         "id": CRM_TO_AEP_ID,
@@ -149,6 +177,7 @@ FLOW_SPECS: dict[str, dict[str, Any]] = {
         ],
         "optionSpec": {"name": "OptionSpec", "spec": _OPTION_SPEC},
         "scheduleSpec": {"name": "PeriodicSchedule", "type": "Periodic", "spec": _PERIODIC_SPEC},
+        "runSpec": {"name": "ProviderParams", "spec": _RUN_SPEC},
         "attributes": {"isSourceFlow": True, "flacValidationSupported": False},
         "permissionsInfo": {"view": [{"@type": "lowLevel", "name": "EnterpriseSource", "permissions": ["read"]}],
                             "manage": [{"@type": "lowLevel", "name": "EnterpriseSource",

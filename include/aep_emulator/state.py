@@ -84,7 +84,7 @@ class Config:
     data_end: str = DEFAULT_DATA_END
     #: How ``PUT /mappingSets/{id}`` answers: ``"spec"`` the stored MappingSet with its new ``version``
     #: (data-prep.yaml putMappingSet), ``"docs"`` help/data-prep/api/mapping-set.md's "Update a mapping set"
-    #: example, the set as sent with no ``version`` (adobe_contract_notes.yaml).
+    #: example answer's fields, with the new ``version`` (the current page; adobe_contract_notes.yaml).
     mapping_put_answer: str = "spec"
 
     def __post_init__(self) -> None:

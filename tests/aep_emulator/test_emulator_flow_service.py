@@ -284,3 +284,25 @@ def test_delete_flow_204_and_base_connection_in_use_is_1418(emulator: EmulatorSe
     assert api.get(f"{FS}/flows/{flow_id}").status_code == 404
     assert api.delete(f"{FS}/sourceConnections/{f.source_id}").status_code == 204
     assert api.delete(f"{FS}/connections/{f.base_id}").status_code == 204
+
+
+def test_every_flow_patch_op_carries_a_value_remove_too(emulator: EmulatorServer) -> None:
+    """flow-service.yaml ``PatchInstruction`` requires ``op``, ``path`` and ``value``, and Adobe's one Flow Service
+    remove example (update-destination-dataflows.md, "Remove an audience from a dataflow") sends a value: an op
+    without one is refused whole with 1455-400 (nothing applied); a remove with a value removes (RFC 6902 ignores
+    the value)."""
+    api = Api(emulator)
+    flow_id = create_flow(api, build_connections(api))  # a daily flow: it has an interval
+    [flow] = api.get(f"{FS}/flows/{flow_id}").json()["items"]
+    ops = [{"op": "replace", "path": "/scheduleParams/frequency", "value": "once"},
+           {"op": "remove", "path": "/scheduleParams/interval"}, {"op": "remove", "path": "/scheduleParams/backfill"}]
+    refused = api.patch(f"{FS}/flows/{flow_id}", ops, headers={"If-Match": flow["etag"]})
+    assert refused.status_code == 400 and refused.json()["type"].endswith("1455-400"), refused.text
+    assert '"value"' in refused.json()["detail"]
+    [unchanged] = api.get(f"{FS}/flows/{flow_id}").json()["items"]
+    assert unchanged["scheduleParams"]["frequency"] == "day" and unchanged["etag"] == flow["etag"]
+    with_values = [ops[0], {**ops[1], "value": 1}, {**ops[2], "value": False}]
+    ok = api.patch(f"{FS}/flows/{flow_id}", with_values, headers={"If-Match": flow["etag"]})
+    assert ok.status_code == 200, ok.text
+    [once] = api.get(f"{FS}/flows/{flow_id}").json()["items"]
+    assert once["scheduleParams"]["frequency"] == "once" and "interval" not in once["scheduleParams"]

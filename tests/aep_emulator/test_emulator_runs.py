@@ -23,7 +23,7 @@ def _rows() -> list[dict[str, Any]]:
 
 
 def _post_run(api: Api, flow_id: str, start: Any, end: Any, delta: str | None = DELTA, **params: Any) -> Any:
-    body: dict[str, Any] = {"windowStartTime": start, "windowEndTime": end, **params}
+    body: dict[str, Any] = {"startTime": int(time.time()), "windowStartTime": start, "windowEndTime": end, **params}
     if delta is not None:
         body["deltaColumn"] = {"name": delta}
     return api.post(f"{FS}/runs", {"flowId": flow_id, "params": body})

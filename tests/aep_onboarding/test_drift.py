@@ -2,7 +2,9 @@
 
 Protects: with ``update``, a changed mapping becomes a new mapping-set version and the flow moves to it, so the
 next window's records are mapped the new way while the earlier window's stay as they were; a changed schedule is
-patched onto the live flow; with ``warn`` (the default) nothing changes and the run still succeeds.
+patched onto the live flow; with ``warn`` (the default) nothing changes and the run still succeeds; a flow made
+without ``options`` (as the release of 2026-12-01 made flows) is named by the plan with what its runs do meanwhile,
+and ``update`` patches ``/options`` so its runs tolerate the spec's share of failed records.
 """
 
 from __future__ import annotations
@@ -146,3 +148,80 @@ def test_update_patches_a_changed_schedule_onto_the_live_flow_and_enables_it(pla
     assert str(after["scheduleParams"]["interval"]) == "3"
     assert after["etag"] != before["etag"]
     assert after["state"] == "enabled"
+
+
+OPTIONS_SPEC = """
+name: contacts_options
+hubspot: {{conn_id: hubspot_default}}
+ingestion: airflow
+schedule: "@monthly"
+start_date: 2025-01-01
+retries: 0
+sensor_poll_seconds: 0.2
+layout: batched
+on_drift: {on_drift}
+{tolerance}
+objects:
+  - source: Hubspot.Contacts
+    delta_column: Updated_At
+    mapping:
+      - {{source: Vid, destination: _id}}
+      - {{source: Properties_Birthyear_Value, destination: person.birthYear}}
+"""
+
+
+def _plan_of(run: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    """The ``plan`` task's XCom of a finished run."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.scalars(XComModel.get_many(run_id=run.run_id, key="return_value", dag_ids=run.dag_id,
+                                                  task_ids="plan")).all()
+        return XComModel.deserialize_value(rows[0])
+
+
+def _failed(run: Any) -> list[str]:
+    return sorted(ti.task_id for ti in run.get_task_instances() if str(ti.state) == "failed")
+
+
+def test_a_flow_made_without_options_is_named_by_the_plan_warned_about_and_fixed_by_update(
+    platform: EmulatorServer, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flow made by the release of 2026-12-01 had no ``options``. Adopted by a spec that asks for
+    ``partialIngestionPercent`` 15 (a failed-record tolerance of 0.15), the plan names the difference and what the
+    flow's runs do meanwhile; ``warn`` leaves the flow as it is, so November's run, one birth year in ten not a
+    number, fails (partial.md: no tolerance without the option); ``update`` patches ``/options`` as partial.md shows
+    and the same window then ingests every good record."""
+    monkeypatch.setenv("AEP_SPECS_DIR", str(tmp_path))
+    spec_file = tmp_path / "contacts_options.yaml"
+    december = datetime(2025, 12, 1, tzinfo=timezone.utc)  # the window of November
+
+    spec_file.write_text(OPTIONS_SPEC.format(on_drift="warn", tolerance=""))
+    old = parse_spec(spec_file.read_text())
+    first = build_onboarding_dag(old).test(logical_date=december)
+    assert _failed(first) == ["wait_window"], "no tolerance: November's run fails"
+    names = object_names(old, old.objects[0])
+    flow_id = _resource(platform, "flow", names.flow)
+    assert "options" not in _get(platform, f"/data/foundation/flowservice/flows/{flow_id}")["items"][0]
+
+    spec_file.write_text(OPTIONS_SPEC.format(on_drift="warn", tolerance="failed_record_tolerance: 0.15"))
+    warned = build_onboarding_dag(parse_spec(spec_file.read_text())).test(logical_date=december)
+    [entry] = [resources["dataflow"] for resources in _plan_of(warned).values()]
+    assert (entry["action"], entry["id"], entry["update"]) == ("differs", flow_id, False)
+    assert entry["differences"] == [
+        "options.partialIngestionPercent: None -> 15 (until this is applied, AEP fails every run with a failed "
+        "record and writes none of its records)",
+        "options.errorDiagnosticsEnabled: None -> True"]
+    assert _failed(warned) == ["wait_window"], "warn: the flow keeps no options; AEP fails the run, as the plan said"
+    assert "options" not in _get(platform, f"/data/foundation/flowservice/flows/{flow_id}")["items"][0]
+
+    spec_file.write_text(OPTIONS_SPEC.format(on_drift="update", tolerance="failed_record_tolerance: 0.15"))
+    updated = build_onboarding_dag(parse_spec(spec_file.read_text())).test(logical_date=december)
+    [entry] = [resources["dataflow"] for resources in _plan_of(updated).values()]
+    assert entry["update"] is True
+    assert updated.state == "success"
+    flow = _get(platform, f"/data/foundation/flowservice/flows/{flow_id}")["items"][0]
+    assert flow["options"] == {"partialIngestionPercent": 15, "errorDiagnosticsEnabled": True}
+    records = platform.admin.records(_resource(platform, "dataset", names.dataset))
+    assert records and all(isinstance(r["person"]["birthYear"], int) for r in records if "person" in r)

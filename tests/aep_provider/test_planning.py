@@ -361,3 +361,33 @@ def test_the_plans_independent_reads_are_in_flight_at_once(
         aep_conn_env.admin.configure(latency_ms=0)
     assert set(found.mapping_sets) == {f"p mapping_set {i}" for i in range(4)}
     assert (peak[0] > 1) is overlapped, peak[0]
+
+
+@pytest.mark.parametrize(("have", "want", "diffs"), [
+    (None, {"partialIngestionPercent": 15, "errorDiagnosticsEnabled": True}, [
+        "options.partialIngestionPercent: None -> 15 (until this is applied, AEP fails every run with a failed "
+        "record and writes none of its records)", "options.errorDiagnosticsEnabled: None -> True"]),
+    ({"partialIngestionPercent": 5}, {"partialIngestionPercent": 15},
+     ["options.partialIngestionPercent: 5 -> 15 (until this is applied, AEP fails a run above 5% failed records)"]),
+    ({"partialIngestionPercent": "15", "errorDiagnosticsEnabled": True}, {"partialIngestionPercent": 15.0}, []),
+    ({"partialIngestionPercent": 15, "errorDiagnosticsEnabled": True}, None,
+     ["options.partialIngestionPercent: 15 -> None (until this is applied, AEP fails a run above 15% failed records)"]),
+])
+def test_the_plan_compares_the_flows_options_and_says_what_its_runs_do(have: Any, want: Any, diffs: list[str]) -> None:
+    """partial.md: a flow's ``options`` decide whether a run with failed records fails; the spec decides the
+    threshold (none: no failed record tolerated), and each difference says what the runs do until it is applied."""
+    from aep_provider.planning.differ import option_diffs
+
+    assert option_diffs({"options": have} if have is not None else {}, want) == diffs
+
+
+def test_a_flow_reading_another_delta_column_differs_and_is_not_updated_in_place() -> None:
+    """The spec's delta column is the flow's Copy ``deltaColumn``, AEP's source of truth once a run exists
+    (on-demand-ingestion.md; no Adobe page patches it): the plan names it and ``update`` says to tear it down."""
+    from aep_provider.planning.update import mark_updates
+
+    flow = _found_flow({"frequency": "once", "startTime": 1}, "2")
+    flow["transformations"].insert(0, {"name": "Copy", "params": {"deltaColumn": {"name": "Added_At"}}})
+    plan = _plan_with(flow)
+    assert plan["dataflow"].differences == ["delta column: Added_At -> lastmodifieddate"]
+    assert [n for n in mark_updates(plan) if n.startswith("dataflow")] and not plan["dataflow"].update

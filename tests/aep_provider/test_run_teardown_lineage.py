@@ -219,11 +219,24 @@ def test_a_window_the_flows_own_run_covers_skips_saying_why_with_iso_dates(
     assert "startTime 2024-01-01T00:00:00Z" in logged and "1677628800" not in logged
 
 
-def test_the_delta_column_goes_with_the_first_run_only_and_a_change_is_refused(aep_conn_env, chain, make_context):
-    """on-demand-ingestion.md: deltaColumn on the first run; after that the flow's is the source of truth and a
-    different one is an error - refused here before AEP sees it."""
+def test_every_run_sends_the_flows_delta_column_unchanged_and_a_change_is_refused(
+    aep_conn_env, chain, make_context, monkeypatch
+):
+    """crm.md's CRMToAEP runSpec requires ``deltaColumn`` on every run; on-demand-ingestion.md needs it on the first
+    run only, keeps it in the flow's Copy transformation and refuses a change: every run sends it, the first the
+    task's, each later one the flow's unchanged (also when the task names none); a different one is refused here,
+    before AEP sees it."""
     from aep_provider.hooks.errors import AepConfigError
 
+    sent: list[dict] = []
+    real = AepHook.create_object
+
+    def spy(self, collection, body):
+        if collection == "runs":
+            sent.append(body["params"])
+        return real(self, collection, body)
+
+    monkeypatch.setattr(AepHook, "create_object", spy)
     future = _flow(chain, make_context, "future flow", {"frequency": "once", "start_time": "2030-01-01T00:00:00Z"})
     window = {"window_start": "2030-01-01T00:00:00Z", "window_end": "2030-01-02T00:00:00Z"}
     first = only(run_op(chain, flow_id=future, delta_column="Updated_At", **window).execute(make_context()))
@@ -235,3 +248,7 @@ def test_the_delta_column_goes_with_the_first_run_only_and_a_change_is_refused(a
     with pytest.raises(AepConfigError, match="refuses a changed deltaColumn"):
         only(run_op(chain, flow_id=future, delta_column="Added_At", **later).execute(make_context()))
     assert only(run_op(chain, flow_id=future, delta_column="Updated_At", **later).execute(make_context())) != first
+    third = {"window_start": "2030-01-03T00:00:00Z", "window_end": "2030-01-04T00:00:00Z"}
+    only(run_op(chain, flow_id=future, delta_column=None, **third).execute(make_context()))
+    assert [p.get("deltaColumn") for p in sent] == [{"name": "Updated_At"}] * 3
+    assert all({"startTime", "windowStartTime", "windowEndTime"} <= set(p) for p in sent), "the runSpec's required"

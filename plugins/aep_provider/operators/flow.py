@@ -24,6 +24,7 @@ from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
 from aep_provider.operators.rows import Row
 from aep_provider.planning.apply import is_planned, planned_answer
+from aep_provider.planning.differ import option_diffs
 from aep_provider.planning.update import update_flow, wants_update
 
 FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (flow_runs.py)
@@ -208,6 +209,11 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields
         for key in ("frequency", "interval"):
             if key in sched and str(sched[key]) != str(body["scheduleParams"].get(key)):
                 changed.append(f"schedule.{key}")
+        have_delta = ((have.get("Copy") or {}).get("deltaColumn") or {}).get("name")
+        if have_delta is not None and have_delta != body["transformations"][0]["params"]["deltaColumn"]["name"]:
+            changed.append(f"delta column ({have_delta})")  # the flow's Copy deltaColumn stays AEP's source of truth
+        # partial.md: the flow's options decide whether a run with failed records fails (the plan's difference).
+        changed += option_diffs(existing, body.get("options"))
         if changed:
             self.log.warning(
                 "Dataflow %r (%s) exists with another %s; it is reused unchanged. Tear it down (or rename the "

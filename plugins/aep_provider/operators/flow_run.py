@@ -41,8 +41,8 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
 
     AEP creates runs only against a flow "scheduled for one-time ingestion" (flow-service.yaml ``POST /runs``;
     on-demand-ingestion.md): the flow must have ``frequency: once``; any other flow is refused here, before the
-    call. The run body carries ``startTime`` (now), ``windowStartTime``/``windowEndTime`` and, on the flow's
-    first run only, ``deltaColumn`` (after that the flow's Copy ``deltaColumn`` is the source of truth and a
+    call. The run body carries ``startTime`` (now), ``windowStartTime``/``windowEndTime`` and ``deltaColumn``: on
+    the first run the task's, after that the flow's Copy ``deltaColumn`` unchanged (the source of truth; a
     different one is an error).
 
     On a retry (or a second run of the task) it reattaches to the run already started for the same
@@ -55,7 +55,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
     :param window_end: same; must not be before ``window_start``. When both are empty (a manual run
         without a data interval) the task is skipped: there is no window to ingest.
     :param delta_column: the source column that selects the window's rows; sent on the flow's first run
-        (default: the flow's own Copy ``deltaColumn``), and on a later run only checked against the flow's.
+        (default: the flow's own Copy ``deltaColumn``); a later run sends the flow's and checks this against it.
     :param respect_flow_schedule: the flow's own one-time run ingests a window of its own. By default the
         window is cut to the part that run did not read, and the task is skipped when nothing is left, so no row
         is ingested twice. The own run's window is read from that run (monitor.md: the copy activity's
@@ -263,7 +263,9 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         return None
 
     def _delta_for_run(self, row: Row[RunFlowFields], flow: dict[str, Any], first: bool) -> str | None:
-        """The ``deltaColumn`` to send: on the flow's first run only (on-demand-ingestion.md)."""
+        """The ``deltaColumn`` to send, on every run: crm.md's CRMToAEP ``runSpec`` requires it on every run, while
+        on-demand-ingestion.md needs it on the first run only and refuses a change after; the first run's column,
+        then the flow's own (its Copy transformation) unchanged, satisfies both."""
         current = self._flow_delta_column(flow)
         wanted = row.fields.delta_column or current
         if not first:
@@ -273,7 +275,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
                     f"{flow.get('id')}; AEP refuses a changed deltaColumn on a later run. Use {current!r} (or a new "
                     "flow)."
                 )
-            return None
+            wanted = current or row.fields.delta_column
         if not wanted:
             raise AepConfigError(
                 f"{row.label}delta_column is empty and flow {flow.get('id')} names none: name the source column "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aep_provider.models.data_prep import Mapping, mapping_key
-from aep_provider.models.flow_service import Schedule
+from aep_provider.models.flow_service import FlowOptions, Schedule
 from aep_provider.operators._validation import build_model
 from aep_provider.operators.connections import _schema_id
 from aep_provider.operators.schema import expand_ref
@@ -97,9 +97,40 @@ def _schedule_diffs(flow: dict[str, Any], schedule: dict[str, Any]) -> list[str 
     ]
 
 
+def _percent(value: Any) -> float | None:
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def option_diffs(flow: dict[str, Any], options: dict[str, Any] | None) -> list[str]:
+    """The flow's ``options`` against the spec's (CRMToAEP ``optionSpec``; partial.md), each difference saying what
+    the flow's runs do until it is applied. ``partialIngestionPercent`` is always the spec's to decide (none: AEP
+    tolerates no failed record); ``errorDiagnosticsEnabled`` only when the spec sets it."""
+    have, want = flow.get("options") or {}, options or {}
+    diffs = []
+    h, w = have.get("partialIngestionPercent"), want.get("partialIngestionPercent")
+    if (h is not None or w is not None) and _percent(h) != _percent(w):
+        now = (f"AEP fails a run above {h}% failed records" if h is not None
+               else "AEP fails every run with a failed record and writes none of its records")
+        diffs.append(f"options.partialIngestionPercent: {h} -> {w} (until this is applied, {now})")
+    if "errorDiagnosticsEnabled" in want and not same(have.get("errorDiagnosticsEnabled", False),
+                                                        want["errorDiagnosticsEnabled"]):
+        diffs.append(f"options.errorDiagnosticsEnabled: {have.get('errorDiagnosticsEnabled')} -> "
+                     f"{want['errorDiagnosticsEnabled']}")
+    return diffs
+
+
 def same(have: Any, want: Any) -> bool:
     """Equal as the API writes them (``15`` and ``"15"``, ``true`` and ``True``)."""
     return str(have).lower() == str(want).lower()
+
+
+def _delta_column(flow: dict[str, Any]) -> Any:
+    """The flow's Copy ``deltaColumn`` name: after a run, AEP's source of truth (on-demand-ingestion.md)."""
+    return next((((t.get("params") or {}).get("deltaColumn") or {}).get("name")
+                 for t in flow.get("transformations") or [] if t.get("name") == "Copy"), None)
 
 
 def _mapping_params(flow: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +209,10 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
     wanted_schedule = build_model(f"[{row.key}] schedule",
                                   lambda: Schedule.model_validate(dict(row.schedule))).to_body()
 
+    # The options as the create step sends them (FlowOptions.to_body(); none when the spec sets none).
+    wanted_options = build_model(f"[{row.key}] options", lambda: FlowOptions.model_validate(dict(row.options or {}))
+                                 ).to_body() if row.options else None
+
     def flow_diff(o: dict[str, Any]) -> list[str | None]:
         mapping = _mapping_params(o)
         return [
@@ -186,6 +221,8 @@ def plan_object(row: PlanRow, found: Found) -> dict[str, ResourcePlan]:
             _ref("mapping", mapping.get("mappingId"), plan["mapping_set"]),
             _mapping_version(mapping, plan["mapping_set"], mset),
             *_schedule_diffs(o, wanted_schedule),
+            *option_diffs(o, wanted_options),
+            _ref("delta column", _delta_column(o), None, row.delta_column),
             f"state: {o.get('state')} -> enabled" if str(o.get("state") or "enabled").lower() == "disabled" else None,
         ]
 

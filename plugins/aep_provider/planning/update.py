@@ -2,8 +2,13 @@
 
 * A changed mapping: a new version of the mapping set (Data Prep ``PUT /mappingSets/{id}``, data-prep.yaml
   ``putMappingSet``), then the flow's ``transformations`` patched to name that version.
-* A changed schedule or state: a flow ``PATCH`` of ``scheduleParams`` with ``If-Match`` (flow-service.yaml: a
-  PATCH needs the flow's etag), and ``POST /flows/{id}/action?op=enable`` for a disabled flow.
+* A changed schedule, options or state: a flow ``PATCH`` of ``scheduleParams`` and ``options`` with ``If-Match``
+  (flow-service.yaml: a PATCH needs the flow's etag), and ``POST /flows/{id}/action?op=enable`` for a disabled flow.
+
+Every PATCH operation carries a ``value``, ``remove`` too: flow-service.yaml ``PatchInstruction`` requires ``op``,
+``path`` and ``value``, and Adobe's one Flow Service ``remove`` example (help/destinations/api/
+update-destination-dataflows.md, "Remove an audience from a dataflow") sends one; a ``remove`` sends the value it
+removes (RFC 6902 ignores it), so the PATCH holds under either reading.
 
 Every other difference stays a warning (or fails with ``on_drift: fail``) naming what to tear down.
 """
@@ -17,12 +22,12 @@ from aep_provider.hooks.errors import AepAmbiguousWriteError, AepError
 from aep_provider.hooks.ids import path_id
 from aep_provider.hooks.transport import service_path
 from aep_provider.models.data_prep import MappingSetCreate, mapping_key
-from aep_provider.planning.differ import SCHEDULE_KEYS, same
+from aep_provider.planning.differ import SCHEDULE_KEYS, option_diffs, same
 from aep_provider.planning.models import ResourcePlan
 
 #: The differences ``update`` applies, by resource (the prefixes ``differ.py`` writes).
 UPDATABLE: dict[str, tuple[str, ...]] = {
-    "mapping_set": ("mapping ",), "dataflow": ("schedule.", "state:", "mapping version:"),
+    "mapping_set": ("mapping ",), "dataflow": ("schedule.", "state:", "mapping version:", "options."),
 }
 
 
@@ -112,7 +117,7 @@ def _flow_path(flow_id: str, tail: str = "") -> str:
 
 
 def _patch(flow: dict[str, Any], wanted: dict[str, Any]) -> list[dict[str, Any]]:
-    """JSON Patch operations moving ``flow`` to the wanted mapping version and schedule, in the forms of
+    """JSON Patch operations moving ``flow`` to the wanted mapping version, schedule and options, in the forms of
     help/sources/tutorials/api/update-dataflows.md ("Update mapping": ``replace /transformations/<i>`` with the
     whole Mapping transformation, "providing updated values for your mappingId and mappingVersion"; "Update
     dataflow": ``/scheduleParams/<key>``)."""
@@ -127,18 +132,43 @@ def _patch(flow: dict[str, Any], wanted: dict[str, Any]) -> list[dict[str, Any]]
     have, want = flow.get("scheduleParams") or {}, wanted["scheduleParams"]
     for key in SCHEDULE_KEYS:
         # update-dataflows.md: "Operations include: add, replace, and remove" - add a key the flow lacks,
-        # remove one the wanted schedule drops (interval and backfill of a flow moving to ``once``).
+        # remove one the wanted schedule drops (interval and backfill of a flow moving to ``once``), with the value
+        # it removes (PatchInstruction requires a value; the module's docstring).
         if want.get(key) is None and have.get(key) is not None:
-            ops.append({"op": "remove", "path": f"/scheduleParams/{key}"})
+            ops.append({"op": "remove", "path": f"/scheduleParams/{key}", "value": have[key]})
         elif want.get(key) is not None and have.get(key) is None:
             ops.append({"op": "add", "path": f"/scheduleParams/{key}", "value": want[key]})
         elif want.get(key) is not None and not same(have[key], want[key]):
             ops.append({"op": "replace", "path": f"/scheduleParams/{key}", "value": want[key]})
+    return ops + _option_ops(flow, wanted.get("options"))
+
+
+def _option_ops(flow: dict[str, Any], want: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The ops moving the flow's ``options`` to the wanted ones, in the form of help/ingestion/batch-ingestion/
+    partial.md ("Enable partial ingestion and error diagnostics for an existing dataflow": ``add /options`` with
+    ``partialIngestionPercent``, then ``add /options/errorDiagnosticsEnabled``); a key of a flow that has options
+    is set with ``add`` too (RFC 6902: add replaces a member), a threshold the spec drops is removed."""
+    diffs = option_diffs(flow, want)
+    percent_differs = any(d.startswith("options.partialIngestionPercent") for d in diffs)
+    diagnostics_differ = any(d.startswith("options.errorDiagnosticsEnabled") for d in diffs)
+    have, want = flow.get("options"), want or {}
+    ops: list[dict[str, Any]] = []
+    if have is None and diffs:
+        ops.append({"op": "add", "path": "/options",
+                    "value": {k: v for k, v in want.items() if k != "errorDiagnosticsEnabled"}})
+    elif percent_differs and want.get("partialIngestionPercent") is not None:
+        ops.append({"op": "add", "path": "/options/partialIngestionPercent", "value": want["partialIngestionPercent"]})
+    elif percent_differs:
+        ops.append({"op": "remove", "path": "/options/partialIngestionPercent",
+                    "value": (have or {}).get("partialIngestionPercent")})
+    if diagnostics_differ:
+        ops.append({"op": "add", "path": "/options/errorDiagnosticsEnabled", "value": want["errorDiagnosticsEnabled"]})
     return ops
 
 
 def update_flow(hook: Any, flow_id: str, wanted: dict[str, Any], log: Any) -> str | None:
-    """Patch the flow to the wanted mapping version and schedule (``If-Match``: its etag), enable it when disabled.
+    """Patch the flow to the wanted mapping version, schedule and options (``If-Match``: its etag), enable it when
+    disabled.
 
     A PATCH without an answer is read back: applied, it is done; else it is sent again with the new etag.
     :return: the flow's etag after the update.
