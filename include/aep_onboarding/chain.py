@@ -164,7 +164,11 @@ def listed_chain(spec: OnboardingSpec) -> list[Step]:
     if spec.windows:
         steps.append(
             Step("ingest_window", AepRunFlowOperator, lambda s: {"delta_column": delta_column(_listed(s))},
-                 {"flow_id": ("dataflow", ID)}, fixed={"window_start": WINDOW_START, "window_end": WINDOW_END})
+                 {"flow_id": ("dataflow", ID)},
+                 # One window task of the DAG starts its run at a time, so the count of the flow's runs in flight
+                 # it checks first is exact across the DAG's runs (a backfill's windows start side by side).
+                 fixed={"window_start": WINDOW_START, "window_end": WINDOW_END,
+                        "max_runs_in_flight": spec.window_runs_in_flight, "max_active_tis_per_dag": 1})
         )
     return steps
 

@@ -65,6 +65,9 @@ class OnboardingSpec(Strict):
     #: Required to accept a tolerance (or partial_ingestion_percent) above one half: most records may then fail.
     allow_most_records_to_fail: bool = False
     sensor_poll_seconds: float = Field(default=5.0, gt=0, le=DAY / 24)
+    #: ``ingestion: airflow``: at most this many on-demand runs of one flow going at once (a backfill's windows).
+    #: Adobe documents no limit (docs/concurrency.md): ours, to keep a backfill from piling runs onto one flow.
+    window_runs_in_flight: int = Field(default=4, ge=1, le=64)
     tags: tuple[str, ...] = ()
     layout: Literal["per_object", "batched"] = "per_object"
     max_concurrency: int = Field(default=8, ge=1, le=64)

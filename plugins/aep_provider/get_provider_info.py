@@ -43,11 +43,12 @@ def get_provider_info() -> dict[str, Any]:
                     "aep_provider.operators.flow_run",
                     "aep_provider.operators.teardown",
                     "aep_provider.operators.plan",
+                    "aep_provider.operators.write_lease",
                 ],
             }
         ],
         "sensors": [{"integration-name": INTEGRATION, "python-modules": ["aep_provider.sensors.flow_run"]}],
-        "triggers": [{"integration-name": INTEGRATION, "python-modules": ["aep_provider.triggers.flow_run"]}],
+        "triggers": [{"integration-name": INTEGRATION, "python-modules": ["aep_provider.triggers.flow_run", "aep_provider.triggers.write_lease"]}],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

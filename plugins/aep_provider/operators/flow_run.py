@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowSkipException
 
 from aep_provider.flow_runs import FAILED, TERMINAL, run_status, run_window
-from aep_provider.hooks.errors import AepConfigError
+from aep_provider.hooks.errors import AepConfigError, AepError
 from aep_provider.lineage import FlowLineageMixin
 from aep_provider.links import AepFlowRunLink
 from aep_provider.models.flow_service import Created, RunCreate
@@ -64,6 +64,12 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         files ... will be ingested during the first scheduled ingestion", flow-service.yaml ScheduleSpecDTO).
     :param own_run_timeout_seconds: how long to wait for the flow's own run to be listed and report its window.
     :param own_run_poll_seconds: how often to look while waiting.
+    :param max_runs_in_flight: start a run only while fewer of the flow's runs than this are still going (``None``:
+        no limit). Adobe documents no limit on on-demand runs of one flow in flight (flow-service.yaml ``POST /runs``
+        answers only 201, 403 and 503; on-demand-ingestion.md is silent), so this is our setting, not AEP's rule; the
+        flow's run listing that looks for this window's run already shows the others, so it costs no request while
+        there is room. Give the task ``max_active_tis_per_dag=1`` to make the count exact across DAG runs.
+    :param room_timeout_seconds: how long to wait for room before failing.
     :return: the run id.
     """
 
@@ -81,9 +87,15 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         respect_flow_schedule: bool = True,
         own_run_timeout_seconds: float = 300.0,
         own_run_poll_seconds: float = 10.0,
+        max_runs_in_flight: int | None = None,
+        room_timeout_seconds: float = 3600.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if max_runs_in_flight is not None and max_runs_in_flight < 1:
+            raise AepConfigError(f"max_runs_in_flight={max_runs_in_flight}: use 1 or more, or None for no limit.")
+        self.max_runs_in_flight = max_runs_in_flight
+        self.room_timeout_seconds = room_timeout_seconds
         self.own_run_timeout_seconds = own_run_timeout_seconds
         self.own_run_poll_seconds = own_run_poll_seconds
         self.respect_flow_schedule = respect_flow_schedule
@@ -283,6 +295,27 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
             )
         return str(wanted)
 
+    def _wait_for_room(self, row: Row[RunFlowFields], flow_id: str, runs: list[dict[str, Any]] | None) -> None:
+        """Wait while ``max_runs_in_flight`` of the flow's runs are still going (``runs``: a listing just made)."""
+        if self.max_runs_in_flight is None:
+            return
+        deadline = time.monotonic() + self.room_timeout_seconds
+        while True:
+            runs = runs if runs is not None else self.hook.list_runs(flow_id)
+            going = sorted(str(r.get("id")) for r in runs if run_status(r) not in TERMINAL)
+            if len(going) < self.max_runs_in_flight:
+                return
+            if time.monotonic() + self.own_run_poll_seconds > deadline:
+                raise AepError(
+                    f"{row.label}flow {flow_id} still had {len(going)} runs going after {self.room_timeout_seconds:.0f} s "
+                    f"({', '.join(going)}; max_runs_in_flight={self.max_runs_in_flight}): check them in AEP, or raise "
+                    "max_runs_in_flight (the spec's window_runs_in_flight)."
+                )
+            self.log.info("%sFlow %s has %d runs going (max_runs_in_flight=%d): waiting for one to end",
+                          row.label, flow_id, len(going), self.max_runs_in_flight)
+            time.sleep(self.own_run_poll_seconds)
+            runs = None
+
     def _one_time_flow(self, row: Row[RunFlowFields], flow: dict[str, Any], flow_id: str) -> None:
         frequency = (flow.get("scheduleParams") or {}).get("frequency")
         if frequency != "once":
@@ -312,16 +345,21 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
                 flow_id, start, end, start_time=int(time.time()), delta_column=self._delta_for_run(row, flow, first)
             ).to_body()
 
+            listed: list[list[dict[str, Any]]] = []
+
             def lookup() -> dict[str, Any] | None:
-                for run in hook.list_runs(flow_id):
+                listed[:] = [hook.list_runs(flow_id)]
+                for run in listed[0]:
                     if self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
                         return run
                 return None
 
+            def create() -> dict[str, Any]:
+                self._wait_for_room(row, flow_id, listed[0] if listed else None)
+                return Created.from_answer(hook.create_object("runs", body)).model_dump()
+
             run, _ = hook.create_idempotent(
-                what=f"run of flow {flow_id} for window {iso(start)} .. {iso(end)}",
-                lookup=lookup,
-                create=lambda: Created.from_answer(hook.create_object("runs", body)).model_dump(),
+                what=f"run of flow {flow_id} for window {iso(start)} .. {iso(end)}", lookup=lookup, create=create,
             )
             run_id = str(run["id"])
             store = context.get("task_state_store") if hasattr(context, "get") else None
