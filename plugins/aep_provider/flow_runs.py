@@ -11,9 +11,15 @@ from typing import Any, Literal
 
 from aep_provider.models.flow_service import RunSummary
 
-#: Lower case: statuses are compared case-insensitively (:func:`run_status`).
+#: Lower case, without underscores: statuses are compared that way (:func:`run_status`). flow-service.yaml's
+#: ``StatusDTO`` lists ``IN_PROGRESS, COMPLETED, SUCCESS, PARTIAL_SUCCESS, FAILED, PARTIAL_FAILURE, QUEUED,
+#: SCHEDULED``; the pages write ``success``, ``inProgress`` and ``Failed``. Of those, a run has ended when it is
+#: ``completed``, ``success``, ``partialSuccess``, ``partialFailure`` (judged by its counts, as every ended run is),
+#: ``failed`` or cancelled.
 FAILED = frozenset({"failed", "cancelled", "canceled"})
-TERMINAL = frozenset({"success", "partialsuccess", *FAILED})
+TERMINAL = frozenset({"success", "completed", "partialsuccess", "partialfailure", *FAILED})
+#: Statuses of a run that has not ended (anything unknown is taken as not ended either, and logged).
+GOING = frozenset({"scheduled", "queued", "inprogress", ""})
 COPY_ACTIVITY = "copyActivity"
 Which = Literal["latest", "first"]
 
@@ -23,9 +29,11 @@ ORDER_BY: dict[str, str] = {"latest": "-createdAt", "first": "createdAt"}
 
 
 def run_status(run: dict[str, Any]) -> str:
-    """A run's status in lower case. Adobe writes it in two cases: help/dataflows/api/sort-and-filter.md filters
-    with ``property=metrics.statusSummary.status==Failed`` while monitor.md answers ``"status": "success"``."""
-    return str(((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or run.get("status") or "").lower()
+    """A run's status in lower case without underscores. Adobe writes it three ways: help/dataflows/api/sort-and-filter.md
+    filters with ``property=metrics.statusSummary.status==Failed``, monitor.md answers ``"status": "success"`` and
+    flow-service.yaml's ``StatusDTO`` enum is ``PARTIAL_SUCCESS``, ``IN_PROGRESS``..."""
+    status = ((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or run.get("status") or ""
+    return str(status).lower().replace("_", "")
 
 
 def _epoch_seconds(value: Any, *, millis: bool) -> int | None:

@@ -80,8 +80,9 @@ def require_https(conn_id: str, field_name: str, url: str, *, allow_insecure_htt
 
 
 #: Adobe's IMS host, the only one Adobe documents for Experience Platform: AdobeDocs/experience-platform.en
-#: help/landing/api-authentication.md sends its token request to it (``curl -X POST
-#: https://ims-na1.adobelogin.com/ims/exchange/jwt``), and Adobe's OAuth server-to-server example
+#: help/landing/api-authentication.md names OAuth Server-to-Server credentials as "the only method supported" and its
+#: token requests go to this host (the page's older JWT example posts to ``/ims/exchange/jwt`` on it), and Adobe's
+#: OAuth server-to-server example
 #: (AdobeDocs/commerce-services src/_includes/authentication/get-new-bearer-token.md) posts
 #: ``grant_type=client_credentials`` to ``https://ims-na1.adobelogin.com/ims/token/v3``, the call the hook makes.
 ADOBE_IMS_HOSTS = ("https://ims-na1.adobelogin.com",)

@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowSkipException
 
-from aep_provider.flow_runs import FAILED, TERMINAL, run_status, run_window
+from aep_provider.flow_runs import FAILED, GOING, TERMINAL, run_status, run_window
 from aep_provider.hooks.errors import AepConfigError, AepError
 from aep_provider.lineage import FlowLineageMixin
 from aep_provider.links import AepFlowRunLink
@@ -20,6 +20,8 @@ from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.rows import Row
 
 FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (flow_runs.py)
+#: A run not ended this long after it was created is stuck, not in flight (``max_runs_in_flight``).
+STUCK_AFTER_SECONDS = 86400.0
 
 
 @dataclass(frozen=True)
@@ -267,19 +269,21 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         return clipped
 
     @staticmethod
-    def _flow_delta_column(flow: dict[str, Any]) -> str | None:
+    def _flow_delta(flow: dict[str, Any]) -> dict[str, Any] | None:
+        """The flow's Copy ``deltaColumn`` object as the flow holds it (``None``: the flow names none)."""
         for transformation in flow.get("transformations") or []:
             if transformation.get("name") == "Copy":
-                name = ((transformation.get("params") or {}).get("deltaColumn") or {}).get("name")
-                return str(name) if name else None
+                delta = (transformation.get("params") or {}).get("deltaColumn")
+                return dict(delta) if isinstance(delta, dict) and delta.get("name") else None
         return None
 
-    def _delta_for_run(self, row: Row[RunFlowFields], flow: dict[str, Any], first: bool) -> str | None:
+    def _delta_for_run(self, row: Row[RunFlowFields], flow: dict[str, Any], first: bool) -> str | dict[str, Any]:
         """The ``deltaColumn`` to send, on every run: crm.md's CRMToAEP ``runSpec`` requires it on every run, while
         on-demand-ingestion.md needs it on the first run only and refuses a change after; the first run's column,
-        then the flow's own (its Copy transformation) unchanged, satisfies both."""
-        current = self._flow_delta_column(flow)
-        wanted = row.fields.delta_column or current
+        then the flow's own Copy ``deltaColumn`` object unchanged (name and any ``dateFormat``/``timezone``),
+        satisfies both."""
+        held = self._flow_delta(flow)
+        current = str(held["name"]) if held else None
         if not first:
             if row.fields.delta_column and current and row.fields.delta_column != current:
                 raise AepConfigError(
@@ -287,13 +291,34 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
                     f"{flow.get('id')}; AEP refuses a changed deltaColumn on a later run. Use {current!r} (or a new "
                     "flow)."
                 )
-            wanted = current or row.fields.delta_column
+            if held:
+                return held
+        wanted = row.fields.delta_column or current
         if not wanted:
             raise AepConfigError(
                 f"{row.label}delta_column is empty and flow {flow.get('id')} names none: name the source column "
                 "holding the change time."
             )
-        return str(wanted)
+        return held if held and held["name"] == wanted else str(wanted)
+
+    def _going(self, row: Row[RunFlowFields], runs: list[dict[str, Any]]) -> list[str]:
+        """The runs not ended (flow_runs.py ``TERMINAL``) that were created in the last day: an older one that never
+        ended is stuck in AEP, not in flight, and must not block every window after it (it is logged)."""
+        horizon_ms = (time.time() - STUCK_AFTER_SECONDS) * 1000
+        going: list[str] = []
+        for run in runs:
+            status = run_status(run)
+            if status in TERMINAL:
+                continue
+            if status not in GOING:
+                self.log.warning("%sRun %s has a status this provider does not know (%r): counted as going",
+                                 row.label, run.get("id"), status)
+            if float(run.get("createdAt") or 0) < horizon_ms:
+                self.log.warning("%sRun %s (status %r) was created over a day ago and has not ended: not counted",
+                                 row.label, run.get("id"), status)
+                continue
+            going.append(str(run.get("id")))
+        return sorted(going)
 
     def _wait_for_room(self, row: Row[RunFlowFields], flow_id: str, runs: list[dict[str, Any]] | None) -> None:
         """Wait while ``max_runs_in_flight`` of the flow's runs are still going (``runs``: a listing just made)."""
@@ -302,7 +327,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         deadline = time.monotonic() + self.room_timeout_seconds
         while True:
             runs = runs if runs is not None else self.hook.list_runs(flow_id)
-            going = sorted(str(r.get("id")) for r in runs if run_status(r) not in TERMINAL)
+            going = self._going(row, runs)
             if len(going) < self.max_runs_in_flight:
                 return
             if time.monotonic() + self.own_run_poll_seconds > deadline:
