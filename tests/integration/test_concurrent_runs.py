@@ -184,9 +184,9 @@ def test_two_dags_sharing_the_hubspot_base_connection_never_create_it_twice(depl
     a real sandbox's latency, three rounds from an empty sandbox: each round ends with one base connection (and one
     dataset base connection) and both runs succeed."""
     client, emulator = deployment.airflow, deployment.emulator
-    # Two specs of one shape (batched, ingestion: aep): their plans take the same time, so their base-connection
+    # Two specs of one shape (batched, three objects): their plans take the same time, so their base-connection
     # steps start within a second of each other - the race a real deployment meets when two DAGs start together.
-    specs = [spec_of("hubspot_people"), spec_of("hubspot_crm_batched")]
+    specs = [spec_of("hubspot_people"), spec_of("hubspot_sales_daily_batched")]
     assert specs[0].hubspot.name == specs[1].hubspot.name, "the two specs must share the base connection's name"
     for spec in specs:
         client.wait_dag(spec.dag_id)
