@@ -41,6 +41,7 @@ LATENCY_MS = 500
 WINDOWS = 8
 #: The latency issue 20 measured the cross-DAG race at (two base connections in two rounds out of two).
 SHARED_LATENCY_MS = 700
+CONNECTIONS_LATENCY_MS = 6000
 BACKFILL_TIMEOUT = 1500.0
 ROUND_TIMEOUT = 600.0
 
@@ -194,6 +195,10 @@ def test_two_dags_sharing_the_hubspot_base_connection_never_create_it_twice(depl
     for round_no in range(1, 4):
         emulator.reset()
         emulator.set_config(run_duration_seconds=1, latency_ms=SHARED_LATENCY_MS)
+        # Base connections answer slower still, as a loaded sandbox may: the look-up and the create of the shared
+        # connection then span longer than the few seconds between the two DAGs' steps.
+        emulator.set_faults([{"kind": "latency", "probability": 1.0, "path_regex": "/flowservice/connections",
+                              "latency_ms": CONNECTIONS_LATENCY_MS}])
         try:
             run_ids: dict[str, str] = {}
             barrier = threading.Barrier(len(specs))
@@ -210,6 +215,7 @@ def test_two_dags_sharing_the_hubspot_base_connection_never_create_it_twice(depl
             runs = {dag_id: client.wait_run(dag_id, run_id, timeout=ROUND_TIMEOUT) for dag_id, run_id in run_ids.items()}
         finally:
             emulator.set_config(latency_ms=0)
+            emulator.lift_faults()
         states = {dag_id: run["state"] for dag_id, run in runs.items()}
         assert set(states.values()) == {"success"}, (
             f"round {round_no}: {states}; {[states_by_task(client.task_instances(d, r)) for d, r in run_ids.items()]}"
