@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from aep_provider.models.flow_service import RunSummary
+from aep_provider.printable import printable
 
 #: Lower case, without underscores: statuses are compared that way (:func:`run_status`). flow-service.yaml's
 #: ``StatusDTO`` lists ``IN_PROGRESS, COMPLETED, SUCCESS, PARTIAL_SUCCESS, FAILED, PARTIAL_FAILURE, QUEUED,
@@ -128,4 +129,5 @@ def error_codes(summary: RunSummary) -> str:
         counted = f" ({count} records)" if count not in (None, "") else ""
         message = str(error.get("message") or error.get("description") or "").strip()
         parts.append(f"{error.get('code', '?')}{counted}: {message}".rstrip(": "))
-    return "; ".join(parts)
+    # Escaped: AEP's ingestion errors may quote record values from the source.
+    return printable("; ".join(parts))

@@ -22,6 +22,7 @@ from aep_provider.operators.mapping import check_destinations
 from aep_provider.operators.schema import expand_ref
 from aep_provider.planning.mapping_rules import identity_problem, repeated_destinations
 from aep_provider.planning.models import PlanRow
+from aep_provider.printable import printable
 
 log = logging.getLogger(__name__)
 #: The explored column types a delta column may have: Flow Service's explore answers a date-time column as
@@ -130,7 +131,7 @@ def check_identity_namespaces(hook: Any, rows: list[PlanRow]) -> None:
                     "not checked before the run. Grant the credential the 'View Identity Namespaces' permission, or "
                     "see help/identity-service/api/getting-started.md on regional hosts.", exc, len(wanted))
         return
-    codes = sorted({str(item.get("code")) for item in listed if item.get("code")})
+    codes = sorted({printable(item.get("code")) for item in listed if item.get("code")})  # the sandbox's text
     by_lower = {code.lower(): code for code in codes}
     problems = []
     for key, index, code in wanted:

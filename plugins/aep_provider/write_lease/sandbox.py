@@ -26,6 +26,7 @@ from aep_provider.hooks.errors import (
     bare_code,
 )
 from aep_provider.hooks.transport import XED
+from aep_provider.printable import printable
 from aep_provider.write_lease.terms import (
     LEASE_TITLE,
     Lease,
@@ -147,13 +148,13 @@ class SandboxWriteLease:
                 other = _other_title_holder(refused)
                 if other is not None:
                     raise AepConfigError(
-                        f"The Schema Registry resource {other} holds the title {LEASE_TITLE!r}, which the write lease "
+                        f"The Schema Registry resource {printable(other)} holds the title {LEASE_TITLE!r}, which the write lease "
                         "needs (titles are unique across resource types): rename it."
                     )
                 continue  # given back between our POST and our read
             if current.terms is None:
                 raise AepConfigError(
-                    f"A Schema Registry resource titled {LEASE_TITLE!r} exists in this sandbox ({current.id}) but it "
+                    f"A Schema Registry resource titled {LEASE_TITLE!r} exists in this sandbox ({printable(current.id)}) but it "
                     "is not a write lease of this provider: rename or delete it (the title is reserved)."
                 )
             if current.held_by(holder):

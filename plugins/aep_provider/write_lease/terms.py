@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from aep_provider.printable import printable
+
 #: The one title of the lease in a sandbox (Schema Registry titles are unique per sandbox).
 LEASE_TITLE = "Airflow AEP onboarding write lease"
 _NOTE = (
@@ -36,8 +38,10 @@ class LeaseHolder(BaseModel):
 
     @property
     def label(self) -> str:
+        """Escaped (``printable``): a lease's holder is read back from the sandbox, which anyone who may edit it can
+        write; it reaches logs and error messages."""
         task = f", task {self.task_id}" if self.task_id else ""
-        return f"DAG {self.dag_id} run {self.run_id} (clear {self.clear_number}{task})"
+        return printable(f"DAG {self.dag_id} run {self.run_id} (clear {self.clear_number}{task})")
 
     def for_task(self, task_id: str) -> LeaseHolder:
         return self.model_copy(update={"task_id": task_id})
@@ -90,10 +94,11 @@ class Lease(BaseModel):
         return self.terms is not None and self.terms.holder == holder
 
     def describe(self) -> str:
+        """Escaped: every part comes from the sandbox."""
         if self.terms is None:
-            return f"{self.id} (not a write lease of this provider)"
-        return (f"{self.id}, held by {self.terms.holder.label} since {self.terms.acquired_at.isoformat()} "
-                f"until {self.terms.expires_at.isoformat()}")
+            return printable(f"{self.id} (not a write lease of this provider)")
+        return printable(f"{self.id}, held by {self.terms.holder.label} since {self.terms.acquired_at.isoformat()} "
+                         f"until {self.terms.expires_at.isoformat()}")
 
 
 def lease_body(terms: LeaseTerms, tenant_id: str) -> dict[str, Any]:
