@@ -195,10 +195,10 @@ def test_two_dags_sharing_the_hubspot_base_connection_never_create_it_twice(depl
     for round_no in range(1, 4):
         emulator.reset()
         emulator.set_config(run_duration_seconds=1, latency_ms=SHARED_LATENCY_MS)
-        # Base connections answer slower still, as a loaded sandbox may: the look-up and the create of the shared
-        # connection then span longer than the few seconds between the two DAGs' steps.
-        emulator.set_faults([{"kind": "latency", "probability": 1.0, "path_regex": "/flowservice/connections",
-                              "latency_ms": CONNECTIONS_LATENCY_MS}])
+        # Creating a base connection takes seconds (a real sandbox checks the HubSpot credentials it is given): the
+        # look-up and the create of the shared connection then span the few seconds between the two DAGs' steps.
+        emulator.set_faults([{"kind": "latency", "probability": 1.0, "method": "POST",
+                              "path_regex": "/flowservice/connections$", "latency_ms": CONNECTIONS_LATENCY_MS}])
         try:
             run_ids: dict[str, str] = {}
             barrier = threading.Barrier(len(specs))
