@@ -233,3 +233,15 @@ def test_the_lease_field_sits_under_the_tenant_namespace(aep_conn_env: EmulatorS
     lease = store.try_acquire(_holder())
     [body] = [d for d in AepHook().iter_tenant("datatypes", None, accept=XED) if d["$id"] == lease.id]
     assert list(body["properties"]) == ["_demotenant"]
+
+
+def test_a_lease_claiming_an_end_no_holder_writes_is_taken_over(aep_conn_env: EmulatorServer) -> None:
+    """Whoever may edit the sandbox could write a lease that ends in a year to keep every run waiting: a lease ending
+    further ahead than a holder's term plus the margin counts as expired."""
+    from aep_provider.write_lease.terms import LeaseTerms, lease_body
+
+    hook = AepHook()
+    now = datetime.now(timezone.utc)
+    terms = LeaseTerms(holder=_holder("squatter"), acquired_at=now, expires_at=now + timedelta(days=365))
+    hook.create_resource("datatypes", lease_body(terms, hook.get_tenant_id()))
+    assert SandboxWriteLease(hook).try_acquire(_holder("mine")).held_by(_holder("mine"))

@@ -316,7 +316,8 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         self.defer(
             trigger=AepWriteLeaseTrigger(holder.model_dump(), aep_conn_id=self.aep_conn_id,
                                          hook_params=self.effective_hook_params(),
-                                         poll_interval=self.lease_poll_seconds, end_time=deadline),
+                                         poll_interval=self.lease_poll_seconds, end_time=deadline,
+                                         ttl_seconds=self.lease_ttl_seconds),
             method_name="resume_after_lease",
             kwargs={"deadline": deadline},
         )

@@ -19,6 +19,7 @@ from aep_provider.hooks.aep_async import AepAsyncHook
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.params import AepHookParams, checked_hook_params
 from aep_provider.hooks.transport import XED, service_path
+from aep_provider.write_lease.sandbox import DEFAULT_TTL_SECONDS, SAFETY_MARGIN_SECONDS
 from aep_provider.write_lease.terms import LEASE_TITLE, LeaseHolder, lease_of, winner
 
 
@@ -36,8 +37,10 @@ class AepWriteLeaseTrigger(BaseTrigger):
         hook_params: AepHookParams | None = None,
         poll_interval: float = 5.0,
         end_time: float | None = None,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
     ) -> None:
         super().__init__()
+        self.ttl_seconds = float(ttl_seconds)
         self.holder = LeaseHolder.model_validate(holder).model_dump()
         self.aep_conn_id = aep_conn_id
         self.hook_params = checked_hook_params(hook_params, "AepWriteLeaseTrigger")
@@ -53,6 +56,7 @@ class AepWriteLeaseTrigger(BaseTrigger):
                 "hook_params": dict(self.hook_params),
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                "ttl_seconds": self.ttl_seconds,
             },
         )
 
@@ -66,7 +70,9 @@ class AepWriteLeaseTrigger(BaseTrigger):
         if lease is None:
             return True, "nobody"
         holder = LeaseHolder.model_validate(self.holder)
-        if lease.terms is None or lease.expired(datetime.now(timezone.utc)) or lease.held_by(holder):
+        left = lease.remaining(datetime.now(timezone.utc))
+        # Expired, or claiming an end no holder writes (SandboxWriteLease.stale): the plan takes it over.
+        if lease.terms is None or left <= 0 or left > self.ttl_seconds + SAFETY_MARGIN_SECONDS or lease.held_by(holder):
             return True, lease.describe()
         return holder.supersedes(lease.terms.holder), lease.describe()
 

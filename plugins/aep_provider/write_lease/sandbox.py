@@ -101,6 +101,12 @@ class SandboxWriteLease:
                 return found
         return []
 
+    def stale(self, lease: Lease) -> bool:
+        """Expired, or ending further ahead than any holder writes (its term plus the margin): a lease someone wrote
+        by hand to keep every run waiting counts as expired."""
+        left = lease.remaining(self.clock())
+        return left <= 0 or left > self.ttl + self.margin
+
     def read(self) -> Lease | None:
         """The lease as the sandbox holds it now, ``None`` when nobody holds it."""
         return winner(self.leases())
@@ -159,8 +165,9 @@ class SandboxWriteLease:
                 )
             if current.held_by(holder):
                 return current
-            if current.expired(self.clock()) or holder.supersedes(current.terms.holder):
-                why = "it expired" if current.expired(self.clock()) else "its DAG run was cleared since"
+            if self.stale(current) or holder.supersedes(current.terms.holder):
+                why = "it expired (or claims an end no holder writes)" if self.stale(current) else \
+                    "its DAG run was cleared since"
                 self.log.warning("Taking over the write lease %s: %s", current.describe(), why)
                 self.hook.delete_resource("datatypes", current.id)  # by id: only that lease (404 when beaten to it)
                 continue
