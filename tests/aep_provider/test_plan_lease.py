@@ -148,3 +148,22 @@ def test_a_create_step_without_a_plan_refuses_a_name_held_twice(aep_conn_env: Em
             "name": "twice", "connectionSpec": {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c", "version": "1.0"}})
     with pytest.raises(AepDuplicateResourcesError, match="'twice': 2 copies"):
         AepCreateDatasetBaseConnectionOperator(task_id="lake", name="twice").execute(make_context())
+
+
+async def test_the_lease_trigger_waits_out_a_platform_that_does_not_answer(aep_conn_env: EmulatorServer,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Platform unreachable for a while (a restart): the waiting run keeps waiting instead of failing."""
+    from aep_provider.hooks.errors import AepTransientError
+
+    answers = iter([AepTransientError("did not answer"), (True, "nobody")])
+
+    async def flaky(self: Any, hook: Any) -> Any:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(AepWriteLeaseTrigger, "is_free", flaky)
+    trigger = AepWriteLeaseTrigger(LeaseHolder(dag_id="dag", run_id="run-1").model_dump(), poll_interval=0.01)
+    event = await trigger.run().__anext__()
+    assert event.payload["status"] == "free"

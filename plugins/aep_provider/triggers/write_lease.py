@@ -17,6 +17,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from aep_provider.hooks.aep_async import AepAsyncHook
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
+from aep_provider.hooks.errors import AepTransientError
 from aep_provider.hooks.params import AepHookParams, checked_hook_params
 from aep_provider.hooks.transport import XED, service_path
 from aep_provider.write_lease.sandbox import DEFAULT_TTL_SECONDS, SAFETY_MARGIN_SECONDS
@@ -27,7 +28,8 @@ class AepWriteLeaseTrigger(BaseTrigger):
     """Poll the sandbox's write lease (``GET /tenant/datatypes?property=title==...``) until nobody holds it, it has
     expired, or ``holder``'s own DAG run took it before being cleared; then fire ``{"status": "free"}``.
 
-    ``{"status": "error", "message"}`` when ``end_time`` (epoch seconds) passes first or anything goes wrong.
+    ``{"status": "error", "message"}`` when ``end_time`` (epoch seconds) passes first or anything goes wrong; a
+    Platform that does not answer for a while (its retries spent) is waited out until then.
     """
 
     def __init__(
@@ -79,8 +81,15 @@ class AepWriteLeaseTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
             hook = AepAsyncHook(self.aep_conn_id, **self.hook_params)
+            held = "unknown: the sandbox did not answer"
             while True:
-                free, held = await self.is_free(hook)
+                try:
+                    free, held = await self.is_free(hook)
+                except AepTransientError as exc:
+                    # The Platform unreachable for a while (its retries spent): keep waiting until the deadline.
+                    self.log.warning("Could not read the sandbox's write lease (%s); looking again in %.0f s",
+                                     exc, self.poll_interval)
+                    free = False
                 if free:
                     yield TriggerEvent({"status": "free", "was": held})
                     return
