@@ -24,7 +24,8 @@ def _answers(port: int) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    args = ["-q", *argv]
+    # The slowest tests in every run's output: the suite must stay well under CI's time (docs/deployment.md).
+    args = ["-q", "--durations=25", *argv]
     services = {"PostgreSQL": _answers(5432), "Redis": _answers(6379)}
     missing = [name for name, up in services.items() if not up]
     if missing:
