@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
 
 from aep_onboarding.spec_base import Strict, check_slug
-from aep_provider.planning.mapping_rules import identity_problem, repeated_destinations
+from aep_onboarding.steps import object_resources
+from aep_provider.models.data_prep import identity_problem, repeated_destinations
 
 PROFILE_CLASS = "https://ns.adobe.com/xdm/context/profile"
 DEFAULT_FIELD_GROUPS = (
@@ -99,17 +100,16 @@ class TargetSchema(Strict):
     title: str | None = None
 
 
-class ResourceNames(Strict):
-    """Optional overrides of the names the factory derives from the object."""
-
-    adhoc_class: str | None = None
-    adhoc_schema: str | None = None
-    source_connection: str | None = None
-    target_schema: str | None = None
-    dataset: str | None = None
-    target_connection: str | None = None
-    mapping_set: str | None = None
-    flow: str | None = None
+if TYPE_CHECKING:
+    ResourceNames = Strict
+else:
+    #: ``objects[].names``: optional overrides of the names the factory derives from the object, one field per
+    #: resource of the registry (``steps.py``: the step id, or the resource's ``name_field``, e.g. ``flow``).
+    ResourceNames = create_model(
+        "ResourceNames", __base__=Strict,
+        **{resource.field_name(step_id): (str | None, None) for step_id, resource in object_resources()},
+    )
+    ResourceNames.__doc__ = "Optional overrides of the names the factory derives from the object."
 
 
 FieldType = Literal["string", "integer", "number", "boolean", "date", "date-time"]

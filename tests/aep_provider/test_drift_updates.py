@@ -245,6 +245,6 @@ def test_reusing_a_flow_without_a_plan_warns_of_its_delta_column_and_options(
     assert only(op.execute(make_context())) == chain["flow"]
     out = capsys.readouterr()
     logged = caplog.text + out.out + out.err
-    assert "delta column (Added_At)" in logged
+    assert "delta column: Added_At -> Updated_At" in logged  # as the plan words it (models/drift.py)
     assert "options.partialIngestionPercent: None -> 15 (until this is applied, AEP fails every run" in logged
     assert "options" not in _flow(AepHook(), chain["flow"]), "reused unchanged"

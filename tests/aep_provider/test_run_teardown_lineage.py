@@ -141,8 +141,9 @@ def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(
         assert [(d.namespace, d.name) for d in lineage.inputs] == [
             (f"hubspot://{chain['base']}", "Hubspot.Contacts")
         ]
+        # The dataset's one identity (lineage.py): the org id's "@" percent-encoded, the dataset by its id.
         assert [(d.namespace, d.name) for d in lineage.outputs] == [
-            ("aep://DEMO0000000000000000000@AdobeOrg/prod", chain["dataset"])
+            ("aep://DEMO0000000000000000000%40AdobeOrg/prod", f"datasets/{chain['dataset']}")
         ]
 
 

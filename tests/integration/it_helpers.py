@@ -39,7 +39,7 @@ def expected_resources(spec: OnboardingSpec) -> Counter[tuple[str, str]]:
             ("dataset", names.dataset),
             ("targetConnection", names.target_connection),
             ("mappingSet", names.mapping_set),
-            ("flow", names.flow),
+            ("flow", names.dataflow),
         ):
             expected[(kind, name)] += 1
     return expected

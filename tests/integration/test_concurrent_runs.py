@@ -149,7 +149,7 @@ def test_first_backfill_at_airflows_default_concurrency_creates_each_resource_on
     by_name = {(r["kind"], r["name"]): r["id"] for r in emulator.resources()}
     for obj in spec.objects:
         names = object_names(spec, obj)
-        want = {"dataset": by_name[("dataset", names.dataset)], "dataflow": by_name[("flow", names.flow)]}
+        want = {"dataset": by_name[("dataset", names.dataset)], "dataflow": by_name[("flow", names.dataflow)]}
         for run in runs:
             summary = _xcom(client, dag_id, run["dag_run_id"], "run_summary")
             got = {kind: _used(summary, obj.slug, kind) for kind in want}

@@ -208,7 +208,7 @@ def assert_one_of_each(emulator: EmulatorServer, spec) -> dict[tuple[str, str], 
         expected |= {
             ("class", names.adhoc_class), ("schema", names.adhoc_schema), ("schema", names.target_schema),
             ("sourceConnection", names.source_connection), ("targetConnection", names.target_connection),
-            ("dataset", names.dataset), ("mappingSet", names.mapping_set), ("flow", names.flow),
+            ("dataset", names.dataset), ("mappingSet", names.mapping_set), ("flow", names.dataflow),
         }
     assert set(per_name) == expected, {
         "missing": sorted(expected - set(per_name)), "unexpected": sorted(set(per_name) - expected)

@@ -27,7 +27,8 @@ from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
 from aep_provider.operators.explore import unknown_table_error
 from aep_provider.operators.rows import Row
-from aep_provider.planning.apply import planned_answer
+from aep_provider.outcomes import Kind, Outcome
+from aep_provider.planned import Planned
 
 
 def _spec_id(obj: dict[str, Any]) -> str | None:
@@ -128,6 +129,8 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
                     f"{self.hook.sandbox}; pass an existing HubSpot base connection id or hubspot_conn_id."
                 )
             self.log.info("Using the existing HubSpot base connection %s", self.base_connection_id)
+            self.hook.record_outcome(Outcome(kind=Kind.HUBSPOT_BASE_CONNECTION, name=self.name), self.base_connection_id,
+                                     created=False)
             self.persist_link(context, AepAccountLink, id=self.base_connection_id)
             return self.base_connection_id
         params = self._credentials()
@@ -140,7 +143,7 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
         obj, _ = create_named(
             self.hook,
             collection="connections",
-            what="HubSpot base connection",
+            kind=Kind.HUBSPOT_BASE_CONNECTION,
             name=self.name,
             body=model.to_body(),
             matches=lambda o: _spec_id(o) == HUBSPOT_CONNECTION_SPEC_ID,
@@ -170,7 +173,7 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
         obj, _ = create_named(
             self.hook,
             collection="connections",
-            what="dataset base connection",
+            kind=Kind.DATASET_BASE_CONNECTION,
             name=self.name,
             body=model.to_body(),
             matches=lambda o: _spec_id(o) == DATA_LAKE_CONNECTION_SPEC_ID,
@@ -184,7 +187,7 @@ class _ConnectionFields:
     name: str = ""
     base_connection_id: str = ""
     schema_id: str = ""
-    #: The plan's entry for this connection (``AepPlanOperator``); ``None``: look it up as without a plan.
+    #: The plan's entry for this connection (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
     planned: dict[str, Any] | None = None
 
 
@@ -206,7 +209,7 @@ class _ConnectionOperator(AepRowsOperator[CF]):
     """Create (or reuse by name) a source or target connection; a subclass says what it is and how to match."""
 
     collection: ClassVar[str]
-    what: ClassVar[str]
+    kind: ClassVar[Kind]
     link: ClassVar[type[AepLink]]
     identity_fields: Sequence[str] = ("name",)
 
@@ -225,11 +228,11 @@ class _ConnectionOperator(AepRowsOperator[CF]):
         raise NotImplementedError
 
     def execute_row(self, context: Any, row: Row[CF]) -> str:
-        model = build_model(f"{row.label}{self.what}", lambda: self.body(row))
+        model = build_model(f"{row.label}{self.kind.value}", lambda: self.body(row))
         obj, _ = create_named(
-            self.hook, collection=self.collection, what=self.what, name=row.fields.name, body=model.to_body(),
+            self.hook, collection=self.collection, kind=self.kind, name=row.fields.name, body=model.to_body(),
             matches=lambda existing: self.matches(row, existing), describe=self.describe,
-            planned=planned_answer(row.fields.planned, context),
+            planned=Planned.of(row.fields.planned, context),
         )
         self.persist_link(context, self.link, row, id=self.link_id(row))
         return str(obj["id"])
@@ -244,7 +247,7 @@ class AepCreateSourceConnectionOperator(_ConnectionOperator[SourceConnectionFiel
 
     Fields = SourceConnectionFields
     operator_extra_links = (AepSourceConnectionLink(),)
-    collection, what, link = "sourceConnections", "source connection", AepSourceConnectionLink
+    collection, kind, link = "sourceConnections", Kind.SOURCE_CONNECTION, AepSourceConnectionLink
 
     def body(self, row: Row[SourceConnectionFields]) -> ConnectionCreate:
         f = row.fields
@@ -285,7 +288,7 @@ class AepCreateTargetConnectionOperator(_ConnectionOperator[TargetConnectionFiel
 
     Fields = TargetConnectionFields
     operator_extra_links = (AepTargetConnectionLink(),)
-    collection, what, link = "targetConnections", "target connection", AepTargetConnectionLink
+    collection, kind, link = "targetConnections", Kind.TARGET_CONNECTION, AepTargetConnectionLink
 
     def body(self, row: Row[TargetConnectionFields]) -> ConnectionCreate:
         f = row.fields

@@ -7,22 +7,19 @@ one needs for its own writes).
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 from aep_provider.hooks.aep_async import AepAsyncHook
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
-from aep_provider.hooks.params import AepHookParams, checked_hook_params
-from aep_provider.hooks.transport import XED, service_path
+from aep_provider.hooks.params import AepHookParams
+from aep_provider.hooks.transport import service_path
+from aep_provider.models.common import XED
+from aep_provider.triggers.base import AepPollingTrigger
 from aep_provider.write_lease.terms import LEASE_TITLE, LeaseHolder, lease_of
 
 
-class AepWriteLeaseTrigger(BaseTrigger):
+class AepWriteLeaseTrigger(AepPollingTrigger):
     """Poll the sandbox's write lease (``GET /tenant/datatypes?property=title==...``) until nobody holds it, it has
     expired, or ``holder``'s own DAG run took it before being cleared; then fire ``{"status": "free"}``.
 
@@ -37,24 +34,12 @@ class AepWriteLeaseTrigger(BaseTrigger):
         poll_interval: float = 5.0,
         end_time: float | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(aep_conn_id, hook_params, poll_interval, end_time)
         self.holder = LeaseHolder.model_validate(holder).model_dump()
-        self.aep_conn_id = aep_conn_id
-        self.hook_params = checked_hook_params(hook_params, "AepWriteLeaseTrigger")
-        self.poll_interval = float(poll_interval)
-        self.end_time = end_time
+        self._held = "unknown"
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "holder": self.holder,
-                "aep_conn_id": self.aep_conn_id,
-                "hook_params": dict(self.hook_params),
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-            },
-        )
+    def arguments(self) -> dict[str, Any]:
+        return {"holder": self.holder}
 
     async def is_free(self, hook: AepAsyncHook) -> tuple[bool, str]:
         """Whether ``holder`` may take the lease now, and who holds it otherwise."""
@@ -71,21 +56,10 @@ class AepWriteLeaseTrigger(BaseTrigger):
             return True, lease.describe()
         return holder.supersedes(lease.terms.holder), lease.describe()
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        try:
-            hook = AepAsyncHook(self.aep_conn_id, **self.hook_params)
-            while True:
-                free, held = await self.is_free(hook)
-                if free:
-                    yield TriggerEvent({"status": "free", "was": held})
-                    return
-                if self.end_time is not None and time.time() >= self.end_time:
-                    yield TriggerEvent({
-                        "status": "error",
-                        "message": f"the sandbox's write lease was still held at the deadline "
-                        f"({time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(self.end_time))}): {held}",
-                    })
-                    return
-                await asyncio.sleep(self.poll_interval)
-        except Exception as exc:  # any failure becomes an event: the task fails with it, the trigger never dies
-            yield TriggerEvent({"status": "error", "message": f"{type(exc).__name__}: {exc}"})
+    async def poll(self, hook: AepAsyncHook) -> dict[str, Any] | None:
+        free, held = await self.is_free(hook)
+        self._held = held
+        return {"status": "free", "was": held} if free else None
+
+    def late(self, deadline: str) -> str:
+        return f"the sandbox's write lease was still held at the deadline ({deadline}): {self._held}"

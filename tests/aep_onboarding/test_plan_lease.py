@@ -11,15 +11,14 @@ from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from aep_emulator.testing import EmulatorServer
 from aep_provider.hooks.aep import AepHook
-from aep_provider.operators.plan import AepPlanOperator
+from aep_onboarding.planning.operator import AepPlanOperator
+from aep_onboarding.steps import object_resources
 from aep_provider.triggers.write_lease import AepWriteLeaseTrigger
 from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease
 
 ROW: dict[str, Any] = {
-    "key": "contacts", "source": "Hubspot.Contacts", "names": {name: f"lease {name}" for name in (
-        "adhoc_class", "adhoc_schema", "source_connection", "target_schema", "dataset", "mapping_set",
-        "target_connection", "flow")},
-    "class_ref": "https://ns.adobe.com/xdm/context/profile", "field_groups": [],
+    "key": "contacts", "source": "Hubspot.Contacts", "names": {step: f"lease {step}" for step, _ in object_resources()},
+    "columns": ["Added_At", "Vid"], "class_ref": "https://ns.adobe.com/xdm/context/profile", "field_groups": [],
     "mappings": [{"source": "Vid", "destination": "_id"}], "delta_column": "Added_At",
     "schedule": {"frequency": "once", "start_time": "2024-01-01T00:00:00Z"},
 }
