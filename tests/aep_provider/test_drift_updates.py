@@ -20,7 +20,7 @@ from aep_provider_chain import MAPPINGS, dataflow_op, hubspot_conn_env, onboard,
 from aep_emulator.testing import EmulatorServer
 from aep_provider.hooks.aep import AepHook
 from aep_provider.models.data_prep import Mapping, MappingSetCreate
-from aep_provider.planning.update import new_mapping_version, update_flow
+from aep_provider.operators.updates import new_mapping_version, update_flow
 
 LOG = logging.getLogger(__name__)
 FLOWS = "/data/foundation/flowservice/flows"
