@@ -78,7 +78,7 @@ def test_an_unregistered_step_is_not_wired() -> None:
     from aep_provider.operators.dataset import AepCreateDatasetOperator
 
     stray = Step("stray_dataset", AepCreateDatasetOperator, lambda s: {"name": "x"})
-    with DAG(dag_id="stray", schedule=None), pytest.raises(KeyError, match="register it in aep_onboarding/steps.py"):
+    with DAG(dag_id="stray", schedule=None), pytest.raises(KeyError, match=r"register it in aep_onboarding/steps\.py"):
         wire([stray], [Subject(key="a", source="a", names={})], {}, {"schema_id": "s"})
 
 

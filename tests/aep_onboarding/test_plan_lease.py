@@ -10,9 +10,9 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from aep_emulator.testing import EmulatorServer
-from aep_provider.hooks.aep import AepHook
 from aep_onboarding.planning.operator import AepPlanOperator
 from aep_onboarding.steps import object_resources
+from aep_provider.hooks.aep import AepHook
 from aep_provider.triggers.write_lease import AepWriteLeaseTrigger
 from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease
 

@@ -34,8 +34,8 @@ def _rule(source: str, destination: str, identity: bool = False, namespace: str 
 
 def test_a_destination_mapped_twice_and_a_lone_identity_or_namespace_are_refused() -> None:
     """Rules the spec shows to be wrong are refused before any read, naming the object, each rule and the fix."""
-    from aep_provider.hooks.errors import AepConfigError
     from aep_onboarding.planning.checks import check_mapping_rules
+    from aep_provider.hooks.errors import AepConfigError
 
     twice = PlanRow(**_row([_rule("Vid", "_id"), _rule("Properties_Email_Value", "_id")]))
     with pytest.raises(AepConfigError) as caught:
@@ -62,9 +62,9 @@ def test_an_identity_namespace_the_sandbox_lacks_is_refused_naming_the_closest(
     """The sandbox's namespace codes are read once (``GET /data/core/idnamespace/identities``) when a rule is an
     identity, and not at all otherwise; an unknown code names the closest codes and the fix; a code written in
     another letter case passes with a warning naming the sandbox's spelling."""
+    from aep_onboarding.planning.checks import check_rows
     from aep_provider.hooks.aep import AepHook
     from aep_provider.hooks.errors import AepConfigError
-    from aep_onboarding.planning.checks import check_rows
 
     hook = AepHook()
     paths: list[str] = []
@@ -96,10 +96,10 @@ def test_a_delta_column_that_is_not_a_time_is_refused_naming_the_time_columns(
 ) -> None:
     """The explored table says each column's type (explore/crm.md: ``"meta:xdmType": "date-time"``); a delta
     column of another type is refused, naming the table's date-time columns; a date-time one passes."""
+    from aep_onboarding.planning.checks import check_columns
     from aep_provider.hooks.aep import AepHook
     from aep_provider.hooks.errors import AepConfigError
     from aep_provider.operators.connections import AepCreateHubSpotBaseConnectionOperator
-    from aep_onboarding.planning.checks import check_columns
 
     hubspot_conn_env(monkeypatch)
     base = AepCreateHubSpotBaseConnectionOperator(task_id="base", name="checks base", hubspot_conn_id="hubspot_default")

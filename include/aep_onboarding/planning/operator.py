@@ -110,14 +110,14 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             raise AepConfigError(f"{type(self).__name__} ({self.task_id}) plans objects: pass for_each rows.")
         if on_drift not in ("warn", "fail", "update"):
             raise AepConfigError(f"on_drift={on_drift!r}: use warn, fail or update.")
-        self.hubspot_base_connection_id = hubspot_base_connection_id
-        self.hubspot_base_connection_name = hubspot_base_connection_name
+        # The base connections it looks for: the HubSpot one by id, else by name (never created), the dataset one.
+        self.hubspot_base_connection_id, self.hubspot_base_connection_name = (hubspot_base_connection_id,
+                                                                               hubspot_base_connection_name)
         self.dataset_base_connection_name = dataset_base_connection_name
-        self.on_drift = on_drift
-        self.plan_only_param = plan_only_param
+        self.on_drift, self.plan_only_param = on_drift, plan_only_param
+        # The sandbox's write lease: when to take it without anything planned to create, its term, how often to look.
         self.always_take_lease = always_take_lease
-        self.lease_ttl_seconds = float(lease_ttl_seconds)
-        self.lease_poll_seconds = float(lease_poll_seconds)
+        self.lease_ttl_seconds, self.lease_poll_seconds = float(lease_ttl_seconds), float(lease_poll_seconds)
 
     def execute(self, context: Any) -> Plan:
         return self._guarded_plan(context, deadline=None)

@@ -14,17 +14,8 @@ from typing import Any
 import aiohttp
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from aep_provider.flow_runs.run import (
-    RUNS_PATH,
-    FlowRun,
-    Which,
-    one_run_from,
-    one_run_query,
-    run_from,
-    run_path,
-    runs_from,
-    runs_query,
-)
+from aep_provider.flow_runs import run as runs
+from aep_provider.flow_runs.run import FlowRun, Which
 from aep_provider.hooks.base import AepBaseHook
 from aep_provider.hooks.errors import AepNotFoundError
 from aep_provider.hooks.exchange import Exchange, Step
@@ -87,16 +78,16 @@ class AepAsyncHook(AepBaseHook):
     async def get_run(self, run_id: str) -> FlowRun | None:
         """A run by id; ``None`` when Flow Service does not know it."""
         try:
-            return run_from(await self.get(run_path(run_id)))
+            return runs.run_from(await self.get(runs.run_path(run_id)))
         except AepNotFoundError:
             return None
 
     async def list_runs(self, flow_id: str) -> list[FlowRun]:
         """Every run of ``flow_id``; the ``flowId`` filter is sent again with each page (the next link
         carries only the continuation token)."""
-        pages = FlowServicePages(RUNS_PATH, runs_query(flow_id))
-        return runs_from([run async for run in aiter_pages(self.get, pages)], flow_id)
+        pages = FlowServicePages(runs.RUNS_PATH, runs.runs_query(flow_id))
+        return runs.runs_from([run async for run in aiter_pages(self.get, pages)], flow_id)
 
     async def one_run(self, flow_id: str, which: Which = "latest") -> FlowRun | None:
         """The flow's latest (or first) run from one small page (``orderby``, ``limit=1``; sort-and-filter.md)."""
-        return one_run_from(await self.get(RUNS_PATH, one_run_query(flow_id, which)), flow_id, which)
+        return runs.one_run_from(await self.get(runs.RUNS_PATH, runs.one_run_query(flow_id, which)), flow_id, which)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -37,6 +37,14 @@ def _spec_id(obj: dict[str, Any]) -> str | None:
 
 def _schema_id(obj: dict[str, Any]) -> str | None:
     return ((obj.get("data") or {}).get("schema") or {}).get("id")
+
+
+def _base_connection(hook: Any, kind: Kind, name: str, body: dict[str, Any], spec_id: str) -> str:
+    """Create (or reuse by name) a base connection of the connection spec ``spec_id``: a same-named connection of
+    another spec is an error, not a reuse."""
+    obj, _ = create_named(hook, collection="connections", kind=kind, name=name, body=body,
+                          matches=lambda o: _spec_id(o) == spec_id, describe=lambda o: f"connection spec {_spec_id(o)}")
+    return str(obj["id"])
 
 
 def _first(extra: dict[str, Any], *keys: str) -> str | None:
@@ -140,17 +148,10 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
                 name=self.name, description=self.name, auth=HubSpotAuth(params=params)
             ),
         )
-        obj, _ = create_named(
-            self.hook,
-            collection="connections",
-            kind=Kind.HUBSPOT_BASE_CONNECTION,
-            name=self.name,
-            body=model.to_body(),
-            matches=lambda o: _spec_id(o) == HUBSPOT_CONNECTION_SPEC_ID,
-            describe=lambda o: f"connection spec {_spec_id(o)}",
-        )
-        self.persist_link(context, AepAccountLink, id=obj["id"])
-        return str(obj["id"])
+        base_id = _base_connection(self.hook, Kind.HUBSPOT_BASE_CONNECTION, self.name, model.to_body(),
+                                   HUBSPOT_CONNECTION_SPEC_ID)
+        self.persist_link(context, AepAccountLink, id=base_id)
+        return base_id
 
 
 class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
@@ -170,16 +171,8 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
             "dataset base connection",
             lambda: DatasetBaseConnectionCreate(name=self.name, description=self.name),
         )
-        obj, _ = create_named(
-            self.hook,
-            collection="connections",
-            kind=Kind.DATASET_BASE_CONNECTION,
-            name=self.name,
-            body=model.to_body(),
-            matches=lambda o: _spec_id(o) == DATA_LAKE_CONNECTION_SPEC_ID,
-            describe=lambda o: f"connection spec {_spec_id(o)}",
-        )
-        return str(obj["id"])
+        return _base_connection(self.hook, Kind.DATASET_BASE_CONNECTION, self.name, model.to_body(),
+                                DATA_LAKE_CONNECTION_SPEC_ID)
 
 
 @dataclass(frozen=True)
@@ -205,27 +198,47 @@ class TargetConnectionFields(_ConnectionFields):
     dataset_id: str = ""
 
 
+def _base(obj: dict[str, Any]) -> Any:
+    return obj.get("baseConnectionId")
+
+
+def _param(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda obj: (obj.get("params") or {}).get(name)
+
+
+#: One field that makes a connection of the same name this row's: its label, where it is in a connection (the
+#: request body and the listed object alike), and whether a connection may leave it out.
+Matched = tuple[str, Callable[[dict[str, Any]], Any], bool]
+
+
 class _ConnectionOperator(AepRowsOperator[CF]):
-    """Create (or reuse by name) a source or target connection; a subclass says what it is and how to match."""
+    """Create (or reuse by name) a source or target connection; a subclass says what it is, the fields that make
+    a same-named connection its own (``matched``, with the row's values from ``wanted``) and its link."""
 
     collection: ClassVar[str]
     kind: ClassVar[Kind]
     link: ClassVar[type[AepLink]]
+    matched: ClassVar[tuple[Matched, ...]]
     identity_fields: Sequence[str] = ("name",)
 
     def body(self, row: Row[CF]) -> ConnectionCreate:
         raise NotImplementedError
 
-    def matches(self, row: Row[CF], existing: dict[str, Any]) -> bool:
-        """Whether the connection of the same name is this row's (then it is reused)."""
-        raise NotImplementedError
-
-    @staticmethod
-    def describe(existing: dict[str, Any]) -> str:
+    def wanted(self, row: Row[CF]) -> tuple[Any, ...]:
+        """The row's value of each ``matched`` field."""
         raise NotImplementedError
 
     def link_id(self, row: Row[CF]) -> str:
         raise NotImplementedError
+
+    def matches(self, row: Row[CF], existing: dict[str, Any]) -> bool:
+        """Whether the connection of the same name is this row's (then it is reused)."""
+        return all(get(existing) == want or (optional and get(existing) is None)
+                   for (_, get, optional), want in zip(self.matched, self.wanted(row), strict=True))
+
+    @classmethod
+    def describe(cls, existing: dict[str, Any]) -> str:
+        return ", ".join(f"{label} {get(existing)!r}" for label, get, _ in cls.matched)
 
     def execute_row(self, context: Any, row: Row[CF]) -> str:
         model = build_model(f"{row.label}{self.kind.value}", lambda: self.body(row))
@@ -248,24 +261,14 @@ class AepCreateSourceConnectionOperator(_ConnectionOperator[SourceConnectionFiel
     Fields = SourceConnectionFields
     operator_extra_links = (AepSourceConnectionLink(),)
     collection, kind, link = "sourceConnections", Kind.SOURCE_CONNECTION, AepSourceConnectionLink
+    matched = (("base connection", _base, False), ("path", _param("path"), False), ("schema", _schema_id, True))
 
     def body(self, row: Row[SourceConnectionFields]) -> ConnectionCreate:
         f = row.fields
         return SourceConnectionCreate.build(f.name, f.base_connection_id, f.schema_id, f.path, f.data_format)
 
-    def matches(self, row: Row[SourceConnectionFields], existing: dict[str, Any]) -> bool:
-        return (
-            existing.get("baseConnectionId") == row.fields.base_connection_id
-            and (existing.get("params") or {}).get("path") == row.fields.path
-            and _schema_id(existing) in (None, row.fields.schema_id)
-        )
-
-    @staticmethod
-    def describe(existing: dict[str, Any]) -> str:
-        return (
-            f"base connection {existing.get('baseConnectionId')}, path "
-            f"{(existing.get('params') or {}).get('path')!r}, schema {_schema_id(existing)}"
-        )
+    def wanted(self, row: Row[SourceConnectionFields]) -> tuple[Any, ...]:
+        return row.fields.base_connection_id, row.fields.path, row.fields.schema_id
 
     def link_id(self, row: Row[SourceConnectionFields]) -> str:
         return row.fields.base_connection_id
@@ -289,23 +292,14 @@ class AepCreateTargetConnectionOperator(_ConnectionOperator[TargetConnectionFiel
     Fields = TargetConnectionFields
     operator_extra_links = (AepTargetConnectionLink(),)
     collection, kind, link = "targetConnections", Kind.TARGET_CONNECTION, AepTargetConnectionLink
+    matched = (("base connection", _base, False), ("dataset", _param("dataSetId"), False))
 
     def body(self, row: Row[TargetConnectionFields]) -> ConnectionCreate:
         f = row.fields
         return TargetConnectionCreate.build(f.name, f.base_connection_id, f.schema_id, f.dataset_id)
 
-    def matches(self, row: Row[TargetConnectionFields], existing: dict[str, Any]) -> bool:
-        return (
-            existing.get("baseConnectionId") == row.fields.base_connection_id
-            and (existing.get("params") or {}).get("dataSetId") == row.fields.dataset_id
-        )
-
-    @staticmethod
-    def describe(existing: dict[str, Any]) -> str:
-        return (
-            f"base connection {existing.get('baseConnectionId')}, dataset "
-            f"{(existing.get('params') or {}).get('dataSetId')}"
-        )
+    def wanted(self, row: Row[TargetConnectionFields]) -> tuple[Any, ...]:
+        return row.fields.base_connection_id, row.fields.dataset_id
 
     def link_id(self, row: Row[TargetConnectionFields]) -> str:
         return row.fields.dataset_id

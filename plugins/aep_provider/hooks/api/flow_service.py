@@ -5,17 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from aep_provider.flow_runs.run import (
-    RUNS_PATH,
-    FlowRun,
-    Which,
-    one_run_from,
-    one_run_query,
-    run_from,
-    run_path,
-    runs_from,
-    runs_query,
-)
+from aep_provider.flow_runs import run as runs
+from aep_provider.flow_runs.run import FlowRun, Which
 from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import path_id
@@ -80,13 +71,13 @@ class FlowServiceApi(PlatformCalls):
     # -- runs: the same requests and reading as the async hook's (flow_runs/run.py) ---------------------------
     def get_run(self, run_id: str) -> FlowRun | None:
         """A run by id; ``None`` when Flow Service does not know it."""
-        return run_from(get_or_none(self, run_path(run_id)))
+        return runs.run_from(get_or_none(self, runs.run_path(run_id)))
 
     def list_runs(self, flow_id: str) -> list[FlowRun]:
         """Every run of a flow (``property=flowId==<id>``, monitor.md), page after page."""
-        return runs_from(self.iter_flow_service("runs", runs_query(flow_id)), flow_id)
+        return runs.runs_from(self.iter_flow_service("runs", runs.runs_query(flow_id)), flow_id)
 
     def one_run(self, flow_id: str, which: Which = "latest") -> FlowRun | None:
         """The flow's latest (or first) run from one small page: ``orderby=-createdAt&limit=1``
         (help/dataflows/api/sort-and-filter.md), so a long-lived flow's history is never paged through."""
-        return one_run_from(self.get(RUNS_PATH, one_run_query(flow_id, which)), flow_id, which)
+        return runs.one_run_from(self.get(runs.RUNS_PATH, runs.one_run_query(flow_id, which)), flow_id, which)
