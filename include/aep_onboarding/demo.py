@@ -33,10 +33,11 @@ DEFAULT_SPEC = REPO / "include" / "onboarding" / "hubspot_marketing.yaml"
 DEMO_ORG = "DEMO0000000000000000000@AdobeOrg"
 TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 TASK_STATE = re.compile(r"new_state=(success|failed|skipped|deferred|up_for_retry|up_for_reschedule)")
-#: The emulator's name (``/_emulator/state``) for each kind of resource an object has.
+#: The emulator's name (``/_emulator/state``) for each kind of resource an onboarding makes.
 EMULATOR_KIND = {
     Kind.CLASS: "class", Kind.SCHEMA: "schema", Kind.SOURCE_CONNECTION: "sourceConnection", Kind.DATASET: "dataset",
     Kind.TARGET_CONNECTION: "targetConnection", Kind.MAPPING_SET: "mappingSet", Kind.DATAFLOW: "flow",
+    Kind.HUBSPOT_BASE_CONNECTION: "connection", Kind.DATASET_BASE_CONNECTION: "connection",
 }
 
 
