@@ -13,13 +13,10 @@ from pydantic import Field, ValidationError, create_model, field_validator, mode
 
 from aep_onboarding.spec_base import Strict, check_slug
 from aep_onboarding.steps import object_resources
+from aep_provider.models.common import PROFILE_CLASS_REF, PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS
 from aep_provider.models.data_prep import identity_problem, repeated_destinations
 
-PROFILE_CLASS = "https://ns.adobe.com/xdm/context/profile"
-DEFAULT_FIELD_GROUPS = (
-    "https://ns.adobe.com/xdm/context/profile-person-details",
-    "https://ns.adobe.com/xdm/context/profile-personal-details",
-)
+DEFAULT_FIELD_GROUPS = (PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS)
 SOURCE_PATTERN = re.compile(r"Hubspot\.[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -95,7 +92,7 @@ class MappingRule(Strict):
 
 
 class TargetSchema(Strict):
-    class_ref: str = Field(default=PROFILE_CLASS, alias="class")
+    class_ref: str = Field(default=PROFILE_CLASS_REF, alias="class")
     field_groups: tuple[str, ...] = DEFAULT_FIELD_GROUPS
     title: str | None = None
 

@@ -22,8 +22,8 @@ from aep_provider.models.drift import (
     transformation,
 )
 from aep_provider.models.flow_service import FlowOptions, Schedule
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.schema import expand_ref
+from aep_provider.operators.validation import build_model
 from aep_provider.outcomes import Kind
 from aep_provider.planned import Decision, ResourcePlan
 

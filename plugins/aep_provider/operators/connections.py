@@ -23,10 +23,10 @@ from aep_provider.models.flow_service import (
     TargetConnectionCreate,
 )
 from aep_provider.operators._named import create_named
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
 from aep_provider.operators.explore import unknown_table_error
 from aep_provider.operators.rows import Row
+from aep_provider.operators.validation import build_model
 from aep_provider.outcomes import Kind, Outcome
 from aep_provider.planned import Planned
 

@@ -11,9 +11,9 @@ from aep_provider.hooks.errors import AepConfigError, AepConflictError
 from aep_provider.links import AepDatasetLink
 from aep_provider.models.catalog import DatasetCreate
 from aep_provider.models.common import XED_SINGLE
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.rows import Row
+from aep_provider.operators.validation import build_model
 from aep_provider.outcomes import Kind
 from aep_provider.planned import Planned
 

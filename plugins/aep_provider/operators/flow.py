@@ -20,10 +20,10 @@ from aep_provider.models.flow_service import (
     Schedule,
 )
 from aep_provider.operators._named import create_named
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
 from aep_provider.operators.rows import Row
 from aep_provider.operators.updates import update_flow
+from aep_provider.operators.validation import build_model
 from aep_provider.outcomes import Kind
 from aep_provider.planned import Planned
 

@@ -13,10 +13,10 @@ from aep_provider.links import AepMappingSetLink
 from aep_provider.models.common import XED_FULL
 from aep_provider.models.data_prep import Mapping, MappingSetCreate, mapping_key
 from aep_provider.models.schema_registry import xdm_paths
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.rows import Row
 from aep_provider.operators.updates import new_mapping_version
+from aep_provider.operators.validation import build_model
 from aep_provider.outcomes import Kind
 from aep_provider.planned import Planned, is_retry
 

@@ -20,10 +20,10 @@ from aep_provider.models.schema_registry import (
     column_field_type,
     normalize_field_type,
 )
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.explore import unknown_table_error
 from aep_provider.operators.rows import F, Row
+from aep_provider.operators.validation import build_model
 from aep_provider.outcomes import Kind
 from aep_provider.planned import NOT_PLANNED, Planned
 
