@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-unit test-integration test-deploy bench measure airflow-up airflow-down lint clean
+.PHONY: setup demo test test-unit test-integration test-deploy bench measure docs airflow-up airflow-down lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ $(BENCH_STAMP): pyproject.toml
 
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
+
+# The DAG pictures of the README, drawn from the DAGs as they are (needs Debian's chromium, as the browser test).
+docs: $(STAMP)
+	$(BIN)/python -m scripts.doc_pictures
 
 airflow-up: $(STAMP)
 	bash scripts/airflow-up.sh

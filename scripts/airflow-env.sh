@@ -119,7 +119,7 @@ export AIRFLOW__CELERY__POOL="$AEP_WORKER_POOL"
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=5
 export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=10
 export AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=1
-# Faults of the deployment itself (README, "What happens when ..."): a task whose worker died
+# Faults of the deployment itself (docs/deployment.md, "What happens when ..."): a task whose worker died
 # (OOM kill, node drain) stops heartbeating every 5 s ([workers] min_heartbeat_interval) and is
 # failed, then retried, 20 s later instead of 300 s; the scheduler looks every 5 s (default 10).
 # A restarted scheduler adopts the running tasks of its dead predecessor within 15 s (default 300),

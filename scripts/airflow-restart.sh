@@ -16,7 +16,7 @@
 # emulator keeps its resources across the restart (its --state file). Prints
 # "stopped <component> at <epoch seconds>", "starting ..." and, once the deployment
 # is healthy again, "started ..." so a caller can time the outage. Exit status 0
-# when the deployment is healthy again. See README, "What happens when ...".
+# when the deployment is healthy again. See docs/deployment.md, "What happens when ...".
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

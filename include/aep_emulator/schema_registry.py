@@ -263,6 +263,11 @@ def patch_tenant(resource_type: str, ident: str, request: Request, body: Annotat
         for key, value in obj.items():
             if key == "meta:datasetNamespace":
                 rebuilt[key] = value
+        if kind == "datatype":
+            # A patched data type answers its next minor version (data-types.md's PATCH answer: "1.2";
+            # schema-registry.yaml patchDataTypeResponse: "1.1").
+            major, _, minor = str(obj.get("version", "1.0")).partition(".")
+            rebuilt["version"] = f"{major}.{int(minor or 0) + 1}"
         cont.items[kind][obj["__hex"]] = rebuilt
         store.wrote()
         return _view(cont, rebuilt, "xed")

@@ -91,7 +91,8 @@ def check_title(container: Container, title: Any, exclude: str | None = None) ->
         for key, obj in container.items[kind].items():
             if key != exclude and obj.get("title") == title:
                 raise SCHEMA_REGISTRY.bad_request(
-                    f"Title not unique: the title '{title}' is already used by {obj['$id']}.",
+                    # help/xdm/troubleshooting-guide.md, "Title not unique", word for word but the id.
+                    f"Object titles must be unique. An object {obj['$id']} already exists with the same title.",
                     "XDM-1521-400",
                     "Title not unique",
                 )
@@ -238,6 +239,9 @@ def build_datatype(container: Container, ctx: RequestContext, body: dict[str, An
     ``version``)."""
     if body.get("type") not in ("object", "array"):
         raise SCHEMA_REGISTRY.bad_request("The field 'type' of a data type must be 'object' or 'array'.")
+    if body["type"] == "array" and "properties" in body:
+        # schema-registry.yaml createDataType, ``properties``: "Not supported for array data types".
+        raise SCHEMA_REGISTRY.bad_request("The field 'properties' is not supported for array data types.")
     hexid = hexid or new_hex(48)
     obj = _base_resource(ctx, "datatype", hexid, body, now_ms)
     obj["type"] = body["type"]
@@ -245,6 +249,7 @@ def build_datatype(container: Container, ctx: RequestContext, body: dict[str, An
     obj["meta:extensible"] = True
     obj["meta:abstract"] = True
     obj["allOf"] = list(body.get("allOf") or [])
+    obj["refs"] = []
     for key in ("properties", "definitions", "items"):
         if key in body:
             obj[key] = body[key]

@@ -185,7 +185,7 @@ class OnboardingSpec(Strict):
 
         ``ingestion: aep``: ``flow_schedule`` as written. ``ingestion: airflow``: a one-time flow starting at
         ``start_date`` (or ``flow_schedule.start`` when given). Its own run takes the rows before that time (our
-        model of a first run, see README "Windows and backfill"); every data interval after it is one window run.
+        model of a first run, see docs/windows-and-backfill.md); every data interval after it is one window run.
         """
         if self.ingestion == "aep":
             return self.flow_schedule.as_schedule_params()

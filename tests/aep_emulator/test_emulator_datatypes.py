@@ -70,3 +70,20 @@ def test_a_data_type_needs_type_object_or_array(emulator: EmulatorServer) -> Non
     """createDataType requires ``type`` ("Must be set to object or array")."""
     bad = Api(emulator).post(f"{SR}/tenant/datatypes", {"title": "No type"})
     assert bad.status_code == 400
+
+
+def test_a_patched_data_type_answers_its_next_version_and_array_types_take_no_properties(
+    emulator: EmulatorServer,
+) -> None:
+    """data-types.md's PATCH answer carries a higher version; createDataType's ``properties`` is "Not supported for
+    array data types"; a taken title is answered in the guide's words, naming the object that holds it."""
+    api = Api(emulator)
+    created = api.post(f"{SR}/tenant/datatypes", _datatype("Versioned")).json()
+    assert created["refs"] == []
+    patched = api.patch(f"{SR}/tenant/datatypes/{created['meta:altId']}",
+                        [{"op": "replace", "path": "/description", "value": "v2"}]).json()
+    assert patched["version"] == "1.1"
+    array = api.post(f"{SR}/tenant/datatypes", {"title": "Array", "type": "array", "properties": {}})
+    assert array.status_code == 400
+    again = api.post(f"{SR}/tenant/datatypes", _datatype("Versioned")).json()
+    assert again["detail"] == f"Object titles must be unique. An object {created['$id']} already exists with the same title."

@@ -61,7 +61,8 @@ def test_an_identity_namespace_the_sandbox_lacks_is_refused_naming_the_closest(
 ) -> None:
     """The sandbox's namespace codes are read once (``GET /data/core/idnamespace/identities``) when a rule is an
     identity, and not at all otherwise; an unknown code names the closest codes and the fix; a code written in
-    another letter case passes with a warning naming the sandbox's spelling."""
+    another letter case is refused naming the sandbox's spelling (the mapping set would send it as written); a
+    sandbox that refuses the read (a regional host, a missing permission) skips the check with a warning."""
     from aep_onboarding.planning.checks import check_rows
     from aep_provider.hooks.aep import AepHook
     from aep_provider.hooks.errors import AepConfigError
@@ -86,9 +87,18 @@ def test_an_identity_namespace_the_sandbox_lacks_is_refused_naming_the_closest(
     assert "[b] mappings[1]" in message and "create the namespace first" in message and "ECID" in message
     assert paths == [IDENTITIES], "one read for every object"
     lower = _rule("Properties_Email_Value", "personalEmail.address", identity=True, namespace="email")
-    with caplog.at_level(logging.WARNING):
+    with pytest.raises(AepConfigError, match="the sandbox writes the identity namespace 'email' as 'Email'"):
         check_rows(hook, [PlanRow(**_row([_rule("Vid", "_id"), lower]))])
-    assert "the sandbox writes the namespace 'email' as 'Email'" in caplog.text
+
+    from aep_provider.hooks.errors import AepAuthError
+
+    def refused() -> Any:
+        raise AepAuthError("Forbidden", status=403)
+
+    hook.list_identity_namespaces = refused  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING):
+        check_rows(hook, [PlanRow(**_row([_rule("Vid", "_id"), email]))])
+    assert "Could not read the sandbox's identity namespaces" in caplog.text and "View Identity Namespaces" in caplog.text
 
 
 def test_a_delta_column_that_is_not_a_time_is_refused_naming_the_time_columns(

@@ -253,3 +253,17 @@ def test_every_run_sends_the_flows_delta_column_unchanged_and_a_change_is_refuse
     only(run_op(chain, flow_id=future, delta_column=None, **third).execute(make_context()))
     assert [p.get("deltaColumn") for p in sent] == [{"name": "Updated_At"}] * 3
     assert all({"startTime", "windowStartTime", "windowEndTime"} <= set(p) for p in sent), "the runSpec's required"
+
+
+def test_a_later_run_sends_the_flows_whole_delta_column_object() -> None:
+    """A flow's Copy ``deltaColumn`` may carry ``dateFormat`` and ``timezone`` (crm.md's flow example): a later run
+    sends it as the flow holds it, since sending only its name could read as a change (on-demand-ingestion.md)."""
+    from aep_provider.operators.rows import rows_of
+
+    held = {"name": "Updated_At", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"}
+    flow = {"id": "f", "transformations": [{"name": "Copy", "params": {"deltaColumn": held}}]}
+    op = AepRunFlowOperator(task_id="run", flow_id="f", delta_column="Updated_At", window_start="", window_end="")
+    [row] = rows_of(operator="run", fields_type=op.Fields, defaults=op._own_values(), rows=[{"key": "k"}],
+                    inputs=None, keys=None)
+    assert op._delta_for_run(row, flow, first=False) == held
+    assert op._delta_for_run(row, flow, first=True) == held, "the first run names the flow's own column as it is"

@@ -192,3 +192,44 @@ def test_two_tasks_creating_one_dataset_at_once_make_one_dataset(aep_conn_env: E
     assert len(datasets) == 1, datasets
     assert ids == [datasets[0]["id"]] * 2
     assert _leases(aep_conn_env) == [], "each task gave its own lease back"
+
+
+def test_if_two_leases_were_ever_taken_at_once_every_holder_agrees_on_one(aep_conn_env: EmulatorServer,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adobe documents that a used title is refused, not that two simultaneous creates cannot both get 201. If they
+    ever do, the holder whose lease is younger sees the older one, gives its own back and waits."""
+    from aep_provider.write_lease.terms import Lease, LeaseTerms
+
+    store = SandboxWriteLease(AepHook())
+    now = datetime.now(timezone.utc)
+    older = Lease(id="https://ns.adobe.com/demotenant/datatypes/0older", created=1,
+                  terms=LeaseTerms(holder=_holder("other"), acquired_at=now, expires_at=now + timedelta(minutes=10)))
+    real_leases = store.leases
+    monkeypatch.setattr(store, "leases", lambda: [older, *real_leases()])
+    got = store.try_acquire(_holder("mine"))
+    assert got.id == older.id and not got.held_by(_holder("mine"))
+    assert _leases(aep_conn_env) == [], "the younger lease was given back"
+
+
+def test_a_class_holding_the_lease_title_is_named_with_the_fix(aep_conn_env: EmulatorServer) -> None:
+    """Titles are unique across resource types: a class titled like the lease makes every POST of the lease fail with
+    XDM-1521 while no data type has the title; the error names that class instead of retrying forever."""
+    hook = AepHook()
+    klass = hook.create_resource("classes", {
+        "title": LEASE_TITLE, "type": "object",
+        "allOf": [{"$ref": "https://ns.adobe.com/xdm/data/adhoc"},
+                  {"properties": {"_adhoc": {"type": "object", "properties": {"a": {"type": "string"}}}}}]})
+    with pytest.raises(AepConfigError, match="holds the title") as err:
+        SandboxWriteLease(hook).try_acquire(_holder())
+    assert klass["$id"] in str(err.value) and "rename it" in str(err.value)
+
+
+def test_the_lease_field_sits_under_the_tenant_namespace(aep_conn_env: EmulatorServer) -> None:
+    """troubleshooting-guide.md: fields of resources an organization defines sit under ``_<tenantId>``;
+    data-types.md: a data type's need not. The lease nests its one field, which satisfies both."""
+    from aep_provider.hooks.transport import XED
+
+    store = SandboxWriteLease(AepHook())
+    lease = store.try_acquire(_holder())
+    [body] = [d for d in AepHook().iter_tenant("datatypes", None, accept=XED) if d["$id"] == lease.id]
+    assert list(body["properties"]) == ["_demotenant"]

@@ -271,8 +271,13 @@ def test_aep_connection_defaults_to_the_emulator_and_is_set_by_one_variable(serv
         env.delenv("AIRFLOW__AEP__ALLOWED_IMS_HOSTS", raising=False)
         with pytest.raises(AepConfigError, match="allowed_ims_hosts"):
             AepSettings.from_connection(conn)
-        env.setenv("AIRFLOW__AEP__ALLOWED_IMS_HOSTS", common["environment"]["AIRFLOW__AEP__ALLOWED_IMS_HOSTS"])
+        allowed = common["environment"]["AIRFLOW__AEP__ALLOWED_IMS_HOSTS"]
+        env.setenv("AIRFLOW__AEP__ALLOWED_IMS_HOSTS", substitute(allowed, {}))
         assert AepSettings.from_connection(conn).ims_host == default["extra"]["ims_host"]
+        # Pointed at a real sandbox, the operator empties it: the emulator's name is no longer allowed.
+        env.setenv("AIRFLOW__AEP__ALLOWED_IMS_HOSTS", substitute(allowed, {"AEP_ALLOWED_IMS_HOSTS": ""}))
+        with pytest.raises(AepConfigError, match="allowed_ims_hosts"):
+            AepSettings.from_connection(conn)
     real = json.dumps({"conn_type": "adobe_experience_platform", "login": "id", "password": "secret",
                        "host": "https://platform.adobe.io", "extra": {"org_id": "X@AdobeOrg", "sandbox": "dev"}})
     assert substitute(raw, {"AIRFLOW_CONN_AEP_DEFAULT": real}) == real

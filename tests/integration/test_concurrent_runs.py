@@ -41,6 +41,7 @@ LATENCY_MS = 500
 WINDOWS = 8
 #: The latency issue 20 measured the cross-DAG race at (two base connections in two rounds out of two).
 SHARED_LATENCY_MS = 700
+CONNECTIONS_LATENCY_MS = 6000
 BACKFILL_TIMEOUT = 1500.0
 ROUND_TIMEOUT = 600.0
 
@@ -100,6 +101,22 @@ def _assert_each_row_once(emulator: Any, spec: OnboardingSpec, end: dt.date) -> 
         )
 
 
+def _assert_each_window_ran_its_day(client: Any, emulator: Any, spec: OnboardingSpec, runs: list[dict[str, Any]]) -> None:
+    """Each DAG run's window run ingested exactly its day's rows of every object: the runs' data intervals are the
+    days (a data-interval timetable), and no window was cut or taken twice by another."""
+    for obj in spec.objects:
+        by_day = _rows_by_day(emulator, obj, _id_column(obj))
+        task = "wait_window" if spec.layout == "batched" else f"{obj.slug}.wait_window"
+        for run in runs:
+            day = dt.datetime.fromisoformat(run["data_interval_start"].replace("Z", "+00:00")).date().isoformat()
+            window = _xcom(client, spec.dag_id, run["dag_run_id"], task)[obj.slug]
+            rows = len(by_day.get(day, ()))
+            assert window["status"] == "success" and window["failed_records"] == 0, (run["dag_run_id"], window)
+            assert window["output_records"] == window["input_records"] == rows, (
+                f"{obj.source}, the window run of {day} ingested {window}; the day has {rows} rows"
+            )
+
+
 def _used(summary: dict[str, Any], slug: str, step: str) -> str:
     ids = [r["id"] for r in summary["objects"][slug]["resources"] if r["step"] == step]
     assert len(ids) == 1, f"{slug}: the run summary names {ids} as its {step}"
@@ -137,6 +154,12 @@ def test_first_backfill_at_airflows_default_concurrency_creates_each_resource_on
         emulator.set_config(latency_ms=0)
     runs = sorted(client.dag_runs(dag_id, run_type="backfill"), key=lambda r: r["data_interval_start"] or "")
     assert len(runs) == WINDOWS, f"backfill runs: {[(r['dag_run_id'], r['state']) for r in runs]}"
+    days = [(dt.datetime.fromisoformat(r["data_interval_start"].replace("Z", "+00:00")),
+             dt.datetime.fromisoformat(r["data_interval_end"].replace("Z", "+00:00"))) for r in runs]
+    assert days == [(start + dt.timedelta(days=d), start + dt.timedelta(days=d + 1)) for d in range(WINDOWS)], (
+        f"the backfill runs' data intervals {days} are not the {WINDOWS} days; a daily DAG needs a data-interval "
+        "timetable (CronDataIntervalTimetable) for its runs to ingest one day each"
+    )
     failed = {r["dag_run_id"]: states_by_task(client.task_instances(dag_id, r["dag_run_id"]))
               for r in runs if r["state"] != "success"}
     assert not failed, f"runs that did not succeed: {failed}; task logs under {deployment.log_dir}/dag_id={dag_id}/"
@@ -144,6 +167,7 @@ def test_first_backfill_at_airflows_default_concurrency_creates_each_resource_on
     expected, actual = expected_resources(spec), actual_resources(emulator)
     assert actual == expected, f"missing: {dict(expected - actual)}; duplicated or unexpected: {dict(actual - expected)}"
     _assert_each_row_once(emulator, spec, (last + dt.timedelta(days=1)).date())
+    _assert_each_window_ran_its_day(client, emulator, spec, runs)
 
     # A run's success says where its data went: every run names the same dataset and flow per object.
     by_name = {(r["kind"], r["name"]): r["id"] for r in emulator.resources()}
@@ -161,7 +185,9 @@ def test_two_dags_sharing_the_hubspot_base_connection_never_create_it_twice(depl
     a real sandbox's latency, three rounds from an empty sandbox: each round ends with one base connection (and one
     dataset base connection) and both runs succeed."""
     client, emulator = deployment.airflow, deployment.emulator
-    specs = [spec_of("hubspot_marketing"), spec_of("hubspot_people")]
+    # Two specs of one shape (batched, three objects): their plans take the same time, so their base-connection
+    # steps start within a second of each other - the race a real deployment meets when two DAGs start together.
+    specs = [spec_of("hubspot_people"), spec_of("hubspot_sales_daily_batched")]
     assert specs[0].hubspot.name == specs[1].hubspot.name, "the two specs must share the base connection's name"
     for spec in specs:
         client.wait_dag(spec.dag_id)
@@ -169,6 +195,10 @@ def test_two_dags_sharing_the_hubspot_base_connection_never_create_it_twice(depl
     for round_no in range(1, 4):
         emulator.reset()
         emulator.set_config(run_duration_seconds=1, latency_ms=SHARED_LATENCY_MS)
+        # Base connections answer slower still, as a loaded sandbox may: the look-up and the create of the shared
+        # connection then span longer than the few seconds between the two DAGs' steps.
+        emulator.set_faults([{"kind": "latency", "probability": 1.0, "path_regex": "/flowservice/connections",
+                              "latency_ms": CONNECTIONS_LATENCY_MS}])
         try:
             run_ids: dict[str, str] = {}
             barrier = threading.Barrier(len(specs))
@@ -185,6 +215,7 @@ def test_two_dags_sharing_the_hubspot_base_connection_never_create_it_twice(depl
             runs = {dag_id: client.wait_run(dag_id, run_id, timeout=ROUND_TIMEOUT) for dag_id, run_id in run_ids.items()}
         finally:
             emulator.set_config(latency_ms=0)
+            emulator.lift_faults()
         states = {dag_id: run["state"] for dag_id, run in runs.items()}
         assert set(states.values()) == {"success"}, (
             f"round {round_no}: {states}; {[states_by_task(client.task_instances(d, r)) for d, r in run_ids.items()]}"

@@ -7,21 +7,15 @@ worker and the AEP emulator with scripts/airflow-up.sh and stops them at the end
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_rest import wait_for
 from expected_records import differences, expected_records, records_by_id
 from expected_resources import expected_resources
 from it_helpers import (
-    REPO,
     actual_resources,
     dataset_ids,
     make_idle,
@@ -36,7 +30,6 @@ pytestmark = pytest.mark.integration
 
 MARKETING = "hubspot_marketing"
 PEOPLE = "hubspot_people"  # layout: batched
-DAILY = "hubspot_contacts_daily"
 RUN_TIMEOUT = 300.0
 SENSOR_TASKS = ("wait_first_run", "wait_window")
 
@@ -293,107 +286,5 @@ def test_resume_after_persistent_mapping_fault(deployment, spec_name: str) -> No
 
 
 # ---------------------------------------------------------------------------- backfill
-def _contacts_by_day(emulator, column: str) -> dict[str, set[str]]:
-    """Day (YYYY-MM-DD) of ``column`` -> Vids of the emulator's HubSpot contacts.
-
-    The emulator's data is deterministic from (seed, data end), which ``GET /_emulator/config``
-    reports; the rows are those of its installed ``aep_emulator.hubspot`` generator (run in a
-    subprocess so the test session's sys.path cannot shadow the package).
-    """
-    config = emulator.config()
-    code = (
-        "import json, sys\n"
-        "from aep_emulator.hubspot import rows\n"
-        "seed, end, column = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
-        "print(json.dumps([[r['Vid'], r[column]] for r in rows('Hubspot.Contacts', seed, end)]))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(config["seed"]), str(config["data_end"]), column],
-        cwd=REPO / "scripts", capture_output=True, text=True, check=True, timeout=60,
-    )
-    days: dict[str, set[str]] = {}
-    for vid, when in json.loads(out.stdout):
-        day = dt.datetime.fromisoformat(when.replace("Z", "+00:00")).date().isoformat()
-        days.setdefault(day, set()).add(str(vid))
-    return days
-
-
-def _xcom(client, dag_id: str, run_id: str, task_id: str) -> Any:
-    from urllib.parse import quote
-
-    entry = client.get(
-        f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/xcomEntries/return_value"
-    )
-    value = entry["value"]
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def test_backfill_three_days_ingests_each_window_once(deployment) -> None:
-    """`ingestion: airflow` on the real deployment: `airflow backfill create` over three days makes three DAG
-    runs, each asking AEP for one on-demand run of its day on the one-time flow; each window run ingests
-    exactly that day's contacts, and the dataset holds every contact once."""
-    client, emulator = deployment.airflow, deployment.emulator
-    spec = spec_of(DAILY)
-    dag_id = spec.dag_id
-    assert spec.schedule == "@daily" and spec.ingestion == "airflow"
-    [obj] = spec.objects
-    column = str(obj.delta_column)
-    client.wait_dag(dag_id)
-    start = dt.datetime.combine(spec.start_date, dt.time(), tzinfo=dt.timezone.utc)
-    end = start + dt.timedelta(days=3)
-
-    # Unpausing creates the run of the latest interval (catchup is off); let it finish, then
-    # start from an empty emulator: the backfill's first run creates every resource again.
-    make_idle(client, dag_id)
-    emulator.reset()
-    emulator.set_config(run_duration_seconds=1)
-
-    backfill = client.create_backfill(dag_id, start.isoformat(), (end - dt.timedelta(days=1)).isoformat(), max_active_runs=1)
-    wait_for(
-        f"backfill {backfill['id']} of {dag_id} ({start:%Y-%m-%d}..{end:%Y-%m-%d}) to complete",
-        lambda: client.backfill(backfill["id"]).get("completed_at"),
-        timeout=3 * RUN_TIMEOUT, interval=2,
-        hint=f"{deployment.log('scheduler')} and task logs under {deployment.log_dir}/dag_id={dag_id}/",
-        describe=lambda: str([(r["dag_run_id"], r["state"]) for r in client.dag_runs(dag_id, run_type="backfill")]),
-    )
-    runs = sorted(client.dag_runs(dag_id, run_type="backfill"), key=lambda r: r["data_interval_start"] or "")
-    assert len(runs) == 3, f"backfill runs: {[(r['dag_run_id'], r['state']) for r in runs]}"
-    assert all(r["state"] == "success" for r in runs), f"backfill runs: {[(r['dag_run_id'], r['state']) for r in runs]}"
-    intervals = [(r["data_interval_start"], r["data_interval_end"]) for r in runs]
-    want = [((start + dt.timedelta(days=d)), (start + dt.timedelta(days=d + 1))) for d in range(3)]
-    got = [tuple(dt.datetime.fromisoformat(x.replace("Z", "+00:00")) for x in pair) for pair in intervals]
-    assert got == want, (
-        f"data intervals of the backfill runs {intervals} are not the three days; a daily DAG needs a data-interval "
-        "timetable (CronDataIntervalTimetable) for its runs to ingest one day each"
-    )
-
-    by_day = _contacts_by_day(emulator, column)
-    days = [day_start.date().isoformat() for day_start, _ in want]
-    assert sum(len(by_day.get(day, ())) for day in days), (
-        f"the emulator has no contact with {column} in {days}: the check would be vacuous"
-    )
-    group = obj.slug
-    for run, day in zip(runs, days, strict=True):
-        states = states_by_task(client.task_instances(dag_id, run["dag_run_id"]))
-        assert states[f"{group}.ingest_window"] == "success", f"{run['dag_run_id']}: {states}"
-        window = _xcom(client, dag_id, run["dag_run_id"], f"{group}.wait_window")[group]  # {object: run}
-        contacts = len(by_day.get(day, ()))
-        assert window["status"] == "success" and window["failed_records"] == 0, window
-        assert window["output_records"] == window["input_records"] == contacts, (
-            f"the window run of {day} ingested {window}, the day has {contacts} contacts"
-        )
-
-    # The one-time flow's own run took the contacts before start_date (our model of that run); the windows
-    # took the three days; no contact twice.
-    ids = dataset_ids(emulator, spec)
-    assert list(ids) == [obj.source], f"datasets: {ids}"
-    got_ids = [str(r.get("_id")) for r in emulator.records(ids[obj.source])["records"]]
-    history = {vid for day, vids in by_day.items() if day < start.date().isoformat() for vid in vids}
-    in_windows = {vid for day, vids in by_day.items() if start.date().isoformat() <= day < end.date().isoformat()
-                  for vid in vids}
-    assert len(got_ids) == len(set(got_ids)), f"{len(got_ids) - len(set(got_ids))} contacts were ingested twice"
-    assert set(got_ids) == history | in_windows, (
-        f"missing: {sorted(history | in_windows - set(got_ids))[:10]}; "
-        f"outside history and windows: {sorted(set(got_ids) - history - in_windows)[:10]}"
-    )
-    assert actual_resources(emulator) == expected_resources(spec)
+# A backfill (a first one, at Airflow's default concurrency, in both layouts, each window's rows checked run by run)
+# is tests/integration/test_concurrent_runs.py.

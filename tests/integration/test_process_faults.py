@@ -7,7 +7,7 @@ the end: both runs ``success``, exactly one resource of each name in the emulato
 exactly the source rows in each dataset (no row lost, none twice). Each prints how long
 recovery took, measured from the fault. Airflow is driven through its REST API only;
 components are hit with the operator commands ``scripts/airflow-restart.sh`` and
-``scripts/postgres-restart.sh``. The README's "What happens when ..." table carries the
+``scripts/postgres-restart.sh``. The "What happens when ..." table of docs/deployment.md carries the
 times measured here. Deployment settings that make recovery quick: scripts/airflow-env.sh.
 """
 
@@ -282,7 +282,7 @@ def test_worker_killed_mid_task_is_retried_without_duplicates(deployment, dags) 
     scenario = _start(deployment, run_duration=3, faults=slow_flows)
     batched, per_object = scenario.runs
     # No task instance queued at the kill: a queued task the dead worker had taken is requeued after
-    # [scheduler] task_queued_timeout (60 s, README), a different and slower path than the one tested here.
+    # [scheduler] task_queued_timeout (60 s, docs/deployment.md), a different and slower path than the one tested here.
     # The per-object run is hit when its dataflow tasks overlap the batched one's creates; the scheduler
     # may have run its shorter chain through before that (seen once in CI), so it may end first: it must
     # then still end in success with nothing duplicated, and its retry is asserted only if it was running.

@@ -7,7 +7,8 @@ is used only to wait for the run and to find what the UI should show.
 
 Needs Debian's chromium (``apt-get install -y chromium``; ``playwright install`` is never needed) and the
 deployment fixture; without chromium or playwright the test is skipped and says why. With
-``AEP_UI_SCREENSHOT_DIR`` set (``docs`` for the README's pictures) it saves its screenshots there.
+``AEP_UI_SCREENSHOT_DIR`` set (``docs`` for the pictures of the docs) it saves its screenshots there; in docs/
+each is recorded in docs/pictures.json with what it shows (docs/pictures.md).
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ AEP_UI = "https://experience.adobe.com/"
 
 
 def _shot(page: Any, name: str) -> None:
+    """Save a screenshot when asked; saved into docs/, it is recorded with what it shows (docs/pictures.md)."""
     folder = os.environ.get("AEP_UI_SCREENSHOT_DIR")
     if folder:
+        from scripts.doc_pictures import record
+
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / name))
+        record(name, Path(folder))
 
 
 @pytest.fixture(scope="module")

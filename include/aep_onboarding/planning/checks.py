@@ -14,13 +14,14 @@ import logging
 from typing import Any
 
 from aep_onboarding.planning.models import PlanRow
-from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
+from aep_provider.hooks.errors import AepAuthError, AepConfigError, AepNotFoundError, AepTransientError
 from aep_provider.models.common import XED_FULL
 from aep_provider.models.data_prep import Mapping, identity_problem, repeated_destinations
 from aep_provider.models.schema_registry import xdm_paths
 from aep_provider.operators.explore import check_required_columns, unknown_table_error
 from aep_provider.operators.mapping import check_destinations
 from aep_provider.operators.schema import expand_ref
+from aep_provider.printable import printable
 
 log = logging.getLogger(__name__)
 #: The explored column types a delta column may have: Flow Service's explore answers a date-time column as
@@ -107,21 +108,33 @@ def check_mapping_rules(row: PlanRow) -> None:
 
 def check_identity_namespaces(hook: Any, rows: list[PlanRow]) -> None:
     """Every identity rule's namespace is a code of the sandbox (Identity Service ``GET /idnamespace/identities``,
-    read once, and only when a rule is an identity). A code written in another letter case is taken, with a
-    warning naming the sandbox's spelling."""
+    read once, and only when a rule is an identity). A code written in another letter case is refused naming the
+    sandbox's spelling (Adobe documents no case-insensitive match, and the spelling is what the mapping sends).
+
+    The read may be refused where the rest of the onboarding works: Identity Service answers on region-specific hosts
+    (help/identity-service/api/getting-started.md: "Requests made without specifying a region may result in calls
+    routing to the incorrect region or cause calls to fail unexpectedly") and needs the "View Identity Namespaces"
+    permission. Then the check is skipped with a warning saying why; the namespaces are checked by AEP at ingestion."""
     wanted = [(row.key, index, str(rule["namespace"])) for row in rows for index, rule in enumerate(row.mappings)
               if rule.get("identity") and rule.get("namespace")]
     if not wanted:
         return
-    codes = sorted({str(item.get("code")) for item in hook.list_identity_namespaces() if item.get("code")})
+    try:
+        listed = hook.list_identity_namespaces()
+    except (AepAuthError, AepNotFoundError, AepTransientError) as exc:
+        log.warning("Could not read the sandbox's identity namespaces (%s): the namespaces of %d identity rules are "
+                    "not checked before the run. Grant the credential the 'View Identity Namespaces' permission, or "
+                    "see help/identity-service/api/getting-started.md on regional hosts.", exc, len(wanted))
+        return
+    codes = sorted({printable(item.get("code")) for item in listed if item.get("code")})  # the sandbox's text
     by_lower = {code.lower(): code for code in codes}
     problems = []
     for key, index, code in wanted:
         if code in codes:
             continue
         if code.lower() in by_lower:
-            log.warning("[%s] mappings[%d]: the sandbox writes the namespace %r as %r", key, index, code,
-                        by_lower[code.lower()])
+            problems.append(f"[{key}] mappings[{index}]: the sandbox writes the identity namespace {code!r} as "
+                            f"{by_lower[code.lower()]!r}; write it so (the mapping set sends it as written)")
             continue
         closest = difflib.get_close_matches(code, codes, n=3, cutoff=0.5)
         problems.append(

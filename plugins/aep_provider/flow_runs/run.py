@@ -3,9 +3,10 @@
 The run operator, the sensor (sync hook) and the trigger (async hook) read runs through the same requests built
 here - by id, the flow's latest or first run, every run of a flow - and turn every answer into a :class:`FlowRun`.
 
-A run's status is lower-cased: Adobe writes it in two cases (help/dataflows/api/sort-and-filter.md filters with
-``property=metrics.statusSummary.status==Failed`` while monitor.md answers ``"status": "success"``).
-``partialSuccess`` appears in no Adobe page; a run that reports it is judged like any other ended run, by its counts.
+A run's status is lower-cased without underscores: Adobe writes it three ways (help/dataflows/api/sort-and-filter.md
+filters with ``property=metrics.statusSummary.status==Failed``, monitor.md answers ``"status": "success"`` and
+flow-service.yaml's ``StatusDTO`` enum is ``PARTIAL_SUCCESS``, ``IN_PROGRESS``...). A run that reports an ended
+status other than failed or cancelled is judged like any other ended run, by its counts.
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ from aep_provider.hooks.ids import checked_id, path_id
 from aep_provider.hooks.transport import service_path
 from aep_provider.models.common import Answer
 
-#: Lower case: statuses are compared case-insensitively.
+#: Lower case, without underscores: statuses are compared that way (:meth:`FlowRun.from_answer`). flow-service.yaml's
+#: ``StatusDTO`` lists ``IN_PROGRESS, COMPLETED, SUCCESS, PARTIAL_SUCCESS, FAILED, PARTIAL_FAILURE, QUEUED,
+#: SCHEDULED``; the pages write ``success``, ``inProgress`` and ``Failed``. Of those, a run has ended when it is
+#: ``completed``, ``success``, ``partialSuccess``, ``partialFailure`` (judged by its counts, as every ended run is),
+#: ``failed`` or cancelled.
 FAILED = frozenset({"failed", "cancelled", "canceled"})
-TERMINAL = frozenset({"success", "partialsuccess", *FAILED})
+TERMINAL = frozenset({"success", "completed", "partialsuccess", "partialfailure", *FAILED})
+#: Statuses of a run that has not ended (anything unknown is taken as not ended either, and logged where it counts).
+GOING = frozenset({"scheduled", "queued", "inprogress", ""})
 COPY_ACTIVITY = "copyActivity"
 Which = Literal["latest", "first"]
 
@@ -104,7 +111,8 @@ class FlowRun(Answer):
         return cls(
             run_id=str(run.get("id")),
             flowId=run.get("flowId"),
-            status=str((metrics.get("statusSummary") or {}).get("status") or run.get("status") or "scheduled").lower(),
+            status=str((metrics.get("statusSummary") or {}).get("status") or run.get("status") or "scheduled")
+            .lower().replace("_", ""),
             errors=_errors(run),
             input_records=int(records.get("inputRecordCount") or 0),
             output_records=int(records.get("outputRecordCount") or 0),

@@ -7,6 +7,7 @@ help/dataflows/api/monitor.md shows a run whose ``statusSummary.status`` is ``su
 from __future__ import annotations
 
 from aep_provider.flow_runs.run import FlowRun
+from aep_provider.printable import printable
 
 
 def verdict(run: FlowRun, failed_record_tolerance: float) -> tuple[bool, str]:
@@ -39,4 +40,5 @@ def error_codes(run: FlowRun) -> str:
         counted = f" ({count} records)" if count not in (None, "") else ""
         message = str(error.get("message") or error.get("description") or "").strip()
         parts.append(f"{error.get('code', '?')}{counted}: {message}".rstrip(": "))
-    return "; ".join(parts)
+    # Escaped: AEP's ingestion errors may quote record values from the source.
+    return printable("; ".join(parts))

@@ -137,7 +137,7 @@ class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPr
             sent = platform_headers(s, token=token, method=call.method, accept=accept)
             sent.update(headers or {})
             return self.get_conn().request(call.method, call.url, params=params, json=json, headers=sent,
-                                           timeout=s.timeout)
+                                           timeout=s.timeout, allow_redirects=False)
 
         def refresh() -> None:
             nonlocal token

@@ -69,7 +69,7 @@ class AepAsyncHook(AepBaseHook):
         session: aiohttp.ClientSession, call: Exchange, headers: dict[str, str], params: dict[str, Any] | None
     ) -> Step:
         try:
-            async with session.get(call.url, params=params, headers=headers, ssl=True) as resp:
+            async with session.get(call.url, params=params, headers=headers, ssl=True, allow_redirects=False) as resp:
                 return call.answer(resp.status, await resp.text(), resp.headers)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             return call.no_answer(type(exc).__name__)

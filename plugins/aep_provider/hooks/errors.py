@@ -11,6 +11,8 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
 
+from aep_provider.printable import printable
+
 # Adobe error code (bare number-status form) -> what the person reading the log should do about it.
 # Services may prefix a code with their name (``XDM-1521-400``, ``FLOW-1403-400``): see ``hint_for``.
 _HINTS: dict[str, str] = {
@@ -89,14 +91,15 @@ class AepApiError(AepError):
         hint: str | None = None,
         body: Any = None,
     ) -> None:
+        # Escaped (printable): the message, code and request id are the service's text, which reaches logs.
         self.status = status
-        self.error_code = error_code
-        self.request_id = request_id
+        self.error_code = printable(error_code) if error_code is not None else None
+        self.request_id = printable(request_id) if request_id is not None else None
         self.method = method
         self.url = url
         self.hint = hint or hint_for(error_code)
         self.body = body
-        self.detail = message
+        self.detail = printable(message)
         super().__init__(self._render())
 
     def _render(self) -> str:

@@ -91,7 +91,8 @@ class Exchange:
 
     # -- what the service answered ----------------------------------------------------------
     def accepts(self, status: int, body: Any) -> bool:
-        return status < 400
+        # 2xx only: redirects are not followed (a 3xx would carry a request, or a secret, to another host).
+        return 200 <= status < 300
 
     def failure(self, status: int, body: Any, headers: Mapping[str, str]) -> AepApiError:
         return error_from_response(status, body, headers, method=self.method, url=self.url)
@@ -160,7 +161,7 @@ class ImsExchange(Exchange):
         self.refreshed = True  # IMS is where tokens come from: a 401 here is a refusal, never a stale token
 
     def accepts(self, status: int, body: Any) -> bool:
-        return status < 400 and isinstance(body, dict) and "access_token" in body
+        return 200 <= status < 300 and isinstance(body, dict) and "access_token" in body
 
     def failure(self, status: int, body: Any, headers: Mapping[str, str]) -> AepApiError:
         err = super().failure(status, body, headers)

@@ -61,7 +61,8 @@ class ImsTokens:
         def send() -> requests.Response:
             self.log.info("Requesting an IMS access token for client %s (IMS request, attempt %d)",
                           s.client_id, call.budget.retries + 1)
-            return self.session.post(call.url, data=form, timeout=s.timeout)
+            # Never followed: a redirect would re-post the client secret to wherever it points.
+            return self.session.post(call.url, data=form, timeout=s.timeout, allow_redirects=False)
 
         body = exchange(call, send, sleep=self.sleep)
         token = str(body["access_token"])

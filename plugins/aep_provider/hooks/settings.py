@@ -78,8 +78,9 @@ def require_https(conn_id: str, field_name: str, url: str, *, allow_insecure_htt
 
 
 #: Adobe's IMS host, the only one Adobe documents for Experience Platform: AdobeDocs/experience-platform.en
-#: help/landing/api-authentication.md sends its token request to it (``curl -X POST
-#: https://ims-na1.adobelogin.com/ims/exchange/jwt``), and Adobe's OAuth server-to-server example
+#: help/landing/api-authentication.md names OAuth Server-to-Server credentials as "the only method supported" and its
+#: token requests go to this host (the page's older JWT example posts to ``/ims/exchange/jwt`` on it), and Adobe's
+#: OAuth server-to-server example
 #: (AdobeDocs/commerce-services src/_includes/authentication/get-new-bearer-token.md) posts
 #: ``grant_type=client_credentials`` to ``https://ims-na1.adobelogin.com/ims/token/v3``, the call the hook makes.
 ADOBE_IMS_HOSTS = ("https://ims-na1.adobelogin.com",)
@@ -219,8 +220,16 @@ class AepSettings:
             )
         chosen_sandbox = str(sandbox or extra.get("sandbox") or DEFAULT_SANDBOX).strip()
         host = conn.host or DEFAULT_HOST
+        schema = str(conn.schema or "").strip().lower()
+        if schema not in ("", "http", "https"):
+            # The form hides ``schema`` but the REST API takes it, and a connection test reuses the stored secret:
+            # a crafted one (``https://evil/?``) must not become the start of the Platform URL.
+            raise AepConfigError(
+                f"Connection '{conn_id}': schema {conn.schema!r} is not http or https; leave it empty and put the "
+                "scheme in host (e.g. https://platform.adobe.io)."
+            )
         if "://" not in host:
-            host = f"{conn.schema or 'https'}://{host}"
+            host = f"{schema or 'https'}://{host}"
         if conn.port and host.count(":") < 2:
             host = f"{host}:{conn.port}"
         conn_retries = extra.get("max_retries")
@@ -234,6 +243,11 @@ class AepSettings:
         ims_host = _strip_url(str(extra.get("ims_host") or DEFAULT_IMS_HOST))
         insecure_ok = _as_bool(extra.get("allow_insecure_http"), "allow_insecure_http")
         require_https(conn_id, "host", host, allow_insecure_http=insecure_ok)
+        if _origin_of(host) is None:
+            raise AepConfigError(
+                f"Connection '{conn_id}': host {host!r} must be scheme://host[:port] and nothing more, e.g. "
+                "https://platform.adobe.io (the tokens go to it)."
+            )
         require_https(conn_id, "extra.ims_host", ims_host, allow_insecure_http=insecure_ok)
         require_allowed_ims_host(conn_id, ims_host)
         return cls(

@@ -24,10 +24,17 @@ def transformation(flow: dict[str, Any], name: str) -> dict[str, Any]:
     return next((t.get("params") or {} for t in flow.get("transformations") or [] if t.get("name") == name), {})
 
 
+def flow_delta(flow: dict[str, Any]) -> dict[str, Any] | None:
+    """The flow's Copy ``deltaColumn`` object as the flow holds it (name, and ``dateFormat``/``timezone`` when it has
+    them); ``None`` when it names none. After a run, AEP's source of truth (on-demand-ingestion.md)."""
+    delta = transformation(flow, "Copy").get("deltaColumn")
+    return dict(delta) if isinstance(delta, dict) and delta.get("name") else None
+
+
 def delta_column(flow: dict[str, Any]) -> str | None:
-    """The flow's Copy ``deltaColumn`` name: after a run, AEP's source of truth (on-demand-ingestion.md)."""
-    name = (transformation(flow, "Copy").get("deltaColumn") or {}).get("name")
-    return str(name) if name else None
+    """The name of the flow's Copy ``deltaColumn`` (:func:`flow_delta`)."""
+    held = flow_delta(flow)
+    return str(held["name"]) if held else None
 
 
 def schedule_diffs(flow: dict[str, Any], schedule: dict[str, Any]) -> list[str]:

@@ -243,23 +243,27 @@ class FlowCreate(Body):
 
 class RunCreate(Body):
     """``POST /runs`` (on-demand-ingestion.md): ``params`` = ``startTime``, ``windowStartTime``, ``windowEndTime``
-    (epoch seconds, sent as integers as the RunSpecDTO types them) and ``deltaColumn`` on the flow's first run
-    only ("Any attempts to change the deltaColumn value through the flow run parameters will result in an
-    error")."""
+    (epoch seconds, sent as integers as the RunSpecDTO types them) and ``deltaColumn`` on every run - crm.md's
+    CRMToAEP ``runSpec`` requires it - which after the first run is the flow's own Copy ``deltaColumn`` object as the
+    flow holds it (name, and ``dateFormat``/``timezone`` when it has them), unchanged: "Any attempts to change the
+    deltaColumn value through the flow run parameters will result in an error" (on-demand-ingestion.md)."""
 
     flow_id: str = Field(alias="flowId")
     params: dict[str, Any]
 
     @classmethod
     def build(
-        cls, flow_id: str, window_start: int, window_end: int, *, start_time: int, delta_column: str | None = None
+        cls, flow_id: str, window_start: int, window_end: int, *, start_time: int,
+        delta_column: str | dict[str, Any] | None = None,
     ) -> RunCreate:
         params: dict[str, Any] = {
             "startTime": int(start_time),
             "windowStartTime": int(window_start),
             "windowEndTime": int(window_end),
         }
-        if delta_column:
+        if isinstance(delta_column, dict):
+            params["deltaColumn"] = dict(delta_column)
+        elif delta_column:
             params["deltaColumn"] = {"name": delta_column}
         return cls(flowId=flow_id, params=params)
 

@@ -9,17 +9,20 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowSkipException
 
-from aep_provider.flow_runs.run import FlowRun
+from aep_provider.flow_runs.run import GOING, FlowRun
 from aep_provider.flow_runs.window import iso, uncovered_window
 from aep_provider.hooks.errors import AepConfigError, AepError
 from aep_provider.lineage import FlowLineageMixin
 from aep_provider.links import AepFlowRunLink
-from aep_provider.models.drift import delta_column
+from aep_provider.models.drift import flow_delta
 from aep_provider.models.flow_service import Created, RunCreate
 from aep_provider.models.time import to_epoch_seconds
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.rows import Row
 from aep_provider.outcomes import Kind
+
+#: A run not ended this long after it was created is stuck, not in flight (``max_runs_in_flight``).
+STUCK_AFTER_SECONDS = 86400.0
 
 
 @dataclass(frozen=True)
@@ -216,12 +219,13 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
                           row.label, iso(start), iso(end), iso(clipped[0]), iso(clipped[1]))
         return clipped
 
-    def _delta_for_run(self, row: Row[RunFlowFields], flow: dict[str, Any], first: bool) -> str | None:
+    def _delta_for_run(self, row: Row[RunFlowFields], flow: dict[str, Any], first: bool) -> str | dict[str, Any]:
         """The ``deltaColumn`` to send, on every run: crm.md's CRMToAEP ``runSpec`` requires it on every run, while
         on-demand-ingestion.md needs it on the first run only and refuses a change after; the first run's column,
-        then the flow's own (its Copy transformation) unchanged, satisfies both."""
-        current = delta_column(flow)
-        wanted = row.fields.delta_column or current
+        then the flow's own Copy ``deltaColumn`` object unchanged (name and any ``dateFormat``/``timezone``),
+        satisfies both."""
+        held = flow_delta(flow)
+        current = str(held["name"]) if held else None
         if not first:
             if row.fields.delta_column and current and row.fields.delta_column != current:
                 raise AepConfigError(
@@ -229,13 +233,33 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
                     f"{flow.get('id')}; AEP refuses a changed deltaColumn on a later run. Use {current!r} (or a new "
                     "flow)."
                 )
-            wanted = current or row.fields.delta_column
+            if held:
+                return held
+        wanted = row.fields.delta_column or current
         if not wanted:
             raise AepConfigError(
                 f"{row.label}delta_column is empty and flow {flow.get('id')} names none: name the source column "
                 "holding the change time."
             )
-        return str(wanted)
+        return held if held and held["name"] == wanted else str(wanted)
+
+    def _going(self, row: Row[RunFlowFields], runs: list[FlowRun]) -> list[str]:
+        """The runs not ended (``flow_runs/run.py`` ``TERMINAL``) that were created in the last day: an older one that
+        never ended is stuck in AEP, not in flight, and must not block every window after it (it is logged)."""
+        horizon_ms = (time.time() - STUCK_AFTER_SECONDS) * 1000
+        going: list[str] = []
+        for run in runs:
+            if run.ended:
+                continue
+            if run.status not in GOING:
+                self.log.warning("%sRun %s has a status this provider does not know (%r): counted as going",
+                                 row.label, run.id, run.status)
+            if run.created < horizon_ms:
+                self.log.warning("%sRun %s (status %r) was created over a day ago and has not ended: not counted",
+                                 row.label, run.id, run.status)
+                continue
+            going.append(run.id)
+        return sorted(going)
 
     def _wait_for_room(self, row: Row[RunFlowFields], flow_id: str, runs: list[FlowRun] | None) -> None:
         """Wait while ``max_runs_in_flight`` of the flow's runs are still going (``runs``: a listing just made)."""
@@ -244,7 +268,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         deadline = time.monotonic() + self.room_timeout_seconds
         while True:
             runs = runs if runs is not None else self.hook.list_runs(flow_id)
-            going = sorted(run.id for run in runs if not run.ended)
+            going = self._going(row, runs)
             if len(going) < self.max_runs_in_flight:
                 return
             if time.monotonic() + self.own_run_poll_seconds > deadline:

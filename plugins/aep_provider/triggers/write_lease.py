@@ -16,7 +16,7 @@ from aep_provider.hooks.params import AepHookParams
 from aep_provider.hooks.transport import service_path
 from aep_provider.models.common import XED
 from aep_provider.triggers.base import AepPollingTrigger
-from aep_provider.write_lease.terms import LEASE_TITLE, LeaseHolder, lease_of
+from aep_provider.write_lease.terms import LEASE_TITLE, LeaseHolder, lease_of, winner
 
 
 class AepWriteLeaseTrigger(AepPollingTrigger):
@@ -47,10 +47,9 @@ class AepWriteLeaseTrigger(AepPollingTrigger):
             service_path("schemaregistry", "/tenant/datatypes"), {"property": f"title=={LEASE_TITLE}"}, accept=XED
         )
         results = (answer.get("results") or []) if isinstance(answer, dict) else []
-        found = [lease_of(item) for item in results if item.get("title") == LEASE_TITLE]
-        if not found:
+        lease = winner([lease_of(item) for item in results if item.get("title") == LEASE_TITLE])
+        if lease is None:
             return True, "nobody"
-        lease = found[0]
         holder = LeaseHolder.model_validate(self.holder)
         if lease.terms is None or lease.expired(datetime.now(timezone.utc)) or lease.held_by(holder):
             return True, lease.describe()

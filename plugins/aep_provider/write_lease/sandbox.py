@@ -11,6 +11,7 @@ by its ``$id`` (``deleteDatatype``) and taken anew: two runs taking over at once
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from aep_provider.hooks.errors import (
     bare_code,
 )
 from aep_provider.models.common import XED
+from aep_provider.printable import printable
 from aep_provider.write_lease.terms import (
     LEASE_TITLE,
     Lease,
@@ -33,6 +35,7 @@ from aep_provider.write_lease.terms import (
     lease_body,
     lease_of,
     utcnow,
+    winner,
 )
 
 #: How long a lease lasts unless renewed: a holder renews it past half of this; a run that died holding it
@@ -49,6 +52,16 @@ class AepLeaseTimeoutError(AepError):
 
 def title_taken(exc: AepValidationError) -> bool:
     return bare_code(exc.error_code or "") == "1521-400"
+
+
+_ADOBE_ID = re.compile(r"https://ns\.adobe\.com/[^\s'\",]+")
+
+
+def _other_title_holder(refused: AepValidationError | None) -> str | None:
+    """The resource an XDM-1521 answer names, when it is not a data type (troubleshooting-guide.md's detail: "An
+    object https://ns.adobe.com/{TENANT_ID}/classes/... already exists with the same title")."""
+    found = _ADOBE_ID.search(str(refused.detail if refused else ""))
+    return found.group(0) if found and "/datatypes/" not in found.group(0) else None
 
 
 class SandboxWriteLease:
@@ -68,6 +81,7 @@ class SandboxWriteLease:
                 f"(a holder stops writing {SAFETY_MARGIN_SECONDS:.0f} seconds before the lease ends)."
             )
         self.hook = hook
+        self._tenant_id: str | None = None
         self.ttl = float(ttl_seconds)
         self.clock = clock
         self.log = log or logging.getLogger(__name__)
@@ -76,37 +90,71 @@ class SandboxWriteLease:
     def margin(self) -> float:
         return SAFETY_MARGIN_SECONDS
 
+    def leases(self) -> list[Lease]:
+        """Every data type carrying the lease's title (one, but see :func:`winner`). The title filter is
+        appendix.md's; if it finds none, the whole (small) listing is read once, so a filter a sandbox reads
+        differently cannot hide the lease."""
+        for params in ({"property": f"title=={LEASE_TITLE}"}, None):
+            listed = self.hook.iter_tenant("datatypes", params, accept=XED)
+            found = [lease_of(item) for item in listed if item.get("title") == LEASE_TITLE]
+            if found:
+                return found
+        return []
+
     def read(self) -> Lease | None:
         """The lease as the sandbox holds it now, ``None`` when nobody holds it."""
-        listed = self.hook.iter_tenant("datatypes", {"property": f"title=={LEASE_TITLE}"}, accept=XED)
-        found = [lease_of(item) for item in listed if item.get("title") == LEASE_TITLE]
-        return found[0] if found else None
+        return winner(self.leases())
+
+    def _tenant(self) -> str:
+        if self._tenant_id is None:
+            self._tenant_id = str(self.hook.get_tenant_id())
+        return self._tenant_id
 
     def _terms(self, holder: LeaseHolder) -> LeaseTerms:
         now = self.clock()
         return LeaseTerms(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=self.ttl))
+
+    def _settle(self, ours: Lease) -> Lease:
+        """Ours, unless another lease of the title counts first (a double 201, :func:`winner`): then ours is given
+        back and the winner returned."""
+        found = self.leases()
+        first = winner([*found, *([] if any(lease.id == ours.id for lease in found) else [ours])])
+        if first is None or first.id == ours.id:
+            return ours
+        self.log.warning("Two leases were taken at once; %s counts, giving back ours (%s)", first.describe(), ours.id)
+        self.hook.delete_resource("datatypes", ours.id)
+        return first
 
     def try_acquire(self, holder: LeaseHolder) -> Lease:
         """One attempt to take the lease: the lease afterwards, ``holder``'s (taken now, or already its own) or
         another holder's (compare with :meth:`Lease.held_by`)."""
         for _ in range(_ATTEMPTS):
             terms = self._terms(holder)
+            refused: AepValidationError | None = None
             try:
-                created = self.hook.create_resource("datatypes", lease_body(terms))
-                lease = Lease(id=lease_of(created or {}).id, terms=terms)
-                self.log.info("Took the sandbox's write lease (%s)", lease.describe())
+                created = lease_of(self.hook.create_resource("datatypes", lease_body(terms, self._tenant())) or {})
+                lease = self._settle(Lease(id=created.id, terms=terms, created=created.created))
+                if lease.held_by(holder):
+                    self.log.info("Took the sandbox's write lease (%s)", lease.describe())
                 return lease
             except AepValidationError as exc:
                 if not title_taken(exc):
                     raise
+                refused = exc
             except AepAmbiguousWriteError as exc:  # the POST may have been applied: the read below tells
                 self.log.warning("Taking the write lease had an ambiguous outcome (%s); reading it", exc.detail)
             current = self.read()
             if current is None:
+                other = _other_title_holder(refused)
+                if other is not None:
+                    raise AepConfigError(
+                        f"The Schema Registry resource {printable(other)} holds the title {LEASE_TITLE!r}, which the write lease "
+                        "needs (titles are unique across resource types): rename it."
+                    )
                 continue  # given back between our POST and our read
             if current.terms is None:
                 raise AepConfigError(
-                    f"A Schema Registry resource titled {LEASE_TITLE!r} exists in this sandbox ({current.id}) but it "
+                    f"A Schema Registry resource titled {LEASE_TITLE!r} exists in this sandbox ({printable(current.id)}) but it "
                     "is not a write lease of this provider: rename or delete it (the title is reserved)."
                 )
             if current.held_by(holder):

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from aep_provider.printable import printable
+
 #: The one title of the lease in a sandbox (Schema Registry titles are unique per sandbox).
 LEASE_TITLE = "Airflow AEP onboarding write lease"
 _NOTE = (
@@ -36,8 +38,10 @@ class LeaseHolder(BaseModel):
 
     @property
     def label(self) -> str:
+        """Escaped (``printable``): a lease's holder is read back from the sandbox, which anyone who may edit it can
+        write; it reaches logs and error messages."""
         task = f", task {self.task_id}" if self.task_id else ""
-        return f"DAG {self.dag_id} run {self.run_id} (clear {self.clear_number}{task})"
+        return printable(f"DAG {self.dag_id} run {self.run_id} (clear {self.clear_number}{task})")
 
     def for_task(self, task_id: str) -> LeaseHolder:
         return self.model_copy(update={"task_id": task_id})
@@ -76,6 +80,8 @@ class Lease(BaseModel):
 
     id: str
     terms: LeaseTerms | None = None
+    #: ``meta:registryMetadata`` ``repo:createdDate`` (epoch ms), when the answer carries it.
+    created: int | None = None
 
     def remaining(self, now: datetime) -> float:
         """Seconds left (negative once expired; ``-inf`` for a resource that is not a lease)."""
@@ -88,19 +94,25 @@ class Lease(BaseModel):
         return self.terms is not None and self.terms.holder == holder
 
     def describe(self) -> str:
+        """Escaped: every part comes from the sandbox."""
         if self.terms is None:
-            return f"{self.id} (not a write lease of this provider)"
-        return (f"{self.id}, held by {self.terms.holder.label} since {self.terms.acquired_at.isoformat()} "
-                f"until {self.terms.expires_at.isoformat()}")
+            return printable(f"{self.id} (not a write lease of this provider)")
+        return printable(f"{self.id}, held by {self.terms.holder.label} since {self.terms.acquired_at.isoformat()} "
+                         f"until {self.terms.expires_at.isoformat()}")
 
 
-def lease_body(terms: LeaseTerms) -> dict[str, Any]:
-    """The data type that is the lease (schema-registry.yaml ``createDataType``: ``required: [type, title]``)."""
+def lease_body(terms: LeaseTerms, tenant_id: str) -> dict[str, Any]:
+    """The data type that is the lease (schema-registry.yaml ``createDataType``: ``required: [type, title]``).
+
+    Its one field sits under the tenant namespace ``_<tenantId>``: help/xdm/api/data-types.md says a data type's fields
+    need not be nested, help/xdm/troubleshooting-guide.md ("Namespace validation error") that fields of resources an
+    organization defines must be; nested, the body satisfies both (tests/contract/adobe_contract_notes.yaml)."""
+    holder = {"type": "string", "title": "Holder", "description": "The DAG run holding the lease"}
     return {
         "title": LEASE_TITLE,
         "description": terms.description(),
         "type": "object",
-        "properties": {"holder": {"type": "string", "title": "Holder", "description": "The DAG run holding the lease"}},
+        "properties": {f"_{tenant_id}": {"type": "object", "properties": {"holder": holder}}},
     }
 
 
@@ -111,7 +123,18 @@ def lease_of(resource: Mapping[str, Any]) -> Lease:
         terms: LeaseTerms | None = LeaseTerms.model_validate(raw)
     except (ValueError, ValidationError):
         terms = None
-    return Lease(id=str(resource.get("$id") or resource.get("meta:altId") or ""), terms=terms)
+    created = (resource.get("meta:registryMetadata") or {}).get("repo:createdDate")
+    return Lease(id=str(resource.get("$id") or resource.get("meta:altId") or ""), terms=terms,
+                 created=int(created) if isinstance(created, (int, float)) else None)
+
+
+def winner(leases: list[Lease]) -> Lease | None:
+    """The one lease that counts when several carry the title: the oldest, then the lowest id. Adobe documents that
+    a title already used is refused (XDM-1521-400), not that two simultaneous creates cannot both succeed; if they
+    ever do, every holder picks the same winner and the others give theirs back."""
+    if not leases:
+        return None
+    return min(leases, key=lambda lease: (lease.created if lease.created is not None else float("inf"), lease.id))
 
 
 def utcnow() -> datetime:

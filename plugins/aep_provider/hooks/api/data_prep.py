@@ -17,7 +17,11 @@ def _dp(path: str) -> str:
 
 class DataPrepApi(PlatformCalls):
     def iter_mapping_sets(self, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        return iter_data_prep(self.get, _dp("/mappingSets"), params)
+        """Every mapping set (``params``: filters), oldest first: pages are offsets (``start``), and the listing's
+        default order is the last update (data-prep.yaml ``orderBy``, default ``lastUpdateDate``), which a set
+        updated while the pages are read would shift; ``+createdDate`` ("Prepend the property name with ``+`` for
+        ascending order") does not move."""
+        return iter_data_prep(self.get, _dp("/mappingSets"), {"orderBy": "+createdDate", **(params or {})})
 
     def get_mapping_set(self, mapping_set_id: str, version: Any = None) -> dict[str, Any] | None:
         """One mapping set with its rules. data-prep.yaml's ``version`` "Determines which version of the mapping
