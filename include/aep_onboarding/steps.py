@@ -23,23 +23,8 @@ from airflow.sdk import XComArg, task
 
 from aep_onboarding.planning import rules
 from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
+from aep_provider.operators import connections, dataset, explore, flow, flow_run, mapping, schema
 from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.connections import (
-    AepCreateDatasetBaseConnectionOperator,
-    AepCreateHubSpotBaseConnectionOperator,
-    AepCreateSourceConnectionOperator,
-    AepCreateTargetConnectionOperator,
-)
-from aep_provider.operators.dataset import AepCreateDatasetOperator
-from aep_provider.operators.explore import AepExploreSourceOperator
-from aep_provider.operators.flow import AepCreateDataflowOperator, AepGetFlowSpecOperator
-from aep_provider.operators.flow_run import AepRunFlowOperator
-from aep_provider.operators.mapping import AepCreateMappingSetOperator
-from aep_provider.operators.schema import (
-    AepCreateAdhocClassOperator,
-    AepCreateAdhocSchemaOperator,
-    AepCreateTargetSchemaOperator,
-)
 from aep_provider.outcomes import Kind
 from aep_provider.sensors.flow_run import AepFlowRunSensor
 
@@ -182,54 +167,54 @@ HUBSPOT, DATASET_BASE, FLOW_SPEC = "hubspot_base_connection", "dataset_base_conn
 
 STEPS: tuple[Step, ...] = (
     # -- once per DAG run, shared by every object ------------------------------------------------------------------
-    Step(HUBSPOT, AepCreateHubSpotBaseConnectionOperator, shared=True,
+    Step(HUBSPOT, connections.AepCreateHubSpotBaseConnectionOperator, shared=True,
          fixed=lambda spec: {"hubspot_conn_id": spec.hubspot.conn_id, "base_connection_id": spec.hubspot.base_connection_id},
          resource=Resource(Kind.HUBSPOT_BASE_CONNECTION, "HubSpot base connection", "HubSpot base connection",
                            named_by=lambda spec: spec.hubspot.name)),
-    Step(DATASET_BASE, AepCreateDatasetBaseConnectionOperator, shared=True,
+    Step(DATASET_BASE, connections.AepCreateDatasetBaseConnectionOperator, shared=True,
          resource=Resource(Kind.DATASET_BASE_CONNECTION, "dataset base connection", "dataset base connection")),
-    Step(FLOW_SPEC, AepGetFlowSpecOperator, shared=True, fixed=lambda spec: {"name": CRM_TO_AEP_FLOW_SPEC_NAME}),
+    Step(FLOW_SPEC, flow.AepGetFlowSpecOperator, shared=True, fixed=lambda spec: {"name": CRM_TO_AEP_FLOW_SPEC_NAME}),
     # -- per object, in the order they are made ------------------------------------------------------------------
-    Step("check_source", AepExploreSourceOperator, gate=True, discovered=False,
+    Step("check_source", explore.AepExploreSourceOperator, gate=True, discovered=False,
          own=lambda s: {"object_path": s.source, "required_columns": used_columns(s.listed)},
          ids={"base_connection_id": (HUBSPOT, ID)},
          from_plan={"explored": EXPLORED}),  # the plan explored the table already (on a re-run)
-    Step("adhoc_class", AepCreateAdhocClassOperator,
+    Step("adhoc_class", schema.AepCreateAdhocClassOperator,
          own=lambda s: {"title": s.names["adhoc_class"], **_adhoc_fields(s)}, ids={"base_connection_id": (HUBSPOT, ID)},
          only_if={"base_connection_id": lambda s: "source_path" in _adhoc_fields(s)},
          resource=Resource(Kind.CLASS, "source class", "ad-hoc class", plan=rules.titled(Kind.CLASS),
                            alike=_described)),
-    Step("adhoc_schema", AepCreateAdhocSchemaOperator,
+    Step("adhoc_schema", schema.AepCreateAdhocSchemaOperator,
          own=lambda s: {"title": s.names["adhoc_schema"]}, ids={"class_id": ("adhoc_class", ID)},
          resource=Resource(Kind.SCHEMA, "source schema", "ad-hoc schema", plan=rules.schema_on("adhoc_class"),
                            alike=_described)),
-    Step("source_connection", AepCreateSourceConnectionOperator,
+    Step("source_connection", connections.AepCreateSourceConnectionOperator,
          own=lambda s: {"name": s.names["source_connection"], "path": s.source},
          ids={"schema_id": ("adhoc_schema", ID), "base_connection_id": (HUBSPOT, ID)},
          resource=Resource(Kind.SOURCE_CONNECTION, "source connection", "source connection",
                            plan=rules.source_connection(schema="adhoc_schema"))),
-    Step("target_schema", AepCreateTargetSchemaOperator, discovered_as="adhoc_schema",
+    Step("target_schema", schema.AepCreateTargetSchemaOperator, discovered_as="adhoc_schema",
          own=lambda s: {"title": s.names["target_schema"], "class_ref": s.listed.target_schema.class_ref,
                         "field_groups": list(s.listed.target_schema.field_groups)},
          resource=Resource(Kind.SCHEMA, "target schema", "target schema", plan=rules.target_schema(),
                            named_by=lambda obj: obj.target_schema.title,
                            alike=lambda obj: (obj.target_schema.class_ref, tuple(obj.target_schema.field_groups)))),
-    Step("dataset", AepCreateDatasetOperator,
+    Step("dataset", dataset.AepCreateDatasetOperator,
          own=lambda s: {"name": s.names["dataset"]}, ids={"schema_id": ("target_schema", ID)},
          resource=Resource(Kind.DATASET, "dataset", "dataset", plan=rules.dataset(schema="target_schema"), asset=True)),
-    Step("mapping_set", AepCreateMappingSetOperator,
+    Step("mapping_set", mapping.AepCreateMappingSetOperator,
          own=lambda s: {"name": s.names["mapping_set"],
                         **({"mappings": [rule.model_dump() for rule in s.obj.mapping]} if s.obj else {})},
          ids={"schema_id": ("target_schema", ID)},
          derived=lambda tasks: {"mappings": adhoc_mappings(out(tasks["adhoc_class"], "fields"),
                                                            out(tasks["adhoc_class"], "dataset_namespace"))},
          resource=Resource(Kind.MAPPING_SET, "mapping", "mapping set", plan=rules.mapping_set(schema="target_schema"))),
-    Step("target_connection", AepCreateTargetConnectionOperator,
+    Step("target_connection", connections.AepCreateTargetConnectionOperator,
          own=lambda s: {"name": s.names["target_connection"]},
          ids={"schema_id": ("target_schema", ID), "dataset_id": ("dataset", ID), "base_connection_id": (DATASET_BASE, ID)},
          resource=Resource(Kind.TARGET_CONNECTION, "target connection", "target connection",
                            plan=rules.target_connection(dataset="dataset"))),
-    Step("dataflow", AepCreateDataflowOperator,
+    Step("dataflow", flow.AepCreateDataflowOperator,
          own=lambda s: {"name": s.names["dataflow"], "delta_column": s.delta_column},
          ids={"flow_spec_id": (FLOW_SPEC, ID), "schedule_spec": (FLOW_SPEC, "schedule_spec"),
               "source_connection_id": ("source_connection", ID), "target_connection_id": ("target_connection", ID),
@@ -241,7 +226,7 @@ STEPS: tuple[Step, ...] = (
     Step("wait_first_run", AepFlowRunSensor, ids={"flow_id": ("dataflow", ID)},
          fixed=lambda spec: {"which": "first", **_sensor(spec)}),
     # ``ingestion: airflow``: the window's on-demand run, after the flow's own first run.
-    Step("ingest_window", AepRunFlowOperator, when=lambda spec: spec.windows, discovered=False,
+    Step("ingest_window", flow_run.AepRunFlowOperator, when=lambda spec: spec.windows, discovered=False,
          own=lambda s: {"delta_column": s.delta_column}, ids={"flow_id": ("dataflow", ID)}, after=("wait_first_run",),
          # One window task of the DAG starts its run at a time, so the count of the flow's runs in flight it checks
          # first is exact across the DAG's runs (a backfill's windows start side by side).
