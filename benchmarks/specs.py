@@ -99,7 +99,8 @@ def _xcom(task_id: str, key: str | None = None) -> str:
 def dagfactory_config(spec_path: Path) -> dict[str, Any]:
     """The dag-factory configuration of the DAG our factory builds from ``spec_path``."""
     from aep_onboarding.loader import load_spec
-    from aep_onboarding.names import asset_uri, dataset_base_connection_name, object_names
+    from aep_onboarding.names import object_names, shared_name
+    from aep_onboarding.steps import DATASET_BASE
 
     spec = load_spec(spec_path)
     ops = "aep_provider.operators."
@@ -117,7 +118,7 @@ def dagfactory_config(spec_path: Path) -> dict[str, Any]:
         },
         "dataset_base_connection": {
             "operator": ops + "connections.AepCreateDatasetBaseConnectionOperator",
-            "name": dataset_base_connection_name(spec), **common,
+            "name": shared_name(spec, DATASET_BASE), **common,
         },
         "flow_spec": {"operator": ops + "flow.AepGetFlowSpecOperator", "name": "CRMToAEP", **common},
     }
@@ -192,14 +193,16 @@ def dagfactory_config(spec_path: Path) -> dict[str, Any]:
             "dependencies": ["dataset_base_connection", key("target_schema"), key("dataset")],
         }
         tasks[key("dataflow")] = {
-            "operator": ops + "flow.AepCreateDataflowOperator", "name": names.flow,
+            "operator": ops + "flow.AepCreateDataflowOperator", "name": names.dataflow,
             "flow_spec_id": _xcom("flow_spec"), "source_connection_id": _xcom(tid("source_connection")),
             "target_connection_id": _xcom(tid("target_connection")), "mapping_id": _xcom(tid("mapping_set")),
             "mapping_version": _xcom(tid("mapping_set"), "mapping_version"), "delta_column": obj.delta_column,
             "schedule": spec.flow_schedule_params(), "options": spec.flow_options(), **common, **grouped,
             "dependencies": ["flow_spec", key("source_connection"), key("target_connection"), key("mapping_set")],
         }
-        uri = asset_uri(spec, obj)
+        # Our DAGs name a dataset's asset by its id, known at run time (run_summary emits through an alias); a
+        # static outlet stands for it here.
+        uri = f"aep://{spec.name}/{obj.slug}"
         sensor = {
             "operator": "aep_provider.sensors.flow_run.AepFlowRunSensor", "flow_id": _xcom(tid("dataflow")),
             "failed_record_tolerance": spec.failed_record_tolerance, "poll_interval": spec.sensor_poll_seconds,

@@ -74,23 +74,24 @@ def by_hand_dag_svg() -> str:
 
 
 def _run_summary() -> str:
-    """The run summary's table for a fixed run: one created object, one reused, one window run."""
-    from aep_onboarding.report import ObjectReport, describe, render
+    """The run summary's table for a fixed run: one created object, one reused, the flow's first run."""
+    from aep_onboarding.report import ObjectReport, render, row_of
+    from aep_provider.outcomes import Kind, Outcome, RunResult
 
-    def row(what: str, rid: str, created: bool, task: str) -> dict[str, Any]:
-        return {**describe({"what": what, "id": rid, "created": created}, "", "prod"), "task": task}
+    def row(kind: Kind, step: str, name: str, rid: str, created: bool, key: str | None = "companies") -> dict[str, Any]:
+        task = f"{key}.{step}" if key else step
+        return row_of(Outcome(kind=kind, name=name, id=rid, created=created, key=key), task, step)
 
     report = ObjectReport("companies", resources=[
-        row("schema 'target'", "https://ns.adobe.com/t/schemas/1", True, "companies.target_schema"),
-        row("dataset 'd'", "ds1", True, "companies.dataset"),
-        row("target connection 't'", "tc1", False, "companies.target_connection"),
-        row("dataflow 'f'", "f1", True, "companies.dataflow"),
+        row(Kind.SCHEMA, "target_schema", "target", "https://ns.adobe.com/t/schemas/1", True),
+        row(Kind.DATASET, "dataset", "d", "ds1", True),
+        row(Kind.TARGET_CONNECTION, "target_connection", "t", "tc1", False),
+        row(Kind.DATAFLOW, "dataflow", "f", "f1", True),
     ])
-    report.runs = [{"run_id": "r1", "which": "first", "status": "success", "input_records": 10,
-                    "output_records": 9, "failed_records": 1}]
-    report.link_the_unlinked("")
-    return render([row("HubSpot base connection 'h'", "b1", False, "hubspot_base_connection")],
-                  {"companies": report, "contacts": ObjectReport("contacts")})
+    report.runs = [Outcome(kind=Kind.FLOW_RUN, id="r1", key="companies", flow_id="f1", run=RunResult(
+        status="success", input_records=10, output_records=9, failed_records=1, first=True))]
+    shared = [row(Kind.HUBSPOT_BASE_CONNECTION, "hubspot_base_connection", "h", "b1", False, key=None)]
+    return render(shared, {"companies": report, "contacts": ObjectReport("contacts")})
 
 
 def _trigger_form() -> Any:
@@ -119,13 +120,12 @@ def _connection_test() -> Any:
 
 
 def _asset_event() -> Any:
+    """The asset a dataset's event is on (its one identity, named by the dataset's id: lineage.py) and the code of
+    the run_summary task that emits it."""
     from aep_onboarding import report
-    from aep_onboarding.loader import DEFAULT_SPECS_DIR, load_spec
-    from aep_onboarding.names import asset_uri
+    from aep_provider.lineage import dataset_uri
 
-    spec = load_spec(DEFAULT_SPECS_DIR / EXAMPLE_SPEC)
-    companies = next(obj for obj in spec.objects if obj.slug == "companies")
-    return {"uri": asset_uri(spec, companies, sandbox="prod"), "run_summary": inspect.getsource(report.summary_task)}
+    return {"uri": dataset_uri("<org id>", "prod", "<dataset id>"), "run_summary": inspect.getsource(report.summary_task)}
 
 
 #: picture -> (the command that makes it, what it shows: text or JSON-able data computed from the code).

@@ -1,11 +1,11 @@
-"""Shared pytest fixtures: a local AEP emulator over real HTTP."""
+"""Shared pytest fixtures: a local AEP emulator over real HTTP, and a minimal task context."""
 
 from __future__ import annotations
 
 import importlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +97,33 @@ def aep_conn_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> E
     }
     monkeypatch.setenv("AIRFLOW_CONN_AEP_DEFAULT", json.dumps(conn))
     return emulator
+
+
+# -- a minimal task context, for operators run by hand (tests/aep_provider, tests/aep_onboarding) --------
+class FakeTI:
+    """Records XCom pushes like a task instance would."""
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        json.dumps(value)  # XCom values must be serialisable
+        self.xcom[key] = value
+
+
+class FakeStateStore(dict):
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+@pytest.fixture
+def make_context() -> Callable[[], dict[str, Any]]:
+    def make() -> dict[str, Any]:
+        return {"ti": FakeTI(), "task_state_store": FakeStateStore()}
+
+    return make
+
+
+@pytest.fixture
+def ctx(make_context) -> dict[str, Any]:
+    return make_context()

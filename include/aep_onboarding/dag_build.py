@@ -23,11 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from aep_onboarding import spec_folder
+from aep_onboarding.chain import chain
 from aep_onboarding.loader import LoadedSpec, SpecError, iter_specs
 from aep_onboarding.spec import OnboardingSpec
+from aep_onboarding.steps import STEPS
 
-#: Tasks of an onboarding DAG: shared ones, and per object in ``per_object`` (more with window steps).
-SHARED_TASKS, PER_OBJECT, PER_OBJECT_WINDOWS, BATCHED, BATCHED_WINDOWS, DISCOVERY = 8, 11, 13, 18, 20, 12
+#: The DAG's own tasks besides the registry's steps: select_objects, plan, apply, release_write_lease, run_summary;
+#: per object in ``per_object``, its ``selected`` gate; for ``discover``, discover_tables, pick_tables and, per table,
+#: names_for and the discovered mapping set's adhoc_mappings.
+FRAME_TASKS, PER_OBJECT_GATE, DISCOVERY_TASKS = 5, 1, 4
 #: Seconds to build a DAG of n tasks (a n + b n^2: the cost per task grows with the DAG) and to serialize it
 #: (c n), fitted to `make bench`'s parse benchmark (benchmarks/results: 1304 tasks built in 0.68 s and serialized
 #: in 1.83 s, 6504 tasks in 5.6 s and 8.5 s, CPU time on a quiet 2-core machine), doubled (SAFETY) for a loaded
@@ -40,10 +44,13 @@ DEFAULT_IMPORT_TIMEOUT, DEFAULT_PROCESSOR_TIMEOUT = 30.0, 50.0
 
 
 def estimated_tasks(spec: OnboardingSpec) -> int:
+    """The DAG's task count, from the registry's steps (``steps.py``) the spec's layout lays out."""
+    shared = FRAME_TASKS + sum(1 for s in STEPS if s.shared)
+    listed = len(chain(spec))
     if spec.layout == "batched":
-        return BATCHED_WINDOWS if spec.windows else BATCHED
-    per_object = PER_OBJECT_WINDOWS if spec.windows else PER_OBJECT
-    return SHARED_TASKS + per_object * len(spec.objects) + (DISCOVERY if spec.discover is not None else 0)
+        return shared + listed
+    discovered = DISCOVERY_TASKS + len(chain(spec, discovered=True)) if spec.discover is not None else 0
+    return shared + (PER_OBJECT_GATE + listed) * len(spec.objects) + discovered
 
 
 def estimated_seconds(spec: OnboardingSpec) -> tuple[float, float]:

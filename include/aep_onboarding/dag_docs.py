@@ -11,6 +11,7 @@ from aep_onboarding.cron import TIMEZONE
 from aep_onboarding.names import asset_name, object_names
 from aep_onboarding.params import object_choices
 from aep_onboarding.spec import OnboardingSpec
+from aep_onboarding.steps import ASSET_STEP
 from aep_provider.printable import cell, printable
 
 
@@ -43,7 +44,7 @@ def onboarding_doc(spec: OnboardingSpec, spec_path: str | None) -> str:
         for obj in spec.objects:
             names = object_names(spec, obj)
             lines.append(
-                f"| `{cell(obj.slug)}` | `{cell(obj.source)}` | {cell(names.dataset)} | "
+                f"| `{cell(obj.slug)}` | `{cell(obj.source)}` | {cell(names[ASSET_STEP])} | "
                 f"`{cell(obj.target_schema.class_ref)}` | `{cell(asset_name(spec, obj))}` |"
             )
         lines.append("")

@@ -23,14 +23,22 @@ from pathlib import Path
 import httpx
 
 from aep_onboarding.loader import load_spec
-from aep_onboarding.names import dataset_base_connection_name, object_names
+from aep_onboarding.names import object_names, shared_name
 from aep_onboarding.spec import OnboardingSpec
+from aep_onboarding.steps import DATASET_BASE, object_resources
+from aep_provider.outcomes import Kind
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = REPO / "include" / "onboarding" / "hubspot_marketing.yaml"
 DEMO_ORG = "DEMO0000000000000000000@AdobeOrg"
 TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 TASK_STATE = re.compile(r"new_state=(success|failed|skipped|deferred|up_for_retry|up_for_reschedule)")
+#: The emulator's name (``/_emulator/state``) for each kind of resource an onboarding makes.
+EMULATOR_KIND = {
+    Kind.CLASS: "class", Kind.SCHEMA: "schema", Kind.SOURCE_CONNECTION: "sourceConnection", Kind.DATASET: "dataset",
+    Kind.TARGET_CONNECTION: "targetConnection", Kind.MAPPING_SET: "mappingSet", Kind.DATAFLOW: "flow",
+    Kind.HUBSPOT_BASE_CONNECTION: "connection", Kind.DATASET_BASE_CONNECTION: "connection",
+}
 
 
 def _free_port() -> int:
@@ -121,37 +129,30 @@ def report(spec: OnboardingSpec, base_url: str) -> tuple[str, bool]:
     by_name: dict[tuple[str, str], str] = {(r["kind"], r["name"]): r["id"] for r in state if r.get("name")}
     ok = True
     lines: list[str] = []
-    shared = dataset_base_connection_name(spec)
+    shared = shared_name(spec, DATASET_BASE)
     lines.append(f"dataset base connection: {by_name.get(('connection', shared), 'missing')}")
     with _platform(base_url) as client:
         for obj in spec.objects:
             names = object_names(spec, obj)
-            ids = {
-                "ad-hoc class": by_name.get(("class", names.adhoc_class)),
-                "ad-hoc schema": by_name.get(("schema", names.adhoc_schema)),
-                "source connection": by_name.get(("sourceConnection", names.source_connection)),
-                "target schema": by_name.get(("schema", names.target_schema)),
-                "dataset": by_name.get(("dataset", names.dataset)),
-                "target connection": by_name.get(("targetConnection", names.target_connection)),
-                "mapping set": by_name.get(("mappingSet", names.mapping_set)),
-                "dataflow": by_name.get(("flow", names.flow)),
-            }
+            ids = {step_id: (resource.label, by_name.get((EMULATOR_KIND[resource.kind], names[step_id])))
+                   for step_id, resource in object_resources()}
             status, records = "no run", {}
-            if ids["dataflow"]:
+            flow_id = ids["dataflow"][1]
+            if flow_id:
                 runs = client.get("/data/foundation/flowservice/runs",
-                                  params={"property": f"flowId=={ids['dataflow']}", "orderby": "createdAt",
+                                  params={"property": f"flowId=={flow_id}", "orderby": "createdAt",
                                           "limit": 1}).json()
                 items = runs.get("items", [])
                 if items:
                     first = items[0]["metrics"]
                     status = first["statusSummary"]["status"]
                     records = first.get("recordSummary", {})
-            ok = ok and all(ids.values()) and status == "success"
+            ok = ok and all(found for _, found in ids.values()) and status == "success"
             lines.append("")
             lines.append(f"### {obj.source} ({obj.slug})")
             lines.append("| resource | id |")
             lines.append("|---|---|")
-            lines.extend(f"| {label} | {value or 'MISSING'} |" for label, value in ids.items())
+            lines.extend(f"| {label} | {value or 'MISSING'} |" for label, value in ids.values())
             lines.append(f"| first run | {status}: {records.get('inputRecordCount', 0)} read, "
                          f"{records.get('outputRecordCount', 0)} ingested, {records.get('failedRecordCount', 0)} failed |")
     return "\n".join(lines), ok

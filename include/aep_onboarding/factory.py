@@ -1,14 +1,14 @@
 """Build an Airflow DAG from a validated onboarding spec.
 
 The factory only wires operators; every Platform call, body and check lives
-in the provider, and the chain of steps itself is data in ``chain.py``. Every ID travels between tasks as an XCom (XComArgs passed
+in the provider, and the chain of steps itself is data in the registry (``steps.py``), laid out by ``chain.py``. Every ID travels between tasks as an XCom (XComArgs passed
 as operator arguments, which also draws the edges), never through Variables
 or files. Nothing here calls an API or reads a connection: it runs at parse
 time.
 
 Per DAG run, shared by every object:
-``select_objects`` (which objects this run onboards), ``hubspot_base_connection``,
-``dataset_base_connection`` and ``flow_spec``.
+``select_objects`` (which objects this run onboards), ``plan`` and its ``apply`` gate, the registry's shared steps
+(``hubspot_base_connection``, ``dataset_base_connection``, ``flow_spec``) and ``release_write_lease``.
 
 With ``layout: per_object`` (the default), per object, in a task group named after it::
 
@@ -34,40 +34,24 @@ is paid once per step instead of once per step and object.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup, task, task_group
 
-from aep_onboarding.chain import (
-    DATASET_BASE,
-    FLOW_SPEC,
-    HUBSPOT,
-    Subject,
-    discovered_chain,
-    listed_chain,
-    out,
-    wire,
-)
+from aep_onboarding.chain import chain, roots, shared_steps, wire
 from aep_onboarding.cron import NO_INTERVALS, TIMEZONE
 from aep_onboarding.dag_docs import onboarding_doc
-from aep_onboarding.names import dataset_base_connection_name, discovered_names, object_names
+from aep_onboarding.names import discovered_names, object_names
 from aep_onboarding.params import chosen_slugs, objects_param
-from aep_onboarding.plan_rows import PLAN, apply, plan_only_param, plan_task
+from aep_onboarding.planning.models import LEASE, xcom_key
+from aep_onboarding.planning.task import apply, plan_only_param, plan_task
 from aep_onboarding.report import summary_task
 from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec, templated_fields
-from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
+from aep_onboarding.steps import HUBSPOT, PLAN, STEP, Subject, delta_column, out
 from aep_provider.operators.base import AepBaseOperator
-from aep_provider.operators.connections import (
-    AepCreateDatasetBaseConnectionOperator,
-    AepCreateHubSpotBaseConnectionOperator,
-)
 from aep_provider.operators.explore import AepExploreSourceOperator
-from aep_provider.operators.flow import AepGetFlowSpecOperator
 from aep_provider.operators.write_lease import AepReleaseWriteLeaseOperator
-from aep_provider.planning.models import LEASE, xcom_key
-from aep_provider.sensors.flow_run import AepFlowRunSensor
 
 #: The step that gives the sandbox's write lease back once every step that may create is done.
 RELEASE = "release_write_lease"
@@ -122,16 +106,6 @@ def names_for(spec_name: str, source: str) -> dict[str, str]:
     return discovered_names(spec_name, source)
 
 
-@task
-def adhoc_mappings(fields: dict[str, dict[str, str]], namespace: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """Map every source column onto its own field of the ad-hoc schema, per object (``{key: ...}`` XComs of
-    the ad-hoc class): the data lands as-is."""
-    return {
-        key: [{"source": column, "destination": f"{namespace[key]}.{column}"} for column in sorted(columns)]
-        for key, columns in fields.items()
-    }
-
-
 def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]:
     default_args = {
         "retries": spec.retries,
@@ -156,48 +130,33 @@ def _dag_kwargs(spec: OnboardingSpec, source_file: str | None) -> dict[str, Any]
     }
 
 
-def _sensor_args(spec: OnboardingSpec) -> dict[str, Any]:
-    """The sensors' arguments; they always defer (the triggerer waits, not a worker slot)."""
-    return {
-        "failed_record_tolerance": spec.failed_record_tolerance, "poll_interval": spec.sensor_poll_seconds,
-        "aep_conn_id": spec.aep_conn_id, "hook_params": {"sandbox": spec.sandbox}, "deferrable": True,
-    }
+def _subject(spec: OnboardingSpec, obj: ObjectSpec) -> Subject:
+    return Subject(key=obj.slug, source=obj.source, names=object_names(spec, obj), delta_column=delta_column(obj), obj=obj)
 
 
-def _sensors(spec: OnboardingSpec, tasks: dict[str, Any], **extra: Any) -> None:
-    """Wait for the flows' first runs, then (``ingestion: airflow``) for the window's on-demand runs."""
-    judged = {**_sensor_args(spec), **extra}
-    wait_first_run = AepFlowRunSensor(task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first", **judged)
-    if "ingest_window" not in tasks:
-        return
-    wait_window = AepFlowRunSensor(
-        task_id="wait_window", flow_id=out(tasks["dataflow"]), run_id=out(tasks["ingest_window"]), **judged
-    )
-    wait_first_run >> tasks["ingest_window"] >> wait_window
+def _steps_of(tasks: dict[str, Any]) -> dict[str, str]:
+    """``{task id: step id}`` of the registry's tasks among ``tasks`` (for the run summary's rows)."""
+    return {task_.task_id: step_id for step_id, task_ in tasks.items() if step_id in STEP}
 
 
-def _object_group(spec: OnboardingSpec, obj: ObjectSpec, chosen: Any, shared: dict[str, Any]) -> None:
+def _object_group(spec: OnboardingSpec, obj: ObjectSpec, chosen: Any, shared: dict[str, Any]) -> dict[str, str]:
     """One object's chain in a task group named after it, behind a gate that skips it when not selected."""
     common: dict[str, Any] = {"aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox}
-    subject = Subject(key=obj.slug, source=obj.source, names=asdict(object_names(spec, obj)), obj=obj)
+    steps = chain(spec)
     with TaskGroup(group_id=obj.slug, tooltip=f"Onboard {obj.source}"):
         gate = selected.override(task_id="selected")(obj.slug, chosen)
-        tasks = wire(listed_chain(spec), [subject], dict(shared), common)
-        gate >> tasks["check_source"] >> [tasks["adhoc_class"], tasks["target_schema"]]
-        _sensors(spec, tasks)
+        tasks = wire(steps, [_subject(spec, obj)], dict(shared), common, spec)
+        gate >> [tasks[root] for root in roots(steps)]
+    return _steps_of(tasks)
 
 
-def _batched_tasks(spec: OnboardingSpec, chosen: Any, shared: dict[str, Any]) -> None:
+def _batched_tasks(spec: OnboardingSpec, chosen: Any, shared: dict[str, Any]) -> dict[str, str]:
     """Every step once, for all selected objects (a row per object, keyed by its slug)."""
-    subjects = [
-        Subject(key=obj.slug, source=obj.source, names=asdict(object_names(spec, obj)), obj=obj) for obj in spec.objects
-    ]
     common: dict[str, Any] = {
         "aep_conn_id": spec.aep_conn_id, "sandbox": spec.sandbox, "max_concurrency": spec.max_concurrency,
     }
-    tasks = wire(listed_chain(spec), subjects, dict(shared), {**common, "keys": chosen})
-    tasks["check_source"] >> [tasks["adhoc_class"], tasks["target_schema"]]
-    _sensors(spec, tasks, max_concurrency=spec.max_concurrency)
+    subjects = [_subject(spec, obj) for obj in spec.objects]
+    return _steps_of(wire(chain(spec), subjects, dict(shared), {**common, "keys": chosen}, spec))
 
 
 def _discovery_group(spec: OnboardingSpec, discovery: Discovery, shared: dict[str, Any]) -> None:
@@ -207,13 +166,13 @@ def _discovery_group(spec: OnboardingSpec, discovery: Discovery, shared: dict[st
     chosen = pick_tables(
         out(tables), list(discovery.include), list(discovery.exclude), [obj.source for obj in spec.objects]
     )
-    steps = discovered_chain(spec, str(discovery.delta_column), adhoc_mappings)
+    steps = chain(spec, discovered=True)
 
     @task_group(group_id="discovered")
     def onboard_table(source: str) -> None:
-        subject = Subject(key=source, source=source, names=names_for(spec.name, source))
-        tasks = wire(steps, [subject], dict(shared), common)
-        AepFlowRunSensor(task_id="wait_first_run", flow_id=out(tasks["dataflow"]), which="first", **_sensor_args(spec))
+        subject = Subject(key=source, source=source, names=names_for(spec.name, source),
+                          delta_column=str(discovery.delta_column))
+        wire(steps, [subject], dict(shared), common, spec)
 
     onboard_table.expand(source=chosen)
 
@@ -237,32 +196,23 @@ def build_onboarding_dag(spec: OnboardingSpec, source_file: str | None = None) -
         # Plan, then apply: one read of the sandbox before any write (taking the sandbox's write lease when the run
         # has anything to create); a dry run (plan_only) stops at the gate.
         plan = plan_task(spec, chosen, common) if spec.objects else None
-        leased = {"write_lease": out(plan, xcom_key(LEASE))} if plan is not None else {}
-        hubspot = AepCreateHubSpotBaseConnectionOperator(
-            task_id=HUBSPOT, name=spec.hubspot.name,
-            hubspot_conn_id=spec.hubspot.conn_id, base_connection_id=spec.hubspot.base_connection_id,
-            **common, **leased,
-        )
-        dataset_base = AepCreateDatasetBaseConnectionOperator(
-            task_id=DATASET_BASE, name=dataset_base_connection_name(spec), **common, **leased
-        )
-        flow_spec = AepGetFlowSpecOperator(task_id=FLOW_SPEC, name=CRM_TO_AEP_FLOW_SPEC_NAME, **common)
-        shared = {HUBSPOT: hubspot, DATASET_BASE: dataset_base, FLOW_SPEC: flow_spec}
+        shared = shared_steps(spec, {PLAN: plan} if plan is not None else {}, common)
         gate = apply()
         if plan is not None:
-            shared[PLAN] = plan
             plan >> gate
-        gate >> [hubspot, dataset_base, flow_spec]
+        gate >> [task_ for step_id, task_ in shared.items() if step_id != PLAN]
+        steps_of = _steps_of(shared)
         if spec.layout == "batched":
-            _batched_tasks(spec, chosen, shared)
+            steps_of.update(_batched_tasks(spec, chosen, shared))
         else:
             for obj in spec.objects:
-                _object_group(spec, obj, chosen, shared)
+                steps_of.update(_object_group(spec, obj, chosen, shared))
             if spec.discover is not None:
                 _discovery_group(spec, spec.discover, shared)
         if plan is not None:
             _release_write_lease(dag, plan, common)
-        _run_summary(spec, dag)
+        leaves = [t for t in dag.tasks if not t.downstream_list]
+        summary_task(spec, steps_of).operator.set_upstream(leaves)
     return dag
 
 
@@ -272,15 +222,3 @@ def _release_write_lease(dag: DAG, plan: Any, common: dict[str, Any]) -> None:
     writers = [t for t in dag.tasks if isinstance(t, AepBaseOperator) and t.creates]
     release = AepReleaseWriteLeaseOperator(task_id=RELEASE, write_lease=out(plan, xcom_key(LEASE)), **common)
     release.set_upstream(writers)
-
-
-def _run_summary(spec: OnboardingSpec, dag: DAG) -> None:
-    """``run_summary`` after every last step: what the run did, and the asset events of the datasets it fed."""
-    listed = [t for t in dag.tasks if not t.task_id.startswith("discovered.")]
-    platform = [t.task_id for t in listed if isinstance(t, AepBaseOperator)]
-    sensors = {
-        t.task_id: "first" if t.task_id.endswith("wait_first_run") else "window"
-        for t in listed if isinstance(t, AepFlowRunSensor)
-    }
-    leaves = [t for t in dag.tasks if not t.downstream_list]
-    summary_task(spec, platform, sensors).operator.set_upstream(leaves)

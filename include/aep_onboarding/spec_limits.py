@@ -7,16 +7,18 @@ so they are checked here first, naming the field and the fix.
 
 Within a spec, the objects' resources must not collide: the operators look resources up by name before
 creating them, so two objects naming one dataset, flow, mapping set, source or target connection would share
-it in silence (the second reusing the first's), and two datasets with one Airflow asset URI would mix their
-asset events. A target schema, an ad-hoc class or an ad-hoc schema MAY be shared, when the objects sharing it
-describe it alike (the same class and field groups; the same table and fields).
+it in silence (the second reusing the first's). A resource the registry (``steps.py``) lets objects share - a
+target schema, an ad-hoc class or an ad-hoc schema - MAY be shared, when the objects sharing it describe it alike
+(the same class and field groups; the same table and fields). A dataset's Airflow asset is named by its id
+(``aep_provider/lineage.py``), so two datasets never share one.
 """
 
 from __future__ import annotations
 
-import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from aep_onboarding.steps import STEPS, object_resources
 
 if TYPE_CHECKING:
     from aep_onboarding.spec import OnboardingSpec
@@ -25,21 +27,22 @@ DAG_ID_PREFIX = "aep_onboard_"
 MAX_KEY = 250  # airflow.sdk.definitions._internal.node.validate_key
 MAX_GROUP_KEY = 200  # airflow.sdk.definitions._internal.node.validate_group_key
 MAX_TAG = 100  # airflow.sdk.definitions.dag.TAG_MAX_LEN
-MAX_ASSET_URI = 1500  # airflow.sdk.definitions.asset._validate_identifier
 #: The tags every onboarding DAG has (factory.py) besides the spec's own.
 FACTORY_TAGS = ("aep", "hubspot")
-#: The ids of the DAG's tasks and task groups outside the objects' groups (factory.py, report.py, plan_rows.py):
-#: an object of that name would collide with them (tests/aep_onboarding/test_spec_limits.py keeps this list true).
+#: The ids of the DAG's tasks and task groups outside the objects' groups (factory.py, report.py, planning/task.py,
+#: and the registry's shared steps): an object of that name would collide with them
+#: (tests/aep_onboarding/test_dag_build.py keeps this list true).
 RESERVED_IDS = frozenset({
-    "select_objects", "plan", "apply", "hubspot_base_connection", "dataset_base_connection", "flow_spec",
-    "run_summary", "release_write_lease", "discover_tables", "pick_tables", "discovered",
+    "select_objects", "plan", "apply", "run_summary", "release_write_lease", "discover_tables", "pick_tables",
+    "discovered", *(step.id for step in STEPS if step.shared),
 })
-#: The longest step id inside an object's group (``<object>.<step>``; kept true by the same test).
-LONGEST_STEP = "target_connection"
+#: The longest step id inside an object's group (``<object>.<step>``).
+LONGEST_STEP = max((step.id for step in STEPS if not step.shared), key=len)
 MAX_SPEC_NAME = MAX_KEY - len(DAG_ID_PREFIX)
 MAX_OBJECT_NAME = min(MAX_GROUP_KEY, MAX_KEY - len(LONGEST_STEP) - 1)
-#: Resources one object owns: two objects naming one of them would share it in silence.
-OWNED = ("source_connection", "dataset", "target_connection", "mapping_set", "flow")
+#: Resources one object owns (the registry's without ``alike``): two objects naming one would share it in silence.
+OWNED_LABELS = {step_id: resource.label for step_id, resource in object_resources() if resource.alike is None}
+OWNED = tuple(OWNED_LABELS)
 #: A share above this means most records may fail and the run still passes.
 HIGH_TOLERANCE = 0.5
 
@@ -78,72 +81,32 @@ def tag_problems(tags: tuple[str, ...]) -> list[str]:
     return problems
 
 
-def airflow_asset_uri(uri: str) -> str:
-    """``uri`` as Airflow keeps it (``Asset.uri``): scheme lower-cased, query sorted, fragment and trailing
-    ``/`` dropped (airflow.sdk.definitions.asset._sanitize_uri; no normalizer is registered for ``aep``)."""
-    parts = urllib.parse.urlsplit(uri)
-    query = urllib.parse.urlencode(sorted(urllib.parse.parse_qsl(parts.query))) if parts.query else ""
-    return urllib.parse.urlunsplit(parts._replace(
-        scheme=parts.scheme.lower(), path=parts.path.rstrip("/") or "/", query=query, fragment=""
-    ))
-
-
-def _asset_problems(spec: OnboardingSpec) -> list[str]:
-    from aep_onboarding.names import asset_uri
-
-    problems: list[str] = []
-    owner: dict[str, int] = {}
-    for index, obj in enumerate(spec.objects):
-        raw = asset_uri(spec, obj)
-        kept = airflow_asset_uri(raw)
-        where = f"objects[{index}]: the Airflow asset URI of its dataset, `{raw[:80]}`,"
-        if len(raw) > MAX_ASSET_URI:
-            problems.append(f"{where} has {len(raw)} characters, more than Airflow's {MAX_ASSET_URI}: shorten `names.dataset`")
-        elif kept != raw:  # names.asset_uri percent-encodes what Airflow would change: a guard, not a rule
-            problems.append(f"{where} is read by Airflow as `{kept}`: change `names.dataset`")
-        elif kept in owner:
-            problems.append(
-                f"{where} is also objects[{owner[kept]}]'s (dataset names differing only by spaces and underscores "
-                "make one URI): give one of them another `names.dataset`"
-            )
-        owner.setdefault(kept, index)
-    return problems
-
-
 def resource_problems(spec: OnboardingSpec) -> list[str]:
-    """Every collision of the objects' resource names and asset URIs, one line each (field path first)."""
+    """Every collision of the objects' resource names, one line each (field path first)."""
     from aep_onboarding.names import object_names
 
     problems: list[str] = []
-    named = [(index, obj, vars(object_names(spec, obj))) for index, obj in enumerate(spec.objects)]
-    for resource in OWNED:
-        first: dict[str, int] = {}
-        for index, _, names in named:
-            name = names[resource]
-            if name in first:
-                problems.append(
-                    f"objects[{index}]: its {resource.replace('_', ' ')} is named `{name}`, as objects[{first[name]}]'s; "
-                    f"each object owns its {resource.replace('_', ' ')}, and the second would silently reuse the "
-                    f"first's: give one of them another `names.{resource}`"
-                )
-            first.setdefault(name, index)
-    shared = {
-        "target_schema": lambda o: (o.target_schema.class_ref, tuple(o.target_schema.field_groups)),
-        "adhoc_class": lambda o: (o.source, o.fields if isinstance(o.fields, str) else tuple(sorted(o.fields.items()))),
-        "adhoc_schema": lambda o: (o.source, o.fields if isinstance(o.fields, str) else tuple(sorted(o.fields.items()))),
-    }
-    for resource, shape in shared.items():
-        first_obj: dict[str, tuple[int, object]] = {}
+    named = [(index, obj, object_names(spec, obj)) for index, obj in enumerate(spec.objects)]
+    for step_id, resource in object_resources():
+        what, field = resource.label, resource.field_name(step_id)
+        first: dict[str, tuple[int, object]] = {}
         for index, obj, names in named:
-            name = names[resource]
-            if name in first_obj and first_obj[name][1] != shape(obj):
+            name = names[step_id]
+            shape = resource.alike(obj) if resource.alike is not None else None
+            if name in first and resource.alike is None:
                 problems.append(
-                    f"objects[{index}]: its {resource.replace('_', ' ')} `{name}` is also objects[{first_obj[name][0]}]'s, "
-                    f"described otherwise (a shared one is made once, as the first describes it): describe it alike "
-                    f"in both, or give one of them another `names.{resource}`"
+                    f"objects[{index}]: its {what} is named `{name}`, as objects[{first[name][0]}]'s; each object "
+                    f"owns its {what}, and the second would silently reuse the first's: give one of them another "
+                    f"`names.{field}`"
                 )
-            first_obj.setdefault(name, (index, shape(obj)))
-    return problems + _asset_problems(spec)
+            elif name in first and first[name][1] != shape:
+                problems.append(
+                    f"objects[{index}]: its {what} `{name}` is also objects[{first[name][0]}]'s, described otherwise (a "
+                    f"shared one is made once, as the first describes it): describe it alike in both, or give one of "
+                    f"them another `names.{field}`"
+                )
+            first.setdefault(name, (index, shape))
+    return problems
 
 
 def _clashes(users: dict[tuple[str, ...], list[tuple[str, str]]]) -> list[tuple[tuple[str, ...], str, str, str]]:
@@ -158,9 +121,9 @@ def _clashes(users: dict[tuple[str, ...], list[tuple[str, str]]]) -> list[tuple[
 
 def cross_spec_problems(specs: dict[str, OnboardingSpec]) -> dict[str, list[str]]:
     """Per spec file, what it shares with another file: its ``name`` (one DAG id), or, in the same connection and
-    sandbox, a resource an object owns or a dataset's asset URI. Each clash is reported in BOTH files: which file
-    would win depends only on how they sort, so neither is loaded until one is renamed."""
-    from aep_onboarding.names import asset_uri, object_names
+    sandbox, a resource an object owns. Each clash is reported in BOTH files: which file would win depends only on
+    how they sort, so neither is loaded until one is renamed."""
+    from aep_onboarding.names import object_names
 
     problems: dict[str, list[str]] = {file: [] for file in specs}
     by_name: dict[tuple[str, ...], list[tuple[str, str]]] = {}
@@ -177,13 +140,10 @@ def cross_spec_problems(specs: dict[str, OnboardingSpec]) -> dict[str, list[str]
             continue  # same name: its resources clash too, by derivation; the name is the fix
         place = (spec.aep_conn_id, spec.sandbox or "")
         for index, obj in enumerate(spec.objects):
-            names = vars(object_names(spec, obj))
-            for resource in OWNED:
-                owners.setdefault((*place, resource, names[resource]), []).append(
-                    (file, f"objects[{index}]: its {resource.replace('_', ' ')} `{names[resource]}`"))
-            uri = asset_uri(spec, obj)
-            owners.setdefault(("asset", airflow_asset_uri(uri)), []).append(
-                (file, f"objects[{index}]: its dataset's asset URI `{uri}`"))
+            names = object_names(spec, obj)
+            for step_id, label in OWNED_LABELS.items():
+                owners.setdefault((*place, step_id, names[step_id]), []).append(
+                    (file, f"objects[{index}]: its {label} `{names[step_id]}`"))
     for _, file, where, others in _clashes(owners):
         problems[file].append(
             f"{where} is also {others}'s, in the same connection and sandbox; the two specs would share it in "

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
 
 from aep_onboarding.spec_base import Strict, check_slug
-from aep_provider.planning.mapping_rules import identity_problem, repeated_destinations
+from aep_onboarding.steps import object_resources
+from aep_provider.models.common import PROFILE_CLASS_REF, PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS
+from aep_provider.models.data_prep import identity_problem, repeated_destinations
 
-PROFILE_CLASS = "https://ns.adobe.com/xdm/context/profile"
-DEFAULT_FIELD_GROUPS = (
-    "https://ns.adobe.com/xdm/context/profile-person-details",
-    "https://ns.adobe.com/xdm/context/profile-personal-details",
-)
+DEFAULT_FIELD_GROUPS = (PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS)
 SOURCE_PATTERN = re.compile(r"Hubspot\.[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -94,22 +92,21 @@ class MappingRule(Strict):
 
 
 class TargetSchema(Strict):
-    class_ref: str = Field(default=PROFILE_CLASS, alias="class")
+    class_ref: str = Field(default=PROFILE_CLASS_REF, alias="class")
     field_groups: tuple[str, ...] = DEFAULT_FIELD_GROUPS
     title: str | None = None
 
 
-class ResourceNames(Strict):
-    """Optional overrides of the names the factory derives from the object."""
-
-    adhoc_class: str | None = None
-    adhoc_schema: str | None = None
-    source_connection: str | None = None
-    target_schema: str | None = None
-    dataset: str | None = None
-    target_connection: str | None = None
-    mapping_set: str | None = None
-    flow: str | None = None
+if TYPE_CHECKING:
+    ResourceNames = Strict
+else:
+    #: ``objects[].names``: optional overrides of the names the factory derives from the object, one field per
+    #: resource of the registry (``steps.py``: the step id, or the resource's ``name_field``, e.g. ``flow``).
+    ResourceNames = create_model(
+        "ResourceNames", __base__=Strict,
+        **{resource.field_name(step_id): (str | None, None) for step_id, resource in object_resources()},
+    )
+    ResourceNames.__doc__ = "Optional overrides of the names the factory derives from the object."
 
 
 FieldType = Literal["string", "integer", "number", "boolean", "date", "date-time"]

@@ -42,7 +42,6 @@ def get_provider_info() -> dict[str, Any]:
                     "aep_provider.operators.flow",
                     "aep_provider.operators.flow_run",
                     "aep_provider.operators.teardown",
-                    "aep_provider.operators.plan",
                     "aep_provider.operators.write_lease",
                 ],
             }
@@ -57,6 +56,12 @@ def get_provider_info() -> dict[str, Any]:
                 "ui-field-behaviour": declarative_behaviour(),
                 "conn-fields": CONN_FIELDS,
             }
+        ],
+        # An AEP dataset's asset (aep://<org>/<sandbox>/datasets/<id>) is the same OpenLineage dataset the flow
+        # operators report (lineage.py): one node in a lineage tool.
+        "asset-uris": [
+            {"schemes": ["aep"], "handler": None,
+             "to_openlineage_converter": "aep_provider.lineage.convert_asset_to_openlineage"},
         ],
         "extra-links": [
             "aep_provider.links.AepSchemaLink",

@@ -88,7 +88,7 @@ def test_update_moves_the_flow_to_a_new_mapping_version_and_maps_the_next_window
     assert build_onboarding_dag(spec).test(logical_date=_day(2)).state == "success"  # window Dec 1
     names = object_names(spec, spec.objects[0])
     mapping_id = _resource(platform, "mappingSet", names.mapping_set)
-    flow_id = _resource(platform, "flow", names.flow)
+    flow_id = _resource(platform, "flow", names.dataflow)
 
     spec_file.write_text(_text(NEW_RULES, "update", layout))
     changed = parse_spec(spec_file.read_text())
@@ -132,7 +132,7 @@ def test_update_patches_a_changed_schedule_onto_the_live_flow_and_enables_it(pla
         update={"retries": 0, "sensor_poll_seconds": 0.2, "layout": "batched"})
     spec = spec.model_copy(update={"objects": spec.objects[:1]})
     assert build_onboarding_dag(spec).test(logical_date=None).state == "success"
-    flow_id = _resource(platform, "flow", object_names(spec, spec.objects[0]).flow)
+    flow_id = _resource(platform, "flow", object_names(spec, spec.objects[0]).dataflow)
     import requests
 
     # A disabled flow (help/destinations/api/update-destination-dataflows.md, op=disable) is enabled again too.
@@ -202,7 +202,7 @@ def test_a_flow_made_without_options_is_named_by_the_plan_warned_about_and_fixed
     first = build_onboarding_dag(old).test(logical_date=december)
     assert _failed(first) == ["wait_window"], "no tolerance: November's run fails"
     names = object_names(old, old.objects[0])
-    flow_id = _resource(platform, "flow", names.flow)
+    flow_id = _resource(platform, "flow", names.dataflow)
     assert "options" not in _get(platform, f"/data/foundation/flowservice/flows/{flow_id}")["items"][0]
 
     spec_file.write_text(OPTIONS_SPEC.format(on_drift="warn", tolerance="failed_record_tolerance: 0.15"))

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 from expected_records import differences, expected_records, records_by_id
+from expected_resources import expected_kinds
 
 from aep_emulator.testing import EmulatorServer
 from aep_onboarding.factory import build_onboarding_dag
@@ -59,12 +60,10 @@ def test_example_dag_onboards_three_objects_and_ingests_their_rows(platform: Emu
     run = build_onboarding_dag(spec).test(logical_date=None)
     assert run.state == "success"
 
-    kinds = Counter(r["kind"] for r in _resources(platform))
-    objects = len(spec.objects)
-    assert kinds["schema"] == 2 * objects
-    assert kinds["connection"] == 2, "one HubSpot and one dataset base connection, shared by every object"
-    for kind in ("class", "sourceConnection", "targetConnection", "dataset", "mappingSet", "flow"):
-        assert kinds[kind] == objects, kind
+    # Every resource the registry lists, once: per object its own, and one HubSpot and one dataset base connection
+    # shared by every object.
+    assert Counter(r["kind"] for r in _resources(platform)) == expected_kinds(spec)
+    assert expected_kinds(spec)["connection"] == 2 and expected_kinds(spec)["schema"] == 2 * len(spec.objects)
 
     by_name = _ids_by_name(platform)
     for obj in spec.objects:

@@ -16,10 +16,10 @@ import pytest
 from aep_emulator.testing import EmulatorServer
 from aep_onboarding.factory import build_onboarding_dag
 from aep_onboarding.loader import DEFAULT_SPECS_DIR, load_spec
-from aep_onboarding.plan_rows import plan_rows
+from aep_onboarding.planning.table import render
+from aep_onboarding.planning.task import plan_rows
 from aep_onboarding.spec import OnboardingSpec
-from aep_provider.planning.models import RESOURCES
-from aep_provider.planning.table import render
+from aep_onboarding.steps import planned
 
 HUBSPOT_CONN = {
     "conn_type": "generic", "login": "hubspot-client", "password": "hubspot-secret-value",
@@ -74,10 +74,10 @@ def test_a_dry_run_writes_nothing_and_plans_every_resource_as_create(platform: E
     assert states["hubspot_base_connection"] == "skipped", "every write is skipped after the gate"
     plan = _plan_of(run)
     assert sorted(plan) == sorted(obj.slug for obj in spec.objects)
-    assert all(list(resources) == list(RESOURCES) for resources in plan.values())
+    assert all(list(resources) == [step for step, _ in planned()] for resources in plan.values())
     assert _actions(plan) == {"create"}
     table = render(plan)
-    assert "Plan: 24 to create, 0 to reuse, 0 differ." in table
+    assert f"Plan: {3 * len(planned())} to create, 0 to reuse, 0 differ." in table
 
 
 def test_after_an_onboarding_the_dry_run_plans_every_resource_as_reuse_with_its_id(platform: EmulatorServer) -> None:
@@ -156,6 +156,7 @@ def test_plan_rows_carry_each_objects_names_mapping_and_flow_settings() -> None:
     rows = plan_rows(spec)
     assert [row["key"] for row in rows] == [obj.slug for obj in spec.objects]
     contacts = rows[0]
-    assert contacts["names"]["flow"] == "hubspot_marketing Contacts dataflow"
+    assert contacts["names"]["dataflow"] == "hubspot_marketing Contacts dataflow"
+    assert contacts["columns"] == sorted({rule.source for rule in spec.objects[0].mapping} | {"Added_At"})
     assert contacts["mappings"][0] == {"source": "Vid", "destination": "_id", "identity": False, "namespace": None}
     assert contacts["schedule"] == spec.flow_schedule_params()

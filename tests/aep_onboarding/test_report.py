@@ -1,49 +1,87 @@
-"""run_summary's reading of a run: what counts as ingested by this DAG run, and where each resource links."""
+"""run_summary's reading of a run: what counts as ingested by this DAG run, and where each resource links - read
+from the outcomes the tasks recorded (fields), never from their log text."""
 
 from __future__ import annotations
 
-from aep_onboarding.report import ObjectReport, describe, render
+from typing import Any
+
+from aep_onboarding.report import ObjectReport, gather, render
+from aep_provider.outcomes import OUTCOMES_XCOM, Kind, Outcome, RunResult
 
 
-def _row(what: str, rid: str, created: bool, task: str) -> dict:
-    return {**describe({"what": what, "id": rid, "created": created}, "", "prod"), "task": task}
+class _TI:
+    """The XComs of a DAG run's tasks, as ``ti.xcom_pull`` answers them."""
+
+    def __init__(self, xcoms: dict[str, list[Outcome]]) -> None:
+        self.xcoms = {task: [o.model_dump(mode="json") for o in outcomes] for task, outcomes in xcoms.items()}
+
+    def xcom_pull(self, task_ids: str, key: str) -> Any:
+        assert key == OUTCOMES_XCOM
+        return self.xcoms.get(task_ids)
 
 
-def test_a_reused_dataflow_first_run_is_not_counted_again_so_no_asset_event_for_nothing() -> None:
+def _flow(created: bool) -> Outcome:
+    return Outcome(kind=Kind.DATAFLOW, name="x dataflow", id="f1", created=created, key="contacts",
+                   link="https://experience.adobe.com/#/sname:prod/platform/source/dataflows/f1")
+
+
+def _run(run_id: str, *, first: bool, output: int, failed: int = 0) -> Outcome:
+    return Outcome(kind=Kind.FLOW_RUN, id=run_id, key="contacts", flow_id="f1",
+                   run=RunResult(status="success", input_records=output + failed, output_records=output,
+                                 failed_records=failed, first=first))
+
+
+def _report(xcoms: dict[str, list[Outcome]]) -> ObjectReport:
+    steps_of = {"contacts.dataflow": "dataflow", "contacts.ingest_window": "ingest_window",
+                "contacts.wait_first_run": "wait_first_run", "contacts.wait_window": "wait_window",
+                "contacts.dataset": "dataset", "contacts.target_connection": "target_connection"}
+    _, objects = gather(_TI(xcoms), steps_of, ["contacts"])
+    return objects["contacts"]
+
+
+def test_a_reused_dataflows_first_run_is_not_counted_again_so_no_asset_event_for_nothing() -> None:
     """A second DAG run that reuses the flow and asks for no window ingested nothing: zero records, hence no
     asset event for a DAG scheduled on the dataset."""
-    report = ObjectReport("contacts", resources=[_row("dataflow 'x'", "f1", False, "contacts.dataflow")])
-    report.runs = [{"run_id": "r1", "which": "first", "output_records": 500, "input_records": 500}]
+    report = _report({"contacts.dataflow": [_flow(created=False)],
+                      "contacts.wait_first_run": [_run("r1", first=True, output=500)]})
     assert report.records()["output_records"] == 0 and report.new_runs() == []
 
 
 def test_the_first_run_of_a_created_flow_and_a_window_run_asked_for_both_count() -> None:
-    report = ObjectReport("contacts", resources=[
-        _row("dataflow 'x'", "f1", True, "contacts.dataflow"),
-        _row("run of flow f1 for window 1..2", "r2", True, "contacts.ingest_window"),
-    ])
-    report.runs = [
-        {"run_id": "r1", "which": "first", "input_records": 10, "output_records": 9, "failed_records": 1},
-        {"run_id": "r2", "which": "window", "input_records": 5, "output_records": 5, "failed_records": 0},
-    ]
+    window = Outcome(kind=Kind.FLOW_RUN, name="window 1 .. 2", id="r2", created=True, key="contacts", flow_id="f1")
+    report = _report({
+        "contacts.dataflow": [_flow(created=True)],
+        "contacts.ingest_window": [window],
+        "contacts.wait_first_run": [_run("r1", first=True, output=9, failed=1)],
+        "contacts.wait_window": [_run("r2", first=False, output=5)],
+    })
     assert report.records() == {"input_records": 15, "output_records": 14, "failed_records": 1}
+    assert [run.id for run in report.new_runs()] == ["r1", "r2"]
 
 
-def test_every_resource_of_the_summary_has_a_link_to_the_page_that_shows_it() -> None:
-    """Source and target connections and mapping sets have no AEP UI page: they link to the page showing them."""
-    report = ObjectReport("contacts", resources=[
-        _row("schema 'target'", "https://ns.adobe.com/t/schemas/1", True, "contacts.target_schema"),
-        _row("dataset 'd'", "ds1", True, "contacts.dataset"),
-        _row("source connection 's'", "sc1", True, "contacts.source_connection"),
-        _row("target connection 't'", "tc1", False, "contacts.target_connection"),
-        _row("mapping set m", "m1", True, "contacts.mapping_set"),
-        _row("run of flow f1 for window 1..2", "r2", True, "contacts.ingest_window"),
-    ])
-    report.link_the_unlinked("https://experience.adobe.com/#/sname:prod/platform/source/accounts/b1")
-    links = {row["kind"]: row["link"] for row in report.resources}
-    assert links["source connection"].endswith("/source/accounts/b1")
-    assert links["target connection"].endswith("/dataset/browse/ds1")
-    assert links["mapping set"] == links["schema"] and "schema/edit/" in links["schema"]
-    assert links["flow run"].endswith("/source/dataflows/f1/runs/r2")
+def test_the_summary_reads_kinds_and_links_from_the_outcomes_not_from_their_text() -> None:
+    """Each row is the outcome's kind, name, id and the link its operator built (a target connection links to its
+    dataset's page), labelled as the registry labels the step; a name that reads like another kind changes
+    nothing, and a run not started by this DAG run counts no record whatever its text."""
+    link = "https://experience.adobe.com/#/sname:prod/platform/dataset/browse/ds1"
+    report = _report({
+        "contacts.dataset": [Outcome(kind=Kind.DATASET, name="class of 2024", id="ds1", created=True, key="contacts",
+                                     link=link)],
+        "contacts.target_connection": [Outcome(kind=Kind.TARGET_CONNECTION, name="run of flow f1", id="tc1",
+                                               key="contacts", link=link)],
+        "contacts.wait_first_run": [_run("r9", first=False, output=3)],
+    })
+    rows = {row["step"]: row for row in report.resources}
+    assert (rows["dataset"]["kind"], rows["dataset"]["label"], rows["dataset"]["link"]) == ("dataset", "dataset", link)
+    assert (rows["target_connection"]["kind"], rows["target_connection"]["link"]) == ("target connection", link)
+    assert report.step("dataset") == rows["dataset"] and report.records()["output_records"] == 0
     table = render([], {"contacts": report})
-    assert "| reused | tc1 |" in table and "contacts | none | 0 | 0 | 0" in table
+    assert "| target connection | run of flow f1 | reused | tc1 |" in table
+    assert "contacts | none | 0 | 0 | 0" in table
+
+
+def test_an_outcome_the_summary_cannot_read_is_left_out_not_fatal() -> None:
+    ti = _TI({})
+    ti.xcoms["contacts.dataset"] = [{"what": "dataset 'x'", "id": "ds1", "created": True}]  # an older task's shape
+    shared, objects = gather(ti, {"contacts.dataset": "dataset"}, ["contacts"])
+    assert shared == [] and objects["contacts"].resources == []

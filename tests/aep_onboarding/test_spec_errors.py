@@ -127,7 +127,7 @@ def test_one_table_can_be_onboarded_twice_under_two_names() -> None:
         "    mapping: [{source: Vid, destination: _id}]\n"
     )
     first, second = (object_names(spec, obj) for obj in spec.objects)
-    assert first.dataset != second.dataset and first.flow != second.flow
+    assert first.dataset != second.dataset and first.dataflow != second.dataflow
 
 
 def test_who_owns_the_clock_sets_the_flow_schedule() -> None:

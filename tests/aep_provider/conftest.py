@@ -49,35 +49,6 @@ def ims_count(emulator: EmulatorServer) -> Callable[[], int]:
     return lambda: received() - start
 
 
-class FakeTI:
-    """Records XCom pushes like a task instance would."""
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        json.dumps(value)  # XCom values must be serialisable
-        self.xcom[key] = value
-
-
-class FakeStateStore(dict):
-    def set(self, key: str, value: Any) -> None:
-        self[key] = value
-
-
-@pytest.fixture
-def make_context() -> Callable[[], dict[str, Any]]:
-    def make() -> dict[str, Any]:
-        return {"ti": FakeTI(), "task_state_store": FakeStateStore()}
-
-    return make
-
-
-@pytest.fixture
-def ctx(make_context) -> dict[str, Any]:
-    return make_context()
-
-
 def kinds(emulator: EmulatorServer, kind: str) -> list[dict[str, Any]]:
     return [r for r in emulator.admin.state()["resources"] if r["kind"] == kind]
 

@@ -20,7 +20,7 @@ from aep_provider_chain import MAPPINGS, dataflow_op, hubspot_conn_env, onboard,
 from aep_emulator.testing import EmulatorServer
 from aep_provider.hooks.aep import AepHook
 from aep_provider.models.data_prep import Mapping, MappingSetCreate
-from aep_provider.planning.update import new_mapping_version, update_flow
+from aep_provider.operators.updates import new_mapping_version, update_flow
 
 LOG = logging.getLogger(__name__)
 FLOWS = "/data/foundation/flowservice/flows"
@@ -245,6 +245,6 @@ def test_reusing_a_flow_without_a_plan_warns_of_its_delta_column_and_options(
     assert only(op.execute(make_context())) == chain["flow"]
     out = capsys.readouterr()
     logged = caplog.text + out.out + out.err
-    assert "delta column (Added_At)" in logged
+    assert "delta column: Added_At -> Updated_At" in logged  # as the plan words it (models/drift.py)
     assert "options.partialIngestionPercent: None -> 15 (until this is applied, AEP fails every run" in logged
     assert "options" not in _flow(AepHook(), chain["flow"]), "reused unchanged"

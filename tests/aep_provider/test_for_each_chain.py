@@ -22,7 +22,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.hooks.transport import XED_SINGLE
+from aep_provider.models.common import XED_SINGLE
 from aep_provider.operators.connections import AepCreateHubSpotBaseConnectionOperator
 from aep_provider.operators.schema import AepCreateAdhocClassOperator, AepCreateTargetSchemaOperator
 
@@ -77,7 +77,7 @@ def test_for_each_chain_onboards_every_object_with_each_steps_dict_feeding_the_n
     # Lineage of a for_each dataflow task covers every flow it handled.
     inputs, outputs = chain.ops["flow"].flow_lineage()
     assert sorted(name for _, name in inputs) == sorted(o["path"] for o in OBJECTS.values())
-    assert sorted(name for _, name in outputs) == sorted(ids["dataset"].values())
+    assert sorted(name for _, name in outputs) == sorted(f"datasets/{i}" for i in ids["dataset"].values())
 
 
 def test_running_the_for_each_chain_again_creates_nothing_new(aep_conn_env, chain, make_context):

@@ -9,7 +9,6 @@ import pytest
 from aep_provider_chain import defer_and_rebuild, only_event_once_runs_end
 from aep_provider_for_each import KEYS, WINDOW, kinds, run_flow_op, run_flows
 
-from aep_provider.flow_runs import run_window
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.errors import AepConfigError
 from aep_provider.sensors.flow_run import AepFlowRunFailed, AepFlowRunSensor
@@ -24,9 +23,9 @@ def test_run_flow_for_each_starts_one_run_per_flow_once_and_reattaches(aep_conn_
     assert sorted(runs) == KEYS and len(set(runs.values())) == 3
     hook = AepHook()
     for key, run_id in runs.items():
-        run = hook.get_object("runs", run_id)
-        assert run["flowId"] == chain.ids["flow"][key]
-        assert run_window(run) == (1735689600, 1767225600)  # the copy activity's window (monitor.md)
+        run = hook.get_run(run_id)
+        assert run is not None and run.flow_id == chain.ids["flow"][key]
+        assert run.window == (1735689600, 1767225600)  # the copy activity's window (monitor.md)
     # One task-state entry per object, never the single-object key.
     store = ctx["task_state_store"]
     assert {k: v for k, v in store.items()} == {f"aep_run_id:{key}": runs[key] for key in KEYS}

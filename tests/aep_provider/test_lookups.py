@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from aep_provider.hooks.paging import iter_flow_service
+from aep_provider.outcomes import Kind
 
 WANTED = "4ae9a6d8-9bf4-45a3-b437-3b2b7e1cf21c"
 OTHER = "0c1d2e3f-4a5b-4c6d-8e7f-901234567890"
@@ -65,7 +66,7 @@ async def test_the_async_run_listing_keeps_its_flow_filter_on_every_page(monkeyp
 
     monkeypatch.setattr(AepAsyncHook, "get", fake_get)
     runs = await AepAsyncHook().list_runs(WANTED)
-    assert [r["id"] for r in runs] == [r["id"] for r in ALL if r["flowId"] == WANTED]
+    assert [r.id for r in runs] == [r["id"] for r in ALL if r["flowId"] == WANTED]
     assert len(service.queries) == 3
     assert all(q["property"] == [f"flowId=={WANTED}"] for q in service.queries)
 
@@ -94,7 +95,7 @@ def test_a_name_with_a_comma_is_found_and_never_created_twice(aep_conn_env):
     body = DatasetBaseConnectionCreate(name="alpha,beta").to_body()
 
     def ensure() -> tuple[dict[str, Any], bool]:
-        return create_named(hook, collection="connections", what="base connection", name="alpha,beta",
+        return create_named(hook, collection="connections", kind=Kind.DATASET_BASE_CONNECTION, name="alpha,beta",
                             body=body, matches=lambda obj: True, describe=lambda obj: str(obj.get("name")))
 
     first, created = ensure()

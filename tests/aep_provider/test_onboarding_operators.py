@@ -16,9 +16,8 @@ from aep_provider_chain import (
     resource_counts,
 )
 
-from aep_provider.flow_runs import run_window
 from aep_provider.hooks.aep import AepHook
-from aep_provider.hooks.transport import XED_FULL
+from aep_provider.models.common import XED_FULL
 
 
 @pytest.fixture
@@ -73,9 +72,9 @@ def test_the_whole_tutorial_runs_and_each_operator_returns_the_created_id(
     assert ctx["flow_spec"]["ti"].xcom["schedule_spec"]["name"] == "PeriodicSchedule"
 
     # the run for the window
-    run = hook.get_object("runs", ids["run"])
-    assert run["flowId"] == ids["flow"]
-    assert run_window(run) == (1735689600, 1767225600)  # the copy activity's window (monitor.md)
+    run = hook.get_run(ids["run"])
+    assert run is not None and run.flow_id == ids["flow"]
+    assert run.window == (1735689600, 1767225600)  # the copy activity's window (monitor.md)
 
     # links point at the AEP UI (no ui_tenant in the connection: the user's current org)
     assert (

@@ -141,8 +141,9 @@ def test_flow_and_run_operators_report_hubspot_table_in_and_aep_dataset_out(
         assert [(d.namespace, d.name) for d in lineage.inputs] == [
             (f"hubspot://{chain['base']}", "Hubspot.Contacts")
         ]
+        # The dataset's one identity (lineage.py): the org id's "@" percent-encoded, the dataset by its id.
         assert [(d.namespace, d.name) for d in lineage.outputs] == [
-            ("aep://DEMO0000000000000000000@AdobeOrg/prod", chain["dataset"])
+            ("aep://DEMO0000000000000000000%40AdobeOrg/prod", f"datasets/{chain['dataset']}")
         ]
 
 
@@ -257,12 +258,12 @@ def test_every_run_sends_the_flows_delta_column_unchanged_and_a_change_is_refuse
 def test_a_later_run_sends_the_flows_whole_delta_column_object() -> None:
     """A flow's Copy ``deltaColumn`` may carry ``dateFormat`` and ``timezone`` (crm.md's flow example): a later run
     sends it as the flow holds it, since sending only its name could read as a change (on-demand-ingestion.md)."""
-    from aep_provider.operators.rows import plan_rows
+    from aep_provider.operators.rows import rows_of
 
     held = {"name": "Updated_At", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"}
     flow = {"id": "f", "transformations": [{"name": "Copy", "params": {"deltaColumn": held}}]}
     op = AepRunFlowOperator(task_id="run", flow_id="f", delta_column="Updated_At", window_start="", window_end="")
-    [row] = plan_rows(operator="run", fields_type=op.Fields, defaults=op._own_values(), rows=[{"key": "k"}],
-                      inputs=None, keys=None)
+    [row] = rows_of(operator="run", fields_type=op.Fields, defaults=op._own_values(), rows=[{"key": "k"}],
+                    inputs=None, keys=None)
     assert op._delta_for_run(row, flow, first=False) == held
     assert op._delta_for_run(row, flow, first=True) == held, "the first run names the flow's own column as it is"

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from aep_provider.flow_runs import is_terminal, run_status, run_window, verdict
-from aep_provider.models.flow_service import RunSummary
-from aep_provider.operators.flow import FAILED_RUN_STATES, AepRunFlowOperator
+from aep_provider.flow_runs.run import FAILED, FlowRun
+from aep_provider.flow_runs.verdict import verdict
+from aep_provider.operators.flow import AepRunFlowOperator
+
+
+def run_window(run: dict) -> tuple[int, int] | None:
+    return FlowRun.from_answer(run).window
 
 START = 1_000_000
 
@@ -65,9 +69,9 @@ def test_the_window_a_run_read_comes_from_its_copy_activity_or_its_params() -> N
     assert run_window(monitor_run(1596653708000, 1596655508000)) == (1596653708, 1596655508)
     assert run_window({"params": {"windowStartTime": "10", "windowEndTime": 20}}) == (10, 20)
     assert run_window({"id": "x", "activities": [{"id": "promotionActivity"}]}) is None
-    run = monitor_run(START * 1000, (START + 50) * 1000)
-    assert AepRunFlowOperator._same_window(run, START, START + 50)
-    assert not AepRunFlowOperator._same_window(run, START, START + 51)
+    run = FlowRun.from_answer(monitor_run(START * 1000, (START + 50) * 1000))
+    assert AepRunFlowOperator._reattachable(run, START, START + 50)
+    assert not AepRunFlowOperator._reattachable(run, START, START + 51)
 
 
 def test_window_is_cut_by_the_window_the_flows_own_run_really_read() -> None:
@@ -91,9 +95,8 @@ def test_run_statuses_are_read_in_any_case() -> None:
     """sort-and-filter.md writes ``Failed``, monitor.md ``success``: a run reported ``Failed`` is failed and ended
     for the sensor, and is never reattached to."""
     failed = monitor_run(0, 1000, status="Failed")
-    summary = RunSummary.from_run(failed)
-    assert summary.status == "failed" and is_terminal(summary)
-    ok, _sentence = verdict(summary, 1.0)
+    run = FlowRun.from_answer(failed)
+    assert run.status == "failed" and run.ended and run.failed and run.status in FAILED
+    ok, _sentence = verdict(run, 1.0)
     assert not ok
-    assert run_status(failed) in FAILED_RUN_STATES
-    assert is_terminal(RunSummary.from_run(monitor_run(0, 1000, status="SUCCESS")))
+    assert FlowRun.from_answer(monitor_run(0, 1000, status="SUCCESS")).ended

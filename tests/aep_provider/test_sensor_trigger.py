@@ -266,14 +266,14 @@ def test_async_run_listing_keeps_the_flow_filter_on_every_page(aep_conn_env, cha
             return recording.token_only(await super().get(path, params))
 
     runs = asyncio.run(Hook().list_runs(chain["flow"]))
-    own = [r["id"] for r in runs if r["id"] not in ids]
-    assert len(runs) == 102 and len(own) == 1 and all(r["flowId"] == chain["flow"] for r in runs)
+    own = [r.id for r in runs if r.id not in ids]
+    assert len(runs) == 102 and len(own) == 1 and all(r.flow_id == chain["flow"] for r in runs)
     assert len(recording.queries) == 2
     assert all(f"property=flowId%3D%3D{chain['flow']}" in q for q in recording.queries), recording.queries
 
     recording.queries.clear()
     latest = asyncio.run(Hook().one_run(chain["flow"], "latest"))
-    assert latest["id"] in ids and recording.queries == [
+    assert latest is not None and latest.id in ids and recording.queries == [
         f"property=flowId%3D%3D{chain['flow']}&orderby=-createdAt&limit=1"
     ]
 

@@ -227,7 +227,7 @@ def test_a_class_holding_the_lease_title_is_named_with_the_fix(aep_conn_env: Emu
 def test_the_lease_field_sits_under_the_tenant_namespace(aep_conn_env: EmulatorServer) -> None:
     """troubleshooting-guide.md: fields of resources an organization defines sit under ``_<tenantId>``;
     data-types.md: a data type's need not. The lease nests its one field, which satisfies both."""
-    from aep_provider.hooks.transport import XED
+    from aep_provider.models.common import XED
 
     store = SandboxWriteLease(AepHook())
     lease = store.try_acquire(_holder())

@@ -11,7 +11,7 @@ from typing import Any
 from airflow_rest import AirflowClient, EmulatorAdmin, wait_for
 
 from aep_onboarding.loader import load_spec
-from aep_onboarding.names import dataset_base_connection_name, object_names
+from aep_onboarding.names import object_names
 from aep_onboarding.spec import OnboardingSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,28 +21,6 @@ ACTIVE_RUN_STATES = ("queued", "running")
 
 def spec_of(name: str) -> OnboardingSpec:
     return load_spec(SPECS / f"{name}.yaml")
-
-
-def expected_resources(spec: OnboardingSpec) -> Counter[tuple[str, str]]:
-    """(kind, name) -> 1 for every resource one onboarding of ``spec`` creates (runs excluded)."""
-    expected: Counter[tuple[str, str]] = Counter()
-    if spec.hubspot.conn_id:
-        expected[("connection", spec.hubspot.name)] += 1
-    expected[("connection", dataset_base_connection_name(spec))] += 1
-    for obj in spec.objects:
-        names = object_names(spec, obj)
-        for kind, name in (
-            ("class", names.adhoc_class),
-            ("schema", names.adhoc_schema),
-            ("sourceConnection", names.source_connection),
-            ("schema", names.target_schema),
-            ("dataset", names.dataset),
-            ("targetConnection", names.target_connection),
-            ("mappingSet", names.mapping_set),
-            ("flow", names.flow),
-        ):
-            expected[(kind, name)] += 1
-    return expected
 
 
 def actual_resources(emulator: EmulatorAdmin) -> Counter[tuple[str, str]]:

@@ -20,11 +20,11 @@ from urllib.parse import quote
 
 import pytest
 from airflow_rest import wait_for
+from expected_resources import expected_resources
 from it_helpers import (
     REPO,
     actual_resources,
     dataset_ids,
-    expected_resources,
     make_idle,
     spec_of,
     states_by_task,
@@ -117,9 +117,9 @@ def _assert_each_window_ran_its_day(client: Any, emulator: Any, spec: Onboarding
             )
 
 
-def _used(summary: dict[str, Any], slug: str, kind: str) -> str:
-    ids = [r["id"] for r in summary["objects"][slug]["resources"] if r["kind"] == kind]
-    assert len(ids) == 1, f"{slug}: the run summary names {ids} as its {kind}"
+def _used(summary: dict[str, Any], slug: str, step: str) -> str:
+    ids = [r["id"] for r in summary["objects"][slug]["resources"] if r["step"] == step]
+    assert len(ids) == 1, f"{slug}: the run summary names {ids} as its {step}"
     return str(ids[0])
 
 
@@ -173,10 +173,10 @@ def test_first_backfill_at_airflows_default_concurrency_creates_each_resource_on
     by_name = {(r["kind"], r["name"]): r["id"] for r in emulator.resources()}
     for obj in spec.objects:
         names = object_names(spec, obj)
-        want = {"dataset": by_name[("dataset", names.dataset)], "dataflow": by_name[("flow", names.flow)]}
+        want = {"dataset": by_name[("dataset", names.dataset)], "dataflow": by_name[("flow", names.dataflow)]}
         for run in runs:
             summary = _xcom(client, dag_id, run["dag_run_id"], "run_summary")
-            got = {kind: _used(summary, obj.slug, kind) for kind in want}
+            got = {step: _used(summary, obj.slug, step) for step in want}
             assert got == want, f"{run['dag_run_id']} ({obj.slug}) used {got}; the sandbox's one copy is {want}"
 
 

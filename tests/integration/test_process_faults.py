@@ -26,12 +26,12 @@ from urllib.parse import quote
 
 import pytest
 from airflow_rest import TERMINAL_RUN_STATES, AirflowClient, EmulatorAdmin, wait_for
+from expected_resources import expected_resources
 from it_deploy import run_script
 from it_helpers import (
     REPO,
     actual_resources,
     dataset_ids,
-    expected_resources,
     make_idle,
     spec_of,
     states_by_task,

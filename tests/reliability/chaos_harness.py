@@ -194,29 +194,16 @@ def source_rows(table: str) -> list[dict[str, Any]]:
 
 
 def assert_one_of_each(emulator: EmulatorServer, spec) -> dict[tuple[str, str], str]:
-    from aep_onboarding.names import dataset_base_connection_name, object_names
+    from expected_resources import expected_resources
 
     resources = _resources(emulator)
     per_name = Counter((r["kind"], r["name"]) for r in resources)
     duplicates = {key: n for key, n in per_name.items() if n != 1}
     assert not duplicates, f"resources created more than once: {duplicates}"
-    expected: set[tuple[str, str]] = {
-        ("connection", spec.hubspot.name), ("connection", dataset_base_connection_name(spec)),
-    }
-    for obj in spec.objects:
-        names = object_names(spec, obj)
-        expected |= {
-            ("class", names.adhoc_class), ("schema", names.adhoc_schema), ("schema", names.target_schema),
-            ("sourceConnection", names.source_connection), ("targetConnection", names.target_connection),
-            ("dataset", names.dataset), ("mappingSet", names.mapping_set), ("flow", names.flow),
-        }
+    expected = set(expected_resources(spec))
     assert set(per_name) == expected, {
         "missing": sorted(expected - set(per_name)), "unexpected": sorted(set(per_name) - expected)
     }
-    kinds = Counter(r["kind"] for r in resources)
-    for kind in PER_OBJECT_KINDS:
-        assert kinds[kind] == len(spec.objects), kind
-    assert kinds["schema"] == 2 * len(spec.objects)
     return {(r["kind"], r["name"]): r["id"] for r in resources}
 
 

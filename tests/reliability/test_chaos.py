@@ -152,7 +152,7 @@ def test_three_window_backfill_survives_faults_and_token_expiry(chaos) -> None:
         for run in container.items["run"].values()
         if run.get("__trigger") == "onDemand"
     )
-    flow_ids = {ids[("flow", object_names(spec, obj).flow)] for obj in spec.objects}
+    flow_ids = {ids[("flow", object_names(spec, obj).dataflow)] for obj in spec.objects}
     day = 86400
     expected_windows = {
         (flow_id, int(first.timestamp()) + k * day, int(first.timestamp()) + (k + 1) * day)

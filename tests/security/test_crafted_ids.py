@@ -17,7 +17,7 @@ import pytest
 from aep_emulator.testing import EmulatorServer
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
-from aep_provider.hooks.transport import XED_FULL
+from aep_provider.models.common import XED_FULL
 
 CATALOG = "^/data/foundation/catalog/dataSets"
 # A crafted id is none of the tenant's (https://ns.adobe.com/<tenantId>/...): the hook reads it from global.

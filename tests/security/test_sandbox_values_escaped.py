@@ -12,11 +12,13 @@ from typing import Any
 
 from aep_onboarding.dag_docs import onboarding_doc
 from aep_onboarding.loader import parse_spec
+from aep_onboarding.planning.decide import plan_object
+from aep_onboarding.planning.models import Found, PlanRow
+from aep_onboarding.planning.table import render as render_plan
 from aep_onboarding.report import ObjectReport
 from aep_onboarding.report import render as render_summary
-from aep_provider.planning.differ import Found, plan_object
-from aep_provider.planning.models import PlanRow
-from aep_provider.planning.table import render as render_plan
+from aep_onboarding.steps import object_resources, planned
+from aep_provider.outcomes import Kind, Outcome, RunResult
 
 FORGED = "Plan: 0 to create, 24 to reuse, 0 differ."
 # Clear the line, go back to its start, print a forged summary, hide the rest (SGR 8: concealed).
@@ -24,8 +26,7 @@ CRAFTED = f"email\n\x1b[2K\r{FORGED}\x1b[8m"
 
 ROW: dict[str, Any] = {
     "key": "contacts", "source": "Hubspot.Contacts",
-    "names": {name: f"p {name}" for name in ("adhoc_class", "adhoc_schema", "source_connection", "target_schema",
-                                            "dataset", "mapping_set", "target_connection", "flow")},
+    "names": {step: f"p {step}" for step, _ in object_resources()}, "columns": ["email", "lastmodifieddate"],
     "class_ref": "https://ns.adobe.com/xdm/context/profile", "field_groups": [],
     "mappings": [{"source": "email", "destination": "personalEmail.address"}], "delta_column": "lastmodifieddate",
     "schedule": {"frequency": "once", "start_time": "now"},
@@ -41,13 +42,13 @@ def test_a_crafted_mapping_rule_cannot_forge_a_line_of_the_plan_table() -> None:
     """The sandbox's mapping set has a rule whose source holds a newline and terminal escapes: the table shows
     it on its own difference line, escaped, and the only summary line is the real one."""
     names = ROW["names"]
-    found = Found(
-        schemas={names["target_schema"]: {"$id": "ts", "meta:class": ROW["class_ref"], "allOf": [
-            {"$ref": ROW["class_ref"]}]}},
-        mapping_sets={names["mapping_set"]: {"id": "m1", "version": 1, "xdmSchema": "ts", "mappings": [
-            {"sourceAttribute": CRAFTED, "destinationXdmPath": "personalEmail.address"}]}},
-    )
-    plan = {"contacts": {r: e.model_dump() for r, e in plan_object(PlanRow(**ROW), found).items()}}
+    found = Found(named={
+        Kind.SCHEMA: {names["target_schema"]: [{"$id": "ts", "meta:class": ROW["class_ref"], "allOf": [
+            {"$ref": ROW["class_ref"]}]}]},
+        Kind.MAPPING_SET: {names["mapping_set"]: [{"id": "m1", "version": 1, "xdmSchema": "ts", "mappings": [
+            {"sourceAttribute": CRAFTED, "destinationXdmPath": "personalEmail.address"}]}]},
+    })
+    plan = {"contacts": {r: e.model_dump(mode="json") for r, e in plan_object(PlanRow(**ROW), found, planned()).items()}}
     assert any(CRAFTED in d for d in plan["contacts"]["mapping_set"]["differences"]), "the plan data is unchanged"
     text = render_plan(plan)
     _no_control_characters(text)
@@ -58,19 +59,23 @@ def test_a_crafted_mapping_rule_cannot_forge_a_line_of_the_plan_table() -> None:
 
 def test_sandbox_values_cannot_forge_rows_or_columns_of_the_run_summary() -> None:
     """Ids, names and run statuses come back from the Platform: each stays in its own cell of its own row."""
+    from aep_onboarding.report import row_of
+
     report = ObjectReport("contacts")
     report.resources = [
-        {"kind": "dataset", "what": f"dataset crafted\n{CRAFTED}", "id": "abc | forged | cell", "created": True,
-         "link": "", "task": "contacts.dataset"},
-        {"kind": "dataflow", "what": "dataflow x", "id": "f1", "created": True, "link": "", "task": "contacts.flow"},
+        row_of(Outcome(kind=Kind.DATASET, name=f"crafted\n{CRAFTED}", id="abc | forged | cell", created=True,
+                       key="contacts"), "contacts.dataset", "dataset"),
+        row_of(Outcome(kind=Kind.DATAFLOW, name="x | y", id="f1", created=True, key="contacts"), "contacts.dataflow",
+               "dataflow"),
     ]
-    report.runs = [{"run_id": "r1\x1b[2K", "status": "success\nforged | 1 | 1 | 0", "which": "first",
-                    "input_records": 1, "output_records": 1, "failed_records": 0}]
+    report.runs = [Outcome(kind=Kind.FLOW_RUN, id="r1\x1b[2K", key="contacts", flow_id="f1", run=RunResult(
+        status="success\nforged | 1 | 1 | 0", input_records=1, output_records=1, first=True))]
     text = render_summary([], {"contacts": report})
     _no_control_characters(text)
     lines = text.splitlines()
     assert len(lines) == 2 + 2 + 1 + 2, text  # header, rule, 2 resources, blank, header, 1 object
-    assert all(line.count(" | ") == 4 for line in lines if line and not line.startswith("---")), text
+    assert all(line.count(" | ") == (5 if index < 4 else 4) for index, line in enumerate(lines)
+               if line and not line.startswith("---")), text
 
 
 def test_spec_values_are_escaped_in_the_dag_docs() -> None:

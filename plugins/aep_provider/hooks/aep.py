@@ -19,10 +19,8 @@ keep-alive adapter and settings (:mod:`aep_provider.hooks.sync_transport`).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,31 +37,15 @@ from aep_provider.hooks.settings import AepSettings
 from aep_provider.hooks.sync_transport import exchange, new_session
 from aep_provider.hooks.token_cache import TokenCache
 from aep_provider.hooks.transport import platform_headers
+from aep_provider.outcomes import Kind, Outcome, Outcomes, resource_id
+from aep_provider.planned import NOT_PLANNED, Planned
 
 if TYPE_CHECKING:
     from aep_provider.write_lease.guard import WriteGuard
 
-__all__ = ["LOOK_UP", "AepHook", "Planned", "_mask", "outcome_key"]
+__all__ = ["AepHook", "_mask"]
 
 T = TypeVar("T")
-
-
-class Planned(Enum):
-    """``create_idempotent(planned=LOOK_UP)``: no plan to go by, look the resource up first."""
-
-    LOOK_UP = "look up"
-
-
-LOOK_UP = Planned.LOOK_UP
-
-_outcomes_lock = threading.Lock()
-#: ``key``: the object a ``for_each`` worker thread is working on (set by the operator).
-_outcome_scope = threading.local()
-
-
-def outcome_key(key: str | None) -> None:
-    """Tag the create-or-reuse outcomes this thread records next with the object ``key``."""
-    _outcome_scope.key = key
 
 
 class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPrepApi, IdentityApi):
@@ -109,8 +91,9 @@ class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPr
         return self._tokens.cache
 
     @cached_property
-    def _outcomes(self) -> list[dict[str, Any]]:
-        return []
+    def recorded(self) -> Outcomes:
+        """What this hook created or reused (``create_idempotent``), for the operator's ``aep_outcomes``."""
+        return Outcomes()
 
     @cached_property
     def _session(self) -> requests.Session:
@@ -182,15 +165,19 @@ class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPr
     def create_idempotent(
         self,
         *,
-        what: str,
+        kind: Kind,
+        name: str | None,
         lookup: Callable[[], T | None],
         create: Callable[[], T],
-        planned: T | Planned | None = LOOK_UP,
+        planned: Planned[T] = NOT_PLANNED,
         exclusive: bool = True,
+        flow_id: str | None = None,
     ) -> tuple[T, bool]:
         """Create-or-reuse: the single idempotency rule of this provider.
 
-        1. ``lookup()``; if it finds the resource, reuse it.
+        1. ``lookup()`` (unless the plan says what to do: ``planned``, see :class:`~aep_provider.planned.Planned`:
+           ``create`` skips the look-up, ``reuse`` takes the resource the plan found without a request); if it finds
+           the resource, reuse it.
         2. ``exclusive`` (a named resource, not a flow run): make sure the sandbox's write lease covers the create
            (:attr:`write_guard`, set by the operator; see ``aep_provider/write_lease``). When the lease was taken
            just now, what step 1 read (or the plan planned) may be stale: ``lookup()`` again and reuse what it finds.
@@ -198,49 +185,45 @@ class AepHook(AepBaseHook, SchemaRegistryApi, CatalogApi, FlowServiceApi, DataPr
         4. If the create fails ambiguously (no answer, timeout, 5xx), ``lookup()`` again: the write may
            have been applied. Reuse what it finds, else back off and create again (bounded).
 
-        ``planned`` is the plan's answer (``planning/``), read before any write: ``None`` (create: step 1 is
-        skipped) or the resource the plan found (reused without a request). Steps 2-4 stay as they are.
+        Every outcome is recorded as an :class:`~aep_provider.outcomes.Outcome` of ``kind`` and ``name``
+        (``flow_id``: a flow run's flow).
 
         :return: ``(resource, created)``.
         """
-        found = lookup() if planned is LOOK_UP else planned
+        what = Outcome(kind=kind, name=name, flow_id=flow_id)
+        found = lookup() if planned.look_up else planned.found
         if found is None and exclusive and self.write_guard is not None and self.write_guard.ensure():
             found = lookup()
             if found is not None:
-                self.log.info("Another run created %s meanwhile", what)
+                self.log.info("Another run created %s meanwhile", what.describe())
         if found is not None:
-            self.log.info("Reusing existing %s", what)
+            self.log.info("Reusing existing %s", what.describe())
             return self.record_outcome(what, found, created=False), False
         budget = self.settings.retry.start()
         while True:
             try:
                 result = create()
-                self.log.info("Created %s", what)
+                self.log.info("Created %s", what.describe())
                 return self.record_outcome(what, result, created=True), True
             except AepAmbiguousWriteError as exc:
-                self.log.warning("Creating %s had an ambiguous outcome (%s); looking it up", what, exc.detail)
+                self.log.warning("Creating %s had an ambiguous outcome (%s); looking it up", what.describe(), exc.detail)
                 found = lookup()
                 if found is not None:
-                    self.log.info("The create of %s had been applied; reusing it", what)
+                    self.log.info("The create of %s had been applied; reusing it", what.describe())
                     return self.record_outcome(what, found, created=False), False
                 delay = budget.next_delay()
                 if delay is None:
                     raise
                 self.sleep(delay)
 
-    def record_outcome(self, what: str, resource: T, *, created: bool) -> T:
-        """Remember that ``what`` was created or reused (read by the operator for the run summary)."""
-        resource_id = (resource.get("id") or resource.get("$id")) if isinstance(resource, dict) else resource
-        entry = {"what": what, "id": None if resource_id is None else str(resource_id), "created": created,
-                 "key": getattr(_outcome_scope, "key", None)}
-        with _outcomes_lock:
-            self._outcomes.append(entry)
+    def record_outcome(self, what: Outcome, resource: T, *, created: bool) -> T:
+        """Remember that ``what`` was created or reused (the operator pushes it for the run summary)."""
+        self.recorded.record(what.model_copy(update={"id": resource_id(resource), "created": created}))
         return resource
 
-    def outcomes(self) -> list[dict[str, Any]]:
-        """``[{"what", "id", "created", "key"}]``: every create-or-reuse this hook made, in order."""
-        with _outcomes_lock:
-            return list(self._outcomes)
+    def outcomes(self) -> list[Outcome]:
+        """Every create-or-reuse this hook made, in order."""
+        return self.recorded.all()
 
     # -- connection test ------------------------------------------------------------------------
     def _as_tested(self, message: str) -> str:

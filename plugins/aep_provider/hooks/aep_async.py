@@ -14,19 +14,11 @@ from typing import Any
 import aiohttp
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from aep_provider.flow_runs import Which, one_run_query
-from aep_provider.hooks.api.flow_service import (
-    RUNS_PATH,
-    first_item,
-    of_flow,
-    one_run_of,
-    run_path,
-    runs_filter,
-)
+from aep_provider.flow_runs import run as runs
+from aep_provider.flow_runs.run import FlowRun, Which
 from aep_provider.hooks.base import AepBaseHook
 from aep_provider.hooks.errors import AepNotFoundError
 from aep_provider.hooks.exchange import Exchange, Step
-from aep_provider.hooks.ids import checked_id
 from aep_provider.hooks.ims import ImsTokens
 from aep_provider.hooks.paging import FlowServicePages, aiter_pages
 from aep_provider.hooks.settings import AepSettings
@@ -82,20 +74,20 @@ class AepAsyncHook(AepBaseHook):
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             return call.no_answer(type(exc).__name__)
 
-    async def get_run(self, run_id: str) -> dict[str, Any] | None:
+    # -- runs: the same requests and reading as the sync hook's (flow_runs/run.py) -----------------------------
+    async def get_run(self, run_id: str) -> FlowRun | None:
         """A run by id; ``None`` when Flow Service does not know it."""
         try:
-            return first_item(await self.get(run_path(run_id)))
+            return runs.run_from(await self.get(runs.run_path(run_id)))
         except AepNotFoundError:
             return None
 
-    async def list_runs(self, flow_id: str) -> list[dict[str, Any]]:
+    async def list_runs(self, flow_id: str) -> list[FlowRun]:
         """Every run of ``flow_id``; the ``flowId`` filter is sent again with each page (the next link
         carries only the continuation token)."""
-        pages = FlowServicePages(RUNS_PATH, runs_filter(flow_id))
-        return of_flow([run async for run in aiter_pages(self.get, pages)], flow_id)
+        pages = FlowServicePages(runs.RUNS_PATH, runs.runs_query(flow_id))
+        return runs.runs_from([run async for run in aiter_pages(self.get, pages)], flow_id)
 
-    async def one_run(self, flow_id: str, which: Which = "latest") -> dict[str, Any] | None:
+    async def one_run(self, flow_id: str, which: Which = "latest") -> FlowRun | None:
         """The flow's latest (or first) run from one small page (``orderby``, ``limit=1``; sort-and-filter.md)."""
-        query = one_run_query(checked_id("flows", flow_id), which)
-        return one_run_of(await self.get(RUNS_PATH, query), flow_id, which)
+        return runs.one_run_from(await self.get(runs.RUNS_PATH, runs.one_run_query(flow_id, which)), flow_id, which)

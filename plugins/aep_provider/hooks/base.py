@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import BaseHook
+from typing_extensions import Unpack
 
 from aep_provider.hooks.connection_form import (
     CONN_FIELDS,
@@ -19,7 +20,7 @@ from aep_provider.hooks.connection_form import (
 )
 from aep_provider.hooks.errors import AepConfigError, missing_connection
 from aep_provider.hooks.masking import mask_secret_value
-from aep_provider.hooks.params import AepHookParams
+from aep_provider.hooks.params import AepHookParams, checked_hook_params
 from aep_provider.hooks.settings import AepSettings, default_token_cache_dir
 
 
@@ -29,15 +30,10 @@ class AepBaseHook(BaseHook):
     :param aep_conn_id: the Airflow connection (login = client id, password = client secret,
         host = Platform host, extra: ims_host, org_id, sandbox, scopes, max_retries,
         retry_max_seconds, timeout).
-    :param sandbox: overrides the connection's sandbox.
-    :param max_retries: overrides ``extra.max_retries``.
-    :param retry_max_seconds: overrides ``extra.retry_max_seconds``.
-    :param timeout: overrides ``extra.timeout`` (seconds per HTTP request).
-    :param token_cache_dir: where the encrypted token cache lives (default ``AEP_TOKEN_CACHE_DIR`` or
-        ``$AIRFLOW_HOME/.aep_token_cache``).
 
-    The keyword arguments are :class:`~aep_provider.hooks.params.AepHookParams`:
-    ``AepHook(conn_id, **hook_params)``.
+    The keyword arguments are :class:`~aep_provider.hooks.params.AepHookParams` (``sandbox``, ``max_retries``,
+    ``retry_max_seconds``, ``timeout``, ``token_cache_dir``), each overriding the connection's:
+    ``AepHook(conn_id, **hook_params)``; an unknown one is refused, naming the valid ones.
     """
 
     conn_name_attr = "aep_conn_id"
@@ -45,25 +41,10 @@ class AepBaseHook(BaseHook):
     conn_type = CONN_TYPE
     hook_name = HOOK_NAME
 
-    def __init__(
-        self,
-        aep_conn_id: str = DEFAULT_CONN_ID,
-        sandbox: str | None = None,
-        *,
-        max_retries: int | None = None,
-        retry_max_seconds: float | None = None,
-        timeout: float | None = None,
-        token_cache_dir: str | None = None,
-    ) -> None:
+    def __init__(self, aep_conn_id: str = DEFAULT_CONN_ID, **params: Unpack[AepHookParams]) -> None:
         super().__init__()
         self.aep_conn_id = aep_conn_id
-        self.hook_params: AepHookParams = {
-            "sandbox": sandbox,
-            "max_retries": max_retries,
-            "retry_max_seconds": retry_max_seconds,
-            "timeout": timeout,
-            "token_cache_dir": token_cache_dir,
-        }
+        self.hook_params = checked_hook_params(params, type(self).__name__)
 
     @property
     def token_cache_dir(self) -> str:

@@ -15,20 +15,27 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError
+from aep_provider.outcomes import Kind
 from aep_provider.printable import printable
 
-#: How to delete a copy, per kind (the Platform APIs' DELETE endpoints; Data Prep has none for mapping sets).
-HOW_TO_DELETE = {
-    "dataset": "DELETE /data/foundation/catalog/dataSets/<id> (catalog.yaml deleteDataset), or Datasets in the AEP UI",
-    "dataflow": "DELETE /data/foundation/flowservice/flows/<id> (flow-service.yaml deleteByFlow), or Dataflows in the "
-    "AEP UI",
-    "source connection": "DELETE /data/foundation/flowservice/sourceConnections/<id>, after the flows that use it",
-    "target connection": "DELETE /data/foundation/flowservice/targetConnections/<id>, after the flows that use it",
-    "base connection": "DELETE /data/foundation/flowservice/connections/<id>, after the flows that use it "
-    "(1418-400 while any does)",
-    "mapping set": "Data Prep documents no DELETE for mapping sets (data-prep.yaml): give this onboarding's mapping "
+_BASE_CONNECTION = ("DELETE /data/foundation/flowservice/connections/<id>, after the flows that use it (1418-400 while "
+                    "any does)")
+#: How to delete a copy, per kind (the Platform APIs' DELETE endpoints; Data Prep has none for mapping sets). Schema
+#: Registry titles are unique (XDM-1521-400): a class or schema has no copies.
+HOW_TO_DELETE: dict[Kind, str] = {
+    Kind.DATASET: "DELETE /data/foundation/catalog/dataSets/<id> (catalog.yaml deleteDataset), or Datasets in the AEP "
+    "UI",
+    Kind.DATAFLOW: "DELETE /data/foundation/flowservice/flows/<id> (flow-service.yaml deleteByFlow), or Dataflows in "
+    "the AEP UI",
+    Kind.SOURCE_CONNECTION: "DELETE /data/foundation/flowservice/sourceConnections/<id>, after the flows that use it",
+    Kind.TARGET_CONNECTION: "DELETE /data/foundation/flowservice/targetConnections/<id>, after the flows that use it",
+    Kind.HUBSPOT_BASE_CONNECTION: _BASE_CONNECTION,
+    Kind.DATASET_BASE_CONNECTION: _BASE_CONNECTION,
+    Kind.MAPPING_SET: "Data Prep documents no DELETE for mapping sets (data-prep.yaml): give this onboarding's mapping "
     "set another name instead (the spec's names: {mapping_set: ...})",
 }
+#: Where each kind's listing says when a copy was made (Flow Service ``createdAt`` otherwise).
+CREATED_AT: dict[Kind, str] = {Kind.DATASET: "created", Kind.MAPPING_SET: "createdDate"}
 
 
 @dataclass(frozen=True)
@@ -55,22 +62,15 @@ def created_text(value: Any) -> str:
 class Copies:
     """Every resource of one kind found under one name."""
 
-    kind: str
+    kind: Kind
     name: str
     copies: Sequence[Copy]
 
     def describe(self) -> str:
         ordered = sorted(self.copies, key=lambda c: (created_text(c.created), c.id))
         listed = ", ".join(copy.describe() for copy in ordered)
-        return f"{self.kind} {printable(self.name)!r}: {len(ordered)} copies - {listed}; to delete one: {how_to_delete(self.kind)}"
-
-
-def how_to_delete(kind: str) -> str:
-    if kind in HOW_TO_DELETE:
-        return HOW_TO_DELETE[kind]
-    if kind.endswith("base connection"):
-        return HOW_TO_DELETE["base connection"]
-    return "delete it in the AEP UI"
+        how = HOW_TO_DELETE.get(self.kind, "delete it in the AEP UI")
+        return f"{self.kind.value} {printable(self.name)!r}: {len(ordered)} copies - {listed}; to delete one: {how}"
 
 
 class AepDuplicateResourcesError(AepConfigError):
@@ -93,5 +93,7 @@ def refuse_copies(found: Iterable[Copies]) -> None:
         raise AepDuplicateResourcesError(several)
 
 
-def flow_service_copies(kind: str, name: str, objects: Iterable[dict[str, Any]]) -> Copies:
-    return Copies(kind, name, [Copy(str(o.get("id")), o.get("createdAt")) for o in objects])
+def copies_of(kind: Kind, name: str, objects: Iterable[dict[str, Any]]) -> Copies:
+    """The resources of ``kind`` found under ``name`` (each with its ``id`` and its creation time)."""
+    created = CREATED_AT.get(kind, "createdAt")
+    return Copies(kind, name, [Copy(str(o.get("id")), o.get(created)) for o in objects])

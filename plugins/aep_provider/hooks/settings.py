@@ -45,10 +45,8 @@ def is_loopback(hostname: str) -> bool:
     not guarantee), and ``0x7f000001``-style spellings are not literals ``ipaddress`` accepts.
     """
     name = hostname.strip("[]").lower()
-    if name == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(name).is_loopback
+        return name == "localhost" or ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 

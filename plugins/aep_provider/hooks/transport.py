@@ -24,11 +24,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # requests from a test's own).
 USER_AGENT = "airflow-aep-provider"
 
-XED_ID = "application/vnd.adobe.xed-id+json"
-XED = "application/vnd.adobe.xed+json"
-XED_FULL = "application/vnd.adobe.xed-full+json; version=1"
-XED_SINGLE = "application/vnd.adobe.xed+json; version=1"
-
 
 def service_path(service: str, path: str) -> str:
     """The service's base path (``/data/foundation/<service>``, Identity Service ``/data/core/idnamespace``) + path."""

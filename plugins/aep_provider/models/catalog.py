@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from aep_provider.models.common import XED_FULL_NOTEXT_V1, Body
+from aep_provider.models.common import XED_FULL_NOTEXT, Body
 
 
 class SchemaRefBody(Body):
     id: str
-    content_type: str = Field(default=XED_FULL_NOTEXT_V1, alias="contentType")
+    content_type: str = Field(default=XED_FULL_NOTEXT, alias="contentType")
 
 
 class DatasetCreate(Body):

@@ -1,12 +1,28 @@
-"""Data Prep (mapping set) bodies."""
+"""Data Prep (mapping set) bodies, and what a list of mapping rules already shows to be wrong.
+
+The rule checks are pure functions over ``{"source", "destination", "identity", "namespace"}`` rules, used by the
+onboarding's plan (before any write) and by the onboarding spec's validation (at DAG-parse time), so each rule lives
+in one place:
+
+- A destination mapped by two rules: Data Prep would write one source over the other (which one wins is not
+  documented), so a column would be lost in silence.
+- ``identity`` and ``namespace`` go together: Data Prep's mapping carries ``identity`` and ``namespaceCode``
+  side by side (data-prep.yaml, ``mappings[]``); an identity needs the namespace that gives its value a
+  context (help/identity-service/features/namespaces.md: "a namespace provides context to a given identity"),
+  and a namespace on a field that is not an identity marks nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from collections.abc import Mapping as Rule
 from typing import Any
 
 from pydantic import Field
 
-from aep_provider.models.common import Body
+from aep_provider.models.common import XED_FULL, Body
+
+NAMESPACE_EXAMPLE = "for example Email or ECID"
 
 
 class Mapping(Body):
@@ -58,7 +74,7 @@ class MappingSetCreate(Body):
         body: dict[str, Any] = {
             "id": mapping_set_id,
             "outputSchema": {"schemaRef": {"id": self.xdm_schema,
-                                           "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+                                           "contentType": XED_FULL}},
             "mappings": rules,
         }
         if self.name:
@@ -77,3 +93,35 @@ def mapping_key(mappings: list[dict[str, Any]]) -> list[tuple[str, str, bool, st
         )
         for m in mappings
     )
+
+def identity_problem(identity: bool, namespace: str | None) -> str | None:
+    """Why ``identity`` and ``namespace`` do not go together, or ``None``."""
+    if identity and not namespace:
+        return (
+            f"an identity mapping needs `namespace` ({NAMESPACE_EXAMPLE}: an identity namespace code of the sandbox); "
+            "add it, or remove `identity: true`"
+        )
+    if namespace and not identity:
+        return (
+            f"`namespace: {namespace}` is given without `identity: true`: a namespace only applies to an identity "
+            "field, so this rule would mark nothing; add `identity: true`, or remove `namespace`"
+        )
+    return None
+
+
+def repeated_destinations(rules: Iterable[Rule[str, Any]]) -> list[str]:
+    """One problem per destination that more than one rule maps."""
+    by_destination: dict[str, list[tuple[int, str]]] = {}
+    for index, rule in enumerate(rules):
+        by_destination.setdefault(str(rule.get("destination")), []).append((index, str(rule.get("source"))))
+    problems = []
+    for destination, users in by_destination.items():
+        if len(users) < 2:
+            continue
+        where = ", ".join(f"mapping[{index}] (source `{source}`)" for index, source in users)
+        problems.append(
+            f"the destination `{destination}` is mapped {len(users)} times: {where}; Data Prep would write one "
+            "source over the other and lose a column in silence: map each destination once (remove a rule, or "
+            "send the other source to another field)"
+        )
+    return problems

@@ -9,8 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from aep_provider.models.common import (
     DATA_LAKE_CONNECTION_SPEC_ID,
     HUBSPOT_CONNECTION_SPEC_ID,
-    XED_FULL_NOTEXT_V1,
-    XED_FULL_V1,
+    XED_FULL,
+    XED_FULL_NOTEXT,
     Answer,
     Body,
 )
@@ -95,7 +95,7 @@ class SourceConnectionCreate(ConnectionCreate):
     def build(
         cls, name: str, base_connection_id: str, schema_id: str, path: str, data_format: str = "tabular"
     ) -> SourceConnectionCreate:
-        return cls._on(name, base_connection_id, (data_format, schema_id, XED_FULL_NOTEXT_V1), {"path": path})
+        return cls._on(name, base_connection_id, (data_format, schema_id, XED_FULL_NOTEXT), {"path": path})
 
 
 class TargetConnectionCreate(ConnectionCreate):
@@ -103,7 +103,7 @@ class TargetConnectionCreate(ConnectionCreate):
 
     @classmethod
     def build(cls, name: str, base_connection_id: str, schema_id: str, dataset_id: str) -> TargetConnectionCreate:
-        return cls._on(name, base_connection_id, ("parquet_xdm", schema_id, XED_FULL_V1), {"dataSetId": dataset_id})
+        return cls._on(name, base_connection_id, ("parquet_xdm", schema_id, XED_FULL), {"dataSetId": dataset_id})
 
 
 Frequency = Literal["once", "minute", "hour", "day", "week"]
@@ -279,49 +279,3 @@ class Created(Answer):
         if isinstance(answer, dict) and "id" not in answer and isinstance(answer.get("items"), list) and answer["items"]:
             answer = answer["items"][0]
         return cls.model_validate(answer)
-
-
-class RunSummary(Answer):
-    """The parts of a run the sensor reports: one type from the run's read to the trigger's event (its dump) and
-    the sensor's XCom (a part of the dump). The id is ``run_id`` when dumped, as users see it in XCom."""
-
-    id: str = Field(alias="run_id")
-    flow_id: str | None = Field(default=None, alias="flowId")
-    status: str
-    errors: list[dict[str, Any]] = []
-    input_records: int = 0
-    output_records: int = 0
-    failed_records: int = 0
-
-    @classmethod
-    def from_run(cls, run: dict[str, Any]) -> RunSummary:
-        """Counts from ``metrics.recordSummary``; errors from ``metrics.statusSummary.errors`` and every
-        activity's ``statusSummary.errors`` and ``statusSummary.extensions.errors`` (monitor.md puts the per-row
-        codes, e.g. ``MAPPER-3700-400`` with its ``recordCount``, in the promotion activity's extensions)."""
-        metrics = run.get("metrics") or {}
-        status_summary = metrics.get("statusSummary") or {}
-        records = metrics.get("recordSummary") or {}
-        found: list[dict[str, Any]] = list(status_summary.get("errors") or [])
-        for activity in run.get("activities") or []:
-            summary = activity.get("statusSummary") or {}
-            found.extend(summary.get("errors") or [])
-            found.extend((summary.get("extensions") or {}).get("errors") or [])
-        errors: list[dict[str, Any]] = []
-        for error in found:
-            if isinstance(error, dict) and error not in errors:
-                errors.append(error)
-        return cls(
-            run_id=str(run.get("id")),
-            flowId=run.get("flowId"),
-            # Lower case, no underscores: sort-and-filter.md writes ``Failed``, monitor.md ``success``, flow-service.yaml's
-            # StatusDTO ``PARTIAL_SUCCESS`` (flow_runs.py run_status).
-            status=str(status_summary.get("status") or run.get("status") or "scheduled").lower().replace("_", ""),
-            errors=errors,
-            input_records=int(records.get("inputRecordCount") or 0),
-            output_records=int(records.get("outputRecordCount") or 0),
-            failed_records=int(records.get("failedRecordCount") or 0),
-        )
-
-    def xcom(self) -> dict[str, Any]:
-        """The sensor's XCom of this run: the dump without the flow and the error detail."""
-        return self.model_dump(by_alias=True, exclude={"flow_id", "errors"})

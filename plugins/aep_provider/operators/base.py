@@ -12,27 +12,27 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from functools import cached_property
 from typing import Any, ClassVar, Generic
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowSkipException
 
-from aep_provider.hooks.aep import AepHook, outcome_key
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.hooks.params import AepHookParams, checked_hook_params
+from aep_provider.hooks.params import AepHookParams
 from aep_provider.links import AepLink
+from aep_provider.operators.connected import AepConnected
 from aep_provider.operators.rows import (
     F,
     Row,
     checked_concurrency,
     field_defaults,
     field_names,
-    plan_rows,
     rows_error,
+    rows_of,
     run_rows,
 )
+from aep_provider.outcomes import OUTCOMES_XCOM, outcome_key
 from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease, WriteGuard
 from aep_provider.write_lease.guard import DEFAULT_WAIT_SECONDS
 
@@ -40,7 +40,7 @@ from aep_provider.write_lease.guard import DEFAULT_WAIT_SECONDS
 ONE_ROW_KEY = "object"
 
 
-class AepBaseOperator(BaseOperator):
+class AepBaseOperator(AepConnected, BaseOperator):
     """Base of the AEP operators; a shared step subclasses it directly and implements ``execute``.
 
     :param aep_conn_id: ``adobe_experience_platform`` connection id.
@@ -59,8 +59,8 @@ class AepBaseOperator(BaseOperator):
     creates: ClassVar[bool] = True
     ui_color = "#fa0f00"
     ui_fgcolor = "#ffffff"
-    #: XCom key of ``[{"what", "id", "created", "key"}]``: what the task created or reused (run summary).
-    OUTCOMES_XCOM = "aep_outcomes"
+    #: XCom key of the task's :class:`~aep_provider.outcomes.Outcome` dumps: what it created or reused.
+    OUTCOMES_XCOM = OUTCOMES_XCOM
 
     def __init__(
         self,
@@ -79,9 +79,7 @@ class AepBaseOperator(BaseOperator):
                 f"(nor inputs or keys); remove {', '.join(misplaced)}."
             )
         super().__init__(**kwargs)
-        self.aep_conn_id = aep_conn_id
-        self.sandbox = sandbox
-        self.hook_params = checked_hook_params(hook_params, type(self).__name__)
+        self.connect(aep_conn_id, sandbox, hook_params, type(self).__name__)
         self.write_lease = write_lease
         self.lease_wait_seconds = float(lease_wait_seconds)
 
@@ -99,17 +97,6 @@ class AepBaseOperator(BaseOperator):
             wait_seconds=self.lease_wait_seconds, log=self.log,
         )
 
-    def effective_hook_params(self) -> AepHookParams:
-        """``hook_params`` with the templated ``sandbox`` argument (rendered by now), which wins."""
-        params = AepHookParams(**self.hook_params)
-        if self.sandbox is not None:
-            params["sandbox"] = self.sandbox
-        return params
-
-    @cached_property
-    def hook(self) -> AepHook:
-        return AepHook(self.aep_conn_id, **self.effective_hook_params())
-
     def post_execute(self, context: Any, result: Any = None) -> None:
         """After a successful ``execute`` (of any subclass): record what the task created or reused."""
         super().post_execute(context, result)
@@ -117,16 +104,13 @@ class AepBaseOperator(BaseOperator):
         outcomes = hook.outcomes() if hook is not None else []
         if outcomes:
             try:
-                self.push(context, self.OUTCOMES_XCOM, outcomes)
+                self.push(context, OUTCOMES_XCOM, [outcome.model_dump(mode="json") for outcome in outcomes])
             except Exception as exc:  # the summary is a report: it never fails the task
                 self.log.warning("Could not record what this task created: %s", exc)
 
-    @staticmethod
-    def push(context: Any, key: str, value: Any) -> None:
-        context["ti"].xcom_push(key=key, value=value)
-
     def persist_link(self, context: Any, link: type[AepLink], row: Row[Any] | None = None, **ids: str) -> None:
-        """Store the AEP UI link of a task's one object; log it for each object of a task of many rows.
+        """Store the AEP UI link of a task's one object; log it for each object of a task of many rows. The link
+        also goes into the outcome of the row's resource (``aep_outcomes``).
 
         A failure here never fails the task.
         """
@@ -136,6 +120,7 @@ class AepBaseOperator(BaseOperator):
                 url = link.build(settings.ui_tenant, settings.sandbox, **ids)
             else:
                 url = link.persist(context, settings.ui_tenant, self.hook.sandbox, operator=self, **ids)
+            self.hook.recorded.link(url)
             self.log.info("%s%s: %s", row.label if row else "", link.name, url)
         except Exception as exc:
             self.log.warning("Could not build the %s link: %s", link.name, exc)
@@ -242,7 +227,7 @@ class AepRowsOperator(AepBaseOperator, Generic[F]):
     def rows(self) -> list[Row[Any]]:
         """The rows this task works on, each checked for its required fields."""
         rows = self.for_each if self.for_each is not None else [{"key": self.row_key}]
-        planned = plan_rows(
+        planned = rows_of(
             operator=self._name, fields_type=self.Fields, defaults=self._own_values(),
             rows=rows, inputs=self.inputs, keys=self.keys,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -23,11 +23,12 @@ from aep_provider.models.flow_service import (
     TargetConnectionCreate,
 )
 from aep_provider.operators._named import create_named
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
 from aep_provider.operators.explore import unknown_table_error
 from aep_provider.operators.rows import Row
-from aep_provider.planning.apply import planned_answer
+from aep_provider.operators.validation import build_model
+from aep_provider.outcomes import Kind, Outcome
+from aep_provider.planned import Planned
 
 
 def _spec_id(obj: dict[str, Any]) -> str | None:
@@ -36,6 +37,14 @@ def _spec_id(obj: dict[str, Any]) -> str | None:
 
 def _schema_id(obj: dict[str, Any]) -> str | None:
     return ((obj.get("data") or {}).get("schema") or {}).get("id")
+
+
+def _base_connection(hook: Any, kind: Kind, name: str, body: dict[str, Any], spec_id: str) -> str:
+    """Create (or reuse by name) a base connection of the connection spec ``spec_id``: a same-named connection of
+    another spec is an error, not a reuse."""
+    obj, _ = create_named(hook, collection="connections", kind=kind, name=name, body=body,
+                          matches=lambda o: _spec_id(o) == spec_id, describe=lambda o: f"connection spec {_spec_id(o)}")
+    return str(obj["id"])
 
 
 def _first(extra: dict[str, Any], *keys: str) -> str | None:
@@ -128,6 +137,8 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
                     f"{self.hook.sandbox}; pass an existing HubSpot base connection id or hubspot_conn_id."
                 )
             self.log.info("Using the existing HubSpot base connection %s", self.base_connection_id)
+            self.hook.record_outcome(Outcome(kind=Kind.HUBSPOT_BASE_CONNECTION, name=self.name), self.base_connection_id,
+                                     created=False)
             self.persist_link(context, AepAccountLink, id=self.base_connection_id)
             return self.base_connection_id
         params = self._credentials()
@@ -137,17 +148,10 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
                 name=self.name, description=self.name, auth=HubSpotAuth(params=params)
             ),
         )
-        obj, _ = create_named(
-            self.hook,
-            collection="connections",
-            what="HubSpot base connection",
-            name=self.name,
-            body=model.to_body(),
-            matches=lambda o: _spec_id(o) == HUBSPOT_CONNECTION_SPEC_ID,
-            describe=lambda o: f"connection spec {_spec_id(o)}",
-        )
-        self.persist_link(context, AepAccountLink, id=obj["id"])
-        return str(obj["id"])
+        base_id = _base_connection(self.hook, Kind.HUBSPOT_BASE_CONNECTION, self.name, model.to_body(),
+                                   HUBSPOT_CONNECTION_SPEC_ID)
+        self.persist_link(context, AepAccountLink, id=base_id)
+        return base_id
 
 
 class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
@@ -167,16 +171,8 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
             "dataset base connection",
             lambda: DatasetBaseConnectionCreate(name=self.name, description=self.name),
         )
-        obj, _ = create_named(
-            self.hook,
-            collection="connections",
-            what="dataset base connection",
-            name=self.name,
-            body=model.to_body(),
-            matches=lambda o: _spec_id(o) == DATA_LAKE_CONNECTION_SPEC_ID,
-            describe=lambda o: f"connection spec {_spec_id(o)}",
-        )
-        return str(obj["id"])
+        return _base_connection(self.hook, Kind.DATASET_BASE_CONNECTION, self.name, model.to_body(),
+                                DATA_LAKE_CONNECTION_SPEC_ID)
 
 
 @dataclass(frozen=True)
@@ -184,7 +180,7 @@ class _ConnectionFields:
     name: str = ""
     base_connection_id: str = ""
     schema_id: str = ""
-    #: The plan's entry for this connection (``AepPlanOperator``); ``None``: look it up as without a plan.
+    #: The plan's entry for this connection (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
     planned: dict[str, Any] | None = None
 
 
@@ -202,34 +198,54 @@ class TargetConnectionFields(_ConnectionFields):
     dataset_id: str = ""
 
 
+def _base(obj: dict[str, Any]) -> Any:
+    return obj.get("baseConnectionId")
+
+
+def _param(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda obj: (obj.get("params") or {}).get(name)
+
+
+#: One field that makes a connection of the same name this row's: its label, where it is in a connection (the
+#: request body and the listed object alike), and whether a connection may leave it out.
+Matched = tuple[str, Callable[[dict[str, Any]], Any], bool]
+
+
 class _ConnectionOperator(AepRowsOperator[CF]):
-    """Create (or reuse by name) a source or target connection; a subclass says what it is and how to match."""
+    """Create (or reuse by name) a source or target connection; a subclass says what it is, the fields that make
+    a same-named connection its own (``matched``, with the row's values from ``wanted``) and its link."""
 
     collection: ClassVar[str]
-    what: ClassVar[str]
+    kind: ClassVar[Kind]
     link: ClassVar[type[AepLink]]
+    matched: ClassVar[tuple[Matched, ...]]
     identity_fields: Sequence[str] = ("name",)
 
     def body(self, row: Row[CF]) -> ConnectionCreate:
         raise NotImplementedError
 
-    def matches(self, row: Row[CF], existing: dict[str, Any]) -> bool:
-        """Whether the connection of the same name is this row's (then it is reused)."""
-        raise NotImplementedError
-
-    @staticmethod
-    def describe(existing: dict[str, Any]) -> str:
+    def wanted(self, row: Row[CF]) -> tuple[Any, ...]:
+        """The row's value of each ``matched`` field."""
         raise NotImplementedError
 
     def link_id(self, row: Row[CF]) -> str:
         raise NotImplementedError
 
+    def matches(self, row: Row[CF], existing: dict[str, Any]) -> bool:
+        """Whether the connection of the same name is this row's (then it is reused)."""
+        return all(get(existing) == want or (optional and get(existing) is None)
+                   for (_, get, optional), want in zip(self.matched, self.wanted(row), strict=True))
+
+    @classmethod
+    def describe(cls, existing: dict[str, Any]) -> str:
+        return ", ".join(f"{label} {get(existing)!r}" for label, get, _ in cls.matched)
+
     def execute_row(self, context: Any, row: Row[CF]) -> str:
-        model = build_model(f"{row.label}{self.what}", lambda: self.body(row))
+        model = build_model(f"{row.label}{self.kind.value}", lambda: self.body(row))
         obj, _ = create_named(
-            self.hook, collection=self.collection, what=self.what, name=row.fields.name, body=model.to_body(),
+            self.hook, collection=self.collection, kind=self.kind, name=row.fields.name, body=model.to_body(),
             matches=lambda existing: self.matches(row, existing), describe=self.describe,
-            planned=planned_answer(row.fields.planned, context),
+            planned=Planned.of(row.fields.planned, context),
         )
         self.persist_link(context, self.link, row, id=self.link_id(row))
         return str(obj["id"])
@@ -244,25 +260,15 @@ class AepCreateSourceConnectionOperator(_ConnectionOperator[SourceConnectionFiel
 
     Fields = SourceConnectionFields
     operator_extra_links = (AepSourceConnectionLink(),)
-    collection, what, link = "sourceConnections", "source connection", AepSourceConnectionLink
+    collection, kind, link = "sourceConnections", Kind.SOURCE_CONNECTION, AepSourceConnectionLink
+    matched = (("base connection", _base, False), ("path", _param("path"), False), ("schema", _schema_id, True))
 
     def body(self, row: Row[SourceConnectionFields]) -> ConnectionCreate:
         f = row.fields
         return SourceConnectionCreate.build(f.name, f.base_connection_id, f.schema_id, f.path, f.data_format)
 
-    def matches(self, row: Row[SourceConnectionFields], existing: dict[str, Any]) -> bool:
-        return (
-            existing.get("baseConnectionId") == row.fields.base_connection_id
-            and (existing.get("params") or {}).get("path") == row.fields.path
-            and _schema_id(existing) in (None, row.fields.schema_id)
-        )
-
-    @staticmethod
-    def describe(existing: dict[str, Any]) -> str:
-        return (
-            f"base connection {existing.get('baseConnectionId')}, path "
-            f"{(existing.get('params') or {}).get('path')!r}, schema {_schema_id(existing)}"
-        )
+    def wanted(self, row: Row[SourceConnectionFields]) -> tuple[Any, ...]:
+        return row.fields.base_connection_id, row.fields.path, row.fields.schema_id
 
     def link_id(self, row: Row[SourceConnectionFields]) -> str:
         return row.fields.base_connection_id
@@ -285,24 +291,15 @@ class AepCreateTargetConnectionOperator(_ConnectionOperator[TargetConnectionFiel
 
     Fields = TargetConnectionFields
     operator_extra_links = (AepTargetConnectionLink(),)
-    collection, what, link = "targetConnections", "target connection", AepTargetConnectionLink
+    collection, kind, link = "targetConnections", Kind.TARGET_CONNECTION, AepTargetConnectionLink
+    matched = (("base connection", _base, False), ("dataset", _param("dataSetId"), False))
 
     def body(self, row: Row[TargetConnectionFields]) -> ConnectionCreate:
         f = row.fields
         return TargetConnectionCreate.build(f.name, f.base_connection_id, f.schema_id, f.dataset_id)
 
-    def matches(self, row: Row[TargetConnectionFields], existing: dict[str, Any]) -> bool:
-        return (
-            existing.get("baseConnectionId") == row.fields.base_connection_id
-            and (existing.get("params") or {}).get("dataSetId") == row.fields.dataset_id
-        )
-
-    @staticmethod
-    def describe(existing: dict[str, Any]) -> str:
-        return (
-            f"base connection {existing.get('baseConnectionId')}, dataset "
-            f"{(existing.get('params') or {}).get('dataSetId')}"
-        )
+    def wanted(self, row: Row[TargetConnectionFields]) -> tuple[Any, ...]:
+        return row.fields.base_connection_id, row.fields.dataset_id
 
     def link_id(self, row: Row[TargetConnectionFields]) -> str:
         return row.fields.dataset_id

@@ -34,7 +34,7 @@ class ExploreFields:
     base_connection_id: str = ""
     object_path: str | None = None
     required_columns: list[str] = field(default_factory=list)
-    #: The table's column names as the plan read them (``AepPlanOperator``'s ``plan.explored``): checked
+    #: The table's column names as a plan read them (the onboarding plan's ``plan.explored``): checked
     #: without exploring the table again. ``None``: explore.
     explored: list[str] | None = None
 
@@ -76,7 +76,7 @@ class AepExploreSourceOperator(AepRowsOperator[ExploreFields]):
         if row.fields.explored is not None and not self.preview:
             columns = [{"name": name} for name in row.fields.explored]
             self.log.info("%s%s has %d columns (as the plan read them)", row.label, path, len(columns))
-            self._check_required(path, columns, list(row.fields.required_columns or []))
+            check_required_columns(path, columns, list(row.fields.required_columns or []))
             return columns
         try:
             body = self.hook.explore(base_connection_id, path, self.preview)
@@ -84,23 +84,24 @@ class AepExploreSourceOperator(AepRowsOperator[ExploreFields]):
             raise unknown_table_error(self.hook, base_connection_id, path, "object_path", missing) from None
         columns = list(((body or {}).get("schema") or {}).get("columns") or [])
         self.log.info("%s%s has %d columns", row.label, path, len(columns))
-        self._check_required(path, columns, list(row.fields.required_columns or []))
+        check_required_columns(path, columns, list(row.fields.required_columns or []))
         if self.preview:
             row.output("preview", (body or {}).get("data") or [])
         return columns
 
-    @staticmethod
-    def _check_required(path: str, columns: list[dict[str, Any]], required: list[str]) -> None:
-        names = [str(column.get("name")) for column in columns]
-        missing = [column for column in required if column not in names]
-        if not missing:
-            return
-        hints = "; ".join(
-            f"{column!r}: closest {difflib.get_close_matches(column, names, n=3, cutoff=0.5) or 'none'}"
-            for column in missing
-        )
-        raise AepConfigError(
-            f"{path} has no column {', '.join(map(repr, missing))} (required_columns: the "
-            f"mapping sources and delta column of objects[].mapping / delta_column); {hints}. "
-            f"Its columns: {', '.join(names)}."
-        )
+
+def check_required_columns(path: str, columns: list[dict[str, Any]], required: list[str]) -> None:
+    """Every ``required`` column is one of the explored table's ``columns``, else an error naming the closest."""
+    names = [str(column.get("name")) for column in columns]
+    missing = [column for column in required if column not in names]
+    if not missing:
+        return
+    hints = "; ".join(
+        f"{column!r}: closest {difflib.get_close_matches(column, names, n=3, cutoff=0.5) or 'none'}"
+        for column in missing
+    )
+    raise AepConfigError(
+        f"{path} has no column {', '.join(map(repr, missing))} (required_columns: the "
+        f"mapping sources and delta column of objects[].mapping / delta_column); {hints}. "
+        f"Its columns: {', '.join(names)}."
+    )

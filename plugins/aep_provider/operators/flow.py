@@ -8,11 +8,11 @@ from typing import Any
 
 import jsonschema
 
-from aep_provider.flow_runs import FAILED
 from aep_provider.hooks.errors import AepConfigError, AepNotFoundError
 from aep_provider.lineage import FlowLineageMixin
 from aep_provider.links import AepDataflowLink
 from aep_provider.models.common import CRM_TO_AEP_FLOW_SPEC_NAME
+from aep_provider.models.drift import flow_settings_diffs, transformation
 from aep_provider.models.flow_service import (
     DeltaColumn,
     FlowCreate,
@@ -20,14 +20,12 @@ from aep_provider.models.flow_service import (
     Schedule,
 )
 from aep_provider.operators._named import create_named
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepBaseOperator, AepRowsOperator
 from aep_provider.operators.rows import Row
-from aep_provider.planning.apply import is_planned, planned_answer
-from aep_provider.planning.differ import option_diffs
-from aep_provider.planning.update import update_flow, wants_update
-
-FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (flow_runs.py)
+from aep_provider.operators.updates import update_flow
+from aep_provider.operators.validation import build_model
+from aep_provider.outcomes import Kind
+from aep_provider.planned import Planned
 
 
 class AepGetFlowSpecOperator(AepBaseOperator):
@@ -84,7 +82,7 @@ class DataflowFields:
     schedule: dict[str, Any] | None = None
     description: str = ""
     options: dict[str, Any] | None = None
-    #: The plan's entry for this dataflow (``AepPlanOperator``); ``None``: look it up as without a plan.
+    #: The plan's entry for this dataflow (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
     planned: dict[str, Any] | None = None
     #: The flow spec's ``scheduleSpec`` as ``AepGetFlowSpecOperator`` pushed it (XCom ``schedule_spec``): the
     #: schedule is checked against it without reading the flow spec again. ``None``: read it.
@@ -153,11 +151,11 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields
             return f"source connections {o.get('sourceConnectionIds')}, target connections {o.get('targetConnectionIds')}"
 
         body = model.to_body()
-        planned = planned_answer(row.fields.planned, context)
+        planned = Planned.of(row.fields.planned, context)
         flow, created = create_named(
             hook,
             collection="flows",
-            what="dataflow",
+            kind=Kind.DATAFLOW,
             name=row.fields.name,
             body=body,
             matches=lambda o: (
@@ -168,9 +166,9 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields
             planned=planned,
         )
         flow_id = str(flow["id"])
-        if not created and wants_update(row.fields.planned):
+        if not created and planned.update:
             flow = {**flow, "etag": update_flow(hook, flow_id, body, self.log)}
-        elif not created and not is_planned(planned):
+        elif not created and planned.look_up:
             self._warn_if_changed(flow, body, str(row.fields.name))
         row.output("etag", flow.get("etag"))
         self.record_flow_lineage(
@@ -193,10 +191,9 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields
 
     def _warn_if_changed(self, flow: dict[str, Any], body: dict[str, Any], name: str) -> None:
         existing = self.hook.get_object("flows", str(flow["id"])) or flow
-        wanted_mapping = body["transformations"][1]["params"]
-        have = {t.get("name"): t.get("params") for t in existing.get("transformations") or []}
+        wanted_mapping = transformation(body, "Mapping")
+        have_mapping = transformation(existing, "Mapping")
         changed = []
-        have_mapping = have.get("Mapping") or {}
         if have_mapping.get("mappingId") not in (None, wanted_mapping["mappingId"]):
             changed.append("mapping")
         elif have_mapping.get("mappingVersion") is not None and str(have_mapping["mappingVersion"]) != str(
@@ -205,15 +202,10 @@ class AepCreateDataflowOperator(FlowLineageMixin, AepRowsOperator[DataflowFields
             # update-dataflows.md "Update mapping": the flow names mappingId and mappingVersion; a flow left on
             # an older version (a run that made the new one failed before the patch) maps with the old rules.
             changed.append(f"mapping version ({have_mapping['mappingVersion']} -> {wanted_mapping.get('mappingVersion')})")
-        sched = existing.get("scheduleParams") or {}
-        for key in ("frequency", "interval"):
-            if key in sched and str(sched[key]) != str(body["scheduleParams"].get(key)):
-                changed.append(f"schedule.{key}")
-        have_delta = ((have.get("Copy") or {}).get("deltaColumn") or {}).get("name")
-        if have_delta is not None and have_delta != body["transformations"][0]["params"]["deltaColumn"]["name"]:
-            changed.append(f"delta column ({have_delta})")  # the flow's Copy deltaColumn stays AEP's source of truth
-        # partial.md: the flow's options decide whether a run with failed records fails (the plan's difference).
-        changed += option_diffs(existing, body.get("options"))
+        # The flow's Copy deltaColumn stays AEP's source of truth; partial.md: the flow's options decide whether a
+        # run with failed records fails (the plan's differences, models/drift.py).
+        changed += flow_settings_diffs(existing, body["scheduleParams"], body.get("options"),
+                                       transformation(body, "Copy")["deltaColumn"]["name"])
         if changed:
             self.log.warning(
                 "Dataflow %r (%s) exists with another %s; it is reused unchanged. Tear it down (or rename the "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,16 +9,18 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowSkipException
 
-from aep_provider.flow_runs import FAILED, GOING, TERMINAL, run_status, run_window
+from aep_provider.flow_runs.run import GOING, FlowRun
+from aep_provider.flow_runs.window import iso, uncovered_window
 from aep_provider.hooks.errors import AepConfigError, AepError
 from aep_provider.lineage import FlowLineageMixin
 from aep_provider.links import AepFlowRunLink
+from aep_provider.models.drift import flow_delta
 from aep_provider.models.flow_service import Created, RunCreate
 from aep_provider.models.time import to_epoch_seconds
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.rows import Row
+from aep_provider.outcomes import Kind
 
-FAILED_RUN_STATES = FAILED  # lower case; statuses are read with run_status (flow_runs.py)
 #: A run not ended this long after it was created is stuck, not in flight (``max_runs_in_flight``).
 STUCK_AFTER_SECONDS = 86400.0
 
@@ -31,11 +32,6 @@ class RunFlowFields:
     window_end: Any = None
     delta_column: str | None = None
 
-
-
-def iso(epoch: int) -> str:
-    """Epoch seconds as an ISO-8601 UTC date-time, for log lines people read."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
@@ -102,47 +98,8 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         self.own_run_poll_seconds = own_run_poll_seconds
         self.respect_flow_schedule = respect_flow_schedule
 
-    @staticmethod
-    def uncovered_window(
-        flow: dict[str, Any], start: int, end: int, own_window: tuple[int, int] | None = None
-    ) -> tuple[int, int]:
-        """The part of ``[start, end)`` that the flow's own first run and schedule do not ingest.
-
-        ``own_window``: the window the flow's own run REALLY read, as that run reports it (monitor.md: the copy
-        activity's ``durationSummary.extensions.windowStart``/``windowEnd``; :func:`run_window`); the window is
-        cut against it. Only when the run does not say (``None``) OUR model of a flow's own runs is used (the
-        emulator's too; Adobe only says, flow-service.yaml ScheduleSpecDTO.backfill, that with backfill "all
-        current files in the specified path will be ingested during the first scheduled ingestion"): the first
-        run takes everything before ``startTime`` when ``backfill`` is on (the default; a ``once`` flow takes no
-        backfill key), and the scheduled runs take everything from ``startTime`` on while the flow is enabled
-        (not for ``once``). An own window strictly inside ``[start, end)`` cannot be cut out of one run's
-        window: :class:`ValueError`.
-        """
-        if own_window is not None:
-            own_start, own_end = own_window
-            if own_start >= own_end or own_end <= start or own_start >= end:
-                return start, end
-            if start < own_start and own_end < end:
-                raise ValueError(
-                    f"the flow's own run read {iso(own_start)} .. {iso(own_end)}, inside the window "
-                    f"{iso(start)} .. {iso(end)}: one on-demand run cannot ingest the parts before and after it"
-                )
-            if own_start <= start:
-                start = min(end, own_end)
-            else:
-                end = own_start
-            return start, max(start, end)
-        schedule = flow.get("scheduleParams") or {}
-        try:
-            flow_start = to_epoch_seconds(schedule.get("startTime"), field="scheduleParams.startTime")
-        except ValueError:
-            return start, end
-        frequency = str(schedule.get("frequency") or "")
-        if schedule.get("backfill", True) in (True, "true", "True"):
-            start = max(start, flow_start)
-        if frequency != "once" and flow.get("state", "enabled") == "enabled":
-            end = min(end, flow_start)
-        return start, max(start, end)
+    #: The part of a window the flow's own runs do not ingest (``flow_runs/window.py``).
+    uncovered_window = staticmethod(uncovered_window)
 
     def _skip(self, row: Row[RunFlowFields], reason: str) -> AirflowSkipException:
         """Say why in the task's main log, then skip."""
@@ -173,14 +130,9 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         return start, end
 
     @staticmethod
-    def _same_window(run: dict[str, Any], start: int, end: int) -> bool:
-        """Whether ``run`` read ``[start, end)``: from the copy activity's ``durationSummary.extensions``
-        (monitor.md; flow-service.yaml's FlowRunItemDTO has no ``params``), else an echoed ``params``."""
-        return run_window(run) == (start, end)
-
-    @staticmethod
-    def _status(run: dict[str, Any]) -> str:
-        return run_status(run)
+    def _reattachable(run: FlowRun | None, start: int, end: int) -> bool:
+        """A run of ``[start, end)`` that did not fail (its window as the copy activity reports it, monitor.md)."""
+        return run is not None and run.window == (start, end) and not run.failed
 
     def _state_key(self, row: Row[RunFlowFields]) -> str:
         return f"{self.state_key}:{row.key}" if row.many else self.state_key
@@ -199,8 +151,7 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
             return None
         if not run_id:
             return None
-        run = self.hook.get_object("runs", str(run_id))
-        if run and self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
+        if self._reattachable(self.hook.get_run(str(run_id)), start, end):
             self.log.info("%sReattaching to run %s recorded by an earlier try", row.label, run_id)
             return str(run_id)
         return None
@@ -225,12 +176,12 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
         while True:
             run = self.hook.one_run(flow_id, "first")
             if run is not None:
-                status, window = run_status(run), run_window(run)
-                if status in FAILED:
-                    self.log.info("%sThe flow's own run %s ended %s: it ingested no window", row.label,
-                                  run.get("id"), status)
+                window = run.window
+                if run.failed:
+                    self.log.info("%sThe flow's own run %s ended %s: it ingested no window", row.label, run.id,
+                                  run.status)
                     return (flow_start, flow_start)
-                if window is not None or status in TERMINAL:
+                if window is not None or run.ended:
                     return window
             if time.monotonic() >= deadline:
                 self.log.warning(
@@ -268,21 +219,12 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
                           row.label, iso(start), iso(end), iso(clipped[0]), iso(clipped[1]))
         return clipped
 
-    @staticmethod
-    def _flow_delta(flow: dict[str, Any]) -> dict[str, Any] | None:
-        """The flow's Copy ``deltaColumn`` object as the flow holds it (``None``: the flow names none)."""
-        for transformation in flow.get("transformations") or []:
-            if transformation.get("name") == "Copy":
-                delta = (transformation.get("params") or {}).get("deltaColumn")
-                return dict(delta) if isinstance(delta, dict) and delta.get("name") else None
-        return None
-
     def _delta_for_run(self, row: Row[RunFlowFields], flow: dict[str, Any], first: bool) -> str | dict[str, Any]:
         """The ``deltaColumn`` to send, on every run: crm.md's CRMToAEP ``runSpec`` requires it on every run, while
         on-demand-ingestion.md needs it on the first run only and refuses a change after; the first run's column,
         then the flow's own Copy ``deltaColumn`` object unchanged (name and any ``dateFormat``/``timezone``),
         satisfies both."""
-        held = self._flow_delta(flow)
+        held = flow_delta(flow)
         current = str(held["name"]) if held else None
         if not first:
             if row.fields.delta_column and current and row.fields.delta_column != current:
@@ -301,26 +243,25 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
             )
         return held if held and held["name"] == wanted else str(wanted)
 
-    def _going(self, row: Row[RunFlowFields], runs: list[dict[str, Any]]) -> list[str]:
-        """The runs not ended (flow_runs.py ``TERMINAL``) that were created in the last day: an older one that never
-        ended is stuck in AEP, not in flight, and must not block every window after it (it is logged)."""
+    def _going(self, row: Row[RunFlowFields], runs: list[FlowRun]) -> list[str]:
+        """The runs not ended (``flow_runs/run.py`` ``TERMINAL``) that were created in the last day: an older one that
+        never ended is stuck in AEP, not in flight, and must not block every window after it (it is logged)."""
         horizon_ms = (time.time() - STUCK_AFTER_SECONDS) * 1000
         going: list[str] = []
         for run in runs:
-            status = run_status(run)
-            if status in TERMINAL:
+            if run.ended:
                 continue
-            if status not in GOING:
+            if run.status not in GOING:
                 self.log.warning("%sRun %s has a status this provider does not know (%r): counted as going",
-                                 row.label, run.get("id"), status)
-            if float(run.get("createdAt") or 0) < horizon_ms:
+                                 row.label, run.id, run.status)
+            if run.created < horizon_ms:
                 self.log.warning("%sRun %s (status %r) was created over a day ago and has not ended: not counted",
-                                 row.label, run.get("id"), status)
+                                 row.label, run.id, run.status)
                 continue
-            going.append(str(run.get("id")))
+            going.append(run.id)
         return sorted(going)
 
-    def _wait_for_room(self, row: Row[RunFlowFields], flow_id: str, runs: list[dict[str, Any]] | None) -> None:
+    def _wait_for_room(self, row: Row[RunFlowFields], flow_id: str, runs: list[FlowRun] | None) -> None:
         """Wait while ``max_runs_in_flight`` of the flow's runs are still going (``runs``: a listing just made)."""
         if self.max_runs_in_flight is None:
             return
@@ -370,23 +311,20 @@ class AepRunFlowOperator(FlowLineageMixin, AepRowsOperator[RunFlowFields]):
                 flow_id, start, end, start_time=int(time.time()), delta_column=self._delta_for_run(row, flow, first)
             ).to_body()
 
-            listed: list[list[dict[str, Any]]] = []
+            listed: list[list[FlowRun]] = []
 
-            def lookup() -> dict[str, Any] | None:
+            def lookup() -> str | None:
                 listed[:] = [hook.list_runs(flow_id)]
-                for run in listed[0]:
-                    if self._same_window(run, start, end) and self._status(run) not in FAILED_RUN_STATES:
-                        return run
-                return None
+                return next((run.id for run in listed[0] if self._reattachable(run, start, end)), None)
 
-            def create() -> dict[str, Any]:
+            def create() -> str:
                 self._wait_for_room(row, flow_id, listed[0] if listed else None)
-                return Created.from_answer(hook.create_object("runs", body)).model_dump()
+                return Created.from_answer(hook.create_object("runs", body)).id
 
-            run, _ = hook.create_idempotent(
-                what=f"run of flow {flow_id} for window {iso(start)} .. {iso(end)}", lookup=lookup, create=create,
+            run_id, _ = hook.create_idempotent(
+                kind=Kind.FLOW_RUN, name=f"window {iso(start)} .. {iso(end)}", flow_id=flow_id, lookup=lookup,
+                create=create, exclusive=False,
             )
-            run_id = str(run["id"])
             store = context.get("task_state_store") if hasattr(context, "get") else None
             if store is not None:
                 try:

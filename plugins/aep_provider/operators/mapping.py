@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aep_provider.hooks.duplicates import Copies, Copy, refuse_copies
+from aep_provider.hooks.duplicates import copies_of, refuse_copies
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.hooks.transport import XED_FULL
 from aep_provider.links import AepMappingSetLink
+from aep_provider.models.common import XED_FULL
 from aep_provider.models.data_prep import Mapping, MappingSetCreate, mapping_key
 from aep_provider.models.schema_registry import xdm_paths
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.rows import Row
-from aep_provider.planning.apply import is_planned, is_retry, planned_answer
-from aep_provider.planning.update import new_mapping_version, wants_update
+from aep_provider.operators.updates import new_mapping_version
+from aep_provider.operators.validation import build_model
+from aep_provider.outcomes import Kind
+from aep_provider.planned import Planned, is_retry
 
 
 def check_destinations(mappings: list[Mapping], paths: list[str], schema_id: str) -> None:
@@ -40,7 +41,7 @@ class MappingSetFields:
     schema_id: str = ""
     mappings: list[dict[str, Any]] | None = None
     name: str | None = None
-    #: The plan's entry for this mapping set (``AepPlanOperator``); ``None``: look it up as without a plan.
+    #: The plan's entry for this mapping set (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
     planned: dict[str, Any] | None = None
 
 
@@ -71,8 +72,8 @@ class AepCreateMappingSetOperator(AepRowsOperator[MappingSetFields]):
             )
         hook = self.hook
         # With a plan, the destinations were checked against the schema's class and field groups before any write.
-        planned = planned_answer(row.fields.planned, context)
-        if not is_planned(planned):
+        planned = Planned.of(row.fields.planned, context)
+        if planned.look_up:
             schema = hook.get_resource("schemas", schema_id, accept=XED_FULL)
             if schema is None:
                 raise AepConfigError(
@@ -88,7 +89,7 @@ class AepCreateMappingSetOperator(AepRowsOperator[MappingSetFields]):
             listed = list(hook.iter_mapping_sets(params))
             if name:
                 named = [m for m in listed if m.get("name") == name]
-                refuse_copies([Copies("mapping set", name, [Copy(str(m.get("id")), m.get("createdDate")) for m in named])])
+                refuse_copies([copies_of(Kind.MAPPING_SET, name, named)])
             for mset in listed:
                 if name:
                     if mset.get("name") == name:
@@ -106,12 +107,13 @@ class AepCreateMappingSetOperator(AepRowsOperator[MappingSetFields]):
             return None
 
         mset, created = hook.create_idempotent(
-            what=f"mapping set {name or 'for ' + schema_id}",
+            kind=Kind.MAPPING_SET,
+            name=name or f"for {schema_id}",
             lookup=lookup,
             create=lambda: hook.create_mapping_set(body),
             planned=planned,
         )
-        updated = not created and wants_update(row.fields.planned)
+        updated = not created and planned.update
         if updated:
             mset = new_mapping_version(hook, str(mset["id"]), model, retry=is_retry(context))
             self.log.info("%son_drift update: mapping set %s is at version %s", row.label, mset["id"],

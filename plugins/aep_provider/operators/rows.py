@@ -88,7 +88,7 @@ def _check_inputs(operator: str, names: Sequence[str], inputs: Mapping[str, Any]
             )
 
 
-def plan_rows(
+def rows_of(
     *,
     operator: str,
     fields_type: type[F],

@@ -7,20 +7,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aep_provider.hooks.errors import AepConfigError, AepConflictError, AepNotFoundError
-from aep_provider.hooks.transport import XED_SINGLE
 from aep_provider.links import AepClassLink, AepSchemaLink
-from aep_provider.models.common import PROFILE_CLASS_REF, PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS
+from aep_provider.models.common import (
+    PROFILE_CLASS_REF,
+    PROFILE_PERSON_DETAILS,
+    PROFILE_PERSONAL_DETAILS,
+    XED_SINGLE,
+)
 from aep_provider.models.schema_registry import (
     AdhocClassCreate,
     SchemaCreate,
     column_field_type,
     normalize_field_type,
 )
-from aep_provider.operators._validation import build_model
 from aep_provider.operators.base import AepRowsOperator
 from aep_provider.operators.explore import unknown_table_error
 from aep_provider.operators.rows import F, Row
-from aep_provider.planning.apply import LOOK_UP, is_planned, planned_answer
+from aep_provider.operators.validation import build_model
+from aep_provider.outcomes import Kind
+from aep_provider.planned import NOT_PLANNED, Planned
 
 DEFAULT_FIELD_GROUPS = [PROFILE_PERSON_DETAILS, PROFILE_PERSONAL_DETAILS]
 XDM_CONTEXT = "https://ns.adobe.com/xdm/context/"
@@ -39,7 +44,7 @@ class AdhocClassFields:
     base_connection_id: str | None = None
     source_path: str | None = None
     description: str | None = None
-    #: The plan's entry for this resource (``AepPlanOperator``); ``None``: look it up as without a plan.
+    #: The plan's entry for this resource (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
     planned: dict[str, Any] | None = None
 
 
@@ -48,7 +53,7 @@ class AdhocSchemaFields:
     title: str = ""
     class_id: str = ""
     description: str | None = None
-    #: The plan's entry for this resource (``AepPlanOperator``); ``None``: look it up as without a plan.
+    #: The plan's entry for this resource (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
     planned: dict[str, Any] | None = None
 
 
@@ -58,7 +63,7 @@ class TargetSchemaFields:
     class_ref: str = PROFILE_CLASS_REF
     field_groups: list[str] | None = field(default_factory=lambda: list(DEFAULT_FIELD_GROUPS))
     description: str | None = None
-    #: The plan's entry for this resource (``AepPlanOperator``); ``None``: look it up as without a plan.
+    #: The plan's entry for this resource (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
     planned: dict[str, Any] | None = None
 
 
@@ -66,9 +71,10 @@ class _TitledResourceOperator(AepRowsOperator[F]):
     """Create a tenant class/schema by title, or reuse the one that has that title."""
 
     kind: str = "schemas"
+    outcome_kind: Kind = Kind.SCHEMA
     identity_fields: Sequence[str] = ("title",)
 
-    def create_or_reuse(self, title: str, body: dict[str, Any], planned: Any = LOOK_UP) -> dict[str, Any]:
+    def create_or_reuse(self, title: str, body: dict[str, Any], planned: Planned[Any] = NOT_PLANNED) -> dict[str, Any]:
         hook = self.hook
         kind: Any = self.kind
 
@@ -79,9 +85,7 @@ class _TitledResourceOperator(AepRowsOperator[F]):
             return hook.get_resource(kind, found["$id"], accept=XED_SINGLE) or found
 
         resource, _ = hook.create_idempotent(
-            what=f"{self.kind[:-1] if self.kind != 'classes' else 'class'} '{title}'",
-            lookup=lookup,
-            create=lambda: hook.create_resource(kind, body),
+            kind=self.outcome_kind, name=title, lookup=lookup, create=lambda: hook.create_resource(kind, body),
             planned=planned,
         )
         return resource
@@ -111,6 +115,7 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator[AdhocClassFields]):
     operator_extra_links = (AepClassLink(),)
 
     kind = "classes"
+    outcome_kind = Kind.CLASS
     Fields = AdhocClassFields
 
     def _fields(self, row: Row[AdhocClassFields]) -> dict[str, str]:
@@ -141,9 +146,7 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator[AdhocClassFields]):
             f"{row.label}ad-hoc class",
             lambda: AdhocClassCreate(title=row.fields.title, description=row.fields.description or "", fields=fields),  # type: ignore[arg-type]
         )
-        resource = self.create_or_reuse(
-            str(row.fields.title), model.to_body(), planned_answer(row.fields.planned, context)
-        )
+        resource = self.create_or_reuse(str(row.fields.title), model.to_body(), Planned.of(row.fields.planned, context))
         row.output("meta_alt_id", resource.get("meta:altId"))
         row.output("dataset_namespace", resource.get("meta:datasetNamespace"))
         row.output("fields", fields)
@@ -169,8 +172,8 @@ class AepCreateAdhocSchemaOperator(_TitledResourceOperator[AdhocSchemaFields]):
             f"{row.label}ad-hoc schema",
             lambda: SchemaCreate.from_refs(title, [class_id], row.fields.description or ""),
         )
-        planned = planned_answer(row.fields.planned, context)
-        if not is_planned(planned) and self.hook.get_resource("classes", class_id, accept=XED_SINGLE) is None:
+        planned = Planned.of(row.fields.planned, context)
+        if planned.look_up and self.hook.get_resource("classes", class_id, accept=XED_SINGLE) is None:
             raise AepConfigError(
                 f"{row.label}class_id={class_id!r} does not exist in sandbox {self.hook.sandbox}; pass the $id "
                 "returned by AepCreateAdhocClassOperator."
@@ -207,7 +210,7 @@ class AepCreateTargetSchemaOperator(_TitledResourceOperator[TargetSchemaFields])
                 title, [expand_ref(r) for r in [class_ref, *groups]], row.fields.description or ""
             ),
         )
-        resource = self.create_or_reuse(title, model.to_body(), planned_answer(row.fields.planned, context))
+        resource = self.create_or_reuse(title, model.to_body(), Planned.of(row.fields.planned, context))
         self.check_class(resource, class_ref)
         row.output("meta_alt_id", resource.get("meta:altId"))
         self.persist_link(context, AepSchemaLink, row, id=resource["$id"])

@@ -5,21 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import Any
 
 from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from aep_provider.flow_run_polling import RunTarget, RunWatch, naming, run_targets, runs_of_event, summarize
-from aep_provider.flow_runs import error_codes, verdict
-from aep_provider.hooks.aep import AepHook
+from aep_provider.flow_runs.run import FlowRun
+from aep_provider.flow_runs.verdict import error_codes, verdict
+from aep_provider.flow_runs.watch import RunTarget, RunWatch, checked, naming, run_targets, runs_of_event
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError, AepError
-from aep_provider.hooks.params import AepHookParams, checked_hook_params
+from aep_provider.hooks.params import AepHookParams
 from aep_provider.links import AepFlowRunLink
-from aep_provider.models.flow_service import RunSummary
+from aep_provider.operators.connected import AepConnected
 from aep_provider.operators.rows import Row, checked_concurrency, rows_error, run_rows
+from aep_provider.outcomes import OUTCOMES_XCOM, Kind, Outcome, RunResult
 from aep_provider.triggers.flow_run import AepFlowRunTrigger
 
 
@@ -27,7 +27,7 @@ class AepFlowRunFailed(AepError):
     """The flow run failed, or more of its records failed than the failed-record tolerance allows."""
 
 
-class AepFlowRunSensor(BaseSensorOperator):
+class AepFlowRunSensor(AepConnected, BaseSensorOperator):
     """Wait for flow runs to end and judge each by its record counts, whatever its status word.
 
     ``failed`` (or cancelled) fails with the run's error codes. Any other ended run passes when
@@ -48,14 +48,16 @@ class AepFlowRunSensor(BaseSensorOperator):
     :param failed_record_tolerance: accepted ratio of failed to input records of an ended run (0..1).
     :param poll_interval: seconds between checks (also the poke interval).
     :param aep_conn_id: the AEP connection.
-    :param hook_params: ``AepHook``'s keyword arguments (templated): ``sandbox``, ``max_retries``,
-        ``retry_max_seconds``, ``timeout``; the trigger gets the same.
+    :param sandbox: overrides the connection's sandbox (templated), as for the operators.
+    :param hook_params: ``AepHook``'s other keyword arguments (templated): ``max_retries``,
+        ``retry_max_seconds``, ``timeout``; the trigger gets the same (with the sandbox).
     :param max_concurrency: reads in flight at once.
     :return: ``{key: {"run_id", "status", "input_records", "output_records", "failed_records"}}``. Every
-        failed run is named in the one error.
+        failed run is named in the one error. Each run is also recorded as an outcome (XCom ``aep_outcomes``: kind
+        ``flow run``, its flow, its counts, whether it was the flow's first run), as the operators record theirs.
     """
 
-    template_fields: Sequence[str] = ("flow_id", "run_id", "aep_conn_id", "hook_params")
+    template_fields: Sequence[str] = ("flow_id", "run_id", "aep_conn_id", "sandbox", "hook_params")
     ui_color = "#fa0f00"
     ui_fgcolor = "#ffffff"
     operator_extra_links = (AepFlowRunLink(),)
@@ -70,6 +72,7 @@ class AepFlowRunSensor(BaseSensorOperator):
         failed_record_tolerance: float = 0.0,
         poll_interval: float = 5,
         aep_conn_id: str = DEFAULT_CONN_ID,
+        sandbox: str | None = None,
         hook_params: AepHookParams | None = None,
         max_concurrency: int = 16,
         **kwargs: Any,
@@ -84,24 +87,20 @@ class AepFlowRunSensor(BaseSensorOperator):
             )
         self.flow_id, self.run_id, self.which, self.deferrable = flow_id, run_id, which, deferrable
         self.failed_record_tolerance, self.poll_interval = float(failed_record_tolerance), float(poll_interval)
-        self.aep_conn_id = aep_conn_id
-        self.hook_params = checked_hook_params(hook_params, f"AepFlowRunSensor ({self.task_id})")
+        self.connect(aep_conn_id, sandbox, hook_params, f"AepFlowRunSensor ({self.task_id})")
         self.max_concurrency = checked_concurrency(f"AepFlowRunSensor ({self.task_id})", max_concurrency)
 
-    @cached_property
-    def hook(self) -> AepHook:
-        return AepHook(self.aep_conn_id, **self.hook_params)
-
     # -- the polling routine, in the worker ---------------------------------------------------------
-    def _read(self, target: RunTarget) -> RunSummary | None:
+    def _read(self, target: RunTarget) -> FlowRun | None:
+        """The current state of ``target``'s run (the trigger reads it with the same requests, async)."""
         try:
             if target.run_id:
-                run = self.hook.get_object("runs", target.run_id)
+                run = self.hook.get_run(target.run_id)
             else:
                 run = self.hook.one_run(target.flow_id, self.which)  # type: ignore[arg-type]
         except AepConfigError as exc:
             raise naming(target, exc) from None
-        return summarize(target, run)
+        return checked(target, run)
 
     def _poll(self) -> RunWatch:
         """Read every run once (concurrently when there are many)."""
@@ -120,7 +119,7 @@ class AepFlowRunSensor(BaseSensorOperator):
         return watch
 
     # -- judging --------------------------------------------------------------------------------
-    def _finish(self, context: Any, ended: Mapping[str, RunSummary]) -> dict[str, Any]:
+    def _finish(self, context: Any, ended: Mapping[str, FlowRun]) -> dict[str, Any]:
         failed: list[str] = []
         for key, run in sorted(ended.items()):
             ok, sentence = verdict(run, self.failed_record_tolerance)
@@ -133,9 +132,29 @@ class AepFlowRunSensor(BaseSensorOperator):
             self._persist_link(context, next(iter(ended.values())))
         if failed:
             raise AepFlowRunFailed(" ".join(failed))
+        self._record(context, ended)
         return {key: run.xcom() for key, run in sorted(ended.items())}
 
-    def _persist_link(self, context: Any, run: RunSummary) -> None:
+    def _record(self, context: Any, ended: Mapping[str, FlowRun]) -> None:
+        """Each ended run as an outcome (``aep_outcomes``), as the operators record theirs; never fails the task."""
+        flows = dict(self.flow_id) if isinstance(self.flow_id, Mapping) else {}
+        first = self.run_id is None and self.which == "first"
+        try:
+            tenant, sandbox = self.hook.settings.ui_tenant, self.hook.sandbox
+            outcomes = []
+            for key, run in sorted(ended.items()):
+                flow_id = str(run.flow_id or flows.get(key) or "")
+                result = RunResult(status=run.status, input_records=run.input_records,
+                                   output_records=run.output_records, failed_records=run.failed_records, first=first)
+                outcomes.append(Outcome(
+                    kind=Kind.FLOW_RUN, id=run.id, key=key, flow_id=flow_id or None, run=result,
+                    link=AepFlowRunLink.build(tenant, sandbox, flow_id=flow_id, id=run.id) if flow_id else "",
+                ).model_dump(mode="json"))
+            self.push(context, OUTCOMES_XCOM, outcomes)
+        except Exception as exc:  # the summary is a report: it never fails the task
+            self.log.warning("Could not record the runs this task saw end: %s", exc)
+
+    def _persist_link(self, context: Any, run: FlowRun) -> None:
         try:
             flow_id = run.flow_id or next(iter(dict(self.flow_id).values()))
             AepFlowRunLink.persist(
@@ -162,7 +181,7 @@ class AepFlowRunSensor(BaseSensorOperator):
                 targets=[target.to_json() for target in run_targets(self.flow_id, self.run_id)],
                 which=self.which,
                 aep_conn_id=self.aep_conn_id,
-                hook_params=self.hook_params,
+                hook_params=self.effective_hook_params(),
                 poll_interval=self.poll_interval,
                 max_concurrency=self.max_concurrency,
                 end_time=time.time() + timeout.total_seconds(),

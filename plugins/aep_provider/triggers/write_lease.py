@@ -7,24 +7,21 @@ one needs for its own writes).
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
-
-from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from aep_provider.hooks.aep_async import AepAsyncHook
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepTransientError
-from aep_provider.hooks.params import AepHookParams, checked_hook_params
-from aep_provider.hooks.transport import XED, service_path
+from aep_provider.hooks.params import AepHookParams
+from aep_provider.hooks.transport import service_path
+from aep_provider.models.common import XED
+from aep_provider.triggers.base import AepPollingTrigger
 from aep_provider.write_lease.sandbox import DEFAULT_TTL_SECONDS, SAFETY_MARGIN_SECONDS
 from aep_provider.write_lease.terms import LEASE_TITLE, LeaseHolder, lease_of, winner
 
 
-class AepWriteLeaseTrigger(BaseTrigger):
+class AepWriteLeaseTrigger(AepPollingTrigger):
     """Poll the sandbox's write lease (``GET /tenant/datatypes?property=title==...``) until nobody holds it, it has
     expired, or ``holder``'s own DAG run took it before being cleared; then fire ``{"status": "free"}``.
 
@@ -41,26 +38,13 @@ class AepWriteLeaseTrigger(BaseTrigger):
         end_time: float | None = None,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
     ) -> None:
-        super().__init__()
+        super().__init__(aep_conn_id, hook_params, poll_interval, end_time)
         self.ttl_seconds = float(ttl_seconds)
         self.holder = LeaseHolder.model_validate(holder).model_dump()
-        self.aep_conn_id = aep_conn_id
-        self.hook_params = checked_hook_params(hook_params, "AepWriteLeaseTrigger")
-        self.poll_interval = float(poll_interval)
-        self.end_time = end_time
+        self._held = "unknown"
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "holder": self.holder,
-                "aep_conn_id": self.aep_conn_id,
-                "hook_params": dict(self.hook_params),
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "ttl_seconds": self.ttl_seconds,
-            },
-        )
+    def arguments(self) -> dict[str, Any]:
+        return {"holder": self.holder, "ttl_seconds": self.ttl_seconds}
 
     async def is_free(self, hook: AepAsyncHook) -> tuple[bool, str]:
         """Whether ``holder`` may take the lease now, and who holds it otherwise."""
@@ -78,28 +62,16 @@ class AepWriteLeaseTrigger(BaseTrigger):
             return True, lease.describe()
         return holder.supersedes(lease.terms.holder), lease.describe()
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
+    async def poll(self, hook: AepAsyncHook) -> dict[str, Any] | None:
         try:
-            hook = AepAsyncHook(self.aep_conn_id, **self.hook_params)
-            held = "unknown: the sandbox did not answer"
-            while True:
-                try:
-                    free, held = await self.is_free(hook)
-                except AepTransientError as exc:
-                    # The Platform unreachable for a while (its retries spent): keep waiting until the deadline.
-                    self.log.warning("Could not read the sandbox's write lease (%s); looking again in %.0f s",
-                                     exc, self.poll_interval)
-                    free = False
-                if free:
-                    yield TriggerEvent({"status": "free", "was": held})
-                    return
-                if self.end_time is not None and time.time() >= self.end_time:
-                    yield TriggerEvent({
-                        "status": "error",
-                        "message": f"the sandbox's write lease was still held at the deadline "
-                        f"({time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(self.end_time))}): {held}",
-                    })
-                    return
-                await asyncio.sleep(self.poll_interval)
-        except Exception as exc:  # any failure becomes an event: the task fails with it, the trigger never dies
-            yield TriggerEvent({"status": "error", "message": f"{type(exc).__name__}: {exc}"})
+            free, held = await self.is_free(hook)
+        except AepTransientError as exc:
+            # The Platform unreachable for a while (its retries spent): keep waiting until the deadline.
+            self.log.warning("Could not read the sandbox's write lease (%s); looking again in %.0f s",
+                             exc, self.poll_interval)
+            return None
+        self._held = held
+        return {"status": "free", "was": held} if free else None
+
+    def late(self, deadline: str) -> str:
+        return f"the sandbox's write lease was still held at the deadline ({deadline}): {self._held}"

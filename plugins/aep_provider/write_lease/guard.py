@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from aep_provider.write_lease.sandbox import SandboxWriteLease
@@ -23,32 +24,25 @@ from aep_provider.write_lease.terms import Lease, LeaseHolder
 DEFAULT_WAIT_SECONDS = 3600.0
 
 
+@dataclass
 class WriteGuard:
     """Whether a task may create now; thread-safe (the rows of a task share it)."""
 
-    def __init__(
-        self,
-        lease: SandboxWriteLease,
-        holder: LeaseHolder,
-        task_id: str,
-        run_lease: Lease | None = None,
-        *,
-        wait_seconds: float = DEFAULT_WAIT_SECONDS,
-        poll_seconds: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
-        log: Any = None,
-    ) -> None:
-        self.lease = lease
-        self.holder = holder
-        self.task_id = task_id
-        self.run_lease = run_lease
-        self.wait_seconds = wait_seconds
-        self.poll_seconds = poll_seconds
-        self.sleep = sleep
-        self.log = log or logging.getLogger(__name__)
-        self._lock = threading.Lock()
-        self._current: Lease | None = None
-        self._own = False
+    lease: SandboxWriteLease
+    holder: LeaseHolder
+    task_id: str
+    run_lease: Lease | None = None
+    _: KW_ONLY
+    wait_seconds: float = DEFAULT_WAIT_SECONDS
+    poll_seconds: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    log: Any = field(default_factory=lambda: logging.getLogger(__name__))
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _current: Lease | None = field(default=None, init=False)
+    _own: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.log or logging.getLogger(__name__)
 
     def ensure(self) -> bool:
         """Make sure a lease covers the next write. ``True`` when it was taken just now: anything read (or planned)

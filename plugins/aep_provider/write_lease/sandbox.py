@@ -25,7 +25,7 @@ from aep_provider.hooks.errors import (
     AepValidationError,
     bare_code,
 )
-from aep_provider.hooks.transport import XED
+from aep_provider.models.common import XED
 from aep_provider.printable import printable
 from aep_provider.write_lease.terms import (
     LEASE_TITLE,

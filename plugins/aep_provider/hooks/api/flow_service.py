@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
-from aep_provider.flow_runs import Which, one_run_query, pick_run
+from aep_provider.flow_runs import run as runs
+from aep_provider.flow_runs.run import FlowRun, Which
 from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
-from aep_provider.hooks.ids import checked_id, path_id
+from aep_provider.hooks.ids import path_id
 from aep_provider.hooks.paging import iter_flow_service
 from aep_provider.hooks.transport import service_path
 
@@ -19,33 +20,10 @@ def _fs(path: str) -> str:
     return service_path("flowservice", path)
 
 
-#: The runs of every flow (help/dataflows/api/monitor.md); the sync and the async hook read them alike.
-RUNS_PATH = _fs("/runs")
-
-
-def runs_filter(flow_id: str) -> dict[str, Any]:
-    """The query of every run of a flow: ``property=flowId==<id>`` (monitor.md)."""
-    return {"property": f"flowId=={checked_id('flows', flow_id)}"}
-
-
-def run_path(run_id: str) -> str:
-    return _fs(f"/runs/{path_id('runs', run_id)}")
-
-
 def first_item(body: Any) -> dict[str, Any] | None:
     """The object of a Flow Service read by id (answered as ``{"items": [object]}``)."""
     items = (body or {}).get("items") or []
     return items[0] if items else None
-
-
-def of_flow(runs: Iterable[dict[str, Any]], flow_id: str) -> list[dict[str, Any]]:
-    """The runs of ``flow_id`` among ``runs`` (a run that names no flow is taken as the filter's)."""
-    return [run for run in runs if run.get("flowId") in (None, flow_id)]
-
-
-def one_run_of(body: Any, flow_id: str, which: Which) -> dict[str, Any] | None:
-    """The run ``which`` from the answer to :func:`one_run_query`, also when the service ignored ``orderby``."""
-    return pick_run(of_flow((body or {}).get("items", []), flow_id), which)
 
 
 class FlowServiceApi(PlatformCalls):
@@ -90,11 +68,16 @@ class FlowServiceApi(PlatformCalls):
                 return item
         return None
 
-    def list_runs(self, flow_id: str) -> list[dict[str, Any]]:
-        """Every run of a flow (``property=flowId==<id>``, monitor.md), page after page."""
-        return of_flow(self.iter_flow_service("runs", runs_filter(flow_id)), flow_id)
+    # -- runs: the same requests and reading as the async hook's (flow_runs/run.py) ---------------------------
+    def get_run(self, run_id: str) -> FlowRun | None:
+        """A run by id; ``None`` when Flow Service does not know it."""
+        return runs.run_from(get_or_none(self, runs.run_path(run_id)))
 
-    def one_run(self, flow_id: str, which: Which = "latest") -> dict[str, Any] | None:
+    def list_runs(self, flow_id: str) -> list[FlowRun]:
+        """Every run of a flow (``property=flowId==<id>``, monitor.md), page after page."""
+        return runs.runs_from(self.iter_flow_service("runs", runs.runs_query(flow_id)), flow_id)
+
+    def one_run(self, flow_id: str, which: Which = "latest") -> FlowRun | None:
         """The flow's latest (or first) run from one small page: ``orderby=-createdAt&limit=1``
         (help/dataflows/api/sort-and-filter.md), so a long-lived flow's history is never paged through."""
-        return one_run_of(self.get(RUNS_PATH, one_run_query(checked_id("flows", flow_id), which)), flow_id, which)
+        return runs.one_run_from(self.get(runs.RUNS_PATH, runs.one_run_query(flow_id, which)), flow_id, which)

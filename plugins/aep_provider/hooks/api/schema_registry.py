@@ -9,7 +9,8 @@ from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
 from aep_provider.hooks.ids import path_segment
 from aep_provider.hooks.paging import iter_schema_registry
-from aep_provider.hooks.transport import XED_FULL, XED_ID, service_path
+from aep_provider.hooks.transport import service_path
+from aep_provider.models.common import XED_FULL, XED_ID
 
 Kind = Literal["classes", "schemas", "fieldgroups", "datatypes"]
 

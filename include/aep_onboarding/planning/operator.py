@@ -1,58 +1,47 @@
 """``AepPlanOperator``: one read of the sandbox for every object, before any write.
 
-Rows in (one per object: what the spec wants), ``{key: {resource: plan}}`` out. For every resource the plan says
-``create``, ``reuse <id>`` or ``differs <id>`` with the fields that differ; it logs the plan as a table and pushes
-each resource's answers as the XCom ``plan.<resource>`` (``{key: entry}``), which the create steps join into their
-rows by key (``inputs``, the field ``planned``) and take instead of looking up again. A configuration error (a mapping
+Rows in (one per object: what the spec wants), ``{key: {resource: plan}}`` out. For every resource the registry
+plans (``aep_onboarding/steps.py``) the plan says ``create``, ``reuse <id>`` or ``differs <id>`` with the fields that
+differ; it logs the plan as a table and pushes each resource's answers as the XCom ``plan.<step>`` (``{key:
+entry}``), which the create steps join into their rows by key (``inputs``, the field ``planned``) and take instead
+of looking up again. A configuration error (a mapping
 destination the target schema lacks, a column the table lacks) fails the task at once, without retries.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from pydantic import ValidationError
 
-from aep_provider.hooks.duplicates import flow_service_copies, refuse_copies
+from aep_onboarding import steps
+from aep_onboarding.planning.checks import GlobalPaths, check_columns, check_mappings, check_rows
+from aep_onboarding.planning.decide import mark_updates, plan_object, refuse_duplicates
+from aep_onboarding.planning.models import LEASE, Drift, Found, Plan, PlanRow, xcom_key
+from aep_onboarding.planning.reading import read_sandbox
+from aep_onboarding.planning.table import render
+from aep_provider.hooks.api import bulk
+from aep_provider.hooks.duplicates import copies_of, refuse_copies
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.models.common import (
-    CRM_TO_AEP_FLOW_SPEC_NAME,
-    DATA_LAKE_CONNECTION_SPEC_ID,
-    HUBSPOT_CONNECTION_SPEC_ID,
-)
+from aep_provider.models.common import DATA_LAKE_CONNECTION_SPEC_ID, HUBSPOT_CONNECTION_SPEC_ID
 from aep_provider.operators.base import AepRowsOperator
-from aep_provider.planning import readers
-from aep_provider.planning.checks import GlobalPaths, check_columns, check_mappings, check_rows
-from aep_provider.planning.differ import Found, plan_object
-from aep_provider.planning.duplicates import refuse_duplicates
-from aep_provider.planning.models import (
-    EXPLORED,
-    LEASE,
-    RESOURCES,
-    Drift,
-    Plan,
-    PlanRow,
-    ResourcePlan,
-    xcom_key,
-)
-from aep_provider.planning.table import render
-from aep_provider.planning.update import mark_updates
+from aep_provider.outcomes import Kind
+from aep_provider.planned import Decision, ResourcePlan
 from aep_provider.printable import printable
 from aep_provider.triggers.write_lease import AepWriteLeaseTrigger
 from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease
 from aep_provider.write_lease.sandbox import DEFAULT_TTL_SECONDS
 
-_T = TypeVar("_T")
-
 
 def is_true(value: Any) -> bool:
     """A rendered boolean argument (``"True"``, ``"false"``, ``True``...)."""
     return str(value).strip().lower() in ("true", "1", "yes", "on")
+
 
 #: What a create step reads from a reused class or schema (the plan's XCom carries no field definitions).
 TITLED_KEYS = ("$id", "title", "version", "meta:altId", "meta:class", "meta:datasetNamespace")
@@ -64,7 +53,7 @@ class PlanFields:
 
     source: str = ""
     names: dict[str, str] | None = None
-    fields: dict[str, str] | None = None
+    columns: list[str] | None = None
     class_ref: str = ""
     field_groups: list[str] | None = None
     mappings: list[dict[str, Any]] | None = None
@@ -76,8 +65,8 @@ class PlanFields:
 class AepPlanOperator(AepRowsOperator[PlanFields]):
     """Plan an onboarding: what exists, what will be created, what differs; checks that need no write.
 
-    :param for_each: one row per object: ``{"key", "source", "names": {resource: name}, "fields", "class_ref",
-        "field_groups", "mappings", "delta_column", "schedule", "options"}`` (templated).
+    :param for_each: one row per object: ``{"key", "source", "names": {step: name}, "columns", "class_ref",
+        "field_groups", "mappings", "delta_column", "schedule", "options"}`` (templated; ``task.plan_rows``).
     :param hubspot_base_connection_id: the HubSpot base connection, when the spec names one.
     :param hubspot_base_connection_name: else the name the onboarding gives it (looked up, never created).
     :param dataset_base_connection_name: the name of the dataset base connection.
@@ -121,14 +110,14 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             raise AepConfigError(f"{type(self).__name__} ({self.task_id}) plans objects: pass for_each rows.")
         if on_drift not in ("warn", "fail", "update"):
             raise AepConfigError(f"on_drift={on_drift!r}: use warn, fail or update.")
-        self.hubspot_base_connection_id = hubspot_base_connection_id
-        self.hubspot_base_connection_name = hubspot_base_connection_name
+        # The base connections it looks for: the HubSpot one by id, else by name (never created), the dataset one.
+        self.hubspot_base_connection_id, self.hubspot_base_connection_name = (hubspot_base_connection_id,
+                                                                               hubspot_base_connection_name)
         self.dataset_base_connection_name = dataset_base_connection_name
-        self.on_drift = on_drift
-        self.plan_only_param = plan_only_param
+        self.on_drift, self.plan_only_param = on_drift, plan_only_param
+        # The sandbox's write lease: when to take it without anything planned to create, its term, how often to look.
         self.always_take_lease = always_take_lease
-        self.lease_ttl_seconds = float(lease_ttl_seconds)
-        self.lease_poll_seconds = float(lease_poll_seconds)
+        self.lease_ttl_seconds, self.lease_poll_seconds = float(lease_ttl_seconds), float(lease_poll_seconds)
 
     def execute(self, context: Any) -> Plan:
         return self._guarded_plan(context, deadline=None)
@@ -169,59 +158,20 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         spec (a same-named connection of the other spec is not the one wanted, as create_named's ``matches``)."""
         names = [n for n in (self.hubspot_base_connection_name, self.dataset_base_connection_name) if n]
         specs = (HUBSPOT_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_ID)
-        found = readers.flow_objects_by_name(self.hook, "connections", names, "connectionSpec.id", specs) if names else {}
+        found = bulk.flow_objects_by_name(self.hook, "connections", names, "connectionSpec.id", specs) if names else {}
 
-        def first(name: str | None, spec_id: str) -> str | None:
+        def first(name: str | None, spec_id: str, kind: Kind) -> str | None:
             objects = [o for o in found.get(name or "") or [] if (o.get("connectionSpec") or {}).get("id") == spec_id]
-            refuse_copies([flow_service_copies("base connection", name or "", objects)])
+            refuse_copies([copies_of(kind, name or "", objects)])
             return str(objects[0]["id"]) if objects else None
 
-        return self.hubspot_base_connection_id or first(self.hubspot_base_connection_name, HUBSPOT_CONNECTION_SPEC_ID), \
-            first(self.dataset_base_connection_name, DATA_LAKE_CONNECTION_SPEC_ID)
+        hubspot = self.hubspot_base_connection_id or first(
+            self.hubspot_base_connection_name, HUBSPOT_CONNECTION_SPEC_ID, Kind.HUBSPOT_BASE_CONNECTION)
+        return hubspot, first(self.dataset_base_connection_name, DATA_LAKE_CONNECTION_SPEC_ID,
+                              Kind.DATASET_BASE_CONNECTION)
 
     def _read(self, rows: list[PlanRow]) -> Found:
-        """Every read of the plan, the independent ones at once (up to ``max_concurrency`` in flight, as the
-        create steps call): on a slow link the plan costs the longest chain of reads, not their sum."""
-        hook = self.hook
-
-        def names(resource: str) -> list[str]:
-            return [row.name(resource) for row in rows]
-
-        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix=f"{self.task_id}-read") as pool:
-            def read(call: Callable[..., _T], *args: Any) -> Future[_T]:
-                return pool.submit(call, *args)
-
-            bases = read(self._base_connections)
-            flow_spec = read(hook.get_flow_spec, CRM_TO_AEP_FLOW_SPEC_NAME)
-            classes = read(readers.tenant_by_title, hook, "classes")
-            schemas = read(readers.tenant_by_title, hook, "schemas")
-            datasets = read(readers.datasets_by_name, hook, names("dataset"))
-            # Every source/target connection of the role's spec (sort-and-filter.md, "Filterable properties by
-            # resource": /sourceConnections?property=connectionSpec.id==..., /targetConnections?...), read even when
-            # the base connection does not exist yet: a same-named one on another base connection is seen (it
-            # differs, and the create step's name look-up decides) instead of planned "create" a second time.
-            sources = read(readers.flow_objects_by_name, hook, "sourceConnections", names("source_connection"),
-                           "connectionSpec.id", [HUBSPOT_CONNECTION_SPEC_ID])
-            targets = read(readers.flow_objects_by_name, hook, "targetConnections", names("target_connection"),
-                           "connectionSpec.id", [DATA_LAKE_CONNECTION_SPEC_ID])
-            mapping_sets = {name: read(readers.mapping_sets_by_name, hook, name)
-                            for name in sorted(set(names("mapping_set")))}
-            # The flows are listed by their flow spec's id: that read waits for the flow spec (submitted first).
-            flows = read(readers.flow_objects_by_name, hook, "flows", names("dataflow"), "flowSpec.id",
-                         [(flow_spec.result() or {}).get("id")])
-            hubspot_id, dataset_base_id = bases.result()
-            return Found(
-                classes=classes.result(),
-                schemas=schemas.result(),
-                datasets=datasets.result(),
-                source_connections=sources.result(),
-                target_connections=targets.result(),
-                flows=flows.result(),
-                mapping_sets={name: next(iter(future.result()), None) for name, future in mapping_sets.items()},
-                mapping_set_copies={name: future.result() for name, future in mapping_sets.items()},
-                hubspot_base_id=hubspot_id,
-                dataset_base_id=dataset_base_id,
-            )
+        return read_sandbox(self.hook, rows, steps.planned(), self._base_connections, self.max_concurrency, self.task_id)
 
     def _check(self, rows: list[PlanRow], found: Found, paths: GlobalPaths) -> dict[str, list[str] | None]:
         """The checks that need no write; returns each object's explored columns (``None``: not explored)."""
@@ -238,27 +188,31 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
 
     @staticmethod
     def _check_mappings(rows: list[PlanRow], found: Found, paths: GlobalPaths) -> None:
+        """The rules against the schema the mapping set maps onto (the registry's mapping-set rule names it)."""
+        onto = next(rule.refs["schema"] for _, rule in steps.planned() if rule.kind is Kind.MAPPING_SET)
         for row in rows:
             # A target schema that exists is reused with the field groups it has: check against those.
-            check_mappings(row, paths.schema_paths(row, found.schemas.get(row.name("target_schema"))))
+            schema = next(iter(found.of(Kind.SCHEMA, row.name(onto))), None)
+            check_mappings(row, paths.schema_paths(row, schema), row.name(onto))
 
     def _decide(self, rows: list[PlanRow], found: Found) -> tuple[dict[str, dict[str, ResourcePlan]], list[str]]:
         """Each object's plan from what the reads found; refuses duplicates and, with ``on_drift: fail``, drift."""
-        refuse_duplicates(rows, found)
+        planned = steps.planned()
+        refuse_duplicates(rows, found, planned)
         plans: dict[str, dict[str, ResourcePlan]] = {}
         first_of: dict[tuple[str, str], str] = {}
         notes: list[str] = []
         for row in rows:
-            plans[row.key] = plan_object(row, found)
+            plans[row.key] = plan_object(row, found, planned)
             if self.on_drift == "update":
-                notes += [f"[{row.key}] {note}" for note in mark_updates(plans[row.key])]
+                notes += [f"[{row.key}] {note}" for note in mark_updates(plans[row.key], dict(planned))]
             for resource, entry in plans[row.key].items():
                 owner = first_of.setdefault((resource, entry.name), row.key)
-                if owner != row.key and entry.action == "create":
+                if owner != row.key and entry.action is Decision.CREATE:
                     entry.shared_with = owner
         # Differences quote what the sandbox holds: escaped, so a crafted value cannot forge a log line.
         drifted = [f"{key}.{r}: {printable('; '.join(e.differences))}" for key, rs in plans.items()
-                   for r, e in rs.items() if e.action == "differs"]
+                   for r, e in rs.items() if e.action is Decision.DIFFERS]
         if drifted and self.on_drift == "fail":
             raise AepConfigError(
                 "on_drift: fail, and resources exist with other settings - " + " | ".join(drifted)
@@ -270,7 +224,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         """Whether this run may create (or update) anything: then it needs the sandbox's write lease."""
         return (
             self.always_take_lease
-            or any(entry.action != "reuse" for resources in plans.values() for entry in resources.values())
+            or any(entry.action is not Decision.REUSE for resources in plans.values() for entry in resources.values())
             or (found.hubspot_base_id is None and bool(self.hubspot_base_connection_name))
             or (found.dataset_base_id is None and bool(self.dataset_base_connection_name))
         )
@@ -327,23 +281,24 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         explored: dict[str, list[str] | None], lease: Lease | None,
     ) -> Plan:
         """Log the plan, push what the create steps take from it, return the readable plan."""
+        titled = [step for step, rule in steps.planned() if rule.kind in (Kind.CLASS, Kind.SCHEMA)]
         for resources in plans.values():
-            for resource in ("adhoc_class", "adhoc_schema", "target_schema"):
-                kept = resources[resource].found
+            for step in titled:
+                kept = resources[step].found
                 if isinstance(kept, dict):
-                    resources[resource].found = {k: kept[k] for k in TITLED_KEYS if k in kept}
-        plan: Plan = {key: {r: e.model_dump() for r, e in resources.items()} for key, resources in plans.items()}
+                    resources[step].found = {k: kept[k] for k in TITLED_KEYS if k in kept}
+        plan: Plan = {key: {r: e.model_dump(mode="json") for r, e in resources.items()} for key, resources in plans.items()}
         self.log.info("Plan of %d objects (on_drift: %s):\n%s", len(rows), self.on_drift, render(plan))
-        for resource in RESOURCES:
-            self.push(context, xcom_key(resource), {key: plan[key][resource] for key in plan})
+        for step, _ in steps.planned():
+            self.push(context, xcom_key(step), {key: plan[key][step] for key in plan})
         # The columns the plan read: check_source checks against them instead of exploring the table again.
-        self.push(context, xcom_key(EXPLORED), explored)
+        self.push(context, xcom_key(steps.EXPLORED), explored)
         # The run's write lease ({}: nothing to create; an XCom cannot hold None): the create steps write under it,
         # the release step gives it back.
         self.push(context, xcom_key(LEASE), lease.model_dump(mode="json") if lease is not None else {})
         for note in notes:
             self.log.warning("on_drift update: %s", printable(note))
-        drifted = sum(1 for rs in plan.values() for e in rs.values() if e["action"] == "differs")
+        drifted = sum(1 for rs in plan.values() for e in rs.values() if e["action"] == Decision.DIFFERS.value)
         if drifted:
             self.log.warning("%d resources exist with other settings (on_drift: %s)", drifted, self.on_drift)
         # The task's own XCom is the readable plan; what the create steps reuse travels in plan.<resource>.

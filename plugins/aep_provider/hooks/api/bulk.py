@@ -1,4 +1,5 @@
-"""Bulk reads: what a sandbox already holds for many names, in as few requests as the APIs allow.
+"""Bulk reads: what a sandbox already holds for many names, in as few requests as the APIs allow (the onboarding's
+plan reads with them before any write).
 
 * Flow Service: help/dataflows/api/sort-and-filter.md ("Filterable properties by resource") documents a comma
   as OR only for some properties - ``id``, ``connectionSpec.id``, ``baseConnectionId`` (source and target
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from aep_provider.hooks.api.lookup import filter_safe
-from aep_provider.hooks.transport import XED
+from aep_provider.models.common import XED
 
 #: Names per Flow Service or Catalog query: keeps the URL well under common 8 KB limits.
 CHUNK = 20
@@ -61,24 +62,26 @@ def catalog_safe(name: str) -> bool:
     return bool(name) and not any(char in name for char in ",*") and not name.startswith("!")
 
 
-def datasets_by_name(hook: Any, names: Iterable[str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """``{name: [(dataset id, {name, schemaRef, created})]}`` for every name (Catalog names are not unique)."""
+def datasets_by_name(hook: Any, names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """``{name: [{id, name, schemaRef, created}]}`` for every name (Catalog names are not unique)."""
     wanted = sorted(set(names))
-    found: dict[str, list[tuple[str, dict[str, Any]]]] = {name: [] for name in wanted}
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in wanted}
     safe = [name for name in wanted if catalog_safe(name)]
     for chunk in _chunks(safe):
         for dataset_id, dataset in hook.iter_datasets({"name": ",".join(chunk), "properties": "name,schemaRef,created"}):
             if dataset.get("name") in found:
-                found[dataset["name"]].append((dataset_id, dataset))
+                found[dataset["name"]].append({"id": dataset_id, **dataset})
     for name in wanted:
         if name not in safe:
-            found[name] = list(hook.find_datasets_by_name(name))
+            found[name] = [{"id": dataset_id, **dataset} for dataset_id, dataset in hook.find_datasets_by_name(name)]
     return found
 
 
-def tenant_by_title(hook: Any, kind: str) -> dict[str, dict[str, Any]]:
-    """``{title: resource}`` of every tenant class or schema, from one paged listing of whole resources."""
-    return {str(item.get("title")): item for item in hook.iter_tenant(kind, None, accept=XED)}
+def tenant_by_title(hook: Any, kind: str, titles: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """``{title: [resource]}`` (titles are unique: one at most) of the tenant classes or schemas titled so, from one
+    paged listing of whole resources."""
+    listed = {str(item.get("title")): item for item in hook.iter_tenant(kind, None, accept=XED)}
+    return {title: [listed[title]] if title in listed else [] for title in titles}
 
 
 def mapping_sets_by_name(hook: Any, name: str) -> list[dict[str, Any]]:

@@ -10,16 +10,15 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from aep_emulator.testing import EmulatorServer
+from aep_onboarding.planning.operator import AepPlanOperator
+from aep_onboarding.steps import object_resources
 from aep_provider.hooks.aep import AepHook
-from aep_provider.operators.plan import AepPlanOperator
 from aep_provider.triggers.write_lease import AepWriteLeaseTrigger
 from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease
 
 ROW: dict[str, Any] = {
-    "key": "contacts", "source": "Hubspot.Contacts", "names": {name: f"lease {name}" for name in (
-        "adhoc_class", "adhoc_schema", "source_connection", "target_schema", "dataset", "mapping_set",
-        "target_connection", "flow")},
-    "class_ref": "https://ns.adobe.com/xdm/context/profile", "field_groups": [],
+    "key": "contacts", "source": "Hubspot.Contacts", "names": {step: f"lease {step}" for step, _ in object_resources()},
+    "columns": ["Added_At", "Vid"], "class_ref": "https://ns.adobe.com/xdm/context/profile", "field_groups": [],
     "mappings": [{"source": "Vid", "destination": "_id"}], "delta_column": "Added_At",
     "schedule": {"frequency": "once", "start_time": "2024-01-01T00:00:00Z"},
 }
@@ -89,7 +88,7 @@ def test_after_the_wait_the_plan_reuses_what_the_other_run_created(aep_conn_env:
     with pytest.raises(TaskDeferred):
         _plan().execute(_context(make_context))
     schema = hook.create_resource("schemas", {
-        "title": ROW["names"]["target_schema"], "type": "object",
+        "title": ROW["names"]["target_schema"], "description": "made meanwhile", "type": "object",
         "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
     store.release(held)
     context = _context(make_context)
@@ -121,8 +120,8 @@ def test_the_plan_refuses_a_dataset_name_the_sandbox_holds_twice(aep_conn_env: E
     """Two datasets carry the onboarding's dataset name (an earlier race, a hand-made copy): the plan fails before
     any write, naming both ids with their creation times and how to delete one; it takes no lease."""
     hook = AepHook()
-    schema = hook.create_resource("schemas", {
-        "title": "dup schema", "type": "object", "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
+    schema = hook.create_resource("schemas", {"title": "dup schema", "description": "dup schema", "type": "object",
+                                              "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}]})
     body = {"name": ROW["names"]["dataset"], "schemaRef": {
         "id": schema["$id"], "contentType": "application/vnd.adobe.xed-full+json;version=1"}}
     first, second = hook.create_dataset(body), hook.create_dataset(body)

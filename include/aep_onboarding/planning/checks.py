@@ -1,5 +1,5 @@
 """What the plan checks before any write: the mapping rules themselves (a destination mapped twice, ``identity``
-and ``namespace`` without each other: ``mapping_rules.py``), identity namespace codes against the sandbox's
+and ``namespace`` without each other: ``aep_provider/models/data_prep.py``), identity namespace codes against the sandbox's
 (Identity Service), mapping destinations against the target schema's class and field groups (read from the
 Schema Registry's global resources), and source columns against the explored table (each used column exists;
 the delta column is a date or date-time column).
@@ -13,15 +13,14 @@ import difflib
 import logging
 from typing import Any
 
+from aep_onboarding.planning.models import PlanRow
 from aep_provider.hooks.errors import AepAuthError, AepConfigError, AepNotFoundError, AepTransientError
-from aep_provider.hooks.transport import XED_FULL
-from aep_provider.models.data_prep import Mapping
+from aep_provider.models.common import XED_FULL
+from aep_provider.models.data_prep import Mapping, identity_problem, repeated_destinations
 from aep_provider.models.schema_registry import xdm_paths
-from aep_provider.operators.explore import AepExploreSourceOperator, unknown_table_error
+from aep_provider.operators.explore import check_required_columns, unknown_table_error
 from aep_provider.operators.mapping import check_destinations
 from aep_provider.operators.schema import expand_ref
-from aep_provider.planning.mapping_rules import identity_problem, repeated_destinations
-from aep_provider.planning.models import PlanRow
 from aep_provider.printable import printable
 
 log = logging.getLogger(__name__)
@@ -67,21 +66,17 @@ class GlobalPaths:
         return sorted(paths)
 
 
-def check_mappings(row: PlanRow, paths: list[str]) -> None:
-    """Every mapping destination is a path of the target schema, else a config error naming the closest."""
+def check_mappings(row: PlanRow, paths: list[str], schema: str) -> None:
+    """Every mapping destination is a path of the target schema (named ``schema``), else a config error naming the
+    closest."""
     try:
         rules = [Mapping(**rule) for rule in row.mappings]
     except (TypeError, ValueError) as exc:
         raise AepConfigError(f"[{row.key}] mappings: {exc}") from None
     try:
-        check_destinations(rules, paths, f"{row.name('target_schema')!r} ({row.class_ref})")
+        check_destinations(rules, paths, f"{schema!r} ({row.class_ref})")
     except AepConfigError as exc:
         raise AepConfigError(f"[{row.key}] {exc}") from None
-
-
-def used_columns(row: PlanRow) -> list[str]:
-    """Every column the object's chain reads."""
-    return sorted({*(row.fields or {}), *(str(rule["source"]) for rule in row.mappings), row.delta_column})
 
 
 def check_columns(hook: Any, row: PlanRow, base_connection_id: str) -> list[str]:
@@ -95,7 +90,7 @@ def check_columns(hook: Any, row: PlanRow, base_connection_id: str) -> list[str]
         raise unknown_table_error(hook, base_connection_id, row.source, "source", missing) from None
     columns = list(((body or {}).get("schema") or {}).get("columns") or [])
     try:
-        AepExploreSourceOperator._check_required(row.source, columns, used_columns(row))
+        check_required_columns(row.source, columns, row.columns)
     except AepConfigError as exc:
         raise AepConfigError(f"[{row.key}] {exc}") from None
     check_delta_column(row, columns)

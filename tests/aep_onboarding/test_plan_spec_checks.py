@@ -12,17 +12,18 @@ from typing import Any
 import pytest
 
 from aep_emulator.testing import EmulatorServer
-from aep_provider.planning.models import PlanRow
+from aep_onboarding.planning.models import PlanRow
+from aep_onboarding.steps import object_resources
 from tests.aep_provider.aep_provider_chain import hubspot_conn_env
 from tests.contract.task_context import make_context
 
 IDENTITIES = "/data/core/idnamespace/identities"
-NAMES = {name: f"checks {name}" for name in ("adhoc_class", "adhoc_schema", "source_connection", "target_schema",
-                                              "dataset", "mapping_set", "target_connection", "flow")}
+NAMES = {step: f"checks {step}" for step, _ in object_resources()}
 
 
 def _row(mappings: list[dict[str, Any]], delta_column: str = "Added_At", key: str = "contacts") -> dict[str, Any]:
-    return {"key": key, "source": "Hubspot.Contacts", "names": NAMES, "fields": None,
+    columns = sorted({*(rule["source"] for rule in mappings), delta_column})
+    return {"key": key, "source": "Hubspot.Contacts", "names": NAMES, "columns": columns,
             "class_ref": "https://ns.adobe.com/xdm/context/profile", "field_groups": [],
             "mappings": mappings, "delta_column": delta_column}
 
@@ -33,8 +34,8 @@ def _rule(source: str, destination: str, identity: bool = False, namespace: str 
 
 def test_a_destination_mapped_twice_and_a_lone_identity_or_namespace_are_refused() -> None:
     """Rules the spec shows to be wrong are refused before any read, naming the object, each rule and the fix."""
+    from aep_onboarding.planning.checks import check_mapping_rules
     from aep_provider.hooks.errors import AepConfigError
-    from aep_provider.planning.checks import check_mapping_rules
 
     twice = PlanRow(**_row([_rule("Vid", "_id"), _rule("Properties_Email_Value", "_id")]))
     with pytest.raises(AepConfigError) as caught:
@@ -62,9 +63,9 @@ def test_an_identity_namespace_the_sandbox_lacks_is_refused_naming_the_closest(
     identity, and not at all otherwise; an unknown code names the closest codes and the fix; a code written in
     another letter case is refused naming the sandbox's spelling (the mapping set would send it as written); a
     sandbox that refuses the read (a regional host, a missing permission) skips the check with a warning."""
+    from aep_onboarding.planning.checks import check_rows
     from aep_provider.hooks.aep import AepHook
     from aep_provider.hooks.errors import AepConfigError
-    from aep_provider.planning.checks import check_rows
 
     hook = AepHook()
     paths: list[str] = []
@@ -105,10 +106,10 @@ def test_a_delta_column_that_is_not_a_time_is_refused_naming_the_time_columns(
 ) -> None:
     """The explored table says each column's type (explore/crm.md: ``"meta:xdmType": "date-time"``); a delta
     column of another type is refused, naming the table's date-time columns; a date-time one passes."""
+    from aep_onboarding.planning.checks import check_columns
     from aep_provider.hooks.aep import AepHook
     from aep_provider.hooks.errors import AepConfigError
     from aep_provider.operators.connections import AepCreateHubSpotBaseConnectionOperator
-    from aep_provider.planning.checks import check_columns
 
     hubspot_conn_env(monkeypatch)
     base = AepCreateHubSpotBaseConnectionOperator(task_id="base", name="checks base", hubspot_conn_id="hubspot_default")
@@ -127,7 +128,7 @@ def test_the_plan_task_fails_at_once_and_writes_nothing(aep_conn_env: EmulatorSe
     retry), raised before any write."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from aep_provider.operators.plan import AepPlanOperator
+    from aep_onboarding.planning.operator import AepPlanOperator
 
     before = aep_conn_env.admin.state()["counters"]["writes"]
     rules = [_rule("Vid", "_id"), _rule("Properties_Email_Value", "personalEmail.address", True, "NoSuchNamespace")]

@@ -7,27 +7,26 @@ skipped, nothing is written, the plan stays in ``plan``'s log and XCom).
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Param, task
 
-from aep_onboarding.chain import delta_column
-from aep_onboarding.names import dataset_base_connection_name, object_names
-from aep_onboarding.spec import OnboardingSpec
-from aep_provider.operators.plan import AepPlanOperator
+from aep_onboarding.names import object_names, shared_name
+from aep_onboarding.planning.operator import AepPlanOperator
+from aep_onboarding.steps import DATASET_BASE, PLAN, delta_column, used_columns
 
-PLAN = "plan"
+if TYPE_CHECKING:
+    from aep_onboarding.spec import OnboardingSpec
 
 
 def plan_rows(spec: OnboardingSpec) -> list[dict[str, Any]]:
-    """One row per listed object: its names, columns, target schema, mapping rules and flow settings."""
+    """One row per listed object: its names, the columns it reads, target schema, mapping rules and flow settings."""
     return [
         {
             "key": obj.slug,
             "source": obj.source,
-            "names": asdict(object_names(spec, obj)),
-            "fields": dict(obj.fields) if isinstance(obj.fields, dict) else None,
+            "names": dict(object_names(spec, obj)),
+            "columns": used_columns(obj),
             "class_ref": obj.target_schema.class_ref,
             "field_groups": list(obj.target_schema.field_groups),
             "mappings": [rule.model_dump() for rule in obj.mapping],
@@ -67,7 +66,7 @@ def plan_task(spec: OnboardingSpec, chosen: Any, common: dict[str, Any]) -> AepP
         keys=chosen,
         hubspot_base_connection_id=hubspot.base_connection_id,
         hubspot_base_connection_name=None if hubspot.base_connection_id else hubspot.name,
-        dataset_base_connection_name=dataset_base_connection_name(spec),
+        dataset_base_connection_name=shared_name(spec, DATASET_BASE),
         on_drift=spec.on_drift,
         plan_only_param="plan_only",
         # Discovered tables are not in the plan: a run that may onboard some always takes the write lease.

@@ -1,6 +1,7 @@
 """Waiting for flow runs: the one polling routine of the sensor (poke, in the worker) and the trigger
-(on the triggerer). Both read each pending run with their own hook (sync or async) and hand what they
-read to :class:`RunWatch`, which judges when a run has ended and logs a run's progress when it changes."""
+(on the triggerer). Both read each pending run with their own hook (sync or async: the same requests,
+``run.py``) and hand what they read to :class:`RunWatch`, which sees when a run has ended and logs a run's
+progress when it changes."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from aep_provider.flow_runs import Which, is_terminal
+from aep_provider.flow_runs.run import FlowRun
 from aep_provider.hooks.errors import AepConfigError
-from aep_provider.models.flow_service import RunSummary
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class RunWatch:
 
     def __init__(self, targets: list[RunTarget], log: logging.Logger | Any) -> None:
         self.pending: dict[str, RunTarget] = {target.key: target for target in targets}
-        self.ended: dict[str, RunSummary] = {}
+        self.ended: dict[str, FlowRun] = {}
         self._log = log
         self._last: dict[str, Any] = {}
 
@@ -68,42 +68,42 @@ class RunWatch:
     def finished(self) -> bool:
         return not self.pending
 
-    def record(self, target: RunTarget, summary: RunSummary | None) -> None:
+    def record(self, target: RunTarget, run: FlowRun | None) -> None:
         """What one read of ``target``'s run found (``None``: the flow has no run yet)."""
         prefix = label(target)
-        if summary is not None and is_terminal(summary):
-            self.ended[target.key] = summary
+        if run is not None and run.ended:
+            self.ended[target.key] = run
             del self.pending[target.key]
             return
-        state = (summary.status, summary.input_records, summary.output_records) if summary else None
+        state = (run.status, run.input_records, run.output_records) if run else None
         if self._last.get(target.key, "unset") == state:
             return
         self._last[target.key] = state
-        if summary is None:
+        if run is None:
             self._log.info("%sFlow %s has no run yet; waiting", prefix, target.flow_id)
         else:
             self._log.info(
-                "%sRun %s is %s (%d records in, %d out, %d failed)", prefix, summary.id, summary.status,
-                summary.input_records, summary.output_records, summary.failed_records,
+                "%sRun %s is %s (%d records in, %d out, %d failed)", prefix, run.id, run.status,
+                run.input_records, run.output_records, run.failed_records,
             )
 
     def events_payload(self) -> dict[str, Any]:
-        """The trigger's event once every run has ended: each :class:`RunSummary` as its JSON dump."""
-        return {"status": "terminal", "runs": {key: run.model_dump(by_alias=True) for key, run in self.ended.items()}}
+        """The trigger's event once every run has ended: each :class:`FlowRun` as its JSON dump."""
+        return {"status": "terminal", "runs": {key: run.model_dump(by_alias=True, mode="json") for key, run in self.ended.items()}}
 
 
-def summarize(target: RunTarget, run: dict[str, Any] | None) -> RunSummary | None:
-    """The summary of one read of ``target``'s run; a ``run_id`` that names no run is an error."""
+def checked(target: RunTarget, run: FlowRun | None) -> FlowRun | None:
+    """One read of ``target``'s run; a ``run_id`` that names no run is an error."""
     if run is None and target.run_id:
         raise AepConfigError(
             f"{label(target)}run_id={target.run_id!r} is not a run of flow {target.flow_id}; check run_id."
         )
-    return RunSummary.from_run(run) if run else None
+    return run
 
 
-def runs_of_event(event: Mapping[str, Any]) -> dict[str, RunSummary]:
-    """The :class:`RunSummary` of each run of a ``terminal`` event (the inverse of ``events_payload``)."""
-    return {str(key): RunSummary.model_validate(run) for key, run in dict(event["runs"]).items()}
+def runs_of_event(event: Mapping[str, Any]) -> dict[str, FlowRun]:
+    """The :class:`FlowRun` of each run of a ``terminal`` event (the inverse of ``events_payload``)."""
+    return {str(key): FlowRun.model_validate(run) for key, run in dict(event["runs"]).items()}
 
 
 def naming(target: RunTarget, exc: AepConfigError) -> AepConfigError:
@@ -111,4 +111,4 @@ def naming(target: RunTarget, exc: AepConfigError) -> AepConfigError:
     return AepConfigError(f"{label(target)}Run {target.run_id} of flow {target.flow_id}: {exc}")
 
 
-__all__ = ["RunTarget", "RunWatch", "Which", "naming", "run_targets", "runs_of_event", "summarize"]
+__all__ = ["RunTarget", "RunWatch", "checked", "naming", "run_targets", "runs_of_event"]

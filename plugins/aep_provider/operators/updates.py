@@ -1,4 +1,4 @@
-"""``on_drift: update``: the two changes applied to a live onboarding in place.
+"""``on_drift: update``: the two changes the create operators apply to a live resource in place.
 
 * A changed mapping: a new version of the mapping set (Data Prep ``PUT /mappingSets/{id}``, data-prep.yaml
   ``putMappingSet``), then the flow's ``transformations`` patched to name that version.
@@ -22,37 +22,7 @@ from aep_provider.hooks.errors import AepAmbiguousWriteError, AepError
 from aep_provider.hooks.ids import path_id
 from aep_provider.hooks.transport import service_path
 from aep_provider.models.data_prep import MappingSetCreate, mapping_key
-from aep_provider.planning.differ import SCHEDULE_KEYS, option_diffs, same
-from aep_provider.planning.models import ResourcePlan
-
-#: The differences ``update`` applies, by resource (the prefixes ``differ.py`` writes).
-UPDATABLE: dict[str, tuple[str, ...]] = {
-    "mapping_set": ("mapping ",), "dataflow": ("schedule.", "state:", "mapping version:", "options."),
-}
-
-
-def mark_updates(plan: Mapping[str, ResourcePlan]) -> list[str]:
-    """Mark what ``update`` applies to one object's resources; return a note for each difference it cannot."""
-    notes = []
-    for resource, entry in plan.items():
-        if entry.action != "differs":
-            continue
-        prefixes = UPDATABLE.get(resource, ())
-        if all(d.startswith(prefixes) for d in entry.differences) and prefixes:
-            entry.update = True
-        else:
-            notes.append(
-                f"{resource} {entry.id} ({entry.name!r}) cannot be updated in place ({'; '.join(entry.differences)}):"
-                f" tear it down (delete {entry.id}, and what was built on it) or rename it in the spec to apply it"
-            )
-    flow, mapping = plan.get("dataflow"), plan.get("mapping_set")
-    if flow is not None and mapping is not None and mapping.update and flow.action != "create":
-        flow.update = True  # the flow moves to the mapping set's new version
-    return notes
-
-
-def wants_update(entry: Mapping[str, Any] | None) -> bool:
-    return bool(entry) and bool(ResourcePlan.model_validate(entry).update)
+from aep_provider.models.drift import SCHEDULE_KEYS, option_diffs, same
 
 
 def _current_mapping_set(hook: Any, mapping_set_id: str, name: str | None) -> dict[str, Any] | None:
