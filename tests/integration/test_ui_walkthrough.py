@@ -23,6 +23,8 @@ from urllib.parse import quote, unquote
 import pytest
 from it_helpers import make_idle, spec_of
 
+from aep_provider.lineage import dataset_uri
+
 pytestmark = pytest.mark.integration
 
 CHROMIUM = Path(os.environ.get("AEP_CHROMIUM", "/usr/bin/chromium"))
@@ -157,7 +159,8 @@ def test_a_new_user_onboards_a_subset_and_finds_links_summary_connection_test_an
     _shot(page, "ui-connection-test.png")
 
     # 6. The dataset's asset: one event, from this run, carrying the dataset id, sandbox, link and records.
-    uri = f"aep://{spec.aep_conn_id}/prod/datasets/{MARKETING}_Companies_dataset"
+    # One identity for the dataset, in Airflow and in OpenLineage: the org, the sandbox and the dataset id.
+    uri = dataset_uri("DEMO0000000000000000000@AdobeOrg", "prod", dataset_id)
     events = [
         e for e in client.get("/api/v2/assets/events", params={"limit": 100})["asset_events"]
         if e["uri"] == uri and e["source_run_id"] == run_id
