@@ -209,8 +209,10 @@ def _aepp_series(emulator: Emulator, specs: dict[tuple[int, int, str], Path], jo
                                 timeout=60 + timeout_factor * expected, threads=threads))
 
 
-def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardRow], list[str]]:
-    """All onboarding measurements; returns the rows and notes on what could not be measured.
+def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardRow], list[str], list[str]]:
+    """All onboarding measurements; returns the rows, notes, and the failures: each part of the plan that could not
+    be measured (a deployment that did not start, an executor the scripts cannot run). The caller reports failures
+    as errors of the section, never as silently missing rows.
 
     The aepp runs at 1 s latency are long (about 8 s per object) and spend over 97 % of their
     time waiting for the emulator's latency; to keep ``make bench`` bounded they run at full
@@ -219,6 +221,7 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
     deployment's). Everything else runs one at a time.
     """
     notes: list[str] = []
+    failures: list[str] = []
     rows: list[OnboardRow] = []
     specs = write_specs(work / "onboard-specs", sorted(set(plan.sizes) | set(plan.dag_test_sizes)), plan.latencies)
     tables = max(plan.sizes) + 10
@@ -247,6 +250,7 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
             label = "CeleryExecutor" if executor == "celery" else "LocalExecutor"
             if reason:
                 notes.append(f"ours {label}: not measured: {reason}")
+                failures.append(f"ours {label} not measured: {reason}")
                 continue
             latencies = (plan.deploy_latencies or {}).get(executor, plan.latencies)
             # Only the DAGs this executor runs: the DAG processor re-parses every file all along the runs.
@@ -268,12 +272,13 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
                                                        timeout=plan.deploy_caps.get(n, 300.0), layout=layout))
             except Exception as exc:  # a broken deployment must not lose the other results
                 notes.append(f"ours {label}: deployment failed: {str(exc)[:500]}")
+                failures.append(f"ours {label}: deployment failed: {str(exc)[:500]}")
                 log(f"deployment {executor} failed: {exc}")
             finally:
                 dep.down()
         background.join(timeout=3600)
         rows.extend(slow_rows)
-    return rows, notes
+    return rows, notes, failures
 
 
 def requests_only(home: AirflowHome, work: Path, sizes: list[int]) -> list[OnboardRow]:

@@ -160,9 +160,11 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
         if args.layouts:
             chosen = [x.strip() for x in args.layouts.split(",") if x.strip()]
             plan.deploy_layouts = {layout: plan.sizes for layout in chosen}
-        onboard_rows, notes = onboard.run(home, work, plan)
+        onboard_rows, notes, failures = onboard.run(home, work, plan)
         data["onboard"] = [r.as_dict() for r in onboard_rows]
         data["onboard_notes"] = notes
+        if failures:  # the rows measured are kept; what is missing is an error of the section, not left out
+            raise RuntimeError("; ".join(failures))
     elif section == "requests":
         from benchmarks import onboard
 

@@ -24,7 +24,10 @@ class AdminClient:
     """A small client for the ``/_emulator/*`` endpoints."""
 
     def __init__(self, base_url: str) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=30.0)
+        # No keep-alive: the server closes an idle connection after a few seconds (uvicorn's keep-alive timeout), and
+        # a call that reuses it just then is reset ("Connection reset by peer") - seen when a test's dag.test()
+        # outlasted the timeout between two admin calls. A fresh connection per call costs nothing here.
+        self._http = httpx.Client(base_url=base_url, timeout=30.0, limits=httpx.Limits(max_keepalive_connections=0))
 
     def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         resp = self._http.post(path, json=body or {})

@@ -222,7 +222,7 @@ def _dataflow_running(tis: dict[str, list[dict[str, Any]]]) -> bool:
 
 
 def _flows_of(emulator: EmulatorAdmin, spec: OnboardingSpec) -> int:
-    names = {object_names(spec, obj).flow for obj in spec.objects}
+    names = {object_names(spec, obj).dataflow for obj in spec.objects}
     return sum(1 for r in emulator.resources("flow") if r["name"] in names)
 
 
@@ -337,7 +337,9 @@ def test_scheduler_restarted_mid_run_runs_nothing_twice(deployment, dags) -> Non
 def test_triggerer_killed_while_sensors_deferred_resumes_them(deployment, dags) -> None:
     """The triggerer SIGKILLed while every flow-run sensor is deferred: the restarted triggerer takes their
     triggers over, the sensors finish in their first try, and both runs end in success."""
-    run_duration = 30.0
+    # The two first onboardings take turns on the sandbox's write lease: the first one's flow run must outlast the
+    # second one's creates (about 30 s on a loaded 2-core machine) for both runs' sensors to be deferred at once.
+    run_duration = 60.0
     scenario = _start(deployment, run_duration=run_duration)
     scenario.wait_until(
         "every flow-run sensor (wait_first_run) to be deferred",
