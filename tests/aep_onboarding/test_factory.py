@@ -47,13 +47,19 @@ def test_each_task_waits_only_for_the_ids_it_consumes(marketing_dag) -> None:
         g + "source_connection", g + "target_connection", g + "mapping_set", "flow_spec", "plan",
     }
     assert _upstream(dag, g + "wait_first_run") == {g + "dataflow"}
-    assert dag.get_task(g + "wait_first_run").downstream_task_ids == {"run_summary"}  # no window step
+    # no window step: the interval's runs are judged after the first run, then the summary
+    assert dag.get_task(g + "wait_first_run").downstream_task_ids == {g + "judge_interval"}
+    assert _upstream(dag, g + "judge_interval") == {g + "dataflow", g + "wait_first_run"}
+    assert dag.get_task(g + "judge_interval").downstream_task_ids == {"run_summary"}
 
 
 def test_a_flow_on_aeps_schedule_gets_no_window_run(marketing_dag) -> None:
     """`ingestion: aep`: the flow keeps its AEP schedule and the DAG lays out no window task at all (AEP would
     refuse an on-demand run against it)."""
     assert not [t for t in marketing_dag.task_ids if t.endswith((".ingest_window", ".wait_window"))]
+    judge = marketing_dag.get_task("contacts.judge_interval")
+    assert judge.deferrable and judge.failed_record_tolerance == 0.15
+    assert "data_interval_start" in judge.data_interval_start and "data_interval_end" in judge.data_interval_end
     flow = marketing_dag.get_task("contacts.dataflow")
     assert flow.schedule["frequency"] == "hour"
     # the shipped marketing spec tolerates 15 % failed records: AEP is asked for the same (partial.md)
