@@ -143,11 +143,12 @@ def test_the_dataset_assets_are_emitted_by_run_summary_through_one_alias_per_obj
         "hubspot_marketing.all_deals", "hubspot_marketing.companies", "hubspot_marketing.contacts",
     ]
     assert summary.trigger_rule == "none_failed"
-    # `ingestion: aep`: the last step of each object is the watch of its flow's first run.
+    # `ingestion: aep`: the last step of each object judges the runs AEP made in the DAG run's data interval.
     assert summary.upstream_task_ids == {
-        "contacts.wait_first_run", "companies.wait_first_run", "all_deals.wait_first_run", "release_write_lease"
+        "contacts.judge_interval", "companies.judge_interval", "all_deals.judge_interval", "release_write_lease"
     }
     assert not marketing_dag.get_task("contacts.wait_first_run").outlets
+    assert not marketing_dag.get_task("contacts.judge_interval").outlets
 
 
 def test_objects_param_is_a_described_multi_select_of_the_spec_objects(marketing_dag) -> None:
