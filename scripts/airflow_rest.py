@@ -276,6 +276,10 @@ class EmulatorAdmin:
     def reset(self) -> Any:
         return self._call("POST", "/reset")
 
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move emulator time forward (scheduled runs that come due are made); answers ``{"now", "offset"}``."""
+        return self._call("POST", "/clock/advance", {"seconds": seconds})
+
     def config(self) -> dict[str, Any]:
         return self._call("GET", "/config")
 

@@ -13,8 +13,9 @@ Time and runs
 * When a flow is created its first run is due at ``max(startTime, now)``; it covers
   ``(-inf, startTime)`` if ``backfill`` is true (the default) else the empty window
   ``[startTime, startTime)``. Later runs are due at ``startTime + k * interval`` and cover
-  ``[previous end, due time)``; if the clock jumps over several due times, one run covers
-  them all. ``frequency: once`` has only the first run. Disabled flows get no scheduled runs.
+  ``[previous end, due time)``, one run per due time created at its due time, also when the
+  clock jumps over several (``schedule.py``). ``frequency: once`` has only the first run.
+  Disabled flows get no scheduled runs.
   The window of a first run is OUR model: Adobe only says "If backfill is enabled, all current
   files in the specified path will be ingested during the first scheduled ingestion".
 * ``POST /runs`` with ``{"flowId", "params": {"startTime", "windowStartTime", "windowEndTime",

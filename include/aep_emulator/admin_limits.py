@@ -82,6 +82,8 @@ def fault_rules_problems(rules: list[Any]) -> list[str]:
             problems.append(f"{where}.latency_ms: at most {MAX_LATENCY_MS}")
         if rule.retry_after > MAX_RETRY_AFTER_SECONDS:
             problems.append(f"{where}.retry_after: at most {MAX_RETRY_AFTER_SECONDS}")
+        if rule.flow_id is not None and len(rule.flow_id) > 100:
+            problems.append(f"{where}.flow_id: at most 100 characters")
         if rule.path_regex is not None:
             problem = path_regex_problem(rule.path_regex)
             if problem:

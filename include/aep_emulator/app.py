@@ -112,7 +112,7 @@ def create_app(
 
     from .runs import tick_all
 
-    app.state.tick = lambda: tick_all(store)
+    app.state.tick = lambda: tick_all(store, engine)
 
     app.include_router(ims.router)
     _register_service_routers(app)

@@ -7,6 +7,11 @@ rule's probability. ``latency`` rules add their delay and evaluation goes on; th
 other rule that fires decides the outcome and ends the evaluation. So one seed and one
 request sequence always give the same faults. ``/_emulator/*`` is never faulted.
 
+Two kinds act on flow runs instead of requests (never drawn for a request): when a run ends, ``run_failed``
+makes it end ``failed`` with nothing ingested, and ``run_failed_records`` makes ``failed_share`` of its input
+records fail their mapping (then the run is judged by its counts as any run is: ``runs.judge``). ``flow_id``
+keeps such a rule to one flow's runs. They draw from the same seeded generator, in the order runs end.
+
 ``drop`` closes the TCP connection without any HTTP answer before the handler runs;
 ``commit_then_drop`` runs the handler (its write is applied) and then closes the
 connection without an answer. The connection is closed through uvicorn's transport,
@@ -34,7 +39,10 @@ from .state import Store
 #: HTTP's reason phrases for the statuses a fault answers.
 FAULT_TITLES = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
-FaultKind = Literal["latency", "500", "502", "503", "429", "drop", "commit_then_drop"]
+FaultKind = Literal["latency", "500", "502", "503", "429", "drop", "commit_then_drop", "run_failed",
+                    "run_failed_records"]
+#: The kinds that act on a flow run when it ends, not on a request.
+RUN_FAULTS = frozenset({"run_failed", "run_failed_records"})
 
 
 class FaultRule(BaseModel):
@@ -45,6 +53,10 @@ class FaultRule(BaseModel):
     latency_ms: int = Field(0, ge=0)
     retry_after: int = Field(1, ge=0)
     max_hits: int | None = Field(None, ge=0)
+    #: A run fault's flow (``None``: every flow's runs).
+    flow_id: str | None = None
+    #: ``run_failed_records``: the share of a run's input records that fail (at least one when it has any).
+    failed_share: float = Field(0.5, gt=0.0, le=1.0)
 
 
 class FaultSet(BaseModel):
@@ -84,6 +96,8 @@ class FaultEngine:
         latency = 0
         with self._lock:
             for i, rule in enumerate(self.fault_set.rules):
+                if rule.kind in RUN_FAULTS:
+                    continue
                 if rule.method and rule.method.upper() != method.upper():
                     continue
                 pattern = self._compiled[i]
@@ -99,6 +113,21 @@ class FaultEngine:
                     continue
                 return latency, rule
         return latency, None
+
+
+    def draw_run(self, flow_id: str) -> FaultRule | None:
+        """The run fault that fires for a run of ``flow_id`` ending now, if any (the first that fires)."""
+        with self._lock:
+            for i, rule in enumerate(self.fault_set.rules):
+                if rule.kind not in RUN_FAULTS or (rule.flow_id and rule.flow_id != flow_id):
+                    continue
+                if rule.max_hits is not None and self._hits[i] >= rule.max_hits:
+                    continue
+                if self._rng.random() >= rule.probability:
+                    continue
+                self._hits[i] += 1
+                return rule
+        return None
 
 
 def faultable(path: str) -> bool:

@@ -24,7 +24,8 @@ also starts the scheduled runs that have come due.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import math
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
@@ -39,6 +40,9 @@ from .ingestion import IngestResult, ingest
 from .schema_registry_resources import schema_fields
 from .services import FLOW_SERVICE
 from .state import Container, Store
+
+if TYPE_CHECKING:
+    from .faults import FaultEngine, FaultRule
 
 router = APIRouter(prefix=FLOW_SERVICE.prefix, tags=["Flow Service runs"])
 
@@ -121,7 +125,19 @@ def judge(input_count: int, failed_count: int, written: int, partial_percent: fl
     return "success"
 
 
-def _execute(store: Store, cont: Container, run: dict[str, Any]) -> dict[str, Any]:
+def _injected(result: IngestResult, rule: FaultRule) -> IngestResult:
+    """A ``run_failed_records`` fault: ``failed_share`` of the input records fail their mapping (at least one)."""
+    failing = min(len(result.records), max(1, math.ceil(result.input_count * rule.failed_share)))
+    return IngestResult(input_count=result.input_count, records=result.records[failing:],
+                        samples=[*result.samples, f"{failing} records failed by an injected fault (/_emulator/faults)"],
+                        failed_count=result.failed_count + failing, input_bytes=result.input_bytes,
+                        output_bytes=result.output_bytes)
+
+
+def _execute(store: Store, cont: Container, run: dict[str, Any], fault: FaultRule | None = None) -> dict[str, Any]:
+    if fault is not None and fault.kind == "run_failed":
+        # Ours: Adobe documents no code for a run that fails this way (docs/architecture.md, "Error codes that are ours").
+        return _fail("An injected fault of the emulator (/_emulator/faults): the run failed")
     flow = cont.items["flow"].get(run["flowId"])
     if flow is None:
         return _fail(f"The flow {run['flowId']} no longer exists")
@@ -144,6 +160,8 @@ def _execute(store: Store, cont: Container, run: dict[str, Any]) -> dict[str, An
     window_start, window_end = run["__window"]
     result: IngestResult = ingest(rows, run["__delta"], window_start, window_end,
                                   mapping["mappings"], fields)
+    if fault is not None and fault.kind == "run_failed_records" and result.records:
+        result = _injected(result, fault)
     percent = (flow.get("options") or {}).get("partialIngestionPercent")
     status = judge(result.input_count, result.failed_count, len(result.records),
                    float(percent) if percent is not None else None)
@@ -157,11 +175,14 @@ def _execute(store: Store, cont: Container, run: dict[str, Any]) -> dict[str, An
             "row_errors": _row_errors(result), "samples": result.samples, "dataSetId": dataset_id}
 
 
-def tick_container(store: Store, cont: Container, now: float) -> bool:
+def tick_container(store: Store, cont: Container, now: float, faults: FaultEngine | None = None) -> bool:
     changed = False
     for flow in list(cont.items["flow"].values()):
         timetable = flow.get("__timetable")
-        if flow.get("state") != "enabled" or not timetable:
+        if not timetable:
+            continue
+        if flow.get("state") != "enabled":
+            schedule.mark_paused(timetable, now)
             continue
         while (due := schedule.due_window(timetable, now)) is not None:
             at, w_start, w_end = due
@@ -170,7 +191,8 @@ def tick_container(store: Store, cont: Container, now: float) -> bool:
             changed = True
     for run in sorted(cont.items["run"].values(), key=lambda r: r["__start"]):
         if run["__result"] is None and now >= run["__start"] + run["__duration"]:
-            run["__result"] = _execute(store, cont, run)
+            fault = faults.draw_run(run["flowId"]) if faults is not None else None
+            run["__result"] = _execute(store, cont, run, fault)
             done_ms = int((run["__start"] + run["__duration"]) * 1000)
             run["updatedAt"] = done_ms
             run["etag"] = new_etag()
@@ -178,13 +200,14 @@ def tick_container(store: Store, cont: Container, now: float) -> bool:
     return changed
 
 
-def tick_all(store: Store) -> None:
-    """Start due scheduled runs and finish runs whose time has come (all orgs, all sandboxes)."""
+def tick_all(store: Store, faults: FaultEngine | None = None) -> None:
+    """Start due scheduled runs and finish runs whose time has come (all orgs, all sandboxes); ``faults``' run
+    rules decide which runs fail or lose records."""
     with store.lock:
         now = store.clock.now()
         changed = False
         for cont in store.all_containers():
-            changed = tick_container(store, cont, now) or changed
+            changed = tick_container(store, cont, now, faults) or changed
         if changed:
             store.save()
 

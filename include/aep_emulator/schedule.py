@@ -3,10 +3,18 @@
 Timetable (emulator time, epoch seconds): the first run is due at ``max(startTime,
 created)`` and covers ``(-inf, startTime)`` when ``backfill`` is true (the default), else
 the empty window ``[startTime, startTime)``. Later runs are due at
-``startTime + k * interval`` and cover ``[previous end, due time)``. When emulator time
-jumps over several due times at once, one run covers all of them (no gap, no overlap).
+``startTime + k * interval`` after the first run and cover ``[previous end, due time)``: one run per due
+time, created at its due time (``createdAt``), also when emulator time jumps over several due times at once
+(``/_emulator/clock/advance``), so a test sees the runs an hourly flow makes in a day. Due times that passed
+before the first run are not run apart: the first due time after it covers them (no gap, no overlap); a jump
+over more than :data:`MAX_CATCH_UP` due times folds the oldest into the first run made.
 ``frequency: once`` has only the first run; nothing is due after ``endTime``; disabled
-flows get no scheduled runs.
+flows get no scheduled runs: a flow enabled again runs at its next due time, and that run covers the
+window since the last one.
+
+The provider's reading of the same schedule (which runs AEP should have made in a DAG run's data interval) is
+``aep_provider/flow_runs/interval.py``; both follow flow-service.yaml's ``ScheduleSpecDTO`` (``startTime``,
+``frequency``, ``interval``, ``endTime``).
 """
 
 from __future__ import annotations
@@ -72,8 +80,12 @@ def init_timetable(params: dict[str, Any] | None, now: float) -> dict[str, Any] 
     }
 
 
+#: The most scheduled runs one flow gets from one jump of the clock; older due times fold into the first of them.
+MAX_CATCH_UP = 200
+
+
 def due_window(tt: dict[str, Any], now: float) -> tuple[float, float | None, float] | None:
-    """If a run is due at ``now``: (due time, window start or None for -inf, window end)."""
+    """The earliest run due at ``now``: (due time, window start or None for -inf, window end)."""
     if not tt["first_done"]:
         if now < tt["first_due"]:
             return None
@@ -83,12 +95,23 @@ def due_window(tt: dict[str, Any], now: float) -> tuple[float, float | None, flo
     if interval is None:
         return None
     limit = now if tt["end_time"] is None else min(now, tt["end_time"])
-    k = math.floor((limit - tt["start"]) / interval)
-    due = tt["start"] + k * interval
     last_end = tt["last_end"]
-    if k < 1 or last_end is None or due <= last_end:
+    latest = math.floor((limit - tt["start"]) / interval)
+    if latest < 1 or last_end is None:
         return None
+    # the first due time after the last window and after the first run (earlier ones are in the first run's window)
+    # and after any time the flow was disabled: AEP makes no run of a disabled flow (the next run covers that time)
+    after = max(last_end, tt["first_due"], tt.get("paused_until") or last_end)
+    k = max(1, math.floor((after - tt["start"]) / interval) + 1, latest - MAX_CATCH_UP + 1)
+    if k > latest:
+        return None
+    due = tt["start"] + k * interval
     return due, last_end, due
+
+
+def mark_paused(tt: dict[str, Any], now: float) -> None:
+    """The flow is disabled at ``now``: no run is due for the time up to it."""
+    tt["paused_until"] = now
 
 
 def mark_ran(tt: dict[str, Any], window_end: float) -> None:
@@ -103,4 +126,5 @@ def reschedule(tt: dict[str, Any] | None, params: dict[str, Any] | None, now: fl
         return fresh
     fresh["first_done"] = True
     fresh["last_end"] = tt["last_end"]
+    fresh["paused_until"] = tt.get("paused_until")
     return fresh

@@ -28,6 +28,10 @@ def _schedule_note(spec: OnboardingSpec) -> str:
         "starts the run of the latest scheduled interval"
         + (" and every missed one (`catchup`)" if spec.catchup else "")
         + "; a manual run queues behind it (one active run at a time)."
+        + (" Each scheduled run judges the runs the AEP dataflows made on their own schedule "
+           f"(`{printable(spec.flow_schedule.frequency)}`, every {printable(spec.flow_schedule.interval)}) in its data "
+           "interval (`judge_interval`): a failed run, failed records beyond the tolerance, or no run where the "
+           "flow's schedule had one due fails it." if not spec.windows else "")
     )
 
 

@@ -6,8 +6,10 @@ one table to its log: object, resource, name, created or reused, id, link to the
 returns the same as its XCom. Then, for each object whose dataset received records in this DAG run, it emits an
 asset event through the object's asset alias, on the dataset's one identity (``aep_provider/lineage.py``:
 ``aep://<org id>/<sandbox>/datasets/<dataset id>``, the OpenLineage dataset the flow operators report too), with
-the dataset id and name, sandbox, AEP link, DAG run id, flow run ids and record counts in the event's ``extra``. A
-run that ingested nothing emits nothing, so a DAG scheduled on the asset runs only for new data.
+the dataset id and name, sandbox, AEP link, DAG run id, flow run ids and record counts in the event's ``extra``. The
+runs are those the DAG run started (a window run, the first run of a flow it made) and, for ``ingestion: aep``, those
+AEP made in its data interval. A run that ingested nothing emits nothing, so a DAG scheduled on the asset runs only
+for new data.
 """
 
 from __future__ import annotations
@@ -55,11 +57,16 @@ class ObjectReport:
         return next((r for r in self.resources if r["step"] == step_id), None)
 
     def new_runs(self) -> list[Outcome]:
-        """The flow runs this DAG run started: a run a task of it asked for, the first run of a dataflow it made."""
+        """The flow runs of this DAG run, each once: a run a task of it asked for, the first run of a dataflow it
+        made, and the runs AEP made on its own schedule in its data interval (``judge_interval``)."""
         started = {r["id"] for r in self.resources if r["kind"] == Kind.FLOW_RUN.value and r["created"]}
         new_flows = {r["id"] for r in self.resources if r["kind"] == Kind.DATAFLOW.value and r["created"]}
-        return [run for run in self.runs if run.run is not None
-                and (run.id in started or (run.run.first and run.flow_id in new_flows))]
+        runs: dict[str | None, Outcome] = {}
+        for run in self.runs:
+            if run.run is not None and (run.id in started or run.run.interval
+                                        or (run.run.first and run.flow_id in new_flows)):
+                runs.setdefault(run.id, run)
+        return list(runs.values())
 
     def records(self) -> dict[str, int]:
         return {name: sum(int(getattr(run.run, name)) for run in self.new_runs()) for name in COUNTS}

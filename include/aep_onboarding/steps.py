@@ -27,6 +27,7 @@ from aep_provider.operators import connections, dataset, explore, flow, flow_run
 from aep_provider.operators.base import AepBaseOperator
 from aep_provider.outcomes import Kind
 from aep_provider.sensors.flow_run import AepFlowRunSensor
+from aep_provider.sensors.interval_runs import AepIntervalRunsSensor
 
 if TYPE_CHECKING:
     from aep_onboarding.spec import ObjectSpec, OnboardingSpec
@@ -95,7 +96,7 @@ class Step:
     """One step: a task per object (in its group), per batch, or once per DAG run (``shared``)."""
 
     id: str
-    operator: type[AepBaseOperator] | type[AepFlowRunSensor]
+    operator: type[AepBaseOperator] | type[AepFlowRunSensor] | type[AepIntervalRunsSensor]
     #: The object's own arguments (its row).
     own: Callable[[Subject], dict[str, Any]] = lambda subject: {}
     #: argument -> (upstream step or shared step, XCom key).
@@ -225,6 +226,11 @@ STEPS: tuple[Step, ...] = (
                                                mapping="mapping_set"))),
     Step("wait_first_run", AepFlowRunSensor, ids={"flow_id": ("dataflow", ID)},
          fixed=lambda spec: {"which": "first", **_sensor(spec)}),
+    # ``ingestion: aep``: every run AEP made on its own schedule in the DAG run's data interval, judged (none on the
+    # run that onboards: the flow did not exist in its interval; a run without a data interval skips it).
+    Step("judge_interval", AepIntervalRunsSensor, when=lambda spec: not spec.windows,
+         ids={"flow_id": ("dataflow", ID)}, after=("wait_first_run",),
+         fixed=lambda spec: {"data_interval_start": WINDOW_START, "data_interval_end": WINDOW_END, **_sensor(spec)}),
     # ``ingestion: airflow``: the window's on-demand run, after the flow's own first run.
     Step("ingest_window", flow_run.AepRunFlowOperator, when=lambda spec: spec.windows, discovered=False,
          own=lambda s: {"delta_column": s.delta_column}, ids={"flow_id": ("dataflow", ID)}, after=("wait_first_run",),

@@ -46,7 +46,7 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "sensors": [{"integration-name": INTEGRATION, "python-modules": ["aep_provider.sensors.flow_run"]}],
+        "sensors": [{"integration-name": INTEGRATION, "python-modules": ["aep_provider.sensors.flow_run", "aep_provider.sensors.interval_runs"]}],
         "triggers": [{"integration-name": INTEGRATION, "python-modules": ["aep_provider.triggers.flow_run", "aep_provider.triggers.write_lease"]}],
         "connection-types": [
             {

@@ -3,7 +3,7 @@
 Every create-or-reuse goes through ``AepHook.create_idempotent``, which records one :class:`Outcome` (kind, name,
 id, created or reused, the object it was for); the operator adds the link of the resource's AEP page when it
 builds it, and pushes the task's outcomes as the XCom ``aep_outcomes``. The flow-run sensor records the runs it saw
-end with their record counts. The run summary and the asset events read these fields - never a log line, so
+end with their record counts (and the interval sensor the runs AEP made in the DAG run's data interval). The run summary and the asset events read these fields - never a log line, so
 rewording a log message changes no report.
 """
 
@@ -43,6 +43,8 @@ class RunResult(BaseModel):
     failed_records: int = 0
     #: The flow's first run (the one AEP starts by itself), not a run a task asked for.
     first: bool = False
+    #: One of the runs AEP made on its own schedule in the DAG run's data interval (``AepIntervalRunsSensor``).
+    interval: bool = False
 
 
 class Outcome(BaseModel):

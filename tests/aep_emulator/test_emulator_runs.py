@@ -278,13 +278,14 @@ def test_backfill_first_run_then_scheduled_runs_on_clock_advance(emulator: Emula
     runs = api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}"}).json()["items"]
     assert len(runs) == 1 and _window(runs[0])[1] == now + 3600
     assert runs[0]["metrics"]["recordSummary"]["outputRecordCount"] == 3000  # all history
-    emulator.admin.advance(3 * 3600)  # three slots pass: one catch-up run covers them
+    emulator.admin.advance(3 * 3600)  # three slots pass: a run each, created at its due time, windows end to end
     runs = api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}", "orderby": "createdAt"}).json()["items"]
-    assert len(runs) == 2
-    assert _window(runs[1]) == (now + 3600, now + 4 * 3600)
+    assert len(runs) == 4
+    assert [_window(run) for run in runs[1:]] == [(now + k * 3600, now + (k + 1) * 3600) for k in (1, 2, 3)]
+    assert [run["createdAt"] for run in runs[1:]] == [(now + k * 3600) * 1000 for k in (2, 3, 4)]
     emulator.admin.advance(3600)
     runs = api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}"}).json()["items"]
-    assert len(runs) == 3
+    assert len(runs) == 5
     assert len(emulator.admin.records(f.dataset_id)) == 3000
 
 
@@ -314,6 +315,50 @@ def test_disabled_flow_gets_no_scheduled_runs(emulator: EmulatorServer) -> None:
     api.post(f"{FS}/flows/{flow_id}/action?op=disable")
     emulator.admin.advance(7200)
     assert api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}"}).json()["items"] == []
+
+
+def test_a_flow_enabled_again_runs_at_its_next_due_time_covering_the_time_it_was_off(emulator: EmulatorServer) -> None:
+    """No run is made for the due times of a disabled flow, also not when it is enabled again: its next run, at
+    its next due time, covers the window since its last run."""
+    api = Api(emulator)
+    f = build_connections(api)
+    now = int(time.time())
+    flow_id = create_flow(api, f, {"startTime": now + 60, "frequency": "hour", "interval": 1})
+    emulator.admin.advance(120)  # the first run
+    api.post(f"{FS}/flows/{flow_id}/action?op=disable")
+    emulator.admin.advance(3 * 3600)
+    api.post(f"{FS}/flows/{flow_id}/action?op=enable")
+    emulator.admin.advance(3600)
+    runs = api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}", "orderby": "createdAt"}).json()["items"]
+    assert len(runs) == 2 and _window(runs[1]) == (now + 60, now + 60 + 4 * 3600)
+
+
+def test_a_run_fault_makes_a_scheduled_run_fail_or_lose_records(emulator: EmulatorServer) -> None:
+    """Fault rules for runs (``/_emulator/faults``): ``run_failed`` ends the flow's next run failed with nothing
+    written; ``run_failed_records`` fails a share of its records (the run is judged by its counts as any run is)."""
+    api = Api(emulator)
+    f = build_connections(api)
+    now = int(time.time())
+    flow_id = create_flow(api, f, {"startTime": now + 60, "frequency": "hour", "interval": 1})
+    emulator.admin.set_faults([{"kind": "run_failed", "flow_id": flow_id, "max_hits": 1}])
+    emulator.admin.advance(120)
+    [run] = api.get(f"{FS}/runs", params={"property": f"flowId=={flow_id}"}).json()["items"]
+    assert run["metrics"]["statusSummary"]["status"] == "failed"
+    assert run["metrics"]["statusSummary"]["errors"][0]["code"] == "EMU-500"
+    assert emulator.admin.records(f.dataset_id) == []
+
+    dev = Api(emulator, sandbox="dev")
+    f2 = build_connections(dev)
+    flow2 = create_flow(dev, f2, {"startTime": now + 200, "frequency": "hour", "interval": 1},
+                        options={"partialIngestionPercent": 50})
+    emulator.admin.set_faults([{"kind": "run_failed_records", "failed_share": 0.25, "flow_id": flow2}])
+    emulator.admin.advance(200)
+    [run] = dev.get(f"{FS}/runs", params={"property": f"flowId=={flow2}"}).json()["items"]
+    records = run["metrics"]["recordSummary"]
+    assert run["metrics"]["statusSummary"]["status"] == "success"
+    assert records["failedRecordCount"] == 750 and records["outputRecordCount"] == 2250
+    assert emulator.admin.faults()["rules"][0]["hits"] == 1
+    assert api.get("/data/foundation/flowservice/flows").status_code == 200  # a run rule faults no request
 
 
 def test_on_demand_run_for_unknown_flow_is_400(emulator: EmulatorServer) -> None:

@@ -47,13 +47,19 @@ def test_each_task_waits_only_for_the_ids_it_consumes(marketing_dag) -> None:
         g + "source_connection", g + "target_connection", g + "mapping_set", "flow_spec", "plan",
     }
     assert _upstream(dag, g + "wait_first_run") == {g + "dataflow"}
-    assert dag.get_task(g + "wait_first_run").downstream_task_ids == {"run_summary"}  # no window step
+    # no window step: the interval's runs are judged after the first run, then the summary
+    assert dag.get_task(g + "wait_first_run").downstream_task_ids == {g + "judge_interval"}
+    assert _upstream(dag, g + "judge_interval") == {g + "dataflow", g + "wait_first_run"}
+    assert dag.get_task(g + "judge_interval").downstream_task_ids == {"run_summary"}
 
 
 def test_a_flow_on_aeps_schedule_gets_no_window_run(marketing_dag) -> None:
     """`ingestion: aep`: the flow keeps its AEP schedule and the DAG lays out no window task at all (AEP would
     refuse an on-demand run against it)."""
     assert not [t for t in marketing_dag.task_ids if t.endswith((".ingest_window", ".wait_window"))]
+    judge = marketing_dag.get_task("contacts.judge_interval")
+    assert judge.deferrable and judge.failed_record_tolerance == 0.15
+    assert "data_interval_start" in judge.data_interval_start and "data_interval_end" in judge.data_interval_end
     flow = marketing_dag.get_task("contacts.dataflow")
     assert flow.schedule["frequency"] == "hour"
     # the shipped marketing spec tolerates 15 % failed records: AEP is asked for the same (partial.md)
@@ -137,11 +143,12 @@ def test_the_dataset_assets_are_emitted_by_run_summary_through_one_alias_per_obj
         "hubspot_marketing.all_deals", "hubspot_marketing.companies", "hubspot_marketing.contacts",
     ]
     assert summary.trigger_rule == "none_failed"
-    # `ingestion: aep`: the last step of each object is the watch of its flow's first run.
+    # `ingestion: aep`: the last step of each object judges the runs AEP made in the DAG run's data interval.
     assert summary.upstream_task_ids == {
-        "contacts.wait_first_run", "companies.wait_first_run", "all_deals.wait_first_run", "release_write_lease"
+        "contacts.judge_interval", "companies.judge_interval", "all_deals.judge_interval", "release_write_lease"
     }
     assert not marketing_dag.get_task("contacts.wait_first_run").outlets
+    assert not marketing_dag.get_task("contacts.judge_interval").outlets
 
 
 def test_objects_param_is_a_described_multi_select_of_the_spec_objects(marketing_dag) -> None:
@@ -250,14 +257,14 @@ WINDOWS = "ingestion: airflow\nschedule: '@daily'\n"
 
 def test_batched_layout_has_the_same_steps_whatever_the_number_of_objects() -> None:
     """`layout: batched` keeps the DAG at one task per step, so 50 objects cost Airflow about 20 tasks, not 700
-    (the registry's steps, two more with the window steps of `ingestion: airflow`)."""
+    (the registry's steps; `ingestion: airflow` has its two window steps instead of `judge_interval`)."""
     from aep_onboarding.chain import chain
 
     small, large = build_onboarding_dag(_big_spec(2, "batched")), build_onboarding_dag(_big_spec(50, "batched"))
     assert sorted(small.task_ids) == sorted(large.task_ids)
     # one task per registered step, plus select_objects, plan, apply, release_write_lease, run_summary
     assert len(large.task_ids) == len(chain(_big_spec(50, "batched"))) + 3 + 5 < 25
-    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == len(large.task_ids) + 2
+    assert len(build_onboarding_dag(_big_spec(50, "batched", WINDOWS)).task_ids) == len(large.task_ids) + 1
     dataflow = large.get_task("dataflow")
     assert [row["key"] for row in dataflow.for_each] == [f"table{i}" for i in range(50)]
     assert dataflow.max_concurrency == 12

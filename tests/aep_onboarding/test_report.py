@@ -34,6 +34,7 @@ def _run(run_id: str, *, first: bool, output: int, failed: int = 0) -> Outcome:
 def _report(xcoms: dict[str, list[Outcome]]) -> ObjectReport:
     steps_of = {"contacts.dataflow": "dataflow", "contacts.ingest_window": "ingest_window",
                 "contacts.wait_first_run": "wait_first_run", "contacts.wait_window": "wait_window",
+                "contacts.judge_interval": "judge_interval",
                 "contacts.dataset": "dataset", "contacts.target_connection": "target_connection"}
     _, objects = gather(_TI(xcoms), steps_of, ["contacts"])
     return objects["contacts"]
@@ -85,3 +86,23 @@ def test_an_outcome_the_summary_cannot_read_is_left_out_not_fatal() -> None:
     ti.xcoms["contacts.dataset"] = [{"what": "dataset 'x'", "id": "ds1", "created": True}]  # an older task's shape
     shared, objects = gather(ti, {"contacts.dataset": "dataset"}, ["contacts"])
     assert shared == [] and objects["contacts"].resources == []
+
+
+def _interval_run(run_id: str, output: int, first: bool = False) -> Outcome:
+    return Outcome(kind=Kind.FLOW_RUN, id=run_id, key="contacts", flow_id="f1",
+                   run=RunResult(status="success", input_records=output, output_records=output, first=first,
+                                 interval=True))
+
+
+def test_the_runs_aep_made_in_the_interval_count_once_and_an_empty_interval_counts_nothing() -> None:
+    """A scheduled run of an `ingestion: aep` spec reports the runs AEP made in its data interval (ids, counts) -
+    the flow's first run too when it falls in the interval, once - and an interval of empty runs ingested
+    nothing, so no asset event."""
+    report = _report({"contacts.dataflow": [_flow(created=False)],
+                      "contacts.wait_first_run": [_run("r1", first=True, output=500)],
+                      "contacts.judge_interval": [_interval_run("r1", 500), _interval_run("r2", 7)]})
+    assert [run.id for run in report.new_runs()] == ["r1", "r2"]
+    assert report.records() == {"input_records": 507, "output_records": 507, "failed_records": 0}
+    empty = _report({"contacts.dataflow": [_flow(created=False)],
+                     "contacts.judge_interval": [_interval_run("r3", 0)]})
+    assert [run.id for run in empty.new_runs()] == ["r3"] and empty.records()["output_records"] == 0

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from aep_provider.flow_runs import run as runs
+from aep_provider.flow_runs.interval import Interval, interval_query, interval_runs_from
 from aep_provider.flow_runs.run import FlowRun, Which
 from aep_provider.hooks.api.lookup import filter_safe
 from aep_provider.hooks.api.protocol import PlatformCalls, get_or_none
@@ -81,3 +82,9 @@ class FlowServiceApi(PlatformCalls):
         """The flow's latest (or first) run from one small page: ``orderby=-createdAt&limit=1``
         (help/dataflows/api/sort-and-filter.md), so a long-lived flow's history is never paged through."""
         return runs.one_run_from(self.get(runs.RUNS_PATH, runs.one_run_query(flow_id, which)), flow_id, which)
+
+    def interval_runs(self, flow_id: str, interval: Interval) -> list[FlowRun]:
+        """The runs of a flow created in ``interval``, oldest first: one listing filtered by ``flowId`` and
+        ``createdAt`` (help/dataflows/api/sort-and-filter.md; ``flow_runs/interval.py``), every page sent with the
+        filter."""
+        return interval_runs_from(self.iter_flow_service("runs", interval_query(flow_id, interval)), flow_id, interval)
