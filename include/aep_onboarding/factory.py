@@ -46,7 +46,7 @@ from aep_onboarding.names import discovered_names, object_names
 from aep_onboarding.params import chosen_slugs, objects_param
 from aep_onboarding.planning.models import LEASE, xcom_key
 from aep_onboarding.planning.task import apply, plan_only_param, plan_task
-from aep_onboarding.report import summary_task
+from aep_onboarding.report import SELECT_TASK, summary_task
 from aep_onboarding.spec import Discovery, ObjectSpec, OnboardingSpec, templated_fields
 from aep_onboarding.steps import HUBSPOT, PLAN, STEP, Subject, delta_column, out
 from aep_provider.operators.base import AepBaseOperator
@@ -57,7 +57,7 @@ from aep_provider.operators.write_lease import AepReleaseWriteLeaseOperator
 RELEASE = "release_write_lease"
 
 
-@task
+@task(task_id=SELECT_TASK)
 def select_objects(available: list[dict[str, str]], **context: Any) -> list[str]:
     """The slugs this run onboards: all of them, or those named in the ``objects`` param (a wrong name fails
     the task at once, without retries)."""

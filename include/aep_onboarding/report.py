@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from aep_onboarding.spec import OnboardingSpec
 
 log = logging.getLogger(__name__)
+#: The task that returns the slugs a DAG run onboards (``factory.select_objects``).
+SELECT_TASK = "select_objects"
 COUNTS = ("input_records", "output_records", "failed_records")
 
 
@@ -52,6 +54,8 @@ class ObjectReport:
     slug: str
     resources: list[dict[str, Any]] = field(default_factory=list)
     runs: list[Outcome] = field(default_factory=list)
+    #: False when the run's ``objects`` param left this object out: the summary says so instead of "none".
+    selected: bool = True
 
     def step(self, step_id: str) -> dict[str, Any] | None:
         return next((r for r in self.resources if r["step"] == step_id), None)
@@ -104,7 +108,8 @@ def render(shared: list[dict[str, Any]], objects: dict[str, ObjectReport]) -> st
     lines += ["", "object | flow runs of this DAG run | records in | ingested | failed"]
     for o in objects.values():
         totals = o.records()
-        runs = ", ".join(f"{run.id} ({run.run.status if run.run else '?'})" for run in o.new_runs()) or "none"
+        runs = ", ".join(f"{run.id} ({run.run.status if run.run else '?'})" for run in o.new_runs()) or (
+            "none" if o.selected else "not selected in this DAG run (objects param)")
         lines.append(" | ".join(map(cell, (
             o.slug, runs, totals["input_records"], totals["output_records"], totals["failed_records"]))))
     return "\n".join(lines)
@@ -127,10 +132,16 @@ def summary_task(spec: OnboardingSpec, steps_of: dict[str, str]) -> Any:
         hook = AepHook(aep_conn_id=spec.aep_conn_id, sandbox=spec.sandbox)
         sandbox = hook.sandbox
         shared, objects = gather(context["ti"], steps_of, list(aliases))
+        chosen = context["ti"].xcom_pull(task_ids=SELECT_TASK)
+        for slug, report in objects.items():
+            report.selected = chosen is None or slug in chosen
         hook.log.info("What this DAG run did (sandbox %s):\n%s", printable(sandbox), render(shared, objects))
         events: dict[str, Any] = {}
         for slug, report in objects.items():
             dataset, totals = report.step(ASSET_STEP), report.records()
+            if not report.selected:
+                hook.log.info("%s: not selected in this DAG run; no asset event", slug)
+                continue
             if dataset is None or not dataset["id"] or totals["output_records"] <= 0:
                 hook.log.info("%s: no records ingested in this DAG run; no asset event", slug)
                 continue
@@ -150,7 +161,8 @@ def summary_task(spec: OnboardingSpec, steps_of: dict[str, str]) -> Any:
         return {
             "shared": shared,
             "objects": {
-                slug: {"resources": o.resources, "flow_runs": _run_rows(o), **o.records()} for slug, o in objects.items()
+                slug: {"selected": o.selected, "resources": o.resources, "flow_runs": _run_rows(o), **o.records()}
+                for slug, o in objects.items()
             },
             "asset_events": events,
         }

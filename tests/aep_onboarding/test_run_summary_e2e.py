@@ -77,9 +77,12 @@ def test_the_summary_names_every_resource_and_the_asset_event_is_on_the_datasets
     assert (event["uri"], event["dataset_id"], event["dataset_name"]) == (uri, rows["dataset"]["id"], names.dataset)
     assert uri in _asset_event_uris(spec.dag_id, run.run_id)
 
-    # A second run reuses everything and ingests nothing: every row reused, no asset event.
-    again = build_onboarding_dag(spec).test(logical_date=None)
+    # A second run, of the first object only, reuses everything and ingests nothing: every row reused, no asset
+    # event; the objects its `objects` param left out are said to be left out, not to have had no run.
+    again = build_onboarding_dag(spec).test(logical_date=None, run_conf={"objects": [obj.source]})
     assert again.state == "success"
     summary = _summary(again)
     assert not [r for r in summary["objects"][obj.slug]["resources"] if r["created"]]
     assert summary["asset_events"] == {} and _asset_event_uris(spec.dag_id, again.run_id) == []
+    assert {slug: o["selected"] for slug, o in summary["objects"].items()} == {
+        other.slug: other.slug == obj.slug for other in spec.objects}
