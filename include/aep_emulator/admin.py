@@ -34,6 +34,7 @@ class ConfigBody(BaseModel):
     token_ttl_seconds: int | None = Field(None, ge=1, le=MAX_TOKEN_TTL_SECONDS)
     run_duration_seconds: float | None = Field(None, ge=0, le=MAX_RUN_DURATION_SECONDS, allow_inf_nan=False)
     latency_ms: int | None = Field(None, ge=0, le=MAX_LATENCY_MS)
+    scheduled_run_delay_seconds: float | None = Field(None, ge=0, le=MAX_RUN_DURATION_SECONDS, allow_inf_nan=False)
 
 
 def _engine(request: Request) -> FaultEngine:
@@ -108,7 +109,7 @@ def get_config(request: Request) -> dict[str, Any]:
     return dict(vars(store_of(request).config))
 
 
-@router.post("/config", summary="Change token lifetime, run duration or added latency")
+@router.post("/config", summary="Change token lifetime, run duration, added latency or scheduled runs' delay")
 def set_config(body: ConfigBody, request: Request) -> dict[str, Any]:
     store = store_of(request)
     with store.lock:

@@ -44,6 +44,8 @@ CONFIG_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--seed", "seed", int, "seed of the simulated HubSpot data"),
     ("--token-ttl", "token_ttl_seconds", int, "access token lifetime in seconds"),
     ("--run-duration", "run_duration_seconds", float, "real seconds a flow run takes"),
+    ("--scheduled-run-delay", "scheduled_run_delay_seconds", float,
+     "seconds after its due time a scheduled run is recorded (its createdAt)"),
     ("--data-end", "data_end", str, "end date of the simulated HubSpot data"),
     ("--mapping-put-answer", "mapping_put_answer", str,
      "PUT /mappingSets answer: spec (the whole MappingSet, data-prep.yaml) or docs (the fields of "

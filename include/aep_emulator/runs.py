@@ -184,9 +184,10 @@ def tick_container(store: Store, cont: Container, now: float, faults: FaultEngin
         if flow.get("state") != "enabled":
             schedule.mark_paused(timetable, now)
             continue
-        while (due := schedule.due_window(timetable, now)) is not None:
+        delay = float(store.config.scheduled_run_delay_seconds)
+        while (due := schedule.due_window(timetable, now - delay)) is not None:
             at, w_start, w_end = due
-            new_run(store, cont, flow, at, w_start, w_end, flow_delta_column(flow) or "", "scheduled")
+            new_run(store, cont, flow, at + delay, w_start, w_end, flow_delta_column(flow) or "", "scheduled")
             schedule.mark_ran(timetable, w_end)
             changed = True
     for run in sorted(cont.items["run"].values(), key=lambda r: r["__start"]):

@@ -75,11 +75,14 @@ class Client:
 
 @dataclass
 class Config:
-    """Run-time settings; the admin ``/_emulator/config`` call changes the first three."""
+    """Run-time settings; the admin ``/_emulator/config`` call changes the first four."""
 
     token_ttl_seconds: int = 86399
     run_duration_seconds: float = 1.0
     latency_ms: int = 0
+    #: How long after its due time a scheduled run is recorded (its ``createdAt``). Adobe documents no bound; its one
+    #: full run example (help/dataflows/api/monitor.md) was created 21 s after it started. 0: at the due time.
+    scheduled_run_delay_seconds: float = 0.0
     seed: int = 42
     data_end: str = DEFAULT_DATA_END
     #: How ``PUT /mappingSets/{id}`` answers: ``"spec"`` the stored MappingSet with its new ``version``

@@ -65,6 +65,10 @@ class OnboardingSpec(Strict):
     #: Required to accept a tolerance (or partial_ingestion_percent) above one half: most records may then fail.
     allow_most_records_to_fail: bool = False
     sensor_poll_seconds: float = Field(default=5.0, gt=0, le=DAY / 24)
+    #: ``ingestion: aep``: how long after a DAG run's interval a run AEP had due in it may still be recorded before
+    #: the DAG run calls it missing (Adobe documents no bound: docs/adobe-contract.md), and what a missing run does.
+    missing_run_grace_minutes: float = Field(default=30.0, ge=0, le=7 * 24 * 60)
+    on_missing_run: Literal["fail", "warn"] = "fail"
     #: ``ingestion: airflow``: at most this many on-demand runs of one flow going at once (a backfill's windows).
     #: Adobe documents no limit (docs/concurrency.md): ours, to keep a backfill from piling runs onto one flow.
     window_runs_in_flight: int = Field(default=4, ge=1, le=64)

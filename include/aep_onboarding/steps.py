@@ -230,7 +230,9 @@ STEPS: tuple[Step, ...] = (
     # run that onboards: the flow did not exist in its interval; a run without a data interval skips it).
     Step("judge_interval", AepIntervalRunsSensor, when=lambda spec: not spec.windows,
          ids={"flow_id": ("dataflow", ID)}, after=("wait_first_run",),
-         fixed=lambda spec: {"data_interval_start": WINDOW_START, "data_interval_end": WINDOW_END, **_sensor(spec)}),
+         fixed=lambda spec: {"data_interval_start": WINDOW_START, "data_interval_end": WINDOW_END,
+                             "missing_run_grace": spec.missing_run_grace_minutes * 60,
+                             "on_missing_run": spec.on_missing_run, **_sensor(spec)}),
     # ``ingestion: airflow``: the window's on-demand run, after the flow's own first run.
     Step("ingest_window", flow_run.AepRunFlowOperator, when=lambda spec: spec.windows, discovered=False,
          own=lambda s: {"delta_column": s.delta_column}, ids={"flow_id": ("dataflow", ID)}, after=("wait_first_run",),

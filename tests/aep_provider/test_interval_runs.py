@@ -4,10 +4,13 @@ or an interval in which the schedule had a run due and AEP made none; one listin
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
 from aep_provider_chain import defer_and_rebuild, hubspot_conn_env, onboard, only_event_once_runs_end
+from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+from airflow.sdk.exceptions import TaskDeferred
 from test_sensor_trigger import another_flow
 
 from aep_provider.hooks.aep import AepHook
@@ -105,7 +108,7 @@ def test_no_run_where_the_schedule_had_one_fails_and_a_disabled_flow_says_so(cha
                  idempotent=True)
     emulator.admin.advance(2 * HOUR + 60)
     with pytest.raises(AepFlowRunFailed) as info:
-        sensor(flow, start + HOUR / 2, start + 1.5 * HOUR).execute(make_context())
+        sensor(flow, start + HOUR / 2, start + 1.5 * HOUR, missing_run_grace=0).execute(make_context())
     text = str(info.value)
     assert "AEP made no run" in text and "1 due" in text and "frequency hour" in text
     assert "disabled" in text and "enable it" in text
@@ -166,3 +169,49 @@ def _interval(start, end):
     from aep_provider.flow_runs.interval import Interval
 
     return Interval(start, end)
+
+
+def _late_run(chain, make_context, emulator, delay: float) -> tuple[str, float, float]:
+    """An hourly flow whose first run is due 2 s from now inside the interval [now, now + 3 s), and AEP recording
+    its runs ``delay`` seconds after their due time (the emulator's ``scheduled_run_delay_seconds``)."""
+    emulator.admin.configure(scheduled_run_delay_seconds=delay)
+    now = emulator_now(emulator)
+    flow = another_flow(chain, make_context, "late", schedule={"frequency": "hour", "interval": 1,
+                                                               "start_time": int(now) + 2})
+    return flow, now, now + 3
+
+
+def test_a_due_run_recorded_after_the_interval_within_the_grace_period_is_late_not_missing(
+    chain, make_context, emulator, capsys
+):
+    """AEP records a run due inside the interval only after the interval's end (Adobe documents no bound on the
+    delay): the sensor waits out ``missing_run_grace`` - deferred on a DateTimeTrigger, not in a worker slot - finds the
+    run created since the end and passes, saying the next DAG run judges it."""
+    flow, start, end = _late_run(chain, make_context, emulator, delay=2)
+    judge = sensor(flow, start, end, deferrable=True, missing_run_grace=3)
+    ctx = make_context()
+    with pytest.raises(TaskDeferred) as deferred:
+        judge.execute(ctx)
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, DateTimeTrigger) and deferred.value.method_name == "resume_after_grace"
+    assert abs(trigger.moment.timestamp() - (end + 3)) < 0.01
+    time.sleep(max(0.0, end + 3 - time.time()))
+    capsys.readouterr()
+    result = judge.resume_after_grace(ctx)
+    assert result == {"o": {"runs": [], "input_records": 0, "output_records": 0, "failed_records": 0}}
+    logged = capsys.readouterr().out
+    assert "recorded the run due" in logged and "the next DAG run judges it" in logged
+
+
+def test_a_due_run_still_missing_after_the_grace_period_fails_or_warns_as_the_spec_says(
+    chain, make_context, emulator, capsys
+):
+    """The same interval with AEP recording nothing within the grace period: the default fails naming the schedule
+    and the grace period; ``on_missing_run: warn`` logs the same and passes."""
+    flow, start, end = _late_run(chain, make_context, emulator, delay=60)
+    with pytest.raises(AepFlowRunFailed) as info:
+        sensor(flow, start, end, missing_run_grace=1).execute(make_context())
+    assert "AEP made no run" in str(info.value) and "grace period" in str(info.value)
+    capsys.readouterr()
+    result = sensor(flow, start, end, missing_run_grace=1, on_missing_run="warn").execute(make_context())
+    assert result["o"]["runs"] == [] and "on_missing_run is warn" in capsys.readouterr().out

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
 
 from airflow.configuration import conf
+from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowSkipException
 
-from aep_provider.flow_runs.interval import Interval, no_run
+from aep_provider.flow_runs.interval import Interval, iso, no_run
 from aep_provider.flow_runs.run import FlowRun
 from aep_provider.flow_runs.verdict import verdict
 from aep_provider.flow_runs.watch import RunTarget, RunWatch, run_targets, runs_of_event
@@ -34,7 +35,13 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
     schedule (``ingestion: aep``): wait until they have ended, judge each as :class:`AepFlowRunSensor` does (the same
     ``verdict``: status, failed records against ``failed_record_tolerance``, the error codes), and fail naming every
     run that falls short. An interval in which AEP made no run although the flow's schedule had one due fails too,
-    naming the schedule and the flow's state (``flow_runs/interval.py``).
+    naming the schedule and the flow's state (``flow_runs/interval.py``) - after a grace period: Adobe documents no
+    bound on how late a run's record appears (monitor.md's example run was created 21 s after it started and minutes
+    after its window), so before calling a due run missing the sensor waits until ``missing_run_grace`` seconds after
+    the interval's end (deferred on a ``DateTimeTrigger``) and looks for a run of the flow created since the end: one
+    found there was late, not missing (the next DAG run, whose interval holds it, judges it). ``on_missing_run``:
+    ``fail`` (default) or ``warn`` (log it and pass: for flows disabled on purpose, or until a sandbox's habits are
+    known).
 
     Per flow and DAG run: one listing (``GET /runs`` filtered by ``flowId`` and ``createdAt``, every page with the
     filter), a read of the flow only when the listing is empty, and a read per poll of each run that had not ended
@@ -46,6 +53,8 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
     :param data_interval_end: ISO date-time (templated), the interval's end; ``""``: none.
     :param failed_record_tolerance: accepted ratio of failed to input records of each run (0..1).
     :param poll_interval: seconds between reads of the runs not yet ended.
+    :param missing_run_grace: seconds after the interval's end a due run may still be recorded (default 1800).
+    :param on_missing_run: ``"fail"`` or ``"warn"`` when a due run is missing after the grace period.
     :param deferrable: wait on the triggerer (default ``[operators] default_deferrable``).
     :param aep_conn_id: the AEP connection; ``sandbox``, ``hook_params``, ``max_concurrency`` as for the other
         sensor.
@@ -67,6 +76,8 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
         data_interval_end: str = "",
         failed_record_tolerance: float = 0.0,
         poll_interval: float = 5,
+        missing_run_grace: float = 1800,
+        on_missing_run: Literal["fail", "warn"] = "fail",
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         aep_conn_id: str = DEFAULT_CONN_ID,
         sandbox: str | None = None,
@@ -83,6 +94,13 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
         self.flow_id, self.deferrable = flow_id, deferrable
         self.data_interval_start, self.data_interval_end = data_interval_start, data_interval_end
         self.failed_record_tolerance, self.poll_interval = float(failed_record_tolerance), float(poll_interval)
+        if on_missing_run not in ("fail", "warn"):
+            raise AepConfigError(f"AepIntervalRunsSensor ({self.task_id}): on_missing_run={on_missing_run!r}: "
+                                 "use 'fail' or 'warn'")
+        if not 0 <= float(missing_run_grace) <= 7 * 86400:
+            raise AepConfigError(f"AepIntervalRunsSensor ({self.task_id}): missing_run_grace={missing_run_grace}: "
+                                 "seconds between 0 and a week")
+        self.missing_run_grace, self.on_missing_run = float(missing_run_grace), on_missing_run
         self.connect(aep_conn_id, sandbox, hook_params, f"AepIntervalRunsSensor ({self.task_id})")
         self.max_concurrency = checked_concurrency(f"AepIntervalRunsSensor ({self.task_id})", max_concurrency)
 
@@ -97,20 +115,23 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
                                        "schedule to judge.")
         return interval
 
-    def _list(self, interval: Interval) -> dict[str, tuple[list[FlowRun], str | None]]:
-        """Per key: the runs created in ``interval``, and (only when there is none) what that means."""
+    def _list(self, interval: Interval) -> dict[str, tuple[list[FlowRun], str | None, bool]]:
+        """Per key: the runs created in ``interval``, and (only when there is none) what that means and whether a
+        due run is missing."""
         flows = {target.key: target.flow_id for target in run_targets(self.flow_id)}
         if len(flows) > 1:
             self.hook.get_token()  # the connection and token in this thread; the pool only makes HTTP calls
 
-        def read(key: str) -> tuple[list[FlowRun], str | None]:
+        def read(key: str) -> tuple[list[FlowRun], str | None, bool]:
+            """``(runs, sentence when there is none, whether a due run is missing)``."""
             runs = self.hook.interval_runs(flows[key], interval)
             if runs:
-                return runs, None
-            ok, sentence = no_run(flows[key], self.hook.get_object("flows", flows[key]), interval)
-            if not ok:
+                return runs, None, False
+            flow = self.hook.get_object("flows", flows[key])
+            ok, sentence = no_run(flows[key], flow, interval)
+            if flow is None:
                 raise AepFlowRunFailed(f"[{key}] {sentence}")
-            return [], sentence
+            return [], sentence, not ok
 
         rows = [Row(key=key, fields=key) for key in sorted(flows)]
         outcome = run_rows(rows, lambda row: read(row.fields), max_concurrency=self.max_concurrency)
@@ -123,17 +144,28 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
         return outcome.results
 
     def execute(self, context: Any) -> Any:
+        return self._judge(context, after_grace=False)
+
+    def resume_after_grace(self, context: Any, event: Any = None) -> Any:
+        """Back from the grace period's ``DateTimeTrigger``: list again, and call a due run missing only now."""
+        return self._judge(context, after_grace=True)
+
+    def _judge(self, context: Any, after_grace: bool) -> Any:
         interval = self._interval()
         listed = self._list(interval)
         self.log.info("Runs AEP made in %s: %s", interval,
-                      {key: [run.id for run in runs] for key, (runs, _) in sorted(listed.items())})
-        for key, (_, sentence) in sorted(listed.items()):
-            if sentence:
+                      {key: [run.id for run in runs] for key, (runs, _, _) in sorted(listed.items())})
+        missing = {key: sentence for key, (_, sentence, due) in sorted(listed.items()) if due and sentence}
+        for key, (_, sentence, due) in sorted(listed.items()):
+            if sentence and not due:
                 self.log.info("[%s] %s", key, sentence)
-        runs = {key: [run.model_dump(by_alias=True, mode="json") for run in found] for key, (found, _) in listed.items()}
+        if missing:
+            self._missing(interval, missing, after_grace)
+        runs = {key: [run.model_dump(by_alias=True, mode="json") for run in found]
+                for key, (found, _, _) in listed.items()}
         flows = dict(self.flow_id)
         pending = [RunTarget(f"{key}{SEP}{run.id}", str(run.flow_id or flows.get(key) or ""), run.id)
-                   for key, (found, _) in listed.items() for run in found if not run.ended]
+                   for key, (found, _, _) in listed.items() for run in found if not run.ended]
         if not pending:
             return self._finish(context, runs, {})
         if not self.deferrable:
@@ -152,6 +184,35 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
             kwargs={"runs": runs},
             timeout=timeout,
         )
+
+    def _missing(self, interval: Interval, missing: Mapping[str, str], after_grace: bool) -> None:
+        """Due runs AEP has not recorded: wait out the grace period, then a run created since the interval's end was
+        late (the next DAG run judges it); none is a missing run - fail, or warn with ``on_missing_run: warn``."""
+        until = interval.end + self.missing_run_grace
+        if self.missing_run_grace and not after_grace and time.time() < until:
+            self.log.info("No run recorded yet where one was due (%s); waiting until %s (missing_run_grace %gs) for a "
+                          "late one", ", ".join(sorted(missing)), iso(until), self.missing_run_grace)
+            if self.deferrable:
+                self.defer(trigger=DateTimeTrigger(moment=datetime.fromtimestamp(until, tz=timezone.utc)),
+                           method_name="resume_after_grace")
+            time.sleep(max(0.0, until - time.time()))
+        flows = dict(self.flow_id)
+        since_end = Interval(start=interval.end, end=max(until, time.time()))
+        problems = []
+        for key, sentence in missing.items():
+            late = self.hook.interval_runs(flows[key], since_end)
+            if late:
+                self.log.info("[%s] AEP recorded the run due in %s late, at %s (%s): the next DAG run judges it.", key,
+                              interval, iso(min(run.created / 1000 or since_end.start for run in late)), late[0].id)
+            else:
+                problems.append(f"[{key}] {sentence} Nothing was recorded in the {self.missing_run_grace:g}s grace "
+                                "period after the interval either (missing_run_grace).")
+        if not problems:
+            return
+        if self.on_missing_run == "fail":
+            raise AepFlowRunFailed(" ".join(problems))
+        for problem in problems:
+            self.log.warning("%s on_missing_run is warn: this DAG run passes.", problem)
 
     def _wait(self, pending: list[RunTarget]) -> dict[str, FlowRun]:
         """Without deferring: read the runs not yet ended by id until they have (the trigger's routine, sync)."""
