@@ -337,9 +337,11 @@ def test_scheduler_restarted_mid_run_runs_nothing_twice(deployment, dags) -> Non
 def test_triggerer_killed_while_sensors_deferred_resumes_them(deployment, dags) -> None:
     """The triggerer SIGKILLed while every flow-run sensor is deferred: the restarted triggerer takes their
     triggers over, the sensors finish in their first try, and both runs end in success."""
-    # The two first onboardings take turns on the sandbox's write lease: the first one's flow run must outlast the
-    # second one's creates (about 30 s on a loaded 2-core machine) for both runs' sensors to be deferred at once.
-    run_duration = 60.0
+    # The two first onboardings take turns on the sandbox's write lease: the first one's flow runs must outlast the
+    # second one's creates, however long a loaded machine takes, for both runs' sensors to be deferred at once. So the
+    # runs last ten minutes of emulator time, and once the triggerer is killed the emulator's clock is moved past
+    # their end: the sensors find them ended only through the restarted triggerer.
+    run_duration = 600.0
     scenario = _start(deployment, run_duration=run_duration)
     scenario.wait_until(
         "every flow-run sensor (wait_first_run) to be deferred",
@@ -350,6 +352,7 @@ def test_triggerer_killed_while_sensors_deferred_resumes_them(deployment, dags) 
     )
     times = _component("airflow-restart.sh", "triggerer", "--kill")
     fault_at = time.monotonic() - (time.time() - times["stopped"])
+    scenario.emulator.advance(run_duration)
     ends = scenario.finish(fault_at)
     _assert_onboarded(scenario, ends, deployment.log_dir)
     for run in scenario.runs:
@@ -357,7 +360,8 @@ def test_triggerer_killed_while_sensors_deferred_resumes_them(deployment, dags) 
         for task_id, history in sensors.items():
             assert history[-1] == ("success", 1), f"{run.dag_id}.{task_id} went {history}: not resumed in its first try"
             assert ("deferred", 1) in history, f"{run.dag_id}.{task_id} never deferred: {history}"
-    _report("triggerer SIGKILL", ends, f"flow runs last {run_duration:.0f}s; triggerer healthy again "
+    _report("triggerer SIGKILL", ends, f"flow runs last {run_duration:.0f}s of emulator time, ended by moving its "
+            f"clock after the kill; triggerer healthy again "
             f"{times['started'] - times['stopped']:.0f}s after the kill")
 
 
