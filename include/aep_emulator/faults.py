@@ -103,11 +103,8 @@ class FaultEngine:
                 pattern = self._compiled[i]
                 if pattern is not None and not pattern.search(path):
                     continue
-                if rule.max_hits is not None and self._hits[i] >= rule.max_hits:
+                if not self._fires(i, rule):
                     continue
-                if self._rng.random() >= rule.probability:
-                    continue
-                self._hits[i] += 1
                 if rule.kind == "latency":
                     latency += rule.latency_ms
                     continue
@@ -121,13 +118,18 @@ class FaultEngine:
             for i, rule in enumerate(self.fault_set.rules):
                 if rule.kind not in RUN_FAULTS or (rule.flow_id and rule.flow_id != flow_id):
                     continue
-                if rule.max_hits is not None and self._hits[i] >= rule.max_hits:
-                    continue
-                if self._rng.random() >= rule.probability:
-                    continue
-                self._hits[i] += 1
-                return rule
+                if self._fires(i, rule):
+                    return rule
         return None
+
+    def _fires(self, i: int, rule: FaultRule) -> bool:
+        """Whether rule ``i`` fires now (under the lock): hits left, and the seeded draw; counts the hit."""
+        if rule.max_hits is not None and self._hits[i] >= rule.max_hits:
+            return False
+        if self._rng.random() >= rule.probability:
+            return False
+        self._hits[i] += 1
+        return True
 
 
 def faultable(path: str) -> bool:

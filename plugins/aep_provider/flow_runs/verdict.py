@@ -7,7 +7,17 @@ help/dataflows/api/monitor.md shows a run whose ``statusSummary.status`` is ``su
 from __future__ import annotations
 
 from aep_provider.flow_runs.run import FlowRun
+from aep_provider.hooks.errors import AepConfigError
 from aep_provider.printable import printable
+
+
+def checked_tolerance(failed_record_tolerance: float) -> float:
+    """``failed_record_tolerance`` as a float, refused (naming the fix) outside 0..1: the sensors' one check."""
+    if not 0.0 <= float(failed_record_tolerance) <= 1.0:
+        raise AepConfigError(
+            f"failed_record_tolerance={failed_record_tolerance} must be a ratio between 0 and 1 (e.g. 0.05)"
+        )
+    return float(failed_record_tolerance)
 
 
 def verdict(run: FlowRun, failed_record_tolerance: float) -> tuple[bool, str]:

@@ -11,7 +11,7 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from aep_provider.flow_runs.run import FlowRun
-from aep_provider.flow_runs.verdict import error_codes, verdict
+from aep_provider.flow_runs.verdict import checked_tolerance, error_codes, verdict
 from aep_provider.flow_runs.watch import RunTarget, RunWatch, checked, naming, run_targets, runs_of_event
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError, AepError
@@ -81,12 +81,8 @@ class AepFlowRunSensor(AepConnected, BaseSensorOperator):
         super().__init__(**kwargs)
         if which not in ("latest", "first"):
             raise AepConfigError(f"which={which!r} must be 'latest' or 'first'")
-        if not 0.0 <= float(failed_record_tolerance) <= 1.0:
-            raise AepConfigError(
-                f"failed_record_tolerance={failed_record_tolerance} must be a ratio between 0 and 1 (e.g. 0.05)"
-            )
         self.flow_id, self.run_id, self.which, self.deferrable = flow_id, run_id, which, deferrable
-        self.failed_record_tolerance, self.poll_interval = float(failed_record_tolerance), float(poll_interval)
+        self.failed_record_tolerance, self.poll_interval = checked_tolerance(failed_record_tolerance), float(poll_interval)
         self.connect(aep_conn_id, sandbox, hook_params, f"AepFlowRunSensor ({self.task_id})")
         self.max_concurrency = checked_concurrency(f"AepFlowRunSensor ({self.task_id})", max_concurrency)
 

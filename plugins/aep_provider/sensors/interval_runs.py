@@ -14,7 +14,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from aep_provider.flow_runs.interval import Interval, iso, no_run
 from aep_provider.flow_runs.run import FlowRun
-from aep_provider.flow_runs.verdict import verdict
+from aep_provider.flow_runs.verdict import checked_tolerance, verdict
 from aep_provider.flow_runs.watch import RunTarget, RunWatch, run_targets, runs_of_event
 from aep_provider.hooks.connection_form import DEFAULT_CONN_ID
 from aep_provider.hooks.errors import AepConfigError
@@ -87,13 +87,9 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
     ) -> None:
         kwargs.setdefault("poke_interval", poll_interval)
         super().__init__(**kwargs)
-        if not 0.0 <= float(failed_record_tolerance) <= 1.0:
-            raise AepConfigError(
-                f"failed_record_tolerance={failed_record_tolerance} must be a ratio between 0 and 1 (e.g. 0.05)"
-            )
         self.flow_id, self.deferrable = flow_id, deferrable
         self.data_interval_start, self.data_interval_end = data_interval_start, data_interval_end
-        self.failed_record_tolerance, self.poll_interval = float(failed_record_tolerance), float(poll_interval)
+        self.failed_record_tolerance, self.poll_interval = checked_tolerance(failed_record_tolerance), float(poll_interval)
         if on_missing_run not in ("fail", "warn"):
             raise AepConfigError(f"AepIntervalRunsSensor ({self.task_id}): on_missing_run={on_missing_run!r}: "
                                  "use 'fail' or 'warn'")
