@@ -25,12 +25,14 @@ deployment that did not start is an error of the section (raised after the rows 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
@@ -72,6 +74,10 @@ class BackfillRow:
     days: str
     state: str
     run_states: dict[str, str] = field(default_factory=dict)
+    #: where the time went: task instances, their summed durations, the longest ``plan`` (a plan that found the
+    #: lease held waits in it, deferred), the summed ``ingest_window`` durations (one at a time per DAG:
+    #: ``max_active_tis_per_dag=1``), the deployment's CPU seconds and the load average after
+    extra: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,6 +155,7 @@ def measure(dep: deployment.Deployment, emulator: Emulator, plan: BackfillPlan, 
     emulator.configure(latency_ms=plan.latency_ms, run_duration_seconds=RUN_DURATION_SECONDS)
     shutil.rmtree(dep.home / ".aep_token_cache", ignore_errors=True)
     before = emulator.counters()
+    cpu_before = sum(dep.cpu_by_component().values())
     last = first + dt.timedelta(days=plan.windows - 1)
     start = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
     end = dt.datetime.combine(last, dt.time(), tzinfo=dt.UTC)
@@ -167,6 +174,7 @@ def measure(dep: deployment.Deployment, emulator: Emulator, plan: BackfillPlan, 
             dep.api("PUT", f"/api/v2/backfills/{backfill['id']}/cancel")
             break
         time.sleep(POLL_SECONDS)
+    cpu = sum(dep.cpu_by_component().values()) - cpu_before
     emulator.configure(latency_ms=0, run_duration_seconds=RUN_DURATION_SECONDS)
     counters = {k: v - before.get(k, 0) for k, v in emulator.counters().items()}
     runs = [r for r in dep.api("GET", f"/api/v2/dags/{dag_id}/dagRuns",
@@ -183,10 +191,27 @@ def measure(dep: deployment.Deployment, emulator: Emulator, plan: BackfillPlan, 
         resources=sum(held.values()), duplicates=duplicates, requests=counters.get("requests"),
         ims_token_requests=counters.get("ims_token_requests"),
         hubspot_rows=hubspot_rows(emulator, plan, first, plan.windows), days=f"{first}..{last}", state=state,
-        run_states=run_states)
+        run_states=run_states, extra={**time_spent(dep, dag_id, runs), "deployment_cpu_seconds": cpu,
+                                      "load_after": os.getloadavg()[0]})
     log(f"backfill: {case} at {max_active_runs}: {row.seconds} s, {row.runs_succeeded}/{plan.windows} runs "
         f"succeeded, {row.resources} resources, duplicates {duplicates or 'none'}, {row.requests} requests")
     return row, held
+
+
+def time_spent(dep: deployment.Deployment, dag_id: str, runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Task instances of the runs (REST): how many, their summed durations, the longest plan, the window steps."""
+    spans: list[tuple[str, float]] = []
+    for run in runs:
+        tis = dep.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run['dag_run_id'], safe='')}/taskInstances",
+                      params={"limit": 1000}).get("task_instances", [])
+        for ti in tis:
+            start, end = _ts(ti.get("start_date")), _ts(ti.get("end_date"))
+            if start and end:
+                spans.append((str(ti["task_id"]), end - start))
+    plans = [d for task, d in spans if task == "plan"]
+    return {"task_instances": float(len(spans)), "task_seconds": sum(d for _, d in spans),
+            "plan_longest": max(plans, default=0.0),
+            "ingest_window_seconds": sum(d for task, d in spans if task.endswith("ingest_window"))}
 
 
 def failures_of(row: BackfillRow, plan: BackfillPlan) -> list[str]:

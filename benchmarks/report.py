@@ -237,6 +237,21 @@ def backfill_section(rows: list[dict[str, Any]], notes: list[str]) -> list[str]:
                        f"{r['windows']} | {r['resources']} | {dups} | {_f(r['requests'])} | "
                        f"{_f(r['ims_token_requests'])} | {r['hubspot_rows']} | "
                        f"{_f(ratio) + 'x' if ratio and r is at_1 else ''} |")
+    timed = [r for r in rows if r.get("extra")]
+    if timed:
+        out += ["", "Where the time goes (task instances of the backfill's runs, REST): *task time* = their summed "
+                "durations; *longest plan* = the longest `plan` task (a plan that found the write lease held waits "
+                "in it, deferred, until the holder gives it back); *window steps* = the summed `ingest_window` "
+                "durations, which run one at a time per DAG (`max_active_tis_per_dag=1`); *deployment CPU* = CPU "
+                "seconds of every deployment process during the backfill (2 CPUs: at most 2 x wall).", "",
+                "| case | max_active_runs | wall (s) | task instances | task time (s) | longest plan (s) | "
+                "window steps (s) | deployment CPU (s) | load average after |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in timed:
+            e = r["extra"]
+            out.append(f"| {r['case']} | {r['max_active_runs']} | {_f(r['seconds'], 1)} | {int(e['task_instances'])} | "
+                       f"{_f(e['task_seconds'], 0)} | {_f(e['plan_longest'], 1)} | {_f(e['ingest_window_seconds'], 1)} | "
+                       f"{_f(e['deployment_cpu_seconds'], 0)} | {_f(e['load_after'], 1)} |")
     if notes:
         out += ["", "Notes:", *[f"- {n}" for n in notes]]
     return [*out, ""]
@@ -277,7 +292,9 @@ def readme_table(data: dict[str, Any]) -> list[str]:
 
 def markdown(data: dict[str, Any]) -> str:
     meta = data.get("meta", {})
-    out = ["# Benchmarks", "", f"Written by `make bench` (`python -m benchmarks.run`). {meta.get('environment', '')}", ""]
+    out = ["# Benchmarks", "", "Written by `make bench` (`python -m benchmarks.run`). Each section below says when it "
+           "was measured; a section without its own environment was measured in: "
+           f"{meta.get('environment', 'n/a')}", ""]
     for key, title in (("parse", "parse"), ("onboard", "onboard"), ("requests", "requests"), ("memory", "memory"),
                        ("backfill", "backfill")):
         info = meta.get(key)
@@ -285,7 +302,8 @@ def markdown(data: dict[str, Any]) -> str:
             load = ""
             if "load_before" in info:
                 load = f", load average {info['load_before']:.1f} before / {info['load_after']:.1f} after"
-            out.append(f"- {title}: measured {info['when']} ({info['mode']}, {info['seconds']:.0f} s{load})")
+            env = f"; {info['environment']}" if info.get("environment") else ""
+            out.append(f"- {title}: measured {info['when']} ({info['mode']}, {info['seconds']:.0f} s{load}){env}")
     out.append("")
     out += [README_HEADING, "", "README.md's benchmark table is this one, copied verbatim "
             "(tests/docs/test_readme.py checks it):", "", *readme_table(data), ""]

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     store = RESULTS / "results.json"
     data: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
-    data.setdefault("meta", {})["environment"] = _environment()
+    environment = _environment()
     status = 0
     with workdir(keep=args.keep) as work:
         if args.keep:
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             data.get("errors", {}).pop(section, None)
             data["meta"][section] = {"when": time.strftime("%Y-%m-%d %H:%M"), "mode": mode,
                                      "seconds": time.monotonic() - started, "load_after": os.getloadavg()[0],
-                                     "load_before": load_before}
+                                     "load_before": load_before, "environment": environment}
     # Merge into what is on disk now (another run may have written other sections meanwhile).
     latest: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
     for section in args.sections:
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             latest.setdefault("errors", {})[section] = data["errors"][section]
         else:
             latest.get("errors", {}).pop(section, None)
-    latest.setdefault("meta", {})["environment"] = data["meta"]["environment"]
+    # The environment of the sections measured before sections carried their own (kept, never overwritten).
+    latest.setdefault("meta", {}).setdefault("environment", environment)
     data = latest
     store.write_text(json.dumps(data, indent=2))
     text = report.markdown(data)
