@@ -75,6 +75,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.sections) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s) {unknown}; use some of {', '.join(SECTIONS)}")
+    if args.windows and not 2 <= args.windows <= 16:
+        parser.error(f"--windows {args.windows}: use 2 to 16 days")
+    if args.backfill_objects and not 1 <= args.backfill_objects <= 7:
+        parser.error(f"--backfill-objects {args.backfill_objects}: use 1 to 7 (the emulator's HubSpot tables)")
     return args
 
 
@@ -187,13 +191,10 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
     elif section == "backfill":
         from benchmarks import backfill
 
-        plan = backfill.BackfillPlan(windows=args.windows or (4 if args.quick else 8),
-                                     objects=args.backfill_objects or (2 if args.quick else 3),
-                                     latency_ms=args.backfill_latency, layout=args.backfill_layout)
-        if not 2 <= plan.windows <= 16 or not 1 <= plan.objects <= 7:
-            raise ValueError(f"--windows {plan.windows} / --backfill-objects {plan.objects}: use 2 to 16 windows "
-                             "and 1 to 7 objects (the emulator's HubSpot tables)")
-        backfill_rows, notes, failures = backfill.run(work, plan)
+        backfill_plan = backfill.BackfillPlan(windows=args.windows or (4 if args.quick else 8),
+                                              objects=args.backfill_objects or (2 if args.quick else 3),
+                                              latency_ms=args.backfill_latency, layout=args.backfill_layout)
+        backfill_rows, notes, failures = backfill.run(work, backfill_plan)
         data["backfill"] = [r.as_dict() for r in backfill_rows]
         data["backfill_notes"] = notes
         if failures:  # the rows measured are kept; what is missing or wrong is an error of the section
