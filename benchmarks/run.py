@@ -1,7 +1,8 @@
 """Run the benchmarks, print the markdown table, write results/results.{md,json,png}.
 
-    python -m benchmarks.run                  # everything (30-45 minutes on 2 CPUs, mostly the deployment)
-    python -m benchmarks.run --quick          # smaller sizes, CeleryExecutor at 1 s only (about 12 minutes)
+    python -m benchmarks.run                  # everything (45-60 minutes on 2 CPUs, mostly the deployment;
+                                              # the backfill section alone about 15)
+    python -m benchmarks.run --quick          # smaller sizes, CeleryExecutor at 1 s only, backfill 4 x 2
     python -m benchmarks.run --no-deployment  # everything but the real-deployment runs
     python -m benchmarks.run --only parse     # parse | onboard | requests | memory | backfill (comma-separated)
     python -m benchmarks.run --only backfill --windows 8 --backfill-objects 3 --backfill-latency 500
