@@ -257,6 +257,18 @@ class Emulator:
         self._admin.post("/_emulator/config", json={"latency_ms": latency_ms, "run_duration_seconds": 0}
                          ).raise_for_status()
 
+    def configure(self, latency_ms: int, run_duration_seconds: float) -> None:
+        """Latency of every Platform call and duration of every flow run, from now on."""
+        self._admin.post("/_emulator/config", json={"latency_ms": latency_ms,
+                                                    "run_duration_seconds": run_duration_seconds}).raise_for_status()
+
+    def config(self) -> dict[str, Any]:
+        """The emulator's run-time settings (``GET /_emulator/config``: seed, data end date, latency, ...)."""
+        response = self._admin.get("/_emulator/config")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
     def state(self) -> dict[str, Any]:
         response = self._admin.get("/_emulator/state")
         response.raise_for_status()

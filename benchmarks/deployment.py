@@ -174,6 +174,10 @@ class Deployment:
             return answer.json()
         raise RuntimeError(f"{method} {path}: unauthorized")
 
+    def api(self, method: str, path: str, **kw: Any) -> Any:
+        """One REST call (``/api/v2/...``) as the admin user; raises on an error status."""
+        return self._call(method, path, **kw)
+
     def wait_dag(self, dag_id: str, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -197,17 +197,116 @@ def memory_section(rows: list[dict[str, Any]]) -> list[str]:
     return [*out, ""]
 
 
+def _backfill_pair(rows: list[dict[str, Any]], case: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the row at max_active_runs N, the row at 1) of a backfill case."""
+    mine = [r for r in rows if r["case"] == case]
+    at_n = next((r for r in mine if r["max_active_runs"] > 1), None)
+    at_1 = next((r for r in mine if r["max_active_runs"] == 1), None)
+    return at_n, at_1
+
+
+def _backfill_ratio(at_n: dict[str, Any] | None, at_1: dict[str, Any] | None) -> float | None:
+    """Time at 1 over time at N (above 1: running the windows at once pays)."""
+    if not at_n or not at_1 or not at_n["seconds"] or not at_1["seconds"]:
+        return None
+    return float(at_1["seconds"]) / float(at_n["seconds"])
+
+
+def backfill_section(rows: list[dict[str, Any]], notes: list[str]) -> list[str]:
+    first = rows[0] if rows else {}
+    out = ["## 5. Backfill: N daily windows at once vs one at a time", "",
+           f"A backfill (`POST /api/v2/backfills`) of {first.get('windows')} days x {first.get('objects')} objects "
+           f"(`ingestion: airflow`, `layout: {first.get('layout')}`) on the deployment (CeleryExecutor) at "
+           f"{first.get('latency_ms')} ms per Platform call: *first time* on an empty sandbox, *onboarded* = the "
+           "next days right after, on what the first backfill created. *Wall* = the backfill's `completed_at` - "
+           "`created_at`; *resources* = what the sandbox holds afterwards (every kind, flow runs left out), "
+           "*duplicates* = names held more than once; requests = Platform and IMS requests the backfill made. "
+           "*Ratio* = wall at max_active_runs 1 / wall at N (above 1: running the windows at once pays).", "",
+           "| case | days | max_active_runs | wall (s) | runs succeeded | resources | duplicates | HTTP requests | "
+           "IMS token requests | HubSpot rows of the days | ratio 1 / N |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for case in ("first time", "onboarded"):
+        at_n, at_1 = _backfill_pair(rows, case)
+        ratio = _backfill_ratio(at_n, at_1)
+        for r in (at_n, at_1):
+            if r is None:
+                continue
+            wall = _f(r["seconds"], 1) if r["state"] == "completed" else f"{_f(r['seconds'], 1)} ({r['state']})"
+            dups = ", ".join(f"{k} x{v}" for k, v in r["duplicates"].items()) or "0"
+            out.append(f"| {case} | {r['days']} | {r['max_active_runs']} | {wall} | {r['runs_succeeded']} / "
+                       f"{r['windows']} | {r['resources']} | {dups} | {_f(r['requests'])} | "
+                       f"{_f(r['ims_token_requests'])} | {r['hubspot_rows']} | "
+                       f"{_f(ratio) + 'x' if ratio and r is at_1 else ''} |")
+    timed = [r for r in rows if r.get("extra")]
+    if timed:
+        out += ["", "Where the time goes (task instances of the backfill's runs, REST): *task time* = their summed "
+                "durations; *longest plan* = the longest `plan` task (a plan that found the write lease held waits "
+                "in it, deferred, until the holder gives it back); *window steps* = the summed `ingest_window` "
+                "durations, which run one at a time per DAG (`max_active_tis_per_dag=1`); *deployment CPU* = CPU "
+                "seconds of every deployment process during the backfill (2 CPUs: at most 2 x wall).", "",
+                "| case | max_active_runs | wall (s) | task instances | task time (s) | longest plan (s) | "
+                "window steps (s) | deployment CPU (s) | load average after |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in timed:
+            e = r["extra"]
+            out.append(f"| {r['case']} | {r['max_active_runs']} | {_f(r['seconds'], 1)} | {int(e['task_instances'])} | "
+                       f"{_f(e['task_seconds'], 0)} | {_f(e['plan_longest'], 1)} | {_f(e['ingest_window_seconds'], 1)} | "
+                       f"{_f(e['deployment_cpu_seconds'], 0)} | {_f(e['load_after'], 1)} |")
+    if notes:
+        out += ["", "Notes:", *[f"- {n}" for n in notes]]
+    return [*out, ""]
+
+
+README_HEADING = "## The README's table"
+
+
+def readme_table(data: dict[str, Any]) -> list[str]:
+    """The few headline rows the README shows, verbatim: from whatever sections results.json holds."""
+    meta = data.get("meta", {})
+
+    def day(section: str) -> str:
+        return str(meta.get(section, {}).get("when", "?"))[:10]
+
+    out = ["| `make bench` (date measured) | ours | reference | ratio |", "|---|---:|---:|---:|"]
+    parse = next((r for r in data.get("parse") or [] if r["objects"] == 100), None)
+    if parse:
+        out.append(f"| DAG-file parse, 100 objects, CPU s ({day('parse')}) | {_f(parse['ours_parse'])} | "
+                   f"dag-factory {_f(parse['dagfactory_parse'])} | {_f(parse['ratio'])} |")
+    onboard = data.get("onboard") or []
+    ours = _by(onboard, "ours CeleryExecutor, batched", 10, 1000)
+    aepp = _by(onboard, "aepp sequential", 10, 1000)
+    if ours and aepp:
+        ratio = _ratio(aepp, ours)
+        out.append(f"| onboard 10 objects at 1 s per call, s ({day('onboard')}) | {_f(ours['onboarded_seconds'], 1)} | "
+                   f"aepp script {_f(aepp['onboarded_seconds'], 1)} | {_f(ratio)}x faster |")
+    for case in ("first time", "onboarded"):
+        at_n, at_1 = _backfill_pair(data.get("backfill") or [], case)
+        if at_n and at_1:
+            ratio = _backfill_ratio(at_n, at_1)
+            sandbox = "empty" if case == "first time" else "onboarded"
+            out.append(f"| backfill {at_n['windows']} days x {at_n['objects']} objects, {sandbox} sandbox, s "
+                       f"({day('backfill')}) | {at_n['max_active_runs']} at once {_f(at_n['seconds'], 1)} | one at a "
+                       f"time {_f(at_1['seconds'], 1)} | {_f(ratio)}x faster |")
+    return out
+
+
 def markdown(data: dict[str, Any]) -> str:
     meta = data.get("meta", {})
-    out = ["# Benchmarks", "", f"Written by `make bench` (`python -m benchmarks.run`). {meta.get('environment', '')}", ""]
-    for key, title in (("parse", "parse"), ("onboard", "onboard"), ("requests", "requests"), ("memory", "memory")):
+    out = ["# Benchmarks", "", "Written by `make bench` (`python -m benchmarks.run`). Each section below says when it "
+           "was measured; a section without its own environment was measured in: "
+           f"{meta.get('environment', 'n/a')}", ""]
+    for key, title in (("parse", "parse"), ("onboard", "onboard"), ("requests", "requests"), ("memory", "memory"),
+                       ("backfill", "backfill")):
         info = meta.get(key)
         if info:
             load = ""
             if "load_before" in info:
                 load = f", load average {info['load_before']:.1f} before / {info['load_after']:.1f} after"
-            out.append(f"- {title}: measured {info['when']} ({info['mode']}, {info['seconds']:.0f} s{load})")
+            env = f"; {info['environment']}" if info.get("environment") else ""
+            out.append(f"- {title}: measured {info['when']} ({info['mode']}, {info['seconds']:.0f} s{load}){env}")
     out.append("")
+    out += [README_HEADING, "", "README.md's benchmark table is this one, copied verbatim "
+            "(tests/docs/test_readme.py checks it):", "", *readme_table(data), ""]
     if data.get("parse"):
         out += parse_section(data["parse"])
     if data.get("onboard"):
@@ -216,11 +315,17 @@ def markdown(data: dict[str, Any]) -> str:
         out += requests_section(data["requests"])
     if data.get("memory"):
         out += memory_section(data["memory"])
+    if data.get("backfill"):
+        out += backfill_section(data["backfill"], data.get("backfill_notes", []))
     return "\n".join(out) + "\n"
 
 
-def chart(data: dict[str, Any], path: Path) -> Path:
-    import matplotlib
+def chart(data: dict[str, Any], path: Path) -> Path | None:
+    """The PNG chart; None (the old chart kept) without matplotlib (bench extra), e.g. a backfill-only run from .venv."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

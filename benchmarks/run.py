@@ -1,9 +1,11 @@
 """Run the benchmarks, print the markdown table, write results/results.{md,json,png}.
 
-    python -m benchmarks.run                  # everything (30-45 minutes on 2 CPUs, mostly the deployment)
-    python -m benchmarks.run --quick          # smaller sizes, CeleryExecutor at 1 s only (about 12 minutes)
+    python -m benchmarks.run                  # everything (45-60 minutes on 2 CPUs, mostly the deployment;
+                                              # the backfill section alone about 15)
+    python -m benchmarks.run --quick          # smaller sizes, CeleryExecutor at 1 s only, backfill 4 x 2
     python -m benchmarks.run --no-deployment  # everything but the real-deployment runs
-    python -m benchmarks.run --only parse     # parse | onboard | requests | memory (comma-separated)
+    python -m benchmarks.run --only parse     # parse | onboard | requests | memory | backfill (comma-separated)
+    python -m benchmarks.run --only backfill --windows 8 --backfill-objects 3 --backfill-latency 500
 
 Results of earlier runs are kept per section in results/results.json, so
 ``--only`` refreshes one section of the report and leaves the others as they
@@ -25,7 +27,7 @@ from benchmarks import report
 from benchmarks.common import RESULTS, AirflowHome, log, workdir
 from benchmarks.specs import OURS_DAG_FILE
 
-SECTIONS = ("parse", "onboard", "requests", "memory")
+SECTIONS = ("parse", "onboard", "requests", "memory", "backfill")
 
 
 def _versions() -> str:
@@ -50,7 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions")
     parser.add_argument("--only", default=",".join(SECTIONS),
-                        help="comma-separated sections to run: parse, onboard, requests, memory")
+                        help="comma-separated sections to run: parse, onboard, requests, memory, backfill")
     parser.add_argument("--executors", default="celery,local",
                         help="deployment executors for the onboarding benchmark (celery, local)")
     parser.add_argument("--sizes", default="", help="onboard: object counts, e.g. 1,10,50 (default by mode)")
@@ -58,13 +60,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--layouts", default="",
                         help="onboard: layouts on the deployment, e.g. batched,per_object (default: batched at "
                              "every size, per_object at 10 objects)")
-    parser.add_argument("--no-deployment", action="store_true", help="skip the real-deployment onboarding runs")
+    parser.add_argument("--windows", type=int, default=0,
+                        help="backfill: days per backfill, the max_active_runs measured against 1 (default 8, quick 4)")
+    parser.add_argument("--backfill-objects", type=int, default=0,
+                        help="backfill: objects in the spec, at most 7 (default 3, quick 2)")
+    parser.add_argument("--backfill-latency", type=int, default=500,
+                        help="backfill: latency of every Platform call in ms (default 500, about a real sandbox's)")
+    parser.add_argument("--backfill-layout", default="batched", choices=("batched", "per_object"),
+                        help="backfill: the spec's layout (default batched)")
+    parser.add_argument("--no-deployment", action="store_true",
+                        help="skip the real-deployment runs (the onboarding's deployment rows, the backfill section)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, Airflow homes)")
     args = parser.parse_args(argv)
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(args.sections) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s) {unknown}; use some of {', '.join(SECTIONS)}")
+    if args.windows and not 2 <= args.windows <= 16:
+        parser.error(f"--windows {args.windows}: use 2 to 16 days")
+    if args.backfill_objects and not 1 <= args.backfill_objects <= 7:
+        parser.error(f"--backfill-objects {args.backfill_objects}: use 1 to 7 (the emulator's HubSpot tables)")
     return args
 
 
@@ -74,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     store = RESULTS / "results.json"
     data: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
-    data.setdefault("meta", {})["environment"] = _environment()
+    environment = _environment()
     status = 0
     with workdir(keep=args.keep) as work:
         if args.keep:
@@ -89,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         for section in SECTIONS:
             if section not in args.sections:
                 continue
+            if section == "backfill" and args.no_deployment:
+                log("--- backfill skipped (--no-deployment): it runs only on the deployment")
+                continue
             started = time.monotonic()
             load_before = os.getloadavg()[0]
             log(f"--- {section} ({mode})")
@@ -102,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             data.get("errors", {}).pop(section, None)
             data["meta"][section] = {"when": time.strftime("%Y-%m-%d %H:%M"), "mode": mode,
                                      "seconds": time.monotonic() - started, "load_after": os.getloadavg()[0],
-                                     "load_before": load_before}
+                                     "load_before": load_before, "environment": environment}
     # Merge into what is on disk now (another run may have written other sections meanwhile).
     latest: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
     for section in args.sections:
@@ -115,16 +133,17 @@ def main(argv: list[str] | None = None) -> int:
             latest.setdefault("errors", {})[section] = data["errors"][section]
         else:
             latest.get("errors", {}).pop(section, None)
-    latest.setdefault("meta", {})["environment"] = data["meta"]["environment"]
+    # The environment of the sections measured before sections carried their own (kept, never overwritten).
+    latest.setdefault("meta", {}).setdefault("environment", environment)
     data = latest
     store.write_text(json.dumps(data, indent=2))
     text = report.markdown(data)
     if data.get("errors"):
         text += "\n## Errors\n\n" + "\n".join(f"- {k}: {v}" for k, v in data["errors"].items()) + "\n"
     (RESULTS / "results.md").write_text(text)
-    report.chart(data, RESULTS / "results.png")
+    png = report.chart(data, RESULTS / "results.png")
     print(text)
-    log(f"wrote {RESULTS / 'results.md'} and {RESULTS / 'results.png'}")
+    log(f"wrote {RESULTS / 'results.md'}" + (f" and {png}" if png else " (no matplotlib: results.png not redrawn)"))
     return status
 
 
@@ -170,6 +189,17 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
 
         request_rows = onboard.requests_only(home, work, [1, 5] if args.quick else [1, 10])
         data["requests"] = [r.as_dict() for r in request_rows]
+    elif section == "backfill":
+        from benchmarks import backfill
+
+        backfill_plan = backfill.BackfillPlan(windows=args.windows or (4 if args.quick else 8),
+                                              objects=args.backfill_objects or (2 if args.quick else 3),
+                                              latency_ms=args.backfill_latency, layout=args.backfill_layout)
+        backfill_rows, notes, failures = backfill.run(work, backfill_plan)
+        data["backfill"] = [r.as_dict() for r in backfill_rows]
+        data["backfill_notes"] = notes
+        if failures:  # the rows measured are kept; what is missing or wrong is an error of the section
+            raise RuntimeError("; ".join(failures))
     elif section == "memory":
         from benchmarks import memory
 

@@ -51,3 +51,17 @@ def test_the_readmes_operator_excerpt_is_the_example_dag_file() -> None:
     assert len(parts) >= 2
     for part in parts:
         assert part.strip() and part in example, f"not in dags/aep_example_by_hand.py:\n{part}"
+
+
+def test_the_readmes_benchmark_table_is_the_one_make_bench_wrote() -> None:
+    """The README's benchmark figures are `make bench`'s own output: its table is, verbatim, the one under "The
+    README's table" in benchmarks/results/results.md (written from every section results.json holds, re-run or
+    not), so a figure in the README is never typed by hand nor left behind by a new run."""
+    results = (REPO / "benchmarks" / "results" / "results.md").read_text()
+    assert "\n## The README's table\n" in results, "benchmarks/results/results.md has no README table: run make bench"
+    after = results.split("\n## The README's table\n", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in after.splitlines() if line.startswith("|"))
+    assert table.count("\n") >= 2, f"the README table of benchmarks/results/results.md has no rows:\n{after}"
+    assert f"\n{table}\n" in README.read_text(), (
+        f"README.md's benchmark table differs from benchmarks/results/results.md's; copy it:\n{table}"
+    )
