@@ -97,7 +97,7 @@ def create_dataset(request: Request, body: Annotated[dict[str, Any], Body()]) ->
         if request.query_params.get("requestDataSource", "").lower() == "true":
             obj["dataSourceId"] = secrets.randbelow(10**9)  # catalog.yaml: an integer
         cont.items["dataset"][dataset_id] = obj
-        cont.records.setdefault(dataset_id, [])
+        cont.open_records(dataset_id)
         store.wrote()
     return [f"@/dataSets/{dataset_id}"]
 
@@ -160,7 +160,7 @@ def delete_dataset(dataset_id: str, request: Request) -> list[str]:
         if dataset_id not in cont.items["dataset"]:
             return []
         del cont.items["dataset"][dataset_id]
-        cont.records.pop(dataset_id, None)
+        cont.drop_records(dataset_id)
         store.wrote()
     return [f"@/dataSets/{dataset_id}"]
 

@@ -298,7 +298,12 @@ def flow_action(ident: str, request: Request) -> dict[str, Any]:
         raise FLOW_SERVICE.bad_request("op must be 'enable' or 'disable' (ENABLE, DISABLE)")
     with store.lock:
         flow = _get(cont, "flow", ident, "flow")
+        now = store.clock.now()
+        if op == "enable" and flow.get("state") != "enabled" and flow.get("__timetable"):
+            # no run for the time it was disabled: the next due time after now covers it (schedule.py)
+            schedule.mark_paused(flow["__timetable"], now)
         flow["state"] = "enabled" if op == "enable" else "disabled"
-        touch(flow, ctx, store.clock.now_ms())
+        touch(flow, ctx, int(now * 1000))
+        cont.touched("flow", ident)
         store.wrote()
         return {"id": ident, "etag": flow["etag"]}
