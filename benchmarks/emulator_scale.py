@@ -13,9 +13,10 @@ records per object, counted among the resources). Its state is written to a file
 it, as the deployment runs it (``--state``), and then the same fixed mix of Platform calls is timed, each against
 a random object of those held: read a flow (with its ``lastRunDetails``), list a flow's runs
 (``property=flowId==``), read a run, read a dataset, look a flow and a source connection up by name
-(``property=name==``), look a dataset up by name, enable a flow (a write) and create a dataset (a write). The same
-mix runs again without a state file (in memory). The ratio is each rate over the 10-resource rate (target: at
-5,000 at least 0.8).
+(``property=name==``), look a dataset up by name, enable a flow (a write) and create a dataset (a write). The mix
+runs in three timed blocks and the best block's rate counts (the least disturbed by whatever else the machine
+runs). The same runs again without a state file (in memory). The ratio is each rate over the 10-resource rate
+(target: at 5,000 at least 0.8).
 
 Only the emulator's public API and ``Store``'s constructor, ``to_json`` and ``load`` are used, so the script
 measures an older emulator the same way (``PYTHONPATH=<its include> python -m benchmarks.emulator_scale``).
@@ -28,14 +29,15 @@ import json
 import random
 import tempfile
 import time
-from datetime import datetime
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 SIZES = (10, 500, 5000)
 RESOURCES_PER_OBJECT = 5  # dataset, source connection, target connection, flow, run
 TARGET_RATIO = 0.8
+BLOCKS = 3  # timed blocks of the mix per size and mode; the rate is the best block's
 
 SR = "/data/foundation/schemaregistry"
 CAT = "/data/foundation/catalog"
@@ -56,7 +58,7 @@ class ScaleRow:
     runs: int
     records: int
     state_file_mib: float
-    requests: int
+    requests: int  # requests of one timed block
     rate_state: float  # requests per second with --state
     rate_memory: float  # requests per second without a state file
     ratio_state: float | None = None  # rate over the 10-resource rate
@@ -195,10 +197,13 @@ def measure(size: int, rounds: int, folder: Path) -> ScaleRow:
             store = Store(config=Config(run_duration_seconds=0.0))
             store.load(str(state_file))
         client, api = _client(store)
-        _mix(api, made, 3, seed=size)  # warm-up
-        started = time.perf_counter()
-        requests = _mix(api, made, rounds, seed=size + 1)
-        rates[mode] = requests / (time.perf_counter() - started)
+        _mix(api, made, 5, seed=size)  # warm-up
+        best = 0.0
+        for block in range(BLOCKS):  # the best block: the least disturbed by whatever else the machine runs
+            started = time.perf_counter()
+            requests = _mix(api, made, rounds, seed=size * BLOCKS + block)
+            best = max(best, requests / (time.perf_counter() - started))
+        rates[mode] = best
         client.close()
         close = getattr(store, "close", None)
         if callable(close):
@@ -208,7 +213,7 @@ def measure(size: int, rounds: int, folder: Path) -> ScaleRow:
                     rate_state=rates["state"], rate_memory=rates["memory"])
 
 
-def run(sizes: tuple[int, ...] = SIZES, rounds: int = 40) -> list[ScaleRow]:
+def run(sizes: tuple[int, ...] = SIZES, rounds: int = 30) -> list[ScaleRow]:
     rows: list[ScaleRow] = []
     with tempfile.TemporaryDirectory(prefix="emulator-scale-") as tmp:
         for size in sizes:
@@ -223,7 +228,7 @@ def run(sizes: tuple[int, ...] = SIZES, rounds: int = 40) -> list[ScaleRow]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.emulator_scale", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
-    parser.add_argument("--rounds", type=int, default=40, help="rounds of the mix (9 requests each) per size")
+    parser.add_argument("--rounds", type=int, default=30, help="rounds of the mix (9 requests) per timed block")
     args = parser.parse_args(argv)
     for row in run(tuple(int(s) for s in args.sizes.split(",")), args.rounds):
         print(json.dumps(row.as_dict()), flush=True)

@@ -290,13 +290,35 @@ def readme_table(data: dict[str, Any]) -> list[str]:
     return out
 
 
+def emulator_section(rows: list[dict[str, Any]]) -> list[str]:
+    from benchmarks.emulator_scale import TARGET_RATIO
+
+    out = ["## 6. The emulator's cost per request against what it holds", "",
+           "`benchmarks/emulator_scale.py`: one process, the emulator app driven in-process, a fixed mix of nine "
+           "Platform calls (flow read, a flow's runs, run read, dataset read, flow / source connection / dataset "
+           "look-ups by name, a flow enabled, a dataset created) against random objects, with the emulator holding "
+           "*resources* (per object a dataset, two connections, a flow and its ended run with its records). "
+           f"Ratio = the rate over the rate at the smallest size (target: at least {TARGET_RATIO} at the largest).",
+           "", "| resources | runs | records | state file (MiB) | requests/s with --state | ratio | "
+           "requests/s in memory | ratio | target |", "|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+    largest = max(r["resources"] for r in rows)
+    for r in rows:
+        target = "-"
+        if r["resources"] == largest and len(rows) > 1:
+            target = _verdict(min(r["ratio_state"], r["ratio_memory"]) >= TARGET_RATIO)
+        out.append(f"| {r['resources']} | {r['runs']} | {r['records']} | {_f(r['state_file_mib'], 1)} | "
+                   f"{_f(r['rate_state'], 0)} | {_f(r['ratio_state'])} | {_f(r['rate_memory'], 0)} | "
+                   f"{_f(r['ratio_memory'])} | {target} |")
+    return [*out, ""]
+
+
 def markdown(data: dict[str, Any]) -> str:
     meta = data.get("meta", {})
     out = ["# Benchmarks", "", "Written by `make bench` (`python -m benchmarks.run`). Each section below says when it "
            "was measured; a section without its own environment was measured in: "
            f"{meta.get('environment', 'n/a')}", ""]
     for key, title in (("parse", "parse"), ("onboard", "onboard"), ("requests", "requests"), ("memory", "memory"),
-                       ("backfill", "backfill")):
+                       ("backfill", "backfill"), ("emulator", "emulator")):
         info = meta.get(key)
         if info:
             load = ""
@@ -317,6 +339,8 @@ def markdown(data: dict[str, Any]) -> str:
         out += memory_section(data["memory"])
     if data.get("backfill"):
         out += backfill_section(data["backfill"], data.get("backfill_notes", []))
+    if data.get("emulator"):
+        out += emulator_section(data["emulator"])
     return "\n".join(out) + "\n"
 
 

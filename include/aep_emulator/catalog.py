@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Request
 
 from .common import new_hex, public
 from .deps import container_of, ctx_of, store_of
-from .property_filters import FilterError, matches, parse_filters
+from .property_filters import FilterError, equal_value, matches, parse_filters
 from .schema_registry_resources import find_tenant
 from .services import CATALOG
 
@@ -128,8 +128,11 @@ def list_datasets(request: Request) -> dict[str, Any]:
         predicates = parse_filters(filters, name_wildcards=True)  # filter-data.md: `*` in `name`
     except FilterError as exc:
         raise CATALOG.bad_request(str(exc)) from exc
+    wanted = equal_value(filters, "name", name_wildcards=True)
     with store.lock:
-        items = [(k, {**public(v), "id": k}) for k, v in cont.items["dataset"].items()]
+        datasets = cont.items["dataset"]
+        keys = list(datasets) if wanted is None else cont.ids_where("dataset", "name", [wanted])
+        items = [(k, {**public(datasets[k]), "id": k}) for k in keys]
     if "name" in q:
         items = [(k, v) for k, v in items if _simple_filter(q["name"], v.get("name"))]
     items = [(k, v) for k, v in items if matches(v, predicates)]

@@ -34,7 +34,7 @@ from .common import new_etag, new_uuid, public
 from .data_prep import at_version
 from .deps import container_of, ctx_of, store_of
 from .errors import neutral
-from .flow_service_common import list_page, metadata
+from .flow_service_common import list_page, metadata, narrowed
 from .flow_service_run_params import check_delta_column, epoch, flow_delta_column, run_params
 from .ingestion import IngestResult, ingest
 from .schema_registry_resources import schema_fields
@@ -380,8 +380,7 @@ def list_runs(request: Request) -> dict[str, Any]:
     store, cont = store_of(request), container_of(request)
     with store.lock:
         now = store.clock.now()
-        objects = [run_view(r, now) for r in cont.items["run"].values()]
-    return list_page(request, objects, "runs")
+        return list_page(request, lambda wanted: [run_view(r, now) for r in narrowed(cont, "run", wanted)], "runs")
 
 
 @router.get("/runs/{run_id}", summary="Read a run with its metrics and activities")
