@@ -14,11 +14,11 @@ it, as the deployment runs it (``--state``), and then the same fixed mix of Plat
 a random object of those held: read a flow (with its ``lastRunDetails``), list a flow's runs
 (``property=flowId==``), read a run, read a dataset, look a flow and a source connection up by name
 (``property=name==``), look a dataset up by name, enable a flow (a write) and create a dataset (a write). The mix
-runs in three timed blocks and the best block's rate counts (the least disturbed by whatever else the machine
-runs). The same runs again without a state file (in memory). The ratio is each rate over the 10-resource rate
-(target: at 5,000 at least 0.8).
+runs in timed blocks of 20 rounds, the sizes taking turns (so a disturbance of the machine falls on every size
+alike), and the best block's rate counts, with the state file and with it switched off (in memory). The ratio
+is each rate over the 10-resource rate (target: at 5,000 at least 0.8).
 
-Only the emulator's public API and ``Store``'s constructor, ``to_json`` and ``load`` are used, so the script
+Only the emulator's public API and ``Store``'s constructor, ``state_file`` and ``to_json`` are used, so the script
 measures an older emulator the same way (``PYTHONPATH=<its include> python -m benchmarks.emulator_scale``).
 """
 
@@ -37,7 +37,7 @@ from typing import Any
 SIZES = (10, 500, 5000)
 RESOURCES_PER_OBJECT = 5  # dataset, source connection, target connection, flow, run
 TARGET_RATIO = 0.8
-BLOCKS = 3  # timed blocks of the mix per size and mode; the rate is the best block's
+BLOCKS = 5  # timed blocks of the mix per size and mode, taking turns; the rate is the best block's
 
 SR = "/data/foundation/schemaregistry"
 CAT = "/data/foundation/catalog"
@@ -173,7 +173,20 @@ def _held(store: Any) -> tuple[int, int, int]:
     return resources, runs, records
 
 
-def measure(size: int, rounds: int, folder: Path) -> ScaleRow:
+@dataclass
+class _Held:
+    """One emulator started from the state file of ``size`` resources, and what the mix needs of it."""
+
+    size: int
+    store: Any
+    client: Any
+    api: _Api
+    objects: list[dict[str, str]]
+    row: ScaleRow
+    state_file: str
+
+
+def _prepare(size: int, folder: Path) -> _Held:
     from aep_emulator.state import Config, Store
 
     objects = max(1, size // RESOURCES_PER_OBJECT)
@@ -183,41 +196,49 @@ def measure(size: int, rounds: int, folder: Path) -> ScaleRow:
     api.call("GET", f"{FS}/runs?limit=1")  # a request: the runs now due end and ingest
     client.close()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    snapshot = folder / "snapshot.json"
-    snapshot.write_text(json.dumps(filling.to_json()))
+    state_file = folder / "state.json"
+    state_file.write_text(json.dumps(filling.to_json()))
+    state_file.chmod(0o600)
     resources, runs, records = _held(filling)
-    rates = {}
-    for mode in ("state", "memory"):
-        state_file = folder / f"state-{mode}.json"
-        state_file.write_text(snapshot.read_text())
-        state_file.chmod(0o600)
-        if mode == "state":
-            store = Store(config=Config(run_duration_seconds=0.0), state_file=str(state_file))
-        else:
-            store = Store(config=Config(run_duration_seconds=0.0))
-            store.load(str(state_file))
-        client, api = _client(store)
-        _mix(api, made, 5, seed=size)  # warm-up
-        best = 0.0
-        for block in range(BLOCKS):  # the best block: the least disturbed by whatever else the machine runs
-            started = time.perf_counter()
-            requests = _mix(api, made, rounds, seed=size * BLOCKS + block)
-            best = max(best, requests / (time.perf_counter() - started))
-        rates[mode] = best
-        client.close()
-        close = getattr(store, "close", None)
-        if callable(close):
-            close()
-    return ScaleRow(resources=resources, objects=objects, runs=runs, records=records,
-                    state_file_mib=snapshot.stat().st_size / 2**20, requests=requests,
-                    rate_state=rates["state"], rate_memory=rates["memory"])
+    del filling
+    store = Store(config=Config(run_duration_seconds=0.0), state_file=str(state_file))
+    client, api = _client(store)
+    _mix(api, made, 5, seed=size)  # warm-up
+    row = ScaleRow(resources=resources, objects=objects, runs=runs, records=records,
+                   state_file_mib=state_file.stat().st_size / 2**20, requests=0, rate_state=0.0, rate_memory=0.0)
+    return _Held(size, store, client, api, made, row, str(state_file))
 
 
-def run(sizes: tuple[int, ...] = SIZES, rounds: int = 30) -> list[ScaleRow]:
-    rows: list[ScaleRow] = []
+def _block(held: _Held, mode: str, rounds: int, seed: int) -> None:
+    """One timed block of the mix; the row keeps the best rate of each mode. In memory = the same emulator with
+    its state file switched off (``Store.state_file`` None: nothing is written)."""
+    held.store.state_file = held.state_file if mode == "state" else None
+    started = time.perf_counter()
+    requests = _mix(held.api, held.objects, rounds, seed=seed)
+    rate = requests / (time.perf_counter() - started)
+    held.row.requests = requests
+    if mode == "state":
+        held.row.rate_state = max(held.row.rate_state, rate)
+    else:
+        held.row.rate_memory = max(held.row.rate_memory, rate)
+    held.store.state_file = held.state_file
+
+
+def run(sizes: tuple[int, ...] = SIZES, rounds: int = 20, blocks: int = BLOCKS) -> list[ScaleRow]:
+    """Every size's emulator is prepared first; then the timed blocks take turns, a block of each size and mode
+    in each turn, so a disturbance of the machine falls on every size alike."""
     with tempfile.TemporaryDirectory(prefix="emulator-scale-") as tmp:
-        for size in sizes:
-            rows.append(measure(size, rounds, Path(tmp) / str(size)))
+        held = [_prepare(size, Path(tmp) / str(size)) for size in sizes]
+        for block in range(blocks):
+            for h in held:
+                for mode in ("state", "memory"):
+                    _block(h, mode, rounds, seed=h.size * blocks + block)
+        for h in held:
+            h.client.close()
+            close = getattr(h.store, "close", None)
+            if callable(close):
+                close()
+    rows = [h.row for h in held]
     base = rows[0]
     for row in rows:
         row.ratio_state = row.rate_state / base.rate_state
@@ -228,9 +249,10 @@ def run(sizes: tuple[int, ...] = SIZES, rounds: int = 30) -> list[ScaleRow]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.emulator_scale", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
-    parser.add_argument("--rounds", type=int, default=30, help="rounds of the mix (9 requests) per timed block")
+    parser.add_argument("--rounds", type=int, default=20, help="rounds of the mix (9 requests) per timed block")
+    parser.add_argument("--blocks", type=int, default=BLOCKS, help="timed blocks per size and mode")
     args = parser.parse_args(argv)
-    for row in run(tuple(int(s) for s in args.sizes.split(",")), args.rounds):
+    for row in run(tuple(int(s) for s in args.sizes.split(",")), args.rounds, args.blocks):
         print(json.dumps(row.as_dict()), flush=True)
     return 0
 

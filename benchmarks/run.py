@@ -209,7 +209,7 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
     elif section == "emulator":
         from benchmarks import emulator_scale
 
-        data["emulator"] = [r.as_dict() for r in emulator_scale.run(rounds=10 if args.quick else 30)]
+        data["emulator"] = [r.as_dict() for r in emulator_scale.run(rounds=10 if args.quick else 20)]
 
 
 if __name__ == "__main__":
