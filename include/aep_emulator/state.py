@@ -6,9 +6,10 @@ one org+sandbox is invisible from every other.
 
 The state file (``--state``) keeps what a restart must not lose: resources, dataset records, runs and the
 clock offset. A write appends what it changed to the file's journal (``journal.py``); the journal is folded into
-the file at start, at shutdown (:meth:`Store.close`), on reset and when it has grown past the file's size. It keeps no credential: the HubSpot auth a base connection was created with (``__auth``) and
-the IMS tokens issued stay in memory, so a restarted emulator answers an old token ``401013`` and the
-client fetches a new one, as against Adobe's gateway. The file is written mode 0600 (``O_NOFOLLOW``, then
+the file at start, at shutdown (:meth:`Store.close`), on reset and when it has grown past the file's size. It
+keeps no credential: the HubSpot auth a base connection was created with (``__auth``) and the IMS tokens issued
+stay in memory, so a restarted emulator answers an old token ``401013`` and the client fetches a new one, as
+against Adobe's gateway. The file is written mode 0600 (``O_NOFOLLOW``, then
 an atomic rename) into a folder only this user may enter (0700, made so when the emulator creates it); a
 folder other users may read or write is refused at start (:class:`StateFileError`).
 """
