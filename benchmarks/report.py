@@ -321,6 +321,12 @@ def readme_table(data: dict[str, Any]) -> list[str]:
         ratio = _ratio(aepp, ours)
         out.append(f"| onboard 10 objects at 1 s per call, s ({day('onboard')}) | {_f(ours['onboarded_seconds'], 1)} | "
                    f"aepp script {_f(aepp['onboarded_seconds'], 1)} | {_f(ratio)}x faster |")
+    held = data.get("emulator") or []
+    if len(held) >= 2:
+        small, large = held[0], held[-1]
+        out.append(f"| emulator, requests/s holding {large['resources']:,} resources with `--state` "
+                   f"({day('emulator')}) | {_f(large['rate_state'], 0)} | holding {small['resources']}: "
+                   f"{_f(small['rate_state'], 0)} | {_f(large['ratio_state'])} |")
     for case in ("first time", "onboarded"):
         at_n, at_1 = _backfill_pair(data.get("backfill") or [], case)
         if at_n and at_1:
