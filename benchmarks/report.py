@@ -97,6 +97,7 @@ def _scale_lines(rows: list[dict[str, Any]]) -> list[str]:
         mem_text = f"{mem['peak_mib']:.0f} MiB (`{mem['task_id']}`)" if mem else "n/a"
         out.append(f"| {r['latency_ms']} ms | {r['objects']} | {r['method']} | {_f(r['onboarded_seconds'])} | "
                    f"{r['requests'] / r['objects']:.1f} | {xcom_text} | {mem_text} |")
+    growth: list[str] = []
     for method in sorted({r["method"] for r in deployed}):
         for lat in sorted({r["latency_ms"] for r in deployed}):
             mine = sorted((r for r in deployed if r["method"] == method and r["latency_ms"] == lat),
@@ -114,9 +115,9 @@ def _scale_lines(rows: list[dict[str, Any]]) -> list[str]:
                 x, y = get(a), get(b)
                 if x and y:
                     parts.append(f"{label} x{y / x:.2f}")
-            out.append(f"- {method}, {lat} ms, {a['objects']} -> {b['objects']} objects (x{factor:g}): "
-                       + (", ".join(parts) or "n/a"))
-    return out
+            growth.append(f"- {method}, {lat} ms, {a['objects']} -> {b['objects']} objects (x{factor:g}): "
+                          + (", ".join(parts) or "n/a"))
+    return [*out, *([""] + growth if growth else [])]
 
 
 def onboard_section(rows: list[dict[str, Any]], notes: list[str]) -> list[str]:
@@ -321,12 +322,6 @@ def readme_table(data: dict[str, Any]) -> list[str]:
         ratio = _ratio(aepp, ours)
         out.append(f"| onboard 10 objects at 1 s per call, s ({day('onboard')}) | {_f(ours['onboarded_seconds'], 1)} | "
                    f"aepp script {_f(aepp['onboarded_seconds'], 1)} | {_f(ratio)}x faster |")
-    held = data.get("emulator") or []
-    if len(held) >= 2:
-        small, large = held[0], held[-1]
-        out.append(f"| emulator, requests/s holding {large['resources']:,} resources with `--state` "
-                   f"({day('emulator')}) | {_f(large['rate_state'], 0)} | holding {small['resources']}: "
-                   f"{_f(small['rate_state'], 0)} | {_f(large['ratio_state'])} |")
     for case in ("first time", "onboarded"):
         at_n, at_1 = _backfill_pair(data.get("backfill") or [], case)
         if at_n and at_1:
