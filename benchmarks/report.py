@@ -117,7 +117,7 @@ def _scale_lines(rows: list[dict[str, Any]]) -> list[str]:
                     parts.append(f"{label} x{y / x:.2f}")
             growth.append(f"- {method}, {lat} ms, {a['objects']} -> {b['objects']} objects (x{factor:g}): "
                           + (", ".join(parts) or "n/a"))
-    return [*out, *([""] + growth if growth else [])]
+    return [*out, *(["", *growth] if growth else [])]
 
 
 def onboard_section(rows: list[dict[str, Any]], notes: list[str]) -> list[str]:
