@@ -187,6 +187,8 @@ class Emulator:
         # benchmarks.emulator_main = `aep-emulator serve` plus synthetic HubSpot tables (see there).
         self._cmd = [PYTHON, "-m", "benchmarks.emulator_main", "--synthetic-tables", str(synthetic_tables),
                      "serve", "--host", "127.0.0.1", "--port", str(self.port), "--latency-ms", str(latency_ms),
+                     # with a state file, as the deployment runs it (scripts/airflow-up.sh passes --state)
+                     "--state", str(workdir / f"emulator-{self.port}" / "state.json"),
                      "--run-duration", str(run_duration), "--log-level", "info" if access_log else "warning"]
         self._log_mark = 0
         self.access_log = access_log

@@ -47,6 +47,7 @@ from benchmarks.common import (
     log,
     run_child,
 )
+from benchmarks.task_memory import TaskMemory
 
 ONE_SPEC_DAG_FILE = '''"""Airflow DAG file of one benchmark spec, built by our factory (aep_onboarding)."""
 from aep_onboarding.factory import build_onboarding_dag
@@ -92,6 +93,10 @@ class DeploymentRun:
     task_instances: list[dict[str, Any]] = field(default_factory=list)
     upstream: dict[str, list[str]] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
+    #: the largest XCom value of the run: {"task_id", "key", "bytes"} (its JSON size), {} when none was read
+    largest_xcom: dict[str, Any] = field(default_factory=dict)
+    #: the task with the largest sampled peak RSS: {"task_id", "peak_mib"} (benchmarks/task_memory.py)
+    largest_task_memory: dict[str, Any] = field(default_factory=dict)
 
 
 class Deployment:
@@ -233,6 +238,7 @@ class Deployment:
         shutil.rmtree(self.home / ".aep_token_cache", ignore_errors=True)  # cold token cache per run
         time.sleep(3)  # let the deployment settle after parsing, so the CPU count is this run's
         cpu_before = self.cpu_by_component()
+        memory = TaskMemory().start()
         unpaused = time.time()
         self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
         deadline = time.monotonic() + timeout
@@ -247,6 +253,7 @@ class Deployment:
         else:
             run = {**run, "state": f"unfinished after {timeout:.0f} s (time limit)"}
         cpu_after = self.cpu_by_component()
+        peaks = memory.stop()
         self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": True})
         if not run:
             raise BenchTimeout(f"{dag_id}: no run was created within {timeout:.0f}s")
@@ -269,10 +276,32 @@ class Deployment:
         rows = [{
             "task_id": ti["task_id"], "state": ti.get("state"), "start": _ts(ti.get("start_date")),
             "end": _ts(ti.get("end_date")), "queued": _ts(ti.get("queued_when")), "try_number": ti.get("try_number"),
+            "peak_mib": peaks.get(str(ti.get("id"))),
         } for ti in tis]
         cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items()}
+        sampled = [r for r in rows if r["peak_mib"] is not None]
+        largest = max(sampled, key=lambda r: r["peak_mib"]) if sampled else None
         return DeploymentRun(dag_id, str(run.get("state")), unpaused, _ts(run.get("queued_at")),
-                             _ts(run.get("start_date")), _ts(run.get("end_date")), rows, upstream, cpu)
+                             _ts(run.get("start_date")), _ts(run.get("end_date")), rows, upstream, cpu,
+                             largest_xcom=self.largest_xcom(dag_id, run_id, [t["task_id"] for t in tis]),
+                             largest_task_memory={"task_id": largest["task_id"], "peak_mib": largest["peak_mib"]}
+                             if largest else {})
+
+    def largest_xcom(self, dag_id: str, run_id: str, task_ids: list[str]) -> dict[str, Any]:
+        """The run's largest XCom value (its JSON size in bytes), read over REST."""
+        best: dict[str, Any] = {}
+        base = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+        for task_id in task_ids:
+            try:
+                entries = self._call("GET", f"{base}/{task_id}/xcomEntries", params={"limit": 100})
+                for entry in entries.get("xcom_entries", []):
+                    value = self._call("GET", f"{base}/{task_id}/xcomEntries/{entry['key']}").get("value")
+                    size = len(value.encode()) if isinstance(value, str) else len(json.dumps(value).encode())
+                    if size > best.get("bytes", -1):
+                        best = {"task_id": task_id, "key": entry["key"], "bytes": size}
+            except httpx.HTTPError as exc:
+                log(f"xcom of {dag_id} {task_id}: {exc}")
+        return best
 
 
 def overhead(run: DeploymentRun) -> dict[str, float]:

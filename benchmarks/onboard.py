@@ -180,6 +180,7 @@ def run_deployment(dep: deployment.Deployment, emulator: Emulator, n: int, laten
                       flows, run.state, extra={
                           "breakdown": breakdown,
                           "run_created_after_unpause": (run.queued_at - run.unpaused_at) if run.queued_at else None,
+                          "largest_xcom": run.largest_xcom, "largest_task_memory": run.largest_task_memory,
                           **over})
 
 
@@ -192,7 +193,7 @@ class OnboardPlan:
     # (executor, latency) pairs to run on the deployment; None: every executor at every latency
     deploy_latencies: dict[str, list[int]] | None = None
     # time limit per deployment run by object count; a run past it is reported with what it had done
-    deploy_caps: dict[int, float] = field(default_factory=lambda: {1: 120.0, 10: 240.0, 50: 300.0})
+    deploy_caps: dict[int, float] = field(default_factory=lambda: {1: 120.0, 10: 240.0, 50: 300.0, 500: 900.0})
     # the object counts each layout runs on the deployment (the per-object layout as a reference)
     deploy_layouts: dict[str, list[int]] = field(default_factory=lambda: {"batched": [1, 10, 50]})
     dag_test_layouts: tuple[str, ...] = ("batched", "per_object")

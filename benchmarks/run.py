@@ -4,7 +4,7 @@
                                               # the backfill section alone about 15)
     python -m benchmarks.run --quick          # smaller sizes, CeleryExecutor at 1 s only, backfill 4 x 2
     python -m benchmarks.run --no-deployment  # everything but the real-deployment runs
-    python -m benchmarks.run --only parse     # parse | onboard | requests | memory | backfill (comma-separated)
+    python -m benchmarks.run --only parse     # parse | onboard | requests | memory | backfill | emulator
     python -m benchmarks.run --only backfill --windows 8 --backfill-objects 3 --backfill-latency 500
 
 Results of earlier runs are kept per section in results/results.json, so
@@ -27,7 +27,7 @@ from benchmarks import report
 from benchmarks.common import RESULTS, AirflowHome, log, workdir
 from benchmarks.specs import OURS_DAG_FILE
 
-SECTIONS = ("parse", "onboard", "requests", "memory", "backfill")
+SECTIONS = ("parse", "onboard", "requests", "memory", "backfill", "emulator")
 
 
 def _versions() -> str:
@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions")
     parser.add_argument("--only", default=",".join(SECTIONS),
-                        help="comma-separated sections to run: parse, onboard, requests, memory, backfill")
+                        help="comma-separated sections to run: parse, onboard, requests, memory, backfill, emulator")
     parser.add_argument("--executors", default="celery,local",
                         help="deployment executors for the onboarding benchmark (celery, local)")
     parser.add_argument("--sizes", default="", help="onboard: object counts, e.g. 1,10,50 (default by mode)")
@@ -206,6 +206,10 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
         memory_rows, profile = memory.run(home, work, repetitions=1 if args.quick else 3)
         data["memory"] = [r.as_dict() for r in memory_rows]
         memory.write_profile(profile)
+    elif section == "emulator":
+        from benchmarks import emulator_scale
+
+        data["emulator"] = [r.as_dict() for r in emulator_scale.run(rounds=10 if args.quick else 20)]
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ if [[ "$FRESH_DB" == 1 ]]; then
     done
 fi
 
-if [[ "$FRESH_DB" == 1 ]]; then rm -f "$AEP_EMULATOR_STATE"; fi
+if [[ "$FRESH_DB" == 1 ]]; then rm -f "$AEP_EMULATOR_STATE" "$AEP_EMULATOR_STATE.journal"; fi
 
 # Deployment id: kept while any component of the deployment is alive.
 ANY_ALIVE=0

@@ -100,7 +100,7 @@ def advance(body: AdvanceBody, request: Request) -> dict[str, Any]:
     store = store_of(request)
     store.clock.advance(body.seconds)
     _tick(request)
-    store.save()
+    store.persist()
     return {"now": store.clock.now(), "offset": store.clock.offset}
 
 
@@ -113,6 +113,9 @@ def get_config(request: Request) -> dict[str, Any]:
 def set_config(body: ConfigBody, request: Request) -> dict[str, Any]:
     store = store_of(request)
     with store.lock:
-        for key, value in body.model_dump(exclude_none=True).items():
+        changes = body.model_dump(exclude_none=True)
+        for key, value in changes.items():
             setattr(store.config, key, value)
+        if "scheduled_run_delay_seconds" in changes:
+            store.timeline = store.observer = None  # the due times move: built again on the next tick (runs.py)
     return dict(vars(store.config))

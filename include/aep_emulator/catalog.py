@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Request
 
 from .common import new_hex, public
 from .deps import container_of, ctx_of, store_of
-from .property_filters import FilterError, matches, parse_filters
+from .property_filters import FilterError, equal_value, matches, parse_filters
 from .schema_registry_resources import find_tenant
 from .services import CATALOG
 
@@ -97,7 +97,7 @@ def create_dataset(request: Request, body: Annotated[dict[str, Any], Body()]) ->
         if request.query_params.get("requestDataSource", "").lower() == "true":
             obj["dataSourceId"] = secrets.randbelow(10**9)  # catalog.yaml: an integer
         cont.items["dataset"][dataset_id] = obj
-        cont.records.setdefault(dataset_id, [])
+        cont.open_records(dataset_id)
         store.wrote()
     return [f"@/dataSets/{dataset_id}"]
 
@@ -128,8 +128,11 @@ def list_datasets(request: Request) -> dict[str, Any]:
         predicates = parse_filters(filters, name_wildcards=True)  # filter-data.md: `*` in `name`
     except FilterError as exc:
         raise CATALOG.bad_request(str(exc)) from exc
+    wanted = equal_value(filters, "name", name_wildcards=True)
     with store.lock:
-        items = [(k, {**public(v), "id": k}) for k, v in cont.items["dataset"].items()]
+        datasets = cont.items["dataset"]
+        keys = list(datasets) if wanted is None else cont.ids_where("dataset", "name", [wanted])
+        items = [(k, {**public(datasets[k]), "id": k}) for k in keys]
     if "name" in q:
         items = [(k, v) for k, v in items if _simple_filter(q["name"], v.get("name"))]
     items = [(k, v) for k, v in items if matches(v, predicates)]
@@ -160,7 +163,7 @@ def delete_dataset(dataset_id: str, request: Request) -> list[str]:
         if dataset_id not in cont.items["dataset"]:
             return []
         del cont.items["dataset"][dataset_id]
-        cont.records.pop(dataset_id, None)
+        cont.drop_records(dataset_id)
         store.wrote()
     return [f"@/dataSets/{dataset_id}"]
 

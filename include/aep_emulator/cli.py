@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         base_url = f"http://{args.host}:{args.port}"
         print(f"AEP emulator serving at {base_url}", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
-        store.save()
+        store.close()
         return 0
     return 2
 

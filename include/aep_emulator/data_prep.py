@@ -153,6 +153,7 @@ def update_mapping_set(mapping_id: str, request: Request, body: Annotated[dict[s
             "modifiedDate": store.clock.now_ms(),
             "modifiedBy": f"{ctx.client_id}@AdobeID",
         })
+        cont.touched("mappingSet", mapping_id)
         store.wrote()
         if store.config.mapping_put_answer == "docs":
             # help/data-prep/api/mapping-set.md, "Update a mapping set" (the current page): the updated set with

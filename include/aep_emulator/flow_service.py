@@ -19,7 +19,7 @@ from . import hubspot, schedule
 from .common import public
 from .deps import container_of, ctx_of, store_of
 from .errors import neutral
-from .flow_service_common import BAD_PATCH, list_page, touch
+from .flow_service_common import BAD_PATCH, list_page, narrowed, touch
 from .flow_service_resources import BUILDERS, build_flow, check_flow, masked_auth, validate_auth
 from .json_patch import PatchError, apply_patch
 from .services import FLOW_SERVICE
@@ -117,8 +117,8 @@ def list_collection(collection: str, request: Request) -> dict[str, Any]:
     store, cont = store_of(request), container_of(request)
     with store.lock:
         now = store.clock.now()
-        objects = [view(cont, kind, o, now) for o in cont.items[kind].values()]
-    return list_page(request, objects, collection)
+        return list_page(request, lambda wanted: [view(cont, kind, o, now) for o in narrowed(cont, kind, wanted)],
+                         collection)
 
 
 @router.get("/{collection}/{ident}", summary="Read one resource ({items: [...]})")
@@ -298,7 +298,12 @@ def flow_action(ident: str, request: Request) -> dict[str, Any]:
         raise FLOW_SERVICE.bad_request("op must be 'enable' or 'disable' (ENABLE, DISABLE)")
     with store.lock:
         flow = _get(cont, "flow", ident, "flow")
+        now = store.clock.now()
+        if op == "enable" and flow.get("state") != "enabled" and flow.get("__timetable"):
+            # no run for the time it was disabled: the next due time after now covers it (schedule.py)
+            schedule.mark_paused(flow["__timetable"], now)
         flow["state"] = "enabled" if op == "enable" else "disabled"
-        touch(flow, ctx, store.clock.now_ms())
+        touch(flow, ctx, int(now * 1000))
+        cont.touched("flow", ident)
         store.wrote()
         return {"id": ident, "etag": flow["etag"]}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import Request
@@ -14,6 +15,9 @@ from . import flow_service_filters
 from .common import new_etag, public
 from .deps import RequestContext
 from .services import FLOW_SERVICE
+
+if TYPE_CHECKING:
+    from .containers import Container
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -100,7 +104,24 @@ def _continued(request: Request) -> tuple[int, dict[str, Any]]:
     return offset, query
 
 
-def list_page(request: Request, objects: list[dict[str, Any]], collection: str) -> dict[str, Any]:
+#: What a listing lists: the objects, or a function of the listing's ``path==values`` filters giving them (at least
+#: those that match: the filters still decide), so a filtered listing need not build every object's view.
+Listed = list[dict[str, Any]] | Callable[[dict[str, list[str]]], list[dict[str, Any]]]
+
+
+def narrowed(cont: Container, kind: str, wanted: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The stored objects of ``kind`` a listing filtered by ``wanted`` (``{path: values}``) may answer: those
+    with one of the ids, or one of the values of an indexed field, else all."""
+    items = cont.items[kind]
+    if "id" in wanted:
+        return [items[i] for i in dict.fromkeys(wanted["id"]) if i in items]
+    for path, values in wanted.items():
+        if cont.indexed(kind, path):
+            return cont.where(kind, path, values)
+    return list(items.values())
+
+
+def list_page(request: Request, objects: Listed, collection: str) -> dict[str, Any]:
     """Filter, order and page a Flow Service collection (``objects`` are public views).
 
     Filters follow :mod:`aep_emulator.flow_service_filters`. The next link carries only the continuation
@@ -119,6 +140,8 @@ def list_page(request: Request, objects: list[dict[str, Any]], collection: str) 
         predicates = flow_service_filters.parse(list(query["property"]))
     except flow_service_filters.FlowFilterError as exc:
         raise FLOW_SERVICE.bad_request(str(exc), exc.code) from exc
+    if callable(objects):
+        objects = objects(flow_service_filters.equalities(query["property"]))
     objects = [o for o in objects if all(p(o) for p in predicates)]
     if count:
         return {"count": len(objects)}

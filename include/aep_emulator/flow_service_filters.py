@@ -120,6 +120,17 @@ def parse(expressions: Iterable[str]) -> list[Predicate]:
     return predicates
 
 
+def equalities(expressions: Iterable[str]) -> dict[str, list[str]]:
+    """The ``path==value[,value]`` (or ``=``) expressions among ``expressions``: ``{path: values}``, for a
+    listing to start from the objects an index has for them (the predicates still decide)."""
+    found: dict[str, list[str]] = {}
+    for raw in expressions:
+        m = _EXPR.match(raw)
+        if m and m.group(3) and m.group(2) in ("==", "="):
+            found.setdefault(m.group(1), [unquote(v.strip()) for v in m.group(3).split(",")])
+    return found
+
+
 def _predicate(path: str, op: str, values: list[str]) -> Predicate:
     def predicate(obj: dict[str, Any]) -> bool:
         found = values_at(obj, path)

@@ -77,7 +77,7 @@ def check_delta_column(cont: Container, flow: dict[str, Any], requested: Any, ct
     name = requested.get("name") if isinstance(requested, dict) else None
     if name is None:
         return current or ""
-    has_run = any(r["flowId"] == flow["id"] for r in cont.items["run"].values())
+    has_run = any(r["flowId"] == flow["id"] for r in cont.where("run", "flowId", [flow["id"]]))
     if current is not None and name != current and has_run:
         raise FLOW_SERVICE.bad_request(
             f"params.deltaColumn {name!r} differs from the flow's deltaColumn {current!r}; the deltaColumn "
@@ -95,6 +95,7 @@ def check_delta_column(cont: Container, flow: dict[str, Any], requested: Any, ct
         params = copy.setdefault("params", {})
         params["deltaColumn"] = {**(params.get("deltaColumn") or {}), **requested}
         touch(flow, ctx, now_ms)  # patched into the flow: a new etag, as any flow update
+        cont.touched("flow", flow["id"])
     return str(name)
 
 

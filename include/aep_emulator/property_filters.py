@@ -117,6 +117,23 @@ def parse_filters(values: Iterable[str], *, name_wildcards: bool = False) -> lis
     return predicates
 
 
+def equal_value(values: Iterable[str], field: str, *, name_wildcards: bool = False) -> str | None:
+    """The value a ``field==value`` (or ``=``) filter among ``values`` wants exactly, if there is one: a listing
+    starts from the objects an index has for it (the filters still decide). A Catalog ``name`` with a wildcard
+    has no one value; its ``**`` stands for ``*``."""
+    for raw in values:
+        for expr in _split_and(raw):
+            m = _FILTER_RE.match(expr)
+            if not m or m.group(1) != field or m.group(2) not in ("==", "="):
+                continue
+            value = unquote(m.group(3))
+            if not (name_wildcards and field == "name"):
+                return value
+            if "*" not in value.replace("**", ""):
+                return value.replace("**", "*")
+    return None
+
+
 def _comparison(field: str, op: str, value: str) -> Callable[[dict[str, Any]], bool]:
     def predicate(obj: dict[str, Any]) -> bool:
         return _compare(get_path(obj, field), op, value)

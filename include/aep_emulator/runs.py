@@ -19,7 +19,7 @@ activity's ``statusSummary.extensions.errors`` carry ``INGEST-1212-400`` (the su
 is ours, ``EMU-<status>`` (listed in docs/architecture.md).
 
 Progress is computed lazily: every Platform or admin request first calls :func:`tick_all`, which
-also starts the scheduled runs that have come due.
+also starts the scheduled runs that have come due; it looks only at what is due (``timeline.py``).
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from .common import new_etag, new_uuid, public
 from .data_prep import at_version
 from .deps import container_of, ctx_of, store_of
 from .errors import neutral
-from .flow_service_common import list_page, metadata
+from .flow_service_common import list_page, metadata, narrowed
 from .flow_service_run_params import check_delta_column, epoch, flow_delta_column, run_params
 from .ingestion import IngestResult, ingest
 from .schema_registry_resources import schema_fields
 from .services import FLOW_SERVICE
 from .state import Container, Store
+from .timeline import Event, Timeline
 
 if TYPE_CHECKING:
     from .faults import FaultEngine, FaultRule
@@ -83,6 +84,7 @@ def new_run(store: Store, cont: Container, flow: dict[str, Any], start: float, w
         "__window": [window_start, window_end],
         "__trigger": trigger,
         "__result": None,
+        "__order": len(cont.items["run"]),  # creation order: runs that start together end in it
     }
     cont.items["run"][run["id"]] = run
     return run
@@ -166,7 +168,7 @@ def _execute(store: Store, cont: Container, run: dict[str, Any], fault: FaultRul
     status = judge(result.input_count, result.failed_count, len(result.records),
                    float(percent) if percent is not None else None)
     if status == "success":
-        cont.records.setdefault(dataset_id, []).extend(result.records)
+        cont.add_records(dataset_id, result.records)
     written = len(result.records) if status == "success" else 0
     return {"status": status, "input": result.input_count, "output": written,
             "failed": result.failed_count, "in_bytes": result.input_bytes,
@@ -175,42 +177,83 @@ def _execute(store: Store, cont: Container, run: dict[str, Any], fault: FaultRul
             "row_errors": _row_errors(result), "samples": result.samples, "dataSetId": dataset_id}
 
 
-def tick_container(store: Store, cont: Container, now: float, faults: FaultEngine | None = None) -> bool:
-    changed = False
-    for flow in list(cont.items["flow"].values()):
-        timetable = flow.get("__timetable")
-        if not timetable:
-            continue
-        if flow.get("state") != "enabled":
-            schedule.mark_paused(timetable, now)
-            continue
-        delay = float(store.config.scheduled_run_delay_seconds)
-        while (due := schedule.due_window(timetable, now - delay)) is not None:
-            at, w_start, w_end = due
-            new_run(store, cont, flow, at + delay, w_start, w_end, flow_delta_column(flow) or "", "scheduled")
-            schedule.mark_ran(timetable, w_end)
-            changed = True
-    for run in sorted(cont.items["run"].values(), key=lambda r: r["__start"]):
-        if run["__result"] is None and now >= run["__start"] + run["__duration"]:
-            fault = faults.draw_run(run["flowId"]) if faults is not None else None
-            run["__result"] = _execute(store, cont, run, fault)
-            done_ms = int((run["__start"] + run["__duration"]) * 1000)
-            run["updatedAt"] = done_ms
-            run["etag"] = new_etag()
-            changed = True
-    return changed
+def _run_flow_schedule(store: Store, cont: Container, flow: dict[str, Any], now: float) -> bool:
+    """Create the scheduled runs of ``flow`` due at ``now``; whether it made any."""
+    timetable = flow.get("__timetable")
+    if not timetable:
+        return False
+    if flow.get("state") != "enabled":
+        schedule.mark_paused(timetable, now)
+        return False
+    made = False
+    delay = float(store.config.scheduled_run_delay_seconds)
+    while (due := schedule.due_window(timetable, now - delay)) is not None:
+        at, w_start, w_end = due
+        new_run(store, cont, flow, at + delay, w_start, w_end, flow_delta_column(flow) or "", "scheduled")
+        schedule.mark_ran(timetable, w_end)
+        made = True
+    return made
+
+
+def _end_run(store: Store, cont: Container, run: dict[str, Any], faults: FaultEngine | None) -> None:
+    fault = faults.draw_run(run["flowId"]) if faults is not None else None
+    run["__result"] = _execute(store, cont, run, fault)
+    run["updatedAt"] = int((run["__start"] + run["__duration"]) * 1000)
+    run["etag"] = new_etag()
+    cont.touched("run", run["id"])
+
+
+def _timeline(store: Store) -> Timeline:
+    """The store's timeline, built from what it holds on the first tick after start, load or reset."""
+    if store.timeline is None:
+        store.timeline = Timeline(store.containers.values(),
+                                  lambda: float(store.config.scheduled_run_delay_seconds))
+        store.observer = store.timeline.observe
+    timeline: Timeline = store.timeline
+    return timeline
 
 
 def tick_all(store: Store, faults: FaultEngine | None = None) -> None:
     """Start due scheduled runs and finish runs whose time has come (all orgs, all sandboxes); ``faults``' run
-    rules decide which runs fail or lose records."""
+    rules decide which runs fail or lose records.
+
+    Only what is due is looked at (:class:`aep_emulator.timeline.Timeline`), in the order a scan of everything
+    would take it: per org+sandbox in creation order, flows in creation order, runs by start time."""
     with store.lock:
+        timeline = _timeline(store)
         now = store.clock.now()
+        if not timeline.any_due(now):
+            return
         changed = False
-        for cont in store.all_containers():
-            changed = tick_container(store, cont, now, faults) or changed
+        waiting: list[Event] = []
+        flows: list[tuple[Event, Container, dict[str, Any]]] = []
+        for event in timeline.pop_due(now, "flow"):
+            cont = store.containers.get(event.container)
+            flow = cont.items["flow"].get(event.ident) if cont is not None else None
+            if cont is not None and flow is not None:
+                flows.append((event, cont, flow))
+        for event, cont, flow in sorted(flows, key=lambda ecf: (ecf[1].ordinal, ecf[2].get("createdAt", 0))):
+            if _run_flow_schedule(store, cont, flow, now):
+                changed = True
+                cont.touched("flow", event.ident)  # its timetable moved on: the next due time is noted
+            elif flow.get("state") == "enabled":
+                waiting.append(event)  # woken a little early (rounding): looked at again on a later request
+        runs: list[tuple[Container, dict[str, Any]]] = []
+        for event in timeline.pop_due(now, "run"):
+            cont = store.containers.get(event.container)
+            run = cont.items["run"].get(event.ident) if cont is not None else None
+            if cont is None or run is None or run["__result"] is not None:
+                continue
+            if now >= run["__start"] + run["__duration"]:
+                runs.append((cont, run))
+            else:
+                waiting.append(event)
+        for cont, run in sorted(runs, key=lambda cr: (cr[0].ordinal, cr[1]["__start"], cr[1].get("__order", 0))):
+            _end_run(store, cont, run, faults)
+            changed = True
+        timeline.requeue(waiting)
         if changed:
-            store.save()
+            store.persist()
 
 
 # -- views -----------------------------------------------------------------------------------------------
@@ -287,7 +330,7 @@ def run_view(run: dict[str, Any], now: float) -> dict[str, Any]:
 
 
 def last_run_details(cont: Container, flow_id: str, now: float) -> dict[str, Any] | None:
-    runs = [r for r in cont.items["run"].values() if r["flowId"] == flow_id]
+    runs = [r for r in cont.where("run", "flowId", [flow_id]) if r["flowId"] == flow_id]
     if not runs:
         return None
     latest = max(runs, key=lambda r: (r["__start"], r["createdAt"]))
@@ -337,8 +380,7 @@ def list_runs(request: Request) -> dict[str, Any]:
     store, cont = store_of(request), container_of(request)
     with store.lock:
         now = store.clock.now()
-        objects = [run_view(r, now) for r in cont.items["run"].values()]
-    return list_page(request, objects, "runs")
+        return list_page(request, lambda wanted: [run_view(r, now) for r in narrowed(cont, "run", wanted)], "runs")
 
 
 @router.get("/runs/{run_id}", summary="Read a run with its metrics and activities")

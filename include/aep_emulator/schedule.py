@@ -112,6 +112,21 @@ def due_window(tt: dict[str, Any], now: float) -> tuple[float, float | None, flo
     return due, last_end, due
 
 
+def next_due(tt: dict[str, Any]) -> float | None:
+    """The earliest emulator time at which :func:`due_window` may have a run for ``tt`` (None: never again). The
+    run scheduler wakes the flow then, instead of asking every flow on every request."""
+    if not tt["first_done"]:
+        return float(tt["first_due"])
+    interval = tt["interval"]
+    if interval is None or tt["last_end"] is None:
+        return None
+    after = max(tt["last_end"], tt["first_due"], tt.get("paused_until") or tt["last_end"])
+    due = tt["start"] + max(1, math.floor((after - tt["start"]) / interval) + 1) * interval
+    if tt["end_time"] is not None and due > tt["end_time"]:
+        return None
+    return float(due)
+
+
 def mark_paused(tt: dict[str, Any], now: float) -> None:
     """The flow is disabled at ``now``: no run is due for the time up to it."""
     tt["paused_until"] = now

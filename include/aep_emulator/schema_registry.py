@@ -14,7 +14,7 @@ from . import xdm_standard as std
 from .common import public
 from .deps import container_of, ctx_of, store_of
 from .json_patch import PatchError, apply_patch
-from .property_filters import FilterError, matches, parse_filters
+from .property_filters import FilterError, equal_value, matches, parse_filters
 from .schema_registry_resources import BUILDERS, check_title, find_tenant, full_fields
 from .services import SCHEMA_REGISTRY
 from .state import Container
@@ -212,8 +212,9 @@ def _kind(resource_type: str) -> str:
 def list_tenant(resource_type: str, request: Request) -> dict[str, Any]:
     kind = _kind(resource_type)
     cont = container_of(request)
+    title = equal_value(request.query_params.getlist("property"), "title")
     with store_of(request).lock:
-        objects = list(cont.items[kind].values())
+        objects = list(cont.items[kind].values()) if title is None else cont.where(kind, "title", [title])
     return _page(request, objects, f"/tenant/{resource_type}", cont)
 
 

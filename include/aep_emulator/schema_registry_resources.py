@@ -28,10 +28,11 @@ NAMESPACE_INVALID = "XDM-1021-400"  # help/xdm/troubleshooting.md, "Namespace va
 def find_tenant(container: Container, kind: str, ident: str) -> dict[str, Any] | None:
     """A tenant class/schema by ``$id``, ``meta:altId`` or bare hex id."""
     ident = unquote(ident)
-    for obj in container.items[kind].values():
-        if ident in (obj["$id"], obj["meta:altId"], obj["__hex"]):
-            return obj
-    return None
+    items = container.items[kind]
+    candidates = [*container.where(kind, "$id", [ident]), *container.where(kind, "meta:altId", [ident])]
+    if ident in items:
+        candidates.append(items[ident])
+    return next((obj for obj in candidates if ident in (obj["$id"], obj["meta:altId"], obj["__hex"])), None)
 
 
 def find_any(container: Container, ref: str) -> dict[str, Any] | None:
@@ -88,7 +89,8 @@ def check_title(container: Container, title: Any, exclude: str | None = None) ->
     if not isinstance(title, str) or not title.strip():
         raise SCHEMA_REGISTRY.bad_request("The field 'title' is required.")
     for kind in TITLED_KINDS:
-        for key, obj in container.items[kind].items():
+        for key in container.ids_where(kind, "title", [title]):
+            obj = container.items[kind][key]
             if key != exclude and obj.get("title") == title:
                 raise SCHEMA_REGISTRY.bad_request(
                     # help/xdm/troubleshooting-guide.md, "Title not unique", word for word but the id.

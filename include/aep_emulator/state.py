@@ -5,9 +5,11 @@ emulator). Resources live in *containers*, one per ``(org, sandbox)``, so what i
 one org+sandbox is invisible from every other.
 
 The state file (``--state``) keeps what a restart must not lose: resources, dataset records, runs and the
-clock offset. It keeps no credential: the HubSpot auth a base connection was created with (``__auth``) and
-the IMS tokens issued stay in memory, so a restarted emulator answers an old token ``401013`` and the
-client fetches a new one, as against Adobe's gateway. The file is written mode 0600 (``O_NOFOLLOW``, then
+clock offset. A write appends what it changed to the file's journal (``journal.py``); the journal is folded into
+the file at start, at shutdown (:meth:`Store.close`), on reset and when it has grown past the file's size. It
+keeps no credential: the HubSpot auth a base connection was created with (``__auth``) and the IMS tokens issued
+stay in memory, so a restarted emulator answers an old token ``401013`` and the client fetches a new one, as
+against Adobe's gateway. The file is written mode 0600 (``O_NOFOLLOW``, then
 an atomic rename) into a folder only this user may enter (0700, made so when the emulator creates it); a
 folder other users may read or write is refused at start (:class:`StateFileError`).
 """
@@ -24,8 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import journal
 from .clock import Clock
-from .services import KINDS
+from .containers import Container
 
 DEMO_ORG = "DEMO0000000000000000000@AdobeOrg"
 OTHER_ORG = "OTHER000000000000000000@AdobeOrg"
@@ -124,27 +127,6 @@ class Counters(dict[str, int]):
         self[name] += 1
 
 
-class Container:
-    """The resources of one org+sandbox: ``items[kind][id] -> object`` plus dataset records."""
-
-    def __init__(self, org_id: str, sandbox: str, data: dict[str, Any] | None = None) -> None:
-        self.org_id = org_id
-        self.sandbox = sandbox
-        data = data or {}
-        self.items: dict[str, dict[str, dict[str, Any]]] = {k: dict(data.get("items", {}).get(k, {})) for k in KINDS}
-        self.records: dict[str, list[dict[str, Any]]] = dict(data.get("records", {}))
-
-    def require(self, kind: str, ident: str, missing: Exception) -> dict[str, Any]:
-        """The stored ``kind`` object with id ``ident``; raise ``missing`` when there is none."""
-        obj = self.items[kind].get(ident)
-        if obj is None:
-            raise missing
-        return obj
-
-    def to_json(self) -> dict[str, Any]:
-        return {"org_id": self.org_id, "sandbox": self.sandbox, "items": self.items, "records": self.records}
-
-
 @dataclass
 class Token:
     client_id: str
@@ -166,6 +148,14 @@ class Store:
         self.tokens: dict[str, Token] = {}
         self.containers: dict[tuple[str, str], Container] = {}
         self.counters = Counters()
+        #: Told of every put, delete and in-place change of a resource (the run scheduler's timeline, runs.py).
+        self.observer: Any = None
+        #: The run scheduler's timeline (runs.py), built on the first tick after start, load or reset.
+        self.timeline: Any = None
+        self.generation = 0
+        self._journal: journal.Journal | None = None
+        self._snapshot_size = 0
+        self._persisted_offset = self.clock.offset
         if self.state_file:
             prepare_state_folder(self.state_file)
             if os.path.lexists(self.state_file):
@@ -177,8 +167,17 @@ class Store:
         key = (org_id, sandbox)
         with self.lock:
             if key not in self.containers:
-                self.containers[key] = Container(org_id, sandbox)
+                self.containers[key] = self._new_container(org_id, sandbox)
             return self.containers[key]
+
+    def _new_container(self, org_id: str, sandbox: str, data: dict[str, Any] | None = None) -> Container:
+        cont = Container(org_id, sandbox, data, observer=self._observe)
+        cont.ordinal = len(self.containers)
+        return cont
+
+    def _observe(self, cont: Container, kind: str, ident: str, obj: dict[str, Any] | None) -> None:
+        if self.observer is not None:
+            self.observer(cont, kind, ident, obj)
 
     def all_containers(self) -> list[Container]:
         with self.lock:
@@ -203,19 +202,28 @@ class Store:
 
     # -- bookkeeping --------------------------------------------------------------------
     def wrote(self) -> None:
-        """Count a committed write and persist if a state file is configured."""
+        """Count a committed write and persist it if a state file is configured."""
         with self.lock:
             self.counters.count("writes")
-            self.save()
+            self.persist()
 
     def reset(self) -> None:
         """Drop every resource, record and run; restore startup config and the clock."""
         with self.lock:
             self.containers.clear()
+            self.timeline = self.observer = None
             self.config = Config(**asdict(self.initial_config))
             self.clock.reset()
             self.counters = Counters()
             self.save()
+
+    def close(self) -> None:
+        """Fold the journal into the state file (at shutdown)."""
+        with self.lock:
+            self.save()
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
 
     # -- persistence ----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -226,11 +234,73 @@ class Store:
                 "containers": [_without_secrets(c.to_json()) for c in self.containers.values()],
             }
 
+    def _changes(self) -> list[dict[str, Any]]:
+        """What changed since the last persist, as journal entries; forgets it."""
+        entries: list[dict[str, Any]] = []
+        if self.clock.offset != self._persisted_offset:
+            entries.append({"op": "clock", "offset": self.clock.offset})
+            self._persisted_offset = self.clock.offset
+        for cont in self.containers.values():
+            where = {"org": cont.org_id, "sandbox": cont.sandbox}
+            for kind, ident in cont.dirty:
+                obj = cont.items[kind].get(ident)
+                if obj is None:
+                    entries.append({"op": "del", **where, "kind": kind, "id": ident})
+                else:
+                    entries.append({"op": "put", **where, "kind": kind, "id": ident,
+                                    "obj": {k: v for k, v in obj.items() if k not in SECRET_KEYS}})
+            for op, dataset_id, records in cont.record_ops:
+                entries.append({"op": f"records_{op}", **where, "dataset": dataset_id, "records": records})
+            cont.dirty.clear()
+            cont.record_ops.clear()
+        return entries
+
+    def persist(self) -> None:
+        """Append what changed to the state file's journal; fold it into the file when it has grown past it."""
+        with self.lock:
+            if not self.state_file:
+                for cont in self.containers.values():
+                    cont.dirty.clear()
+                    cont.record_ops.clear()
+                return
+            if self._journal is None or not os.path.lexists(self.state_file):
+                self.save()
+                return
+            self._journal.append(self._changes())
+            if self._journal.size > max(self._snapshot_size, 1 << 20):
+                self.save()
+
+    def _apply(self, entry: dict[str, Any]) -> None:
+        """Replay one journal entry (``load``)."""
+        op = entry.get("op")
+        if op == "clock":
+            self.clock = Clock(float(entry["offset"]))
+            return
+        key = (str(entry["org"]), str(entry["sandbox"]))
+        cont = self.containers.get(key) or self._new_container(*key)
+        self.containers[key] = cont
+        if op == "put":
+            cont.items[entry["kind"]][entry["id"]] = {k: v for k, v in entry["obj"].items() if k not in SECRET_KEYS}
+        elif op == "del":
+            cont.items[entry["kind"]].pop(entry["id"], None)
+        elif op == "records_add":
+            cont.add_records(entry["dataset"], entry["records"])
+        elif op == "records_open":
+            cont.open_records(entry["dataset"])
+        elif op == "records_drop":
+            cont.drop_records(entry["dataset"])
+
     def save(self) -> None:
+        """Write the whole state file (a new generation) and start an empty journal."""
         if not self.state_file:
             return
         with self.lock:
-            text = json.dumps(self.to_json())
+            self.generation += 1
+            for cont in self.containers.values():
+                cont.dirty.clear()
+                cont.record_ops.clear()
+            self._persisted_offset = self.clock.offset
+            text = json.dumps({**self.to_json(), "generation": self.generation})
             tmp = self.state_file + ".tmp"
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)  # a leftover (or planted) file: never written through
@@ -239,6 +309,10 @@ class Store:
                 os.fchmod(out.fileno(), 0o600)
                 out.write(text)
             os.replace(tmp, self.state_file)
+            self._snapshot_size = len(text)
+            if self._journal is not None:
+                self._journal.close()
+            self._journal = journal.Journal(journal.journal_path(self.state_file), self.generation)
 
     def load(self, path: str) -> None:
         """Read a state file this user owns (a symlink or another user's file is refused)."""
@@ -258,6 +332,14 @@ class Store:
             # Files written before tokens and HubSpot auth stayed in memory may still hold them: not read back.
             self.tokens = {}
             self.containers = {}
+            self.timeline = self.observer = None
+            self.generation = int(data.get("generation", 0))
             for c in data.get("containers", []):
-                cont = Container(c["org_id"], c["sandbox"], _without_secrets(c))
+                cont = self._new_container(c["org_id"], c["sandbox"], _without_secrets(c))
                 self.containers[(cont.org_id, cont.sandbox)] = cont
+            for entry in journal.read(journal.journal_path(path), self.generation, StateFileError):
+                self._apply(entry)
+            for cont in self.containers.values():
+                cont.dirty.clear()
+                cont.record_ops.clear()
+            self._persisted_offset = self.clock.offset

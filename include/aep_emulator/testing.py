@@ -114,6 +114,7 @@ class EmulatorServer:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.store.close()  # the state file's journal folded into it, as `aep-emulator serve` does at shutdown
         self.admin.close()
         self._sock.close()
 
