@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report
+from benchmarks import chart, report
 from benchmarks.common import RESULTS, AirflowHome, log, workdir
 from benchmarks.specs import OURS_DAG_FILE
 
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if data.get("errors"):
         text += "\n## Errors\n\n" + "\n".join(f"- {k}: {v}" for k, v in data["errors"].items()) + "\n"
     (RESULTS / "results.md").write_text(text)
-    png = report.chart(data, RESULTS / "results.png")
+    png = chart.chart(data, RESULTS / "results.png")
     print(text)
     log(f"wrote {RESULTS / 'results.md'}" + (f" and {png}" if png else " (no matplotlib: results.png not redrawn)"))
     return status
