@@ -34,18 +34,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aep_emulator.services import PLATFORM_PREFIX
+from aep_emulator.specs import CRM_TO_AEP_ID, DATA_LAKE_SPEC_ID, HUBSPOT_SPEC_ID
+
 SIZES = (10, 500, 5000)
 RESOURCES_PER_OBJECT = 5  # dataset, source connection, target connection, flow, run
 TARGET_RATIO = 0.8
 BLOCKS = 5  # timed blocks of the mix per size and mode, taking turns; the rate is the best block's
 
-SR = "/data/foundation/schemaregistry"
-CAT = "/data/foundation/catalog"
-FS = "/data/foundation/flowservice"
-DP = "/data/foundation/conversion"
-HUBSPOT_SPEC = "cc6a4487-9e91-433e-a3a3-9cf6626c1806"
-DATA_LAKE_SPEC = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
-FLOW_SPEC = "14518937-270c-4525-bdec-c2ba7cce3860"
+SR, CAT, FS, DP = (PLATFORM_PREFIX + name for name in ("schemaregistry", "catalog", "flowservice", "conversion"))
+HUBSPOT_SPEC, DATA_LAKE_SPEC, FLOW_SPEC = HUBSPOT_SPEC_ID, DATA_LAKE_SPEC_ID, CRM_TO_AEP_ID
 PROFILE = "https://ns.adobe.com/xdm/context/profile"
 MAPPINGS = [("Properties_Firstname_Value", "person.name.firstName"), ("Properties_Email_Value",
                                                                        "personalEmail.address"), ("Vid", "_id")]
