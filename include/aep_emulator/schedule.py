@@ -1,19 +1,18 @@
 """Flow schedules: validation of ``scheduleParams`` and the run timetable.
 
-Timetable (emulator time, epoch seconds). Adobe's words: "if a dataflow is scheduled to run hourly at 9:00 AM,
-10:00 AM, and 11:00 AM, then you would have three instances of a flow run"
-(help/sources/tutorials/api/on-demand-ingestion.md; help/dataflows/ui/monitor-sources.md): one run per due
-time. The rest is OURS (Adobe documents no more; docs/adobe-contract.md, "Contested"): the first run is due at
-``max(startTime, created)`` and covers ``(-inf, startTime)`` when ``backfill`` is true (the default), else
-the empty window ``[startTime, startTime)``. Later runs are due at
-``startTime + k * interval`` after the first run and cover ``[previous end, due time)``, created at its due time plus the config's ``scheduled_run_delay_seconds`` (``createdAt``; 0 by default), also
-when emulator time jumps over several due times at once
-(``/_emulator/clock/advance``), so a test sees the runs an hourly flow makes in a day. Due times that passed
-before the first run are not run apart: the first due time after it covers them (no gap, no overlap); a jump
-over more than :data:`MAX_CATCH_UP` due times folds the oldest into the first run made.
-``frequency: once`` has only the first run; nothing is due after ``endTime``; disabled
-flows get no scheduled runs: a flow enabled again runs at its next due time, and that run covers the
-window since the last one.
+Timetable (emulator time, epoch seconds). Adobe's words: "if a dataflow is scheduled to run hourly at 9:00 AM, 10:00
+AM, and 11:00 AM, then you would have three instances of a flow run"
+(help/sources/tutorials/api/on-demand-ingestion.md; help/dataflows/ui/monitor-sources.md): one run per due time. The
+rest is OURS (Adobe documents no more; docs/adobe-contract.md, "Contested"): the first run is due at
+``max(startTime, created)`` and covers ``(-inf, startTime)`` when ``backfill`` is true (the default), else the empty
+window ``[startTime, startTime)``. Later runs are due at ``startTime + k * interval`` after the first run and cover
+``[previous end, due time)``, created at its due time plus the config's ``scheduled_run_delay_seconds``
+(``createdAt``; 0 by default), also when emulator time jumps over several due times at once
+(``/_emulator/clock/advance``), so a test sees the runs an hourly flow makes in a day. Due times that passed before
+the first run are not run apart: the first due time after it covers them (no gap, no overlap); a jump over more than
+:data:`MAX_CATCH_UP` due times folds the oldest into the first run made. ``frequency: once`` has only the first run;
+nothing is due after ``endTime``; disabled flows get no scheduled runs: a flow enabled again runs at its next due
+time, and that run covers the window since the last one.
 
 The provider's reading of the same schedule (which runs AEP should have made in a DAG run's data interval) is
 ``aep_provider/flow_runs/interval.py``; both follow flow-service.yaml's ``ScheduleSpecDTO`` (``startTime``,

@@ -14,19 +14,19 @@ start, and a run that is queued at ``end`` would be missed, so the provider boun
 property of every run). Only the documented operators are sent: ``>`` one millisecond before ``start`` is
 ``>= start``. The runs are matched against the interval on our side too, whatever the service made of the filter.
 
-When AEP made no run in the interval, the flow is read (``GET /flows/{id}``) to say whether it should have:
-its ``scheduleParams`` (flow-service.yaml ``ScheduleSpecDTO``: ``startTime`` epoch seconds, ``frequency``,
-``interval``, ``backfill``; ``endTime`` is not in ScheduleSpecDTO - Adobe documents it only for dataset-export
-destination flows - and is honoured only if a flow carries it), its ``state`` and its ``createdAt``. OUR model of AEP's timetable (the emulator's runs
-follow it, ``aep_emulator/schedule.py``; Adobe documents no more than the fields): the first run is due at
-``max(startTime, createdAt)``; later runs at ``startTime + k * interval * <frequency>`` after it, none after
-``endTime``; ``once`` has only the first. An interval with no run at all although at least one was due is a
-failure, naming the schedule and the state (AEP makes no scheduled run of a disabled flow) - after the sensor's grace
-period (``missing_run_grace``): Adobe documents no bound on how late a run's record appears (monitor.md's example
-run was created 21 s after it started, minutes after its window), so a run created after the interval's end but
-within the grace period was late, not missing, and the next DAG run (whose interval holds it) judges it. Only "no
-run at all" is checked: two due and one made passes. No due time in the interval (a daily flow
-under an hourly DAG, an interval before the flow existed) is nothing to judge.
+When AEP made no run in the interval, the flow is read (``GET /flows/{id}``) to say whether it should have: its
+``scheduleParams`` (flow-service.yaml ``ScheduleSpecDTO``: ``startTime`` epoch seconds, ``frequency``, ``interval``,
+``backfill``; ``endTime`` is not in ScheduleSpecDTO - Adobe documents it only for dataset-export destination flows -
+and is honoured only if a flow carries it), its ``state`` and its ``createdAt``. OUR model of AEP's timetable (the
+emulator's runs follow it, ``aep_emulator/schedule.py``; Adobe documents no more than the fields): the first run is
+due at ``max(startTime, createdAt)``; later runs at ``startTime + k * interval * <frequency>`` after it, none after
+``endTime``; ``once`` has only the first. An interval with no run at all although at least one was due is a failure,
+naming the schedule and the state (AEP makes no scheduled run of a disabled flow) - after the sensor's grace period
+(``missing_run_grace``): Adobe documents no bound on how late a run's record appears (monitor.md's example run was
+created 21 s after it started, minutes after its window), so a run created after the interval's end but within the
+grace period was late, not missing, and the next DAG run (whose interval holds it) judges it. Only "no run at all"
+is checked: two due and one made passes. No due time in the interval (a daily flow under an hourly DAG, an interval
+before the flow existed) is nothing to judge.
 """
 
 from __future__ import annotations

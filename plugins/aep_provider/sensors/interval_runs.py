@@ -199,7 +199,7 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
             late = self.hook.interval_runs(flows[key], since_end)
             if late:
                 self.log.info("[%s] AEP recorded the run due in %s late, at %s (%s): the next DAG run judges it.", key,
-                              interval, iso(min(run.created / 1000 or since_end.start for run in late)), late[0].id)
+                              interval, iso(late[0].created / 1000), late[0].id)  # oldest first
             else:
                 problems.append(f"[{key}] {sentence} Nothing was recorded in the {self.missing_run_grace:g}s grace "
                                 "period after the interval either (missing_run_grace).")
