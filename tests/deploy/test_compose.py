@@ -228,7 +228,8 @@ def test_settings_written_in_both_places_agree(common: dict[str, Any]) -> None:
     env = common["environment"]
     native = env_script_settings()
     both = set(native) & set(env)
-    assert {"AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__PARALLELISM", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"} <= both
+    assert {"AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__PARALLELISM", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL",
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS", "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"} <= both
     differing = {k: (native[k], env[k]) for k in both if native[k].lower() != str(env[k]).lower()}
     assert not differing, f"native vs compose: {differing}"
     native_concurrency = re.search(r"AEP_WORKER_CONCURRENCY:=(\d+)", ENV_SCRIPT.read_text())
