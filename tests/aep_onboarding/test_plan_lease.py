@@ -4,6 +4,8 @@ and a dry run, take none; names the sandbox holds more than once fail the plan b
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from aep_onboarding.steps import object_resources
 from aep_provider.hooks.aep import AepHook
 from aep_provider.triggers.write_lease import AepWriteLeaseTrigger
 from aep_provider.write_lease import Lease, LeaseHolder, SandboxWriteLease
+from aep_provider.write_lease.terms import LeaseTerms
 
 ROW: dict[str, Any] = {
     "key": "contacts", "source": "Hubspot.Contacts", "names": {step: f"lease {step}" for step, _ in object_resources()},
@@ -166,3 +169,66 @@ async def test_the_lease_trigger_waits_out_a_platform_that_does_not_answer(aep_c
     trigger = AepWriteLeaseTrigger(LeaseHolder(dag_id="dag", run_id="run-1").model_dump(), poll_interval=0.01)
     event = await trigger.run().__anext__()
     assert event.payload["status"] == "free"
+
+
+def _meet_once(monkeypatch: pytest.MonkeyPatch, barrier: threading.Barrier, owner: Any, name: str,
+               when: Any = lambda calls, *args: calls == 1) -> None:
+    """Make ``owner.name`` wait at ``barrier`` on the call ``when`` picks: two calls that meet there were in flight
+    at the same time; made one after the other, the barrier times out and the plan fails."""
+    real, calls = getattr(owner, name), [0]
+
+    def meeting(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if when(calls[0], *args):
+            barrier.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, meeting)
+
+
+def test_the_checks_reads_go_alongside_the_first_read_of_the_sandbox(aep_conn_env: EmulatorServer, make_context: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a slow link the plan's checks cost no time of their own: the target schema's class is read while the
+    sandbox's listings are (here, the flow spec's)."""
+    barrier = threading.Barrier(2, timeout=20)
+    _meet_once(monkeypatch, barrier, AepHook, "get_flow_spec")
+    _meet_once(monkeypatch, barrier, AepHook, "get_resource", lambda calls, _hook, kind, *rest: kind == "classes")
+    plan = _plan().execute(_context(make_context))
+    assert plan["contacts"]["dataset"]["action"] == "create" and not barrier.broken
+
+
+def test_the_read_under_the_lease_goes_alongside_the_listing_that_settles_it(aep_conn_env: EmulatorServer,
+                                                                           make_context: Any,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Taking the lease costs one request on the plan's path, not two: the listing that settles a double 201 and
+    the second read of the sandbox are in flight together - and the lease is still settled before any write."""
+    barrier = threading.Barrier(2, timeout=20)
+    _meet_once(monkeypatch, barrier, SandboxWriteLease, "settle")
+    _meet_once(monkeypatch, barrier, AepHook, "get_flow_spec", lambda calls, *args: calls == 2)  # the second read
+    context = _context(make_context)
+    _plan().execute(context)
+    lease = Lease.model_validate(context["ti"].xcom["plan.lease"])
+    assert lease.held_by(LeaseHolder(dag_id="dag", run_id="run-1")) and not barrier.broken
+
+
+def test_a_plan_whose_lease_loses_the_settle_writes_nothing_and_waits(aep_conn_env: EmulatorServer,
+                                                                     make_context: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A double 201 settled against this run (an older lease counts, as :meth:`SandboxWriteLease.settle` decides): the
+    read made under the lease is thrown away, nothing of the onboarding is written, and the run waits on the
+    triggerer like any run that found the lease held."""
+    now = datetime.now(timezone.utc)
+    older = Lease(id="https://ns.adobe.com/demotenant/datatypes/older", terms=LeaseTerms(
+        holder=LeaseHolder(dag_id="other", run_id="first"), acquired_at=now, expires_at=now + timedelta(minutes=10)))
+
+    def lose(self: SandboxWriteLease, ours: Lease) -> Lease:
+        self.hook.delete_resource("datatypes", ours.id)  # what settle does when another lease counts first
+        return older
+
+    monkeypatch.setattr(SandboxWriteLease, "settle", lose)
+    before = _writes(aep_conn_env)
+    with pytest.raises(TaskDeferred) as deferred:
+        _plan(lease_wait_seconds=120).execute(_context(make_context))
+    assert deferred.value.method_name == "resume_after_lease"
+    assert _writes(aep_conn_env) - before == 2, "only the lease taken and given back"
+    assert SandboxWriteLease(AepHook()).read() is None

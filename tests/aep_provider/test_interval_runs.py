@@ -165,6 +165,18 @@ def test_a_run_without_a_data_interval_is_skipped(chain, make_context):
         op.execute(make_context())
 
 
+def test_a_manual_runs_empty_interval_is_skipped_without_a_request(chain, make_context, emulator):
+    """Airflow 3 gives a triggered run the interval [logical date, logical date): no run can fall in it, so the step
+    costs the run no Platform call (it sits on the path of the run that onboards)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    flow, start = hourly_flow(chain, make_context, emulator)
+    before = requests(emulator)
+    with pytest.raises(AirflowSkipException, match="is empty"):
+        sensor(flow, start + HOUR, start + HOUR).execute(make_context())
+    assert requests(emulator) == before
+
+
 def _interval(start, end):
     from aep_provider.flow_runs.interval import Interval
 

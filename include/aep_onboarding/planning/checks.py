@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from aep_onboarding.planning.models import PlanRow
@@ -36,19 +37,33 @@ class GlobalPaths:
     def __init__(self, hook: Any) -> None:
         self.hook = hook
         self._paths: dict[tuple[str, str], list[str]] = {}
+        self._pending: dict[tuple[str, str], Future[list[str]]] = {}
+
+    def _read(self, kind: str, ref: str) -> list[str]:
+        resource = self.hook.get_resource(kind, ref, accept=XED_FULL)
+        if resource is None:
+            what = "class" if kind == "classes" else "field group"
+            raise AepConfigError(
+                f"target_schema: the {what} {ref!r} does not exist in the Schema Registry; use a standard "
+                f"{what} $id such as https://ns.adobe.com/xdm/context/profile."
+            )
+        return xdm_paths(resource)
+
+    def prefetch(self, pool: Executor, rows: list[PlanRow]) -> None:
+        """Start reading the classes and field groups the rows' target schemas name, each once, in ``pool``: the
+        plan reads them while it reads the sandbox (:meth:`of` then waits for them, and raises what they raised)."""
+        for row in rows:
+            for kind, ref in [("classes", row.class_ref), *(("fieldgroups", group) for group in row.field_groups)]:
+                key = (kind, expand_ref(ref))
+                if key not in self._paths and key not in self._pending:
+                    self._pending[key] = pool.submit(self._read, *key)
 
     def of(self, kind: str, ref: str) -> list[str]:
-        ref = expand_ref(ref)
-        if (kind, ref) not in self._paths:
-            resource = self.hook.get_resource(kind, ref, accept=XED_FULL)
-            if resource is None:
-                what = "class" if kind == "classes" else "field group"
-                raise AepConfigError(
-                    f"target_schema: the {what} {ref!r} does not exist in the Schema Registry; use a standard "
-                    f"{what} $id such as https://ns.adobe.com/xdm/context/profile."
-                )
-            self._paths[(kind, ref)] = xdm_paths(resource)
-        return self._paths[(kind, ref)]
+        key = (kind, expand_ref(ref))
+        if key not in self._paths:
+            pending = self._pending.pop(key, None)
+            self._paths[key] = pending.result() if pending is not None else self._read(*key)
+        return self._paths[key]
 
     def schema_paths(self, row: PlanRow, found: dict[str, Any] | None = None) -> list[str]:
         """Every path a schema of the row's class and field groups has; for a target schema that exists (and is

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,12 +170,25 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         return hubspot, first(self.dataset_base_connection_name, DATA_LAKE_CONNECTION_SPEC_ID,
                               Kind.DATASET_BASE_CONNECTION)
 
-    def _read(self, rows: list[PlanRow]) -> Found:
-        return read_sandbox(self.hook, rows, steps.planned(), self._base_connections, self.max_concurrency, self.task_id)
+    def _read(self, rows: list[PlanRow], pool: ThreadPoolExecutor | None = None) -> Found:
+        return read_sandbox(
+            self.hook, rows, steps.planned(), self._base_connections, self.max_concurrency, self.task_id, pool
+        )
+
+    def _read_and_check(self, rows: list[PlanRow], paths: GlobalPaths) -> Found:
+        """The first read of the sandbox, with the reads of the checks that do not depend on it - the identity
+        namespaces, the classes and field groups the target schemas name - made alongside, in one pool of
+        ``max_concurrency``: on a slow link they cost no time of their own."""
+        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix=f"{self.task_id}-read") as pool:
+            rules = pool.submit(check_rows, self.hook, rows)
+            paths.prefetch(pool, rows)
+            found = self._read(rows, pool)
+            rules.result()
+        return found
 
     def _check(self, rows: list[PlanRow], found: Found, paths: GlobalPaths) -> dict[str, list[str] | None]:
-        """The checks that need no write; returns each object's explored columns (``None``: not explored)."""
-        check_rows(self.hook, rows)
+        """The checks that need no write, once the rules are checked (:meth:`_read_and_check`); returns each
+        object's explored columns (``None``: not explored)."""
         self._check_mappings(rows, found, paths)
         if found.hubspot_base_id is None:
             self.log.info("The HubSpot base connection does not exist yet: the source columns are checked by "
@@ -234,7 +247,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         self.push(context, xcom_key(LEASE), {})  # the release step finds "no lease" whatever happens below
         self.hook.get_token()
         paths = GlobalPaths(self.hook)
-        found = self._read(rows)
+        found = self._read_and_check(rows, paths)
         explored = self._check(rows, found, paths)
         plans, notes = self._decide(rows, found)
         if not self._writes(plans, found):
@@ -244,14 +257,27 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             return self._publish(context, rows, plans, notes, explored, None)
         holder = LeaseHolder.of(context)
         store = SandboxWriteLease(self.hook, ttl_seconds=self.lease_ttl_seconds, log=self.log)
-        lease = store.try_acquire(holder)
+        lease = store.try_acquire(holder, settle=False)
         if not lease.held_by(holder):
             self._wait_for_lease(holder, lease, deadline)
+        # The first read may be stale by now: another run may have created what it missed and given the lease back
+        # before we took it. Under the lease nobody else creates: read again and plan from that. The read runs
+        # alongside the listing that settles the lease (a double 201 would leave two; the older counts): it only
+        # reads, and it is used only if the lease stays ours - a holder that loses the settle writes nothing.
+        self.log.info("Holding the sandbox's write lease: reading the sandbox again before any write")
+        with ThreadPoolExecutor(1, thread_name_prefix=f"{self.task_id}-lease") as settling:
+            settled = settling.submit(store.settle, lease)
+            try:
+                found = self._read(rows)
+                kept = settled.result()
+            except BaseException:
+                wait([settled])
+                store.release(lease)  # no write happened: nobody should wait for this run (by id: ours only)
+                raise
+        if not kept.held_by(holder):
+            self._wait_for_lease(holder, kept, deadline)  # ours was given back by the settle: wait like any run
+        lease = kept
         try:
-            # The first read may be stale by now: another run may have created what it missed and given the lease
-            # back before we took it. Under the lease nobody else creates: read again and plan from that.
-            self.log.info("Holding the sandbox's write lease: reading the sandbox again before any write")
-            found = self._read(rows)
             self._check_mappings(rows, found, paths)
             plans, notes = self._decide(rows, found)
             return self._publish(context, rows, plans, notes, explored, lease)

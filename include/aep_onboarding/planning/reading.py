@@ -50,24 +50,27 @@ def names_by_kind(rows: list[PlanRow], planned: Iterable[tuple[str, PlanRule]]) 
 def read_sandbox(
     hook: Any, rows: list[PlanRow], planned: Iterable[tuple[str, PlanRule]],
     base_connections: Callable[[], tuple[str | None, str | None]], max_concurrency: int, name: str,
+    pool: ThreadPoolExecutor | None = None,
 ) -> Found:
     """Every read of the plan, the independent ones at once (up to ``max_concurrency`` in flight, as the create
     steps call): on a slow link the plan costs the longest chain of reads (the flow spec, then its flows), not their
-    sum."""
+    sum. ``pool``: the caller's, shared with its other reads (then ``max_concurrency`` is the caller's to keep)."""
+    if pool is None:
+        with ThreadPoolExecutor(max_concurrency, thread_name_prefix=f"{name}-read") as own:
+            return read_sandbox(hook, rows, planned, base_connections, max_concurrency, name, own)
     wanted = names_by_kind(rows, planned)
-    with ThreadPoolExecutor(max_concurrency, thread_name_prefix=f"{name}-read") as pool:
-        bases = pool.submit(base_connections)
-        flow_spec = pool.submit(hook.get_flow_spec, CRM_TO_AEP_FLOW_SPEC_NAME)
-        listings: dict[Kind, Future[Listing]] = {
-            kind: pool.submit(READS[kind], hook, names) for kind, names in wanted.items() if kind in READS
-        }
-        mapping_sets = {n: pool.submit(bulk.mapping_sets_by_name, hook, n) for n in wanted.get(Kind.MAPPING_SET, [])}
-        if Kind.DATAFLOW in wanted:
-            # The flows are listed by their flow spec's id: that read waits for the flow spec (submitted first).
-            listings[Kind.DATAFLOW] = pool.submit(bulk.flow_objects_by_name, hook, "flows", wanted[Kind.DATAFLOW],
-                                                  "flowSpec.id", [(flow_spec.result() or {}).get("id")])
-        named = {kind: future.result() for kind, future in listings.items()}
-        if mapping_sets:
-            named[Kind.MAPPING_SET] = {n: future.result() for n, future in mapping_sets.items()}
-        hubspot_id, dataset_base_id = bases.result()
+    bases = pool.submit(base_connections)
+    flow_spec = pool.submit(hook.get_flow_spec, CRM_TO_AEP_FLOW_SPEC_NAME)
+    listings: dict[Kind, Future[Listing]] = {
+        kind: pool.submit(READS[kind], hook, names) for kind, names in wanted.items() if kind in READS
+    }
+    mapping_sets = {n: pool.submit(bulk.mapping_sets_by_name, hook, n) for n in wanted.get(Kind.MAPPING_SET, [])}
+    if Kind.DATAFLOW in wanted:
+        # The flows are listed by their flow spec's id: that read waits for the flow spec (submitted first).
+        listings[Kind.DATAFLOW] = pool.submit(bulk.flow_objects_by_name, hook, "flows", wanted[Kind.DATAFLOW],
+                                              "flowSpec.id", [(flow_spec.result() or {}).get("id")])
+    named = {kind: future.result() for kind, future in listings.items()}
+    if mapping_sets:
+        named[Kind.MAPPING_SET] = {n: future.result() for n, future in mapping_sets.items()}
+    hubspot_id, dataset_base_id = bases.result()
     return Found(named=named, hubspot_base_id=hubspot_id, dataset_base_id=dataset_base_id)

@@ -120,9 +120,9 @@ class SandboxWriteLease:
         now = self.clock()
         return LeaseTerms(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=self.ttl))
 
-    def _settle(self, ours: Lease) -> Lease:
+    def settle(self, ours: Lease) -> Lease:
         """Ours, unless another lease of the title counts first (a double 201, :func:`winner`): then ours is given
-        back and the winner returned."""
+        back and the winner returned. One listing; a holder writes nothing before it (see :meth:`try_acquire`)."""
         found = self.leases()
         first = winner([*found, *([] if any(lease.id == ours.id for lease in found) else [ours])])
         if first is None or first.id == ours.id:
@@ -131,15 +131,24 @@ class SandboxWriteLease:
         self.hook.delete_resource("datatypes", ours.id)
         return first
 
-    def try_acquire(self, holder: LeaseHolder) -> Lease:
+    def try_acquire(self, holder: LeaseHolder, *, settle: bool = True) -> Lease:
         """One attempt to take the lease: the lease afterwards, ``holder``'s (taken now, or already its own) or
-        another holder's (compare with :meth:`Lease.held_by`)."""
+        another holder's (compare with :meth:`Lease.held_by`).
+
+        ``settle=False``: a lease taken now is returned before the listing that settles a double 201
+        (:meth:`settle`), so the caller can make that listing alongside its own reads; it must call :meth:`settle`
+        and write nothing until it says the lease is still its own. A lease found already held by ``holder`` comes
+        from such a listing and is settled."""
         for _ in range(_ATTEMPTS):
             terms = self._terms(holder)
             refused: AepValidationError | None = None
             try:
                 created = lease_of(self.hook.create_resource("datatypes", lease_body(terms, self._tenant())) or {})
-                lease = self._settle(Lease(id=created.id, terms=terms, created=created.created))
+                ours = Lease(id=created.id, terms=terms, created=created.created)
+                if not settle:
+                    self.log.info("Took the sandbox's write lease (%s), to be settled", ours.describe())
+                    return ours
+                lease = self.settle(ours)
                 if lease.held_by(holder):
                     self.log.info("Took the sandbox's write lease (%s)", lease.describe())
                 return lease
