@@ -54,6 +54,8 @@ def shared_steps(spec: OnboardingSpec, tasks: dict[str, Any], common: Mapping[st
         args = {**s.fixed(spec), **_lease(s, tasks)}
         if s.resource is not None:
             args.setdefault("name", shared_name(spec, s.id))
+            if PLAN in tasks:  # the plan looked the shared resource up: the step takes its answer (planned)
+                args["planned"] = out(tasks[PLAN], xcom_key(s.id))
         tasks[s.id] = s.operator(task_id=s.id, **args, **common)
     return tasks
 

@@ -47,13 +47,13 @@ def _task_states(run: Any) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
 
 
-def _plan_of(run: Any) -> dict[str, dict[str, dict[str, Any]]]:
-    """The ``plan`` task's XCom of a finished run."""
+def _plan_of(run: Any, key: str = "return_value") -> Any:
+    """The ``plan`` task's XCom (``key``) of a finished run."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        rows = session.scalars(XComModel.get_many(run_id=run.run_id, key="return_value", dag_ids=run.dag_id,
+        rows = session.scalars(XComModel.get_many(run_id=run.run_id, key=key, dag_ids=run.dag_id,
                                                   task_ids="plan")).all()
         assert rows, "the plan task pushed no plan"
         return XComModel.deserialize_value(rows[0])
@@ -94,12 +94,22 @@ def test_after_an_onboarding_the_dry_run_plans_every_resource_as_reuse_with_its_
 
 
 def test_a_second_run_goes_by_the_plan_and_creates_nothing(platform: EmulatorServer) -> None:
+    """The shared base connections too: planned ``create`` on the first run, ``reuse`` with their ids on the
+    second (their steps then make no request)."""
     spec = _spec("per_object")
-    assert build_onboarding_dag(spec).test(logical_date=None).state == "success"
+    first = build_onboarding_dag(spec).test(logical_date=None)
+    assert first.state == "success"
+    steps = ("hubspot_base_connection", "dataset_base_connection")
+    assert [_plan_of(first, f"plan.{step}")["action"] for step in steps] == ["create", "create"]
     before = sorted((r["kind"], r["id"]) for r in platform.admin.state()["resources"] if r["kind"] != "run")
-    assert build_onboarding_dag(spec).test(logical_date=None).state == "success"
+    second = build_onboarding_dag(spec).test(logical_date=None)
+    assert second.state == "success"
     after = sorted((r["kind"], r["id"]) for r in platform.admin.state()["resources"] if r["kind"] != "run")
     assert after == before
+    connections = {r["name"]: r["id"] for r in platform.admin.state()["resources"] if r["kind"] == "connection"}
+    for step in steps:
+        entry = _plan_of(second, f"plan.{step}")
+        assert entry["action"] == "reuse" and entry["id"] == connections[entry["name"]]
 
 
 def _with_mapping(spec: OnboardingSpec, slug: str, rules: list[dict[str, Any]]) -> OnboardingSpec:

@@ -170,3 +170,33 @@ def test_a_flows_options_are_compared_saying_what_its_runs_do(have: Any, want: A
     assert option_diffs({"options": have} if have is not None else {}, want) == diffs
 
 
+
+
+def test_the_base_connection_steps_take_the_plans_look_up(aep_conn_env: EmulatorServer, make_context: Any) -> None:
+    """The plan looked the shared base connections up: planned ``create`` costs the step its POST only, planned
+    ``reuse`` no request at all (without a plan, a look-up and the POST)."""
+    from aep_provider.operators.connections import AepCreateDatasetBaseConnectionOperator
+    from aep_provider.planned import ResourcePlan
+    from aep_provider.write_lease import LeaseHolder, SandboxWriteLease
+
+    run = type("DagRun", (), {"dag_id": "dag", "run_id": "run-1", "clear_number": 0})()
+    context = {**make_context(), "dag_run": run}
+    lease = SandboxWriteLease(AepHook()).try_acquire(LeaseHolder.of(context))  # the run's, as the plan pushes it
+
+    def step(planned: dict[str, Any] | None) -> str:
+        op = AepCreateDatasetBaseConnectionOperator(task_id="dataset_base_connection", name="planned lake",
+                                                    planned=planned, write_lease=lease.model_dump(mode="json"))
+        return str(op.execute(context))
+
+    create = ResourcePlan(resource="dataset_base_connection", name="planned lake", action=Decision.CREATE)
+    before = _requests(aep_conn_env)
+    made = step(create.model_dump(mode="json"))
+    assert _requests(aep_conn_env) - before == 1, "planned create: the POST, no look-up"
+    reuse = ResourcePlan(resource="dataset_base_connection", name="planned lake", action=Decision.REUSE, id=made,
+                         found={"id": made})
+    before = _requests(aep_conn_env)
+    assert step(reuse.model_dump(mode="json")) == made
+    assert _requests(aep_conn_env) == before, "planned reuse: no request"
+    before = _requests(aep_conn_env)
+    assert step(None) == made
+    assert _requests(aep_conn_env) - before == 1, "not planned: the look-up finds it"

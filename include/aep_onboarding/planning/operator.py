@@ -118,6 +118,8 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         # The sandbox's write lease: when to take it without anything planned to create, its term, how often to look.
         self.always_take_lease = always_take_lease
         self.lease_ttl_seconds, self.lease_poll_seconds = float(lease_ttl_seconds), float(lease_poll_seconds)
+        #: The base connection names the last read found any connection of (whatever its spec).
+        self._base_names_listed: set[str] = set()
 
     def execute(self, context: Any) -> Plan:
         return self._guarded_plan(context, deadline=None)
@@ -159,6 +161,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         names = [n for n in (self.hubspot_base_connection_name, self.dataset_base_connection_name) if n]
         specs = (HUBSPOT_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_ID)
         found = bulk.flow_objects_by_name(self.hook, "connections", names, "connectionSpec.id", specs) if names else {}
+        self._base_names_listed = {name for name, objects in found.items() if objects}
 
         def first(name: str | None, spec_id: str, kind: Kind) -> str | None:
             objects = [o for o in found.get(name or "") or [] if (o.get("connectionSpec") or {}).get("id") == spec_id]
@@ -169,6 +172,24 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             self.hubspot_base_connection_name, HUBSPOT_CONNECTION_SPEC_ID, Kind.HUBSPOT_BASE_CONNECTION)
         return hubspot, first(self.dataset_base_connection_name, DATA_LAKE_CONNECTION_SPEC_ID,
                               Kind.DATASET_BASE_CONNECTION)
+
+    def _base_plans(self, found: Found) -> dict[str, dict[str, Any]]:
+        """The shared base connections' entries (XCom ``plan.<step>``, one entry, not one per object): ``reuse`` the
+        one found, ``create`` when no connection has the name; none (the step looks up itself, and names the
+        conflict) when the name is taken by a connection of another spec, or the spec names the connection by id."""
+        entries: dict[str, dict[str, Any]] = {}
+        for step, name, found_id in ((steps.HUBSPOT, self.hubspot_base_connection_name, found.hubspot_base_id),
+                                     (steps.DATASET_BASE, self.dataset_base_connection_name, found.dataset_base_id)):
+            if not name or (self.hubspot_base_connection_id and step == steps.HUBSPOT):
+                entries[step] = {}
+            elif found_id is not None:
+                entries[step] = ResourcePlan(resource=step, name=name, action=Decision.REUSE, id=found_id,
+                                             found={"id": found_id}).model_dump(mode="json")
+            elif name in self._base_names_listed:
+                entries[step] = {}
+            else:
+                entries[step] = ResourcePlan(resource=step, name=name, action=Decision.CREATE).model_dump(mode="json")
+        return entries
 
     def _read(self, rows: list[PlanRow], pool: ThreadPoolExecutor | None = None) -> Found:
         return read_sandbox(
@@ -251,10 +272,10 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         explored = self._check(rows, found, paths)
         plans, notes = self._decide(rows, found)
         if not self._writes(plans, found):
-            return self._publish(context, rows, plans, notes, explored, None)
+            return self._publish(context, rows, plans, notes, explored, None, found)
         if self.plan_only_param and is_true((context.get("params") or {}).get(self.plan_only_param)):
             self.log.info("Dry run: the plan creates nothing, so it takes no write lease")
-            return self._publish(context, rows, plans, notes, explored, None)
+            return self._publish(context, rows, plans, notes, explored, None, found)
         holder = LeaseHolder.of(context)
         store = SandboxWriteLease(self.hook, ttl_seconds=self.lease_ttl_seconds, log=self.log)
         lease = store.try_acquire(holder, settle=False)
@@ -280,7 +301,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         try:
             self._check_mappings(rows, found, paths)
             plans, notes = self._decide(rows, found)
-            return self._publish(context, rows, plans, notes, explored, lease)
+            return self._publish(context, rows, plans, notes, explored, lease, found)
         except BaseException:
             store.release(lease)  # no write happened: nobody should wait for this run
             raise
@@ -304,7 +325,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
 
     def _publish(
         self, context: Any, rows: list[PlanRow], plans: dict[str, dict[str, ResourcePlan]], notes: list[str],
-        explored: dict[str, list[str] | None], lease: Lease | None,
+        explored: dict[str, list[str] | None], lease: Lease | None, found: Found,
     ) -> Plan:
         """Log the plan, push what the create steps take from it, return the readable plan."""
         titled = [step for step, rule in steps.planned() if rule.kind in (Kind.CLASS, Kind.SCHEMA)]
@@ -317,6 +338,9 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         self.log.info("Plan of %d objects (on_drift: %s):\n%s", len(rows), self.on_drift, render(plan))
         for step, _ in steps.planned():
             self.push(context, xcom_key(step), {key: plan[key][step] for key in plan})
+        # The shared base connections the plan looked up: their steps take the answer instead of looking up again.
+        for step, entry in self._base_plans(found).items():
+            self.push(context, xcom_key(step), entry)
         # The columns the plan read: check_source checks against them instead of exploring the table again.
         self.push(context, xcom_key(steps.EXPLORED), explored)
         # The run's write lease ({}: nothing to create; an XCom cannot hold None): the create steps write under it,

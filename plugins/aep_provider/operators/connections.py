@@ -28,7 +28,7 @@ from aep_provider.operators.explore import unknown_table_error
 from aep_provider.operators.rows import Row
 from aep_provider.operators.validation import build_model
 from aep_provider.outcomes import Kind, Outcome
-from aep_provider.planned import Planned
+from aep_provider.planned import NOT_PLANNED, Planned
 
 
 def _spec_id(obj: dict[str, Any]) -> str | None:
@@ -39,11 +39,14 @@ def _schema_id(obj: dict[str, Any]) -> str | None:
     return ((obj.get("data") or {}).get("schema") or {}).get("id")
 
 
-def _base_connection(hook: Any, kind: Kind, name: str, body: dict[str, Any], spec_id: str) -> str:
+def _base_connection(
+    hook: Any, kind: Kind, name: str, body: dict[str, Any], spec_id: str, planned: Planned[Any] = NOT_PLANNED
+) -> str:
     """Create (or reuse by name) a base connection of the connection spec ``spec_id``: a same-named connection of
-    another spec is an error, not a reuse."""
+    another spec is an error, not a reuse. ``planned``: the plan's look-up, taken instead of one of its own."""
     obj, _ = create_named(hook, collection="connections", kind=kind, name=name, body=body,
-                          matches=lambda o: _spec_id(o) == spec_id, describe=lambda o: f"connection spec {_spec_id(o)}")
+                          matches=lambda o: _spec_id(o) == spec_id, describe=lambda o: f"connection spec {_spec_id(o)}",
+                          planned=planned)
     return str(obj["id"])
 
 
@@ -72,6 +75,7 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
         "name",
         "hubspot_conn_id",
         "base_connection_id",
+        "planned",
     )
 
     def __init__(
@@ -80,12 +84,15 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
         name: str,
         hubspot_conn_id: str | None = None,
         base_connection_id: str | None = None,
+        planned: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.name = name
         self.hubspot_conn_id = hubspot_conn_id
         self.base_connection_id = base_connection_id
+        #: The plan's entry for this connection (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
+        self.planned = planned
 
     def _credentials(self) -> HubSpotAuthParams:
         if not self.hubspot_conn_id:
@@ -149,7 +156,7 @@ class AepCreateHubSpotBaseConnectionOperator(AepBaseOperator):
             ),
         )
         base_id = _base_connection(self.hook, Kind.HUBSPOT_BASE_CONNECTION, self.name, model.to_body(),
-                                   HUBSPOT_CONNECTION_SPEC_ID)
+                                   HUBSPOT_CONNECTION_SPEC_ID, Planned.of(self.planned, context))
         self.persist_link(context, AepAccountLink, id=base_id)
         return base_id
 
@@ -160,11 +167,13 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
     :return: the base connection id.
     """
 
-    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "name")
+    template_fields: Sequence[str] = (*AepBaseOperator.template_fields, "name", "planned")
 
-    def __init__(self, *, name: str, **kwargs: Any) -> None:
+    def __init__(self, *, name: str, planned: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.name = name
+        #: The plan's entry for this connection (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
+        self.planned = planned
 
     def execute(self, context: Any) -> str:
         model = build_model(
@@ -172,7 +181,7 @@ class AepCreateDatasetBaseConnectionOperator(AepBaseOperator):
             lambda: DatasetBaseConnectionCreate(name=self.name, description=self.name),
         )
         return _base_connection(self.hook, Kind.DATASET_BASE_CONNECTION, self.name, model.to_body(),
-                                DATA_LAKE_CONNECTION_SPEC_ID)
+                                DATA_LAKE_CONNECTION_SPEC_ID, Planned.of(self.planned, context))
 
 
 @dataclass(frozen=True)
