@@ -33,14 +33,17 @@ def chain(spec: OnboardingSpec, *, discovered: bool = False) -> list[Step]:
     """The steps of a listed object (or, ``discovered``, of a table found at run time) in the registry's order.
 
     A discovered table lands as-is: its ad-hoc schema is also its target, so a step that stands for another in a
-    discovered chain (``discovered_as``) is left out and every ID it would give comes from the other.
+    discovered chain (``discovered_as``) is left out and every ID it would give comes from the other; an ID of a step
+    the discovered chain does not have (``discovered=False``: ``check_source``'s explored columns) is not consumed.
     """
     picked = [s for s in STEPS if not s.shared and s.when(spec) and (s.discovered or not discovered)]
     if not discovered:
         return picked
     stands_for = {s.id: s.discovered_as for s in STEPS if s.discovered_as}
+    absent = {s.id for s in STEPS if not s.discovered}
     return [
-        replace(s, ids={arg: (stands_for.get(source, source), key) for arg, (source, key) in s.ids.items()})
+        replace(s, ids={arg: (stands_for.get(source, source), key) for arg, (source, key) in s.ids.items()
+                        if source not in absent})
         for s in picked if s.id not in stands_for
     ]
 
@@ -92,10 +95,12 @@ def wire(
         step(s.id)  # only a registered step is wired
         args: dict[str, Any] = {**(s.fixed(spec) if spec is not None else {}), **_lease(s, tasks)}
         inputs: dict[str, Any] = {}
+        consumed: list[str] = []
         for arg, (source, key) in s.ids.items():
             wanted = s.only_if.get(arg)
             if wanted is not None and not any(wanted(subject) for subject in subjects):
                 continue  # no subject needs it: no edge either
+            consumed.append(source)
             rows_operator = issubclass(s.operator, AepRowsOperator)
             (inputs if rows_operator and source not in SHARED else args)[arg] = out(tasks[source], key)
         if not issubclass(s.operator, AepRowsOperator):
@@ -112,7 +117,7 @@ def wire(
             )
         for other in s.after:
             tasks[other] >> tasks[s.id]
-        if not any(source not in SHARED for source, _ in s.ids.values()):
+        if not any(source not in SHARED for source in consumed):
             for gate in gates:
                 gate >> tasks[s.id]  # every write of the object waits for its read-only check
         if s.gate:

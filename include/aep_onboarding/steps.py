@@ -181,8 +181,11 @@ STEPS: tuple[Step, ...] = (
          ids={"base_connection_id": (HUBSPOT, ID)},
          from_plan={"explored": EXPLORED}),  # the plan explored the table already (on a re-run)
     Step("adhoc_class", schema.AepCreateAdhocClassOperator,
-         own=lambda s: {"title": s.names["adhoc_class"], **_adhoc_fields(s)}, ids={"base_connection_id": (HUBSPOT, ID)},
-         only_if={"base_connection_id": lambda s: "source_path" in _adhoc_fields(s)},
+         own=lambda s: {"title": s.names["adhoc_class"], **_adhoc_fields(s)},
+         # The columns check_source explored (a listed object's), so the class is made without exploring again.
+         ids={"base_connection_id": (HUBSPOT, ID), "columns": ("check_source", ID)},
+         only_if={"base_connection_id": lambda s: "source_path" in _adhoc_fields(s),
+                  "columns": lambda s: s.obj is not None and "source_path" in _adhoc_fields(s)},
          resource=Resource(Kind.CLASS, "source class", "ad-hoc class", plan=rules.titled(Kind.CLASS),
                            alike=_described)),
     Step("adhoc_schema", schema.AepCreateAdhocSchemaOperator,

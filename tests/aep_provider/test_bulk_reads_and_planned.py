@@ -12,7 +12,7 @@ import pytest
 from aep_emulator.testing import EmulatorServer
 from aep_provider.hooks.aep import AepHook
 from aep_provider.hooks.api import bulk
-from aep_provider.models.common import XED_FULL
+from aep_provider.models.common import HUBSPOT_CONNECTION_SPEC_ID, XED_FULL
 from aep_provider.planned import Decision, Planned
 
 
@@ -172,16 +172,22 @@ def test_a_flows_options_are_compared_saying_what_its_runs_do(have: Any, want: A
 
 
 
+def _holding_the_lease(make_context: Any) -> tuple[dict[str, Any], Any]:
+    """A task context of a DAG run that holds the sandbox's write lease, as the plan hands it to the create steps."""
+    from aep_provider.write_lease import LeaseHolder, SandboxWriteLease
+
+    run = type("DagRun", (), {"dag_id": "dag", "run_id": "run-1", "clear_number": 0})()
+    context = {**make_context(), "dag_run": run}
+    return context, SandboxWriteLease(AepHook()).try_acquire(LeaseHolder.of(context))
+
+
 def test_the_base_connection_steps_take_the_plans_look_up(aep_conn_env: EmulatorServer, make_context: Any) -> None:
     """The plan looked the shared base connections up: planned ``create`` costs the step its POST only, planned
     ``reuse`` no request at all (without a plan, a look-up and the POST)."""
     from aep_provider.operators.connections import AepCreateDatasetBaseConnectionOperator
     from aep_provider.planned import ResourcePlan
-    from aep_provider.write_lease import LeaseHolder, SandboxWriteLease
 
-    run = type("DagRun", (), {"dag_id": "dag", "run_id": "run-1", "clear_number": 0})()
-    context = {**make_context(), "dag_run": run}
-    lease = SandboxWriteLease(AepHook()).try_acquire(LeaseHolder.of(context))  # the run's, as the plan pushes it
+    context, lease = _holding_the_lease(make_context)
 
     def step(planned: dict[str, Any] | None) -> str:
         op = AepCreateDatasetBaseConnectionOperator(task_id="dataset_base_connection", name="planned lake",
@@ -200,3 +206,29 @@ def test_the_base_connection_steps_take_the_plans_look_up(aep_conn_env: Emulator
     before = _requests(aep_conn_env)
     assert step(None) == made
     assert _requests(aep_conn_env) - before == 1, "not planned: the look-up finds it"
+
+
+def test_the_adhoc_class_is_made_from_the_columns_check_source_explored(aep_conn_env: EmulatorServer,
+                                                                        make_context: Any) -> None:
+    """A listed object whose fields are explored: the class step takes the typed columns check_source explored
+    (one request less per object on the path of a first run); names without types (a plan's read) are explored."""
+    from aep_provider.operators.schema import AepCreateAdhocClassOperator
+
+    hook = AepHook()
+    base = str(hook.create_object("connections", {
+        "name": "class hubspot", "connectionSpec": {"id": HUBSPOT_CONNECTION_SPEC_ID, "version": "1.0"},
+        "auth": {"specName": "Basic Authentication", "params": {"clientId": "c", "clientSecret": "s",
+                                                               "accessToken": "a"}}})["id"])
+    columns = list((hook.explore(base, "Hubspot.Contacts") or {})["schema"]["columns"])
+    context, lease = _holding_the_lease(make_context)
+
+    def make(title: str, given: list[dict[str, Any]]) -> int:
+        op = AepCreateAdhocClassOperator(task_id="adhoc_class", title=title, base_connection_id=base,
+                                         source_path="Hubspot.Contacts", columns=given,
+                                         write_lease=lease.model_dump(mode="json"))
+        before = _requests(aep_conn_env)
+        op.execute(context)
+        return _requests(aep_conn_env) - before
+
+    typed, names_only = make("from explored", columns), make("from names", [{"name": c["name"]} for c in columns])
+    assert names_only - typed == 1, "the typed columns spare the explore; bare names do not"

@@ -46,6 +46,9 @@ class AdhocClassFields:
     description: str | None = None
     #: The plan's entry for this resource (a :class:`~aep_provider.planned.ResourcePlan`); ``None``: not planned.
     planned: dict[str, Any] | None = None
+    #: The table's columns as an earlier task explored them (``AepExploreSourceOperator``'s return value): used
+    #: instead of exploring ``source_path`` again when they carry their types.
+    columns: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator[AdhocClassFields]):
         ``None`` the fields come from exploring ``source_path`` through ``base_connection_id``.
     :param base_connection_id: HubSpot base connection to explore (templated).
     :param source_path: table to explore, e.g. ``Hubspot.Contacts`` (templated).
+    :param columns: the table's columns as an earlier task explored them (its return value, with their types):
+        taken instead of exploring again (templated; per row through ``inputs``).
     :return: the class ``$id``; XCom keys ``meta_alt_id``, ``dataset_namespace`` (the ``_<hex>`` object
         that holds the fields) and ``fields`` (``{column: type}`` as created).
     """
@@ -121,6 +126,9 @@ class AepCreateAdhocClassOperator(_TitledResourceOperator[AdhocClassFields]):
     def _fields(self, row: Row[AdhocClassFields]) -> dict[str, str]:
         if row.fields.fields:
             return dict(row.fields.fields)
+        explored = row.fields.columns or []
+        if explored and all(isinstance(c, dict) and c.get("name") and ("xdm" in c or "type" in c) for c in explored):
+            return {str(c["name"]): column_field_type(c) for c in explored}
         if not (row.fields.base_connection_id and row.fields.source_path):
             raise AepConfigError(
                 "AepCreateAdhocClassOperator needs fields={column: type}, or base_connection_id and "
