@@ -13,6 +13,7 @@ when it starts, instead of in every task:
 - What a task reads is still read fresh in every task: the DAG file is executed again, and the specs (YAML) with
   it, so a spec edited while the worker runs is what the next task sees. Only a change to this project's Python
   code needs the worker restarted - as it already does for Airflow plugins and installed providers.
+- Only the worker preloads (the scheduler reads this setting too, for the CeleryExecutor, and forks no task).
 - If the modules cannot be imported in the worker (a deployment whose DAGs do not use them), the worker starts
   as before and logs why; tasks then import what they need themselves.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import time
 from typing import Any
 
@@ -48,10 +50,27 @@ def preload() -> float:
     return time.monotonic() - started
 
 
-try:
-    log.info("Celery worker: onboarding modules imported once for every task (%.2f s)", preload())
-except Exception as error:  # a worker must start whatever the DAGs folder holds
-    log.warning("Celery worker: onboarding modules not preloaded (%s: %s); each task imports them", type(error).__name__, error)
+def in_celery_worker(argv: list[str] | None = None) -> bool:
+    """Whether this process is the Celery worker (``airflow celery worker``): the scheduler imports this module too
+    (the CeleryExecutor reads the same setting), and has no task to fork."""
+    args = sys.argv if argv is None else argv
+    return args[1:3] == ["celery", "worker"]
 
-#: Airflow's Celery settings, unchanged (a copy, so that nothing here edits the provider's own dict).
-CELERY_CONFIG: dict[str, Any] = dict(DEFAULT_CELERY_CONFIG)
+
+def preload_logged() -> None:
+    """:func:`preload`, saying what it did; a failure is logged, never raised (a worker must start whatever the DAGs
+    folder holds)."""
+    try:
+        log.info("Celery worker: onboarding modules imported once for every task (%.2f s)", preload())
+    except Exception as error:
+        log.warning(
+            "Celery worker: onboarding modules not preloaded (%s: %s); each task imports them", type(error).__name__, error
+        )
+
+
+if in_celery_worker():
+    preload_logged()
+
+#: Airflow's Celery settings, unchanged: the provider's own dict (not a copy, so that the provider still recognises
+#: it as its default and applies per-team settings over it).
+CELERY_CONFIG: dict[str, Any] = DEFAULT_CELERY_CONFIG

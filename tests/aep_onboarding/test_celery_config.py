@@ -30,13 +30,15 @@ def test_a_tasks_dag_file_parse_imports_none_of_the_onboardings_code_after_the_w
     got = _run(
         """
         import json, runpy, sys
+        from aep_onboarding import celery_config
         from aep_onboarding.celery_config import CELERY_CONFIG
         from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
+        celery_config.preload_logged()  # what the worker's own import does (celery_config.in_celery_worker)
         before = set(sys.modules)
         dags = runpy.run_path("dags/aep_onboarding_dags.py")
         fresh = sorted(m for m in set(sys.modules) - before if m.startswith(("aep_onboarding", "aep_provider")))
         built = sorted(k for k, v in dags.items() if type(v).__name__ == "DAG")
-        print(json.dumps({"fresh": fresh, "built": built, "same": CELERY_CONFIG == DEFAULT_CELERY_CONFIG}))
+        print(json.dumps({"fresh": fresh, "built": built, "same": CELERY_CONFIG is DEFAULT_CELERY_CONFIG}))
         """,
         _AIRFLOW_PARSING_CONTEXT_DAG_ID="aep_onboard_hubspot_blog",
     )
@@ -52,8 +54,18 @@ def test_a_worker_whose_python_cannot_import_the_onboarding_still_gets_airflows_
         import json, logging, sys
         logging.basicConfig(level=logging.INFO, stream=sys.stderr)
         sys.modules["aep_onboarding.dag_build"] = None  # makes `import aep_onboarding.dag_build` raise ImportError
+        sys.argv = ["airflow", "celery", "worker"]  # imported as the worker imports it: the preload runs, and fails
         from aep_onboarding.celery_config import CELERY_CONFIG
         print(json.dumps({"broker": bool(CELERY_CONFIG.get("broker_url"))}))
         """,
     )
     assert got == {"broker": True}
+
+
+def test_only_the_celery_worker_preloads() -> None:
+    """The scheduler imports the same setting for the CeleryExecutor: it must not import (or log) a preload."""
+    from aep_onboarding.celery_config import in_celery_worker
+
+    assert in_celery_worker(["/venv/bin/airflow", "celery", "worker", "--concurrency", "16"])
+    assert not in_celery_worker(["/venv/bin/airflow", "scheduler"])
+    assert not in_celery_worker(["/venv/bin/airflow", "celery", "flower"])

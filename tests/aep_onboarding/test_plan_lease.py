@@ -232,3 +232,21 @@ def test_a_plan_whose_lease_loses_the_settle_writes_nothing_and_waits(aep_conn_e
     assert deferred.value.method_name == "resume_after_lease"
     assert _writes(aep_conn_env) - before == 2, "only the lease taken and given back"
     assert SandboxWriteLease(AepHook()).read() is None
+
+
+def test_a_base_connection_name_taken_by_a_connection_of_another_spec_is_left_for_the_step(
+    aep_conn_env: EmulatorServer, make_context: Any,
+) -> None:
+    """The plan finds the name held by a connection that is not a Data Lake one: it plans nothing for it, so the
+    dataset base connection step looks the name up itself and fails naming the conflict - it never creates a
+    second connection of that name (Flow Service would accept one)."""
+    from aep_provider.models.common import HUBSPOT_CONNECTION_SPEC_ID
+
+    AepHook().create_object("connections", {
+        "name": "lease lake", "connectionSpec": {"id": HUBSPOT_CONNECTION_SPEC_ID, "version": "1.0"},
+        "auth": {"specName": "Basic Authentication", "params": {"clientId": "c", "clientSecret": "s",
+                                                                "accessToken": "a"}}})
+    context = _context(make_context)
+    _plan().execute(context)
+    assert context["ti"].xcom["plan.dataset_base_connection"] == {}
+    assert context["ti"].xcom["plan.hubspot_base_connection"]["action"] == "create"

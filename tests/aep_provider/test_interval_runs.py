@@ -165,9 +165,10 @@ def test_a_run_without_a_data_interval_is_skipped(chain, make_context):
         op.execute(make_context())
 
 
-def test_a_manual_runs_empty_interval_is_skipped_without_a_request(chain, make_context, emulator):
-    """Airflow 3 gives a triggered run the interval [logical date, logical date): no run can fall in it, so the step
-    costs the run no Platform call (it sits on the path of the run that onboards)."""
+def test_an_empty_interval_is_skipped_without_a_request(chain, make_context, emulator):
+    """A DAG without a data-interval timetable (schedule None, as the example specs) gives a run with a logical date
+    the interval [t, t): no run can fall in it, so the step costs the run no Platform call (it sits on the path of
+    the run that onboards)."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     flow, start = hourly_flow(chain, make_context, emulator)

@@ -11,8 +11,8 @@ destination the target schema lacks, a column the table lacks) fails the task at
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,6 @@ from aep_onboarding.planning.decide import mark_updates, plan_object, refuse_dup
 from aep_onboarding.planning.models import LEASE, Drift, Found, Plan, PlanRow, xcom_key
 from aep_onboarding.planning.reading import read_sandbox
 from aep_onboarding.planning.table import render
-from aep_provider.hooks.api import bulk
 from aep_provider.hooks.duplicates import copies_of, refuse_copies
 from aep_provider.hooks.errors import AepConfigError
 from aep_provider.models.common import DATA_LAKE_CONNECTION_SPEC_ID, HUBSPOT_CONNECTION_SPEC_ID
@@ -155,12 +154,14 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             raise AepConfigError(f"{self.task_id}: a plan row is not valid: {exc}") from None
 
     def _base_connections(self) -> tuple[str | None, str | None]:
-        """The HubSpot and dataset base connections, from one listing of the connections of their two specs
-        (``connectionSpec.id`` takes a comma-OR, sort-and-filter.md), matched by exact name and by the role's
-        spec (a same-named connection of the other spec is not the one wanted, as create_named's ``matches``)."""
+        """The HubSpot and dataset base connections, each looked up by name (``property=name==``, as their steps
+        look up; the two at once) and matched by the role's connection spec. A same-named connection of any other
+        spec is not the one wanted (as create_named's ``matches``), and the name is then left for the step to look
+        up, so that it names the conflict (:meth:`_base_plans`)."""
         names = [n for n in (self.hubspot_base_connection_name, self.dataset_base_connection_name) if n]
-        specs = (HUBSPOT_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_ID)
-        found = bulk.flow_objects_by_name(self.hook, "connections", names, "connectionSpec.id", specs) if names else {}
+        with ThreadPoolExecutor(max(1, len(names)), thread_name_prefix=f"{self.task_id}-bases") as pool:
+            found = dict(zip(names, pool.map(lambda name: self.hook.find_by_name("connections", name), names),
+                             strict=True))
         self._base_names_listed = {name for name, objects in found.items() if objects}
 
         def first(name: str | None, spec_id: str, kind: Kind) -> str | None:
@@ -191,9 +192,11 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
                 entries[step] = ResourcePlan(resource=step, name=name, action=Decision.CREATE).model_dump(mode="json")
         return entries
 
-    def _read(self, rows: list[PlanRow], pool: ThreadPoolExecutor | None = None) -> Found:
+    def _read(
+        self, rows: list[PlanRow], pool: ThreadPoolExecutor | None = None, then: Callable[[], Any] | None = None
+    ) -> Found:
         return read_sandbox(
-            self.hook, rows, steps.planned(), self._base_connections, self.max_concurrency, self.task_id, pool
+            self.hook, rows, steps.planned(), self._base_connections, self.max_concurrency, self.task_id, pool, then
         )
 
     def _read_and_check(self, rows: list[PlanRow], paths: GlobalPaths) -> Found:
@@ -201,10 +204,14 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         namespaces, the classes and field groups the target schemas name - made alongside, in one pool of
         ``max_concurrency``: on a slow link they cost no time of their own."""
         with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix=f"{self.task_id}-read") as pool:
-            rules = pool.submit(check_rows, self.hook, rows)
-            paths.prefetch(pool, rows)
-            found = self._read(rows, pool)
-            rules.result()
+            rules: list[Future[None]] = []
+
+            def checks() -> None:  # queued behind the flow spec, the head of the longest chain of reads
+                rules.append(pool.submit(check_rows, self.hook, rows))
+                paths.prefetch(pool, rows)
+
+            found = self._read(rows, pool, then=checks)
+            rules[0].result()
         return found
 
     def _check(self, rows: list[PlanRow], found: Found, paths: GlobalPaths) -> dict[str, list[str] | None]:

@@ -50,17 +50,20 @@ def names_by_kind(rows: list[PlanRow], planned: Iterable[tuple[str, PlanRule]]) 
 def read_sandbox(
     hook: Any, rows: list[PlanRow], planned: Iterable[tuple[str, PlanRule]],
     base_connections: Callable[[], tuple[str | None, str | None]], max_concurrency: int, name: str,
-    pool: ThreadPoolExecutor | None = None,
+    pool: ThreadPoolExecutor | None = None, then: Callable[[], Any] | None = None,
 ) -> Found:
     """Every read of the plan, the independent ones at once (up to ``max_concurrency`` in flight, as the create
     steps call): on a slow link the plan costs the longest chain of reads (the flow spec, then its flows), not their
-    sum. ``pool``: the caller's, shared with its other reads (then ``max_concurrency`` is the caller's to keep)."""
+    sum. ``pool``: the caller's, shared with its other reads (then ``max_concurrency`` is the caller's to keep);
+    ``then``: called once the first of the chained reads (the flow spec) is queued, to queue the caller's own."""
     if pool is None:
         with ThreadPoolExecutor(max_concurrency, thread_name_prefix=f"{name}-read") as own:
-            return read_sandbox(hook, rows, planned, base_connections, max_concurrency, name, own)
+            return read_sandbox(hook, rows, planned, base_connections, max_concurrency, name, own, then)
     wanted = names_by_kind(rows, planned)
-    bases = pool.submit(base_connections)
     flow_spec = pool.submit(hook.get_flow_spec, CRM_TO_AEP_FLOW_SPEC_NAME)
+    bases = pool.submit(base_connections)
+    if then is not None:
+        then()
     listings: dict[Kind, Future[Listing]] = {
         kind: pool.submit(READS[kind], hook, names) for kind, names in wanted.items() if kind in READS
     }

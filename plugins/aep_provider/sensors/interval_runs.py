@@ -110,10 +110,11 @@ class AepIntervalRunsSensor(AepConnected, BaseSensorOperator):
             raise AirflowSkipException("This DAG run has no data interval (a manual run): no runs of AEP's own "
                                        "schedule to judge.")
         if interval.end_ms <= interval.start_ms:
-            # Airflow 3 gives a manual run the interval [logical date, logical date): no run can have been created
-            # in it (``Interval.holds``), so it is judged without a request.
-            raise AirflowSkipException(f"This DAG run's data interval {interval} is empty (a manual run): no runs of "
-                                       "AEP's own schedule to judge.")
+            # [t, t): a run of a DAG without a data-interval timetable given a logical date (schedule None or @once,
+            # airflow/timetables/simple.py) - no run can have been created in it (``Interval.holds`` is half-open),
+            # so there is nothing to list.
+            raise AirflowSkipException(f"This DAG run's data interval {interval} is empty: no runs of AEP's own "
+                                       "schedule to judge.")
         return interval
 
     def _list(self, interval: Interval) -> dict[str, tuple[list[FlowRun], str | None, bool]]:
