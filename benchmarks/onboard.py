@@ -198,6 +198,9 @@ class OnboardPlan:
     deploy_layouts: dict[str, list[int]] = field(default_factory=lambda: {"batched": [1, 10, 50]})
     dag_test_layouts: tuple[str, ...] = ("batched", "per_object")
     aepp_timeout_factor: float = 4.0
+    # (objects, latency ms) measured besides the grid above: the batched layout on the first executor's deployment,
+    # and the aepp script (both ways, in the background thread) - the at-scale row, 500 objects at 100 ms
+    scale: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _aepp_series(emulator: Emulator, specs: dict[tuple[int, int, str], Path], jobs: list[tuple[int, int]],
@@ -224,9 +227,11 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
     notes: list[str] = []
     failures: list[str] = []
     rows: list[OnboardRow] = []
-    specs = write_specs(work / "onboard-specs", sorted(set(plan.sizes) | set(plan.dag_test_sizes)), plan.latencies)
-    tables = max(plan.sizes) + 10
-    slow_jobs = [(n, lat) for lat in plan.latencies for n in plan.sizes if lat >= 1000]
+    scale_sizes = {n for n, _ in plan.scale}
+    specs = write_specs(work / "onboard-specs", sorted(set(plan.sizes) | set(plan.dag_test_sizes) | scale_sizes),
+                        sorted(set(plan.latencies) | {lat for _, lat in plan.scale}))
+    tables = max([*plan.sizes, *scale_sizes]) + 10
+    slow_jobs = [(n, lat) for lat in plan.latencies for n in plan.sizes if lat >= 1000] + list(plan.scale)
     fast_jobs = [(n, lat) for lat in plan.latencies for n in plan.sizes if lat < 1000]
     slow_rows: list[OnboardRow] = []
     with Emulator(work, latency_ms=0, synthetic_tables=tables, access_log=True) as emulator, \
@@ -244,6 +249,7 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
                     log(f"onboard: dag.test() n={n} latency={latency} ms {layout}")
                     rows.append(run_dag_test(home, emulator, specs[(n, latency, layout)], n, latency,
                                              timeout=120 + 60 * n * latency / 1000.0 * 4, layout=layout))
+        rows += [physical_limit(n, latency) for n, latency in plan.scale]
         _aepp_series(emulator, specs, fast_jobs, plan.aepp_timeout_factor, rows)
         why_not = deployment.scripts_ready()
         for executor in plan.executors:
@@ -260,6 +266,9 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
                 for latency in latencies:
                     for n in sizes:
                         write_spec(deploy_specs, spec_name(n, latency, layout), n, layout)
+            scale = plan.scale if executor == plan.executors[0] else []
+            for n, latency in scale:
+                write_spec(deploy_specs, spec_name(n, latency, "batched"), n, "batched")
             dep = deployment.Deployment(work, emulator, deploy_specs, executor)
             try:
                 dep.up()
@@ -271,6 +280,10 @@ def run(home: AirflowHome, work: Path, plan: OnboardPlan) -> tuple[list[OnboardR
                             log(f"onboard: {label} n={n} latency={latency} ms {layout}")
                             rows.append(run_deployment(dep, emulator, n, latency,
                                                        timeout=plan.deploy_caps.get(n, 300.0), layout=layout))
+                for n, latency in scale:
+                    log(f"onboard: {label} n={n} latency={latency} ms batched (at scale)")
+                    rows.append(run_deployment(dep, emulator, n, latency, timeout=plan.deploy_caps.get(n, 900.0),
+                                               layout="batched"))
             except Exception as exc:  # a broken deployment must not lose the other results
                 notes.append(f"ours {label}: deployment failed: {str(exc)[:500]}")
                 failures.append(f"ours {label}: deployment failed: {str(exc)[:500]}")

@@ -57,6 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="deployment executors for the onboarding benchmark (celery, local)")
     parser.add_argument("--sizes", default="", help="onboard: object counts, e.g. 1,10,50 (default by mode)")
     parser.add_argument("--latencies", default="", help="onboard: latencies in ms, e.g. 100,1000 (default 100,1000)")
+    parser.add_argument("--scale", default=None,
+                        help="onboard: objects@latency measured besides the grid, batched on the deployment and by "
+                             "aepp, e.g. 500@100 (default 50@100,500@100; quick: none; '' for none)")
     parser.add_argument("--layouts", default="",
                         help="onboard: layouts on the deployment, e.g. batched,per_object (default: batched at "
                              "every size, per_object at 10 objects)")
@@ -179,6 +182,8 @@ def _run_section(section: str, args: argparse.Namespace, home: AirflowHome, work
         if args.layouts:
             chosen = [x.strip() for x in args.layouts.split(",") if x.strip()]
             plan.deploy_layouts = {layout: plan.sizes for layout in chosen}
+        scale = args.scale if args.scale is not None else ("" if args.quick else "50@100,500@100")
+        plan.scale = [(int(n), int(lat)) for n, lat in (pair.split("@") for pair in scale.split(",") if pair.strip())]
         onboard_rows, notes, failures = onboard.run(home, work, plan)
         data["onboard"] = [r.as_dict() for r in onboard_rows]
         data["onboard_notes"] = notes
