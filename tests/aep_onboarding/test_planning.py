@@ -33,7 +33,8 @@ PLAN_ROW: dict[str, Any] = {
 
 
 def test_the_plan_sends_no_name_or_filter(aep_conn_env: EmulatorServer) -> None:
-    """The plan's Flow Service listings use only the comma-OR filters sort-and-filter.md documents."""
+    """The plan's Flow Service listings use only the comma-OR filters sort-and-filter.md documents, and a name only
+    with one value, as the page shows it for connections (the base connections, looked up as their steps do)."""
     from aep_onboarding.planning.operator import AepPlanOperator
 
     hook = AepHook()
@@ -53,7 +54,10 @@ def test_the_plan_sends_no_name_or_filter(aep_conn_env: EmulatorServer) -> None:
     documented = {"connections": "connectionSpec.id", "sourceConnections": "connectionSpec.id",
                   "targetConnections": "connectionSpec.id", "flows": "flowSpec.id"}
     assert {q["collection"] for q in sent} == set(documented)
-    assert all(str(q["property"]).startswith(documented[str(q["collection"])] + "==") for q in sent), sent
+    by_name = [q for q in sent if str(q["property"]).startswith("name==")]
+    assert by_name == [{"collection": "connections", "property": "name==lake"}], sent
+    assert all(str(q["property"]).startswith(documented[str(q["collection"])] + "==")
+               for q in sent if q not in by_name), sent
 
 
 ENTRY: dict[str, Any] = {"resource": "dataset", "name": "d", "action": "reuse", "id": "x", "found": {"id": "x"}}
