@@ -245,3 +245,33 @@ def test_a_lease_claiming_an_end_no_holder_writes_is_taken_over(aep_conn_env: Em
     terms = LeaseTerms(holder=_holder("squatter"), acquired_at=now, expires_at=now + timedelta(days=365))
     hook.create_resource("datatypes", lease_body(terms, hook.get_tenant_id()))
     assert SandboxWriteLease(hook).try_acquire(_holder("mine")).held_by(_holder("mine"))
+
+
+def test_the_release_step_retries_while_the_platform_is_unavailable_then_lets_the_lease_expire(
+    aep_conn_env: Any, make_context: Any,
+) -> None:
+    """A run whose release step met a Platform outage must not keep the other runs waiting until the lease expires
+    (10 minutes): the step fails the try while retries are left, and gives the lease back once the Platform answers;
+    on its last try it logs and lets the lease expire (the run's outcome is its steps')."""
+    from aep_provider.hooks.errors import AepTransientError
+    from aep_provider.operators.write_lease import AepReleaseWriteLeaseOperator
+
+    store = SandboxWriteLease(AepHook())
+    lease = store.try_acquire(LeaseHolder(dag_id="dag", run_id="run-1"))
+
+    def release(try_number: int) -> Any:
+        context = make_context()
+        context["ti"].try_number, context["ti"].max_tries = try_number, 4
+        step = AepReleaseWriteLeaseOperator(task_id="release_write_lease", write_lease=lease.model_dump(mode="json"))
+        return step.execute(context)
+
+    aep_conn_env.admin.set_faults([{"kind": "503", "method": "DELETE", "path_regex": "/tenant/datatypes/"}])
+    try:
+        with pytest.raises(AepTransientError):
+            release(1)
+        assert release(5) is None, "the last try lets the lease expire"
+        assert store.read() is not None
+    finally:
+        aep_conn_env.admin.clear_faults()
+    assert release(2) == lease.id
+    assert store.read() is None
