@@ -211,7 +211,7 @@ def test_a_base_connection_of_the_other_spec_is_not_taken_for_the_role(aep_conn_
     op = AepPlanOperator(task_id="plan", for_each=[PLAN_ROW], hubspot_base_connection_name="shared name",
                          dataset_base_connection_name="shared name")
     op.__dict__["hook"] = hook
-    assert op._base_connections() == (None, lake)
+    assert op._base_connections() == (None, lake, frozenset({"shared name"}))
 
 
 def test_a_target_connection_naming_no_base_connection_differs_and_a_schedule_is_compared_as_sent() -> None:

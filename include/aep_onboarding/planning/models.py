@@ -40,11 +40,12 @@ class PlanRow(BaseModel):
 @dataclass
 class Found:
     """What the bulk reads found: ``{kind: {name or title: [resources, oldest first]}}``, and the base
-    connections."""
+    connections: their ids, and the base connection names any connection holds (whatever its spec)."""
 
     named: dict[Kind, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     hubspot_base_id: str | None = None
     dataset_base_id: str | None = None
+    base_names_taken: frozenset[str] = frozenset()
 
     def of(self, kind: Kind, name: str) -> list[dict[str, Any]]:
         return self.named.get(kind, {}).get(name, [])

@@ -117,8 +117,6 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         # The sandbox's write lease: when to take it without anything planned to create, its term, how often to look.
         self.always_take_lease = always_take_lease
         self.lease_ttl_seconds, self.lease_poll_seconds = float(lease_ttl_seconds), float(lease_poll_seconds)
-        #: The base connection names the last read found any connection of (whatever its spec).
-        self._base_names_listed: set[str] = set()
 
     def execute(self, context: Any) -> Plan:
         return self._guarded_plan(context, deadline=None)
@@ -153,7 +151,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         except ValidationError as exc:
             raise AepConfigError(f"{self.task_id}: a plan row is not valid: {exc}") from None
 
-    def _base_connections(self) -> tuple[str | None, str | None]:
+    def _base_connections(self) -> tuple[str | None, str | None, frozenset[str]]:
         """The HubSpot and dataset base connections, each looked up by name (``property=name==``, as their steps
         look up; the two at once) and matched by the role's connection spec. A same-named connection of any other
         spec is not the one wanted (as create_named's ``matches``), and the name is then left for the step to look
@@ -162,7 +160,6 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
         with ThreadPoolExecutor(max(1, len(names)), thread_name_prefix=f"{self.task_id}-bases") as pool:
             found = dict(zip(names, pool.map(lambda name: self.hook.find_by_name("connections", name), names),
                              strict=True))
-        self._base_names_listed = {name for name, objects in found.items() if objects}
 
         def first(name: str | None, spec_id: str, kind: Kind) -> str | None:
             objects = [o for o in found.get(name or "") or [] if (o.get("connectionSpec") or {}).get("id") == spec_id]
@@ -171,8 +168,8 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
 
         hubspot = self.hubspot_base_connection_id or first(
             self.hubspot_base_connection_name, HUBSPOT_CONNECTION_SPEC_ID, Kind.HUBSPOT_BASE_CONNECTION)
-        return hubspot, first(self.dataset_base_connection_name, DATA_LAKE_CONNECTION_SPEC_ID,
-                              Kind.DATASET_BASE_CONNECTION)
+        dataset = first(self.dataset_base_connection_name, DATA_LAKE_CONNECTION_SPEC_ID, Kind.DATASET_BASE_CONNECTION)
+        return hubspot, dataset, frozenset(name for name, objects in found.items() if objects)
 
     def _base_plans(self, found: Found) -> dict[str, dict[str, Any]]:
         """The shared base connections' entries (XCom ``plan.<step>``, one entry, not one per object): ``reuse`` the
@@ -186,7 +183,7 @@ class AepPlanOperator(AepRowsOperator[PlanFields]):
             elif found_id is not None:
                 entries[step] = ResourcePlan(resource=step, name=name, action=Decision.REUSE, id=found_id,
                                              found={"id": found_id}).model_dump(mode="json")
-            elif name in self._base_names_listed:
+            elif name in found.base_names_taken:
                 entries[step] = {}
             else:
                 entries[step] = ResourcePlan(resource=step, name=name, action=Decision.CREATE).model_dump(mode="json")

@@ -49,7 +49,7 @@ def names_by_kind(rows: list[PlanRow], planned: Iterable[tuple[str, PlanRule]]) 
 
 def read_sandbox(
     hook: Any, rows: list[PlanRow], planned: Iterable[tuple[str, PlanRule]],
-    base_connections: Callable[[], tuple[str | None, str | None]], max_concurrency: int, name: str,
+    base_connections: Callable[[], tuple[str | None, str | None, frozenset[str]]], max_concurrency: int, name: str,
     pool: ThreadPoolExecutor | None = None, then: Callable[[], Any] | None = None,
 ) -> Found:
     """Every read of the plan, the independent ones at once (up to ``max_concurrency`` in flight, as the create
@@ -75,5 +75,6 @@ def read_sandbox(
     named = {kind: future.result() for kind, future in listings.items()}
     if mapping_sets:
         named[Kind.MAPPING_SET] = {n: future.result() for n, future in mapping_sets.items()}
-    hubspot_id, dataset_base_id = bases.result()
-    return Found(named=named, hubspot_base_id=hubspot_id, dataset_base_id=dataset_base_id)
+    hubspot_id, dataset_base_id, base_names_taken = bases.result()
+    return Found(named=named, hubspot_base_id=hubspot_id, dataset_base_id=dataset_base_id,
+                 base_names_taken=base_names_taken)
